@@ -1,0 +1,51 @@
+# CSOS developer commands. `make run` tries CSOS; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+ADDR ?= 127.0.0.1:8000
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/csos)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+
+.PHONY: install install-dev run test lint format lock
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## install: the runtime dependencies, exactly as locked
+install: $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/base.txt
+
+## install-dev: runtime plus test and lint tools
+install-dev: $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
+
+## run: install, migrate, load the demo workspace and serve it (a worker too when REDIS_URL is set)
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo_workspace
+	@if [ -n "$$REDIS_URL" ]; then \
+	  $(BIN)/celery -A csos worker --beat --loglevel=INFO & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "Celery worker started against $$REDIS_URL"; \
+	else echo "No REDIS_URL: background tasks run eagerly inside the web process."; fi; \
+	echo "CSOS is at http://$(ADDR)/"; \
+	$(BIN)/python manage.py runserver $(ADDR)
+
+## test: install and run the whole suite on PostgreSQL and Redis
+test: install-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## lock: re-resolve requirements/*.txt from pyproject.toml
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 -o requirements/base.txt
+	$(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --extra dev -o requirements/dev.txt
