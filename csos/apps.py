@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsosConfig(AppConfig):
+    name = "csos"
+    verbose_name = "CSOS core"

@@ -1,0 +1,161 @@
+"""Writes of the tenancy core: memberships, roles and workspace configuration, all audited."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from csos.models import AuditEvent, Membership, Role, Workspace
+from csos.selectors import workspace_admin_count
+
+User = get_user_model()
+
+
+def audit_record(
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one row to the workspace's audit log. Callers run it inside their transaction."""
+    return AuditEvent.unscoped.create(
+        workspace=workspace,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        before=before or {},
+        after=after or {},
+    )
+
+
+@transaction.atomic
+def membership_add(
+    *,
+    workspace: Workspace,
+    by: AbstractBaseUser | None,
+    email: str,
+    role: str,
+    full_name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Add a person to the workspace, creating their user on first sight of the e-mail address."""
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        first, _, last = full_name.strip().partition(" ")
+        user = User(username=email, email=email, first_name=first[:150], last_name=last[:150])
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    elif Membership.unscoped.filter(workspace=workspace, user=user).exists():
+        raise ValidationError({"email": f"{email} is already a member of this workspace."})
+    membership = Membership.unscoped.create(workspace=workspace, user=user, role=role)
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="membership.add",
+        obj=membership,
+        after={"user": email, "role": role},
+    )
+    return membership
+
+
+def _ensure_an_admin_remains(membership: Membership) -> None:
+    if membership.role == Role.ADMIN and workspace_admin_count(workspace=membership.workspace) <= 1:
+        raise ValidationError({"role": "A workspace needs at least one admin."})
+
+
+@transaction.atomic
+def membership_change_role(
+    *, membership: Membership, by: AbstractBaseUser | None, role: str
+) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role."})
+    if role == membership.role:
+        return membership
+    if role != Role.ADMIN:
+        _ensure_an_admin_remains(membership)
+    before = {"role": membership.role}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        workspace=membership.workspace,
+        actor=by,
+        action="membership.role_change",
+        obj=membership,
+        before=before,
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) -> None:
+    _ensure_an_admin_remains(membership)
+    audit_record(
+        workspace=membership.workspace,
+        actor=by,
+        action="membership.remove",
+        obj=membership,
+        before={"user": membership.user.email, "role": membership.role},
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def workspace_update(
+    *, workspace: Workspace, by: AbstractBaseUser | None, name: str, default_currency: str
+) -> Workspace:
+    before = {"name": workspace.name, "default_currency": workspace.default_currency}
+    after = {"name": name.strip(), "default_currency": default_currency.upper()}
+    if before == after:
+        return workspace
+    workspace.name, workspace.default_currency = after["name"], after["default_currency"]
+    workspace.save(update_fields=["name", "default_currency"])
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="workspace.update",
+        obj=workspace,
+        before=before,
+        after=after,
+    )
+    return workspace
+
+
+@transaction.atomic
+def workspace_create(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    admin_password: str | None = None,
+    default_currency: str = "USD",
+    by: AbstractBaseUser | None = None,
+) -> Workspace:
+    """Open a workspace with its first admin, who then invites the rest of the team."""
+    if Workspace.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A workspace with the slug {slug!r} exists already."})
+    workspace = Workspace.objects.create(
+        name=name.strip(), slug=slug, default_currency=default_currency.upper()
+    )
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="workspace.create",
+        obj=workspace,
+        after={"name": workspace.name, "slug": slug, "default_currency": default_currency},
+    )
+    membership_add(
+        workspace=workspace, by=by, email=admin_email, role=Role.ADMIN, password=admin_password
+    )
+    return workspace

@@ -1,0 +1,123 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from csos import selectors, services
+from csos.decorators import admin_required
+from csos.forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
+from csos.middleware import SESSION_WORKSPACE_KEY
+from csos.models import Membership
+
+
+@never_cache
+def healthz(request):
+    """Liveness for load balancers and the compose health check: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request):
+    return redirect("portfolio")
+
+
+@login_required
+@require_POST
+def workspace_switch(request):
+    try:
+        workspace_id = int(request.POST.get("workspace", ""))
+    except ValueError:
+        raise Http404 from None
+    chosen = selectors.membership_pick(memberships=request.memberships, workspace_id=workspace_id)
+    if chosen is None or chosen.workspace_id != workspace_id:
+        raise Http404
+    request.session[SESSION_WORKSPACE_KEY] = workspace_id
+    messages.success(request, f"Switched to {chosen.workspace.name}.")
+    return redirect("portfolio")
+
+
+@admin_required
+def member_list(request):
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(
+                workspace=request.workspace, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"{membership.user.email} joined as {membership.get_role_display()}."
+            )
+            return redirect("member_list")
+    members = selectors.membership_list()
+    return render(
+        request,
+        "csos/member_list.html",
+        {"form": form, "members": members, "role_form": MemberRoleForm()},
+        status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+@require_POST
+def member_role(request, membership_id: int):
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_change_role(
+                membership=membership, by=request.user, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display()}."
+            )
+    else:
+        messages.error(request, "Choose one of the listed roles.")
+    return redirect("member_list")
+
+
+@admin_required
+@require_POST
+def member_remove(request, membership_id: int):
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
+    try:
+        services.membership_remove(membership=membership, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{membership.user.email} no longer has access.")
+    return redirect("member_list")
+
+
+@admin_required
+def workspace_settings(request):
+    current = {
+        "name": request.workspace.name,
+        "default_currency": request.workspace.default_currency,
+    }
+    form = WorkspaceSettingsForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        services.workspace_update(workspace=request.workspace, by=request.user, **form.cleaned_data)
+        messages.success(request, "Workspace settings saved.")
+        return redirect("workspace_settings")
+    return render(
+        request, "csos/workspace_settings.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@admin_required
+def audit_log(request):
+    page = Paginator(selectors.audit_event_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "csos/audit_log.html", {"page": page})
