@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from accounts.models import Account, AccountImport, ArrMovement
+from csos.admin import WorkspaceScopedAdmin
+
+
+@admin.register(Account)
+class AccountAdmin(WorkspaceScopedAdmin):
+    list_display = ("name", "external_id", "owner", "arr", "currency", "renewal_date", "status")
+    list_filter = ("status", "segment", "lifecycle_stage")
+    search_fields = ("name", "external_id")
+
+
+@admin.register(ArrMovement)
+class ArrMovementAdmin(WorkspaceScopedAdmin):
+    list_display = ("account", "kind", "date", "amount")
+    list_filter = ("kind",)
+
+
+@admin.register(AccountImport)
+class AccountImportAdmin(WorkspaceScopedAdmin):
+    list_display = ("filename", "status", "row_count", "created_at")
+    list_filter = ("status",)
+    exclude = ("workspace", "content")

@@ -1,0 +1,83 @@
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, LifecycleStage, Segment
+from accounts.selectors import csm_choices
+
+RENEWAL_WINDOWS = [
+    ("30", "Next 30 days"),
+    ("90", "Next 90 days"),
+    ("180", "Next 180 days"),
+    ("365", "Next 12 months"),
+    ("overdue", "Overdue"),
+]
+
+
+def _csm_options() -> list[tuple[str, str]]:
+    """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
+    return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
+
+
+class PortfolioFilter(django_filters.FilterSet):
+    """Search, filters and sorting of the portfolio table, shared by the page and the API."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    owner = django_filters.ChoiceFilter(field_name="owner_id", label="CSM", empty_label="All CSMs")
+    lifecycle_stage = django_filters.ChoiceFilter(
+        choices=LifecycleStage.choices, empty_label="Any stage", label="Stage"
+    )
+    segment = django_filters.ChoiceFilter(
+        choices=Segment.choices, empty_label="Any segment", label="Segment"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=AccountStatus.choices, empty_label="Any status", label="Status"
+    )
+    renewal = django_filters.ChoiceFilter(
+        choices=RENEWAL_WINDOWS, method="filter_renewal", empty_label="Any renewal", label="Renewal"
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("arr", "arr"),
+            ("renewal_date", "renewal_date"),
+            ("lifecycle_stage", "lifecycle_stage"),
+            ("segment", "segment"),
+            ("owner__first_name", "owner"),
+        ),
+    )
+
+    class Meta:
+        model = Account
+        fields = ["q", "owner", "lifecycle_stage", "segment", "status", "renewal"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(external_id__icontains=value))
+
+    def filter_renewal(self, queryset, name, value):
+        today = timezone.localdate()
+        if value == "overdue":
+            return queryset.filter(renewal_date__lt=today)
+        return queryset.filter(
+            renewal_date__gte=today, renewal_date__lte=today + timedelta(days=int(value))
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A list, not a callable: Django re-runs callable choices at every iteration.
+        self.filters["owner"].extra["choices"] = _csm_options()
+
+    def owner_name(self) -> str | None:
+        """The name of the CSM whose portfolio is shown, or None for the whole workspace."""
+        chosen = self.form.cleaned_data.get("owner") if self.is_bound else None
+        return dict(self.form.fields["owner"].choices).get(chosen) if chosen else None
+
+    @property
+    def qs(self):
+        # A stable tie-breaker so pages never repeat or skip rows under any sort.
+        return super().qs.order_by(*(self.form.cleaned_data.get("sort") or ["name"]), "id")

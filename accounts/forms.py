@@ -1,0 +1,93 @@
+from typing import NamedTuple
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from accounts import csv_import
+from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind
+from accounts.selectors import csm_choices
+from accounts.services import ACCOUNT_FIELDS
+from csos.forms import ScopedModelForm, currency_code
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AccountForm(ScopedModelForm):
+    class Meta:
+        model = Account
+        fields = ACCOUNT_FIELDS
+        widgets = {"contract_start": DateInput(), "renewal_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = csm_choices()
+        for name in SEGMENTATION_ATTRIBUTES:
+            self.fields[name].widget = forms.NumberInput(attrs={"min": 1, "max": 5})
+
+    def clean_currency(self):
+        return currency_code(self.cleaned_data["currency"])
+
+
+class AccountCreateForm(AccountForm):
+    arr = forms.DecimalField(
+        label="Starting ARR", max_digits=14, decimal_places=2, min_value=0, initial=0
+    )
+    field_order = ["name", "external_id", "owner", "arr", "currency"]
+
+
+class ArrMovementForm(forms.Form):
+    kind = forms.ChoiceField(choices=MovementKind.choices)
+    date = forms.DateField(widget=DateInput())
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    note = forms.CharField(max_length=200, required=False)
+
+
+class RetentionPeriodForm(forms.Form):
+    start = forms.DateField(widget=DateInput())
+    end = forms.DateField(widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The period must end after it starts.")
+        return cleaned
+
+
+class UploadedCsv(NamedTuple):
+    name: str
+    content: str
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Accounts CSV",
+        help_text=(
+            "UTF-8 CSV with a header row. Required columns: "
+            f"{', '.join(csv_import.REQUIRED_COLUMNS)}; optional: "
+            f"{', '.join(csv_import.OPTIONAL_COLUMNS)}."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedCsv:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file.")
+        limit = settings.ACCOUNT_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
+        try:
+            # utf-8-sig drops the byte-order mark that spreadsheet "CSV UTF-8" exports start with.
+            content = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
+            ) from None
+        if "\x00" in content:
+            raise forms.ValidationError("The file is not a CSV text file.")
+        if not content.strip():
+            raise forms.ValidationError("The file is empty.")
+        return UploadedCsv(name=upload.name, content=content)

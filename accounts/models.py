@@ -1,0 +1,188 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from csos.models import TenantModel
+
+
+class LifecycleStage(models.TextChoices):
+    ONBOARDING = "onboarding", "Onboarding"
+    ADOPTION = "adoption", "Adoption"
+    VALUE = "value", "Value realisation"
+    RENEWAL = "renewal", "Renewal"
+    EXPANSION = "expansion", "Expansion"
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CHURNED = "churned", "Churned"
+
+
+class Segment(models.TextChoices):
+    SMALL = "small", "Small business"
+    MID_MARKET = "mid_market", "Mid-market"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+# The five segmentation attributes, each scored 1 (low) to 5 (high).
+SEGMENTATION_ATTRIBUTES = (
+    "complexity",
+    "strategic_potential",
+    "product_maturity",
+    "implementation_difficulty",
+    "executive_visibility",
+)
+
+
+def _scale_field(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+
+class Account(TenantModel):
+    """A customer company and its contract, owned by one CSM."""
+
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(
+        max_length=100, help_text="The customer's key in the CRM; integrations match on it."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+        verbose_name="owner CSM",
+    )
+    arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, default="USD")
+    contract_start = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    licensed_seats = models.PositiveIntegerField(default=0)
+    lifecycle_stage = models.CharField(
+        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING
+    )
+    status = models.CharField(
+        max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMALL)
+    industry = models.CharField(max_length=80, blank=True)
+    complexity = _scale_field("complexity")
+    strategic_potential = _scale_field("strategic potential")
+    product_maturity = _scale_field("product maturity")
+    implementation_difficulty = _scale_field("implementation difficulty")
+    executive_visibility = _scale_field("executive visibility")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="account_unique_external_id"
+            ),
+            models.CheckConstraint(condition=models.Q(arr__gte=0), name="account_arr_not_negative"),
+            *(
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__gte": 1, f"{name}__lte": 5}),
+                    name=f"account_{name}_1_to_5",
+                )
+                for name in SEGMENTATION_ATTRIBUTES
+            ),
+        ]
+        indexes = [
+            # A CSM's portfolio, in the orders it is most often read.
+            models.Index(fields=["workspace", "owner", "name"]),
+            models.Index(fields=["workspace", "owner", "arr"]),
+            models.Index(fields=["workspace", "owner", "renewal_date"]),
+            models.Index(fields=["workspace", "renewal_date"]),
+            models.Index(fields=["workspace", "arr"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MovementKind(models.TextChoices):
+    NEW = "new", "New"
+    EXPANSION = "expansion", "Expansion"
+    CONTRACTION = "contraction", "Contraction"
+    CHURN = "churn", "Churn"
+    REACTIVATION = "reactivation", "Reactivation"
+
+
+# The direction each movement moves ARR; amounts are stored as positive magnitudes.
+MOVEMENT_SIGN = {
+    MovementKind.NEW: 1,
+    MovementKind.EXPANSION: 1,
+    MovementKind.REACTIVATION: 1,
+    MovementKind.CONTRACTION: -1,
+    MovementKind.CHURN: -1,
+}
+
+
+class ArrMovement(TenantModel):
+    """One change of an account's ARR. The ledger of these is what NRR and GRR are computed from."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="arr_movements")
+    kind = models.CharField(max_length=20, choices=MovementKind.choices)
+    date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="arr_movement_positive"),
+        ]
+        indexes = [models.Index(fields=["workspace", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.date}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount * MOVEMENT_SIGN[self.kind]
+
+
+class ImportStatus(models.TextChoices):
+    INVALID = "invalid", "Has errors"
+    READY = "ready", "Ready to commit"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class AccountImport(TenantModel):
+    """An uploaded accounts CSV: validated on upload, previewed, then committed all at once."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The uploaded file; purged some days after the import.")
+    status = models.CharField(max_length=10, choices=ImportStatus.choices)
+    row_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.INVALID}

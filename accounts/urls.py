@@ -1,0 +1,26 @@
+from django.urls import path
+
+from accounts import import_views, views
+
+urlpatterns = [
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("retention/", views.retention, name="retention"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
+    path("accounts/<int:account_id>/arr/", views.arr_movement_add, name="arr_movement_add"),
+    path("accounts/import/", import_views.import_upload, name="account_import"),
+    path(
+        "accounts/import/<int:import_id>/", import_views.import_detail, name="account_import_detail"
+    ),
+    path(
+        "accounts/import/<int:import_id>/commit/",
+        import_views.import_commit,
+        name="account_import_commit",
+    ),
+    path(
+        "accounts/import/<int:import_id>/progress/",
+        import_views.import_progress,
+        name="account_import_progress",
+    ),
+]
