@@ -1,0 +1,329 @@
+"""Parse and check an accounts CSV. Pure pandas: no Django, no database, no clock.
+
+The caller passes in what a file is checked against besides itself (the workspace's possible
+owners, the choice lists, the dates of accounts it already has) as plain data, and gets back the
+clean rows and every error, one per bad cell, each naming its spreadsheet row and column.
+
+A blank cell means "no value given": a new account takes the default, an existing one keeps what
+it has, exactly as when the whole column is left out of the file.
+"""
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+EXTERNAL_ID = "external_id"
+NAME = "name"
+OWNER_EMAIL = "owner_email"
+ARR = "arr"
+CURRENCY = "currency"
+CONTRACT_START = "contract_start"
+RENEWAL_DATE = "renewal_date"
+LICENSED_SEATS = "licensed_seats"
+LIFECYCLE_STAGE = "lifecycle_stage"
+STATUS = "status"
+SEGMENT = "segment"
+INDUSTRY = "industry"
+SCALE_COLUMNS = (
+    "complexity",
+    "strategic_potential",
+    "product_maturity",
+    "implementation_difficulty",
+    "executive_visibility",
+)
+CHOICE_COLUMNS = (LIFECYCLE_STAGE, STATUS, SEGMENT)
+REQUIRED_COLUMNS = (EXTERNAL_ID, NAME)
+OPTIONAL_COLUMNS = (
+    OWNER_EMAIL,
+    ARR,
+    CURRENCY,
+    CONTRACT_START,
+    RENEWAL_DATE,
+    LICENSED_SEATS,
+    LIFECYCLE_STAGE,
+    STATUS,
+    SEGMENT,
+    INDUSTRY,
+    *SCALE_COLUMNS,
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE)
+
+# Storage limits of the account table; tests/accounts/test_csv_import.py keeps them in step.
+MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80}
+MAX_ARR = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+MAX_SEATS = 2**31 - 1  # PostgreSQL integer
+CENT = Decimal("0.01")
+
+HEADER_ROW = 1
+DATE_FORMAT = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class ImportRules:
+    """What a file is checked against besides itself.
+
+    ``owner_emails`` are the lower-cased e-mails of the people who may own accounts;
+    ``choices`` maps each choice column to its (value, label) pairs.
+    """
+
+    owner_emails: frozenset[str]
+    choices: Mapping[str, Sequence[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class ParsedImport:
+    """The outcome of checking one file.
+
+    ``rows`` holds the rows without errors, indexed by spreadsheet row number, with one column per
+    known column of the file (blank cells are None); ``row_count`` counts every non-blank data row;
+    ``errors`` lists {"row", "field", "message"} dicts in row then column order (row and field are
+    None for a problem of the whole file).
+    """
+
+    rows: pd.DataFrame
+    row_count: int
+    errors: list[dict]
+
+
+def column_key(header: str) -> str:
+    """The column a header names, whatever its case and spacing: " Owner E-mail" is owner_email."""
+    return re.sub(r"[\s\-]+", "_", header.strip().lower()).replace("e_mail", "email")
+
+
+def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame) -> ParsedImport:
+    """Check every cell of an accounts CSV and return the clean rows with every error found.
+
+    ``existing`` lists the workspace's accounts (EXISTING_COLUMNS), so that a file changing only
+    one of an account's dates is checked against the other one it already has.
+    """
+    missing = set(EXISTING_COLUMNS) - set(existing.columns)
+    if missing:
+        raise ValueError(f"existing lacks columns: {sorted(missing)}")
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,  # "NA" or "null" may be a real name or id
+            skip_blank_lines=False,  # keep the index equal to the spreadsheet row
+        )
+    except pd.errors.EmptyDataError:
+        return _file_error("The file is empty.")
+    except pd.errors.ParserError as error:
+        detail = str(error).strip().removeprefix("Error tokenizing data. C error: ")
+        return _file_error(f"The file is not a well-formed CSV: {detail}")
+
+    headers = [str(header) for header in raw.iloc[0]]
+    keys = [column_key(header) for header in headers]
+    errors = _header_errors(headers, keys)
+    first_position = {key: pos for pos, key in reversed(list(enumerate(keys)))}
+    known = [key for key in COLUMNS if key in first_position]
+
+    data = raw.iloc[1:].fillna("").apply(lambda column: column.str.strip())
+    data.index = data.index + HEADER_ROW
+    data = data[(data != "").any(axis=1)]
+    if data.empty:
+        no_rows = _file_error("The file has no data rows below its header.")
+        return ParsedImport(rows=no_rows.rows, row_count=0, errors=errors + no_rows.errors)
+    cells = data.iloc[:, [first_position[key] for key in known]]
+    cells.columns = known
+
+    clean = pd.DataFrame(index=cells.index)
+    problems = pd.DataFrame("", index=cells.index, columns=known)
+    for key in known:
+        clean[key], problems[key] = _check_column(key, cells[key], rules)
+    if EXTERNAL_ID in known:
+        problems[EXTERNAL_ID] = _first(problems[EXTERNAL_ID], _duplicates(cells[EXTERNAL_ID]))
+    for key, messages in _date_order(cells, clean, existing).items():
+        problems[key] = _first(problems[key], messages)
+
+    errors += [
+        {"row": int(row), "field": key, "message": message}
+        for row, messages in problems.iterrows()
+        for key, message in messages.items()
+        if message
+    ]
+    rows = clean[~(problems != "").any(axis=1)].astype(object)
+    return ParsedImport(rows=rows.where(rows.notna(), None), row_count=len(cells), errors=errors)
+
+
+def _file_error(message: str) -> ParsedImport:
+    return ParsedImport(
+        rows=pd.DataFrame(columns=list(COLUMNS)),
+        row_count=0,
+        errors=[{"row": None, "field": None, "message": message}],
+    )
+
+
+def _header_errors(headers: list[str], keys: list[str]) -> list[dict]:
+    errors = []
+    seen: set[str] = set()
+    for position, (header, key) in enumerate(zip(headers, keys, strict=True), start=1):
+        if not key:
+            message = f"Column {position} has no name."
+        elif key not in COLUMNS:
+            message = f"Unknown column {header.strip()!r}. Known columns: {', '.join(COLUMNS)}."
+        elif key in seen:
+            message = f"The column {key} appears more than once."
+        else:
+            seen.add(key)
+            continue
+        errors.append({"row": HEADER_ROW, "field": header.strip() or None, "message": message})
+    errors += [
+        {"row": HEADER_ROW, "field": key, "message": f"The required column {key} is missing."}
+        for key in REQUIRED_COLUMNS
+        if key not in seen
+    ]
+    return errors
+
+
+def _check_column(key: str, values: pd.Series, rules: ImportRules) -> tuple[pd.Series, pd.Series]:
+    """The clean values of one column (None where blank or bad) and a message per bad cell."""
+    if key in MAX_LENGTHS:
+        return _check_text(values, required=key in REQUIRED_COLUMNS, max_length=MAX_LENGTHS[key])
+    if key == OWNER_EMAIL:
+        return _check_owner(values, rules.owner_emails)
+    if key == ARR:
+        return _check_each(values, _arr)
+    if key == CURRENCY:
+        bad = ~values.str.fullmatch(r"[A-Za-z]{3}")
+        return _clean(values.str.upper(), values, bad, "{value!r} is not a 3-letter currency code.")
+    if key in (CONTRACT_START, RENEWAL_DATE):
+        dates = pd.to_datetime(values, format=DATE_FORMAT, errors="coerce")
+        clean = pd.Series(dates.dt.date.astype(object), index=values.index)
+        return _clean(clean, values, dates.isna(), "{value!r} is not a date like 2025-01-31.")
+    if key == LICENSED_SEATS:
+        return _check_each(values, _seats)
+    if key in SCALE_COLUMNS:
+        bad = ~values.str.fullmatch(r"[1-5]")
+        message = "{value!r} is not a whole number from 1 to 5."
+        return _clean(values.where(~bad, "0").map(int), values, bad, message)
+    return _check_choice(values, rules.choices[key])
+
+
+def _clean(
+    clean: pd.Series, values: pd.Series, bad: pd.Series, template: str
+) -> tuple[pd.Series, pd.Series]:
+    """Blank cells are no value and no error; a bad cell is None with its message."""
+    bad = bad & (values != "")
+    messages = pd.Series("", index=values.index, dtype=object)
+    messages[bad] = [template.format(value=value) for value in values[bad]]
+    return clean.astype(object).where(~bad & (values != ""), None), messages
+
+
+def _check_text(
+    values: pd.Series, *, required: bool, max_length: int
+) -> tuple[pd.Series, pd.Series]:
+    too_long = values.str.len() > max_length
+    clean, messages = _clean(values, values, too_long, f"Longer than {max_length} characters.")
+    if required:
+        messages[values == ""] = "A value is required."
+    return clean, messages
+
+
+def _check_owner(values: pd.Series, owner_emails: frozenset[str]) -> tuple[pd.Series, pd.Series]:
+    emails = values.str.lower()
+    message = "{value} is not a CSM, leader or admin of this workspace."
+    return _clean(emails, values, ~emails.isin(list(owner_emails)), message)
+
+
+def _check_choice(
+    values: pd.Series, choices: Sequence[tuple[str, str]]
+) -> tuple[pd.Series, pd.Series]:
+    """A choice may be written as its value or its label, in any case."""
+    accepted = {text.lower(): value for value, label in choices for text in (value, label)}
+    clean = values.str.lower().map(accepted)
+    allowed = ", ".join(value for value, _ in choices)
+    return _clean(clean, values, clean.isna(), f"{{value!r}} is not one of: {allowed}.")
+
+
+def _check_each(values: pd.Series, check) -> tuple[pd.Series, pd.Series]:
+    """Run ``check(cell) -> (value, message)`` on every non-blank cell."""
+    checked = [check(value) if value else (None, "") for value in values]
+    return (
+        pd.Series([value for value, _ in checked], index=values.index, dtype=object),
+        pd.Series([message for _, message in checked], index=values.index, dtype=object),
+    )
+
+
+def _arr(cell: str) -> tuple[Decimal | None, str]:
+    try:
+        amount = Decimal(cell)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        return None, f"{cell!r} is not a number."
+    if amount < 0:
+        return None, "ARR cannot be negative."
+    if amount >= MAX_ARR:
+        return None, f"ARR must be below {MAX_ARR:,}."
+    if amount != amount.quantize(CENT):
+        return None, f"{cell!r} has more than two decimal places."
+    return amount.quantize(CENT), ""
+
+
+def _seats(cell: str) -> tuple[int | None, str]:
+    if not cell.isdigit() or not cell.isascii():
+        return None, f"{cell!r} is not a whole number of seats (0 or more)."
+    if int(cell) > MAX_SEATS:
+        return None, f"Seats must be at most {MAX_SEATS:,}."
+    return int(cell), ""
+
+
+def _duplicates(ids: pd.Series) -> pd.Series:
+    """A message on every repeat of an external_id, naming the row that used it first."""
+    first_row = ids.index.to_series(index=ids.index).groupby(ids.values).transform("min")
+    repeat = (ids != "") & (first_row != ids.index)
+    messages = pd.Series("", index=ids.index, dtype=object)
+    messages[repeat] = [
+        f"Duplicate external_id {value!r}: row {row} has it already."
+        for value, row in zip(ids[repeat], first_row[repeat], strict=True)
+    ]
+    return messages
+
+
+def _date_order(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame) -> dict:
+    """Messages where the renewal date falls before the contract start.
+
+    A date not given in the file is taken from the existing account; a date given but invalid
+    already has its own error and is not compared.
+    """
+    if EXTERNAL_ID not in cells or not {CONTRACT_START, RENEWAL_DATE} & set(cells.columns):
+        return {}
+    known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
+    ids = cells[EXTERNAL_ID]
+
+    def effective(key: str) -> tuple[pd.Series, pd.Series]:
+        given = cells[key] != "" if key in cells else pd.Series(False, index=cells.index)
+        from_file = clean[key] if key in clean else pd.Series(None, index=cells.index)
+        dates = pd.to_datetime(from_file.where(given, ids.map(known[key])), errors="coerce")
+        return dates, given
+
+    start, start_given = effective(CONTRACT_START)
+    end, end_given = effective(RENEWAL_DATE)
+    backwards = (end < start) & (start_given | end_given)
+    message = [
+        f"The renewal date {e:%Y-%m-%d} is before the contract start {s:%Y-%m-%d}."
+        for s, e in zip(start[backwards], end[backwards], strict=True)
+    ]
+    messages = pd.Series("", index=cells.index, dtype=object)
+    messages[backwards] = message
+    # The error goes on the date the file gave: the renewal date when it gave both.
+    return {
+        key: messages.where(on_this, "")
+        for key, on_this in ((RENEWAL_DATE, end_given), (CONTRACT_START, ~end_given))
+        if key in cells
+    }
+
+
+def _first(*messages: pd.Series) -> pd.Series:
+    """Per cell, the first non-empty message."""
+    result = messages[0]
+    for more in messages[1:]:
+        result = result.where(result != "", more)
+    return result

@@ -1,0 +1,341 @@
+"""The accounts CSV import: checked on upload, previewed, committed at once, purged later.
+
+The file itself is checked by the pure ``accounts.csv_import``; this module brings it what it
+needs from the database (owners, existing accounts) and writes the outcome back in bulk. Its
+reads (``account_import_list``, ``_preview``, ``_progress``) sit beside its writes because they
+only make sense together.
+"""
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts import csv_import as csv
+from accounts.models import (
+    Account,
+    AccountImport,
+    AccountStatus,
+    ArrMovement,
+    ImportStatus,
+    LifecycleStage,
+    MovementKind,
+    Segment,
+)
+from csos.models import Membership, Role, Workspace
+from csos.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+WRITE_CHUNK = 500  # rows per bulk statement, and so per progress report
+PREVIEW_ROWS = 20
+FILE_RETENTION = timedelta(days=30)
+PROGRESS_TTL = 60 * 60  # seconds; outlives any write, then tidies itself away
+OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
+WRITE_FAILED = {
+    "row": None,
+    "field": None,
+    "message": "The database refused the write, so nothing was imported. Try again later.",
+}
+FILE_PURGED = {
+    "row": None,
+    "field": None,
+    "message": "The file was deleted after 30 days without being committed; upload it again.",
+}
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """The first rows of a ready import, and how many accounts it would create and update."""
+
+    columns: list[str]
+    rows: list[tuple[int, list[Any]]]
+    create_count: int
+    update_count: int
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    done: int
+    total: int
+
+
+def account_import_list() -> QuerySet[AccountImport]:
+    """The scope's imports, newest first, without their (possibly large) files."""
+    return AccountImport.objects.select_related("created_by").defer("content")
+
+
+def account_import_create(
+    *, workspace: Workspace, by: AbstractBaseUser, filename: str, content: str
+) -> AccountImport:
+    """Check an uploaded CSV and store it: READY to commit, or INVALID with every error."""
+    parsed, _ = _check(content)
+    return AccountImport.objects.create(
+        workspace=workspace,
+        created_by=by,
+        filename=filename[: AccountImport._meta.get_field("filename").max_length],
+        content=content,
+        status=ImportStatus.INVALID if parsed.errors else ImportStatus.READY,
+        row_count=parsed.row_count,
+        errors=parsed.errors,
+    )
+
+
+def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
+    parsed, existing_ids = _check(account_import.content)
+    will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing_ids).sum())
+    head = parsed.rows.head(PREVIEW_ROWS)
+    return ImportPreview(
+        columns=list(head.columns),
+        rows=[(int(row), list(values)) for row, values in head.iterrows()],
+        create_count=len(parsed.rows) - will_update,
+        update_count=will_update,
+    )
+
+
+def account_import_queue(*, account_import: AccountImport) -> bool:
+    """Move a ready import to the queue; False when it was not ready (already committed)."""
+    queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
+        status=ImportStatus.QUEUED
+    )
+    if queued:
+        account_import_progress_record(import_id=account_import.pk, done=0)
+    return bool(queued)
+
+
+def account_import_progress_record(*, import_id: int, done: int) -> None:
+    """Publish how many rows the running write has done, for the web process to read."""
+    cache.set(_progress_key(import_id), done, PROGRESS_TTL)
+
+
+def account_import_progress(*, account_import: AccountImport) -> ImportProgress:
+    """How far the write has got: the worker's count while it runs, the result once done."""
+    if account_import.status == ImportStatus.DONE:
+        written = account_import.created_count + account_import.updated_count
+        return ImportProgress(done=written, total=written)
+    done = cache.get(_progress_key(account_import.pk), 0)
+    return ImportProgress(done=min(done, account_import.row_count), total=account_import.row_count)
+
+
+def account_import_commit(
+    *,
+    import_id: int,
+    by: AbstractBaseUser | None,
+    on_progress: ProgressCallback | None = None,
+    chunk_size: int = WRITE_CHUNK,
+) -> AccountImport | None:
+    """Write a queued import's rows as accounts, all or nothing, reporting progress as it goes.
+
+    The import is claimed first (QUEUED -> RUNNING), so a second delivery of the task finds
+    nothing to do and returns None. The file is checked again because owners and accounts may
+    have changed since the upload. Progress goes to ``on_progress(done, total)``, by default the
+    cache, which the web process reads while this transaction is still open.
+    """
+    claimed = AccountImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING
+    )
+    if not claimed:
+        return None
+    account_import = AccountImport.objects.select_related("workspace").get(pk=import_id)
+    report = on_progress or (
+        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+    )
+    try:
+        parsed, _ = _check(account_import.content)
+        if parsed.errors:
+            return _finish(account_import, status=ImportStatus.FAILED, errors=parsed.errors)
+        with transaction.atomic():
+            created, updated = _write(
+                account_import=account_import,
+                rows=parsed.rows,
+                by=by,
+                report=report,
+                chunk_size=chunk_size,
+            )
+            audit_record(
+                workspace=account_import.workspace,
+                actor=by,
+                action="account_import.commit",
+                obj=account_import,
+                after={"created": created, "updated": updated},
+            )
+            return _finish(
+                account_import, status=ImportStatus.DONE, created=created, updated=updated
+            )
+    except DatabaseError:
+        logger.exception("Account import %s failed; nothing was written.", import_id)
+        return _finish(account_import, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
+    except Exception:
+        # A bug, not bad data: the import must not stay "running" for ever, and the error
+        # must still reach the worker's log and error tracking.
+        _finish(account_import, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
+        raise
+
+
+@transaction.atomic
+def account_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
+    """Empty the stored files of the scope's imports older than ``older_than``; returns how many.
+
+    Queued and running imports still need their file. A ready import that was never committed
+    becomes invalid, since it no longer has rows to commit.
+    """
+    old = AccountImport.objects.filter(created_at__lt=timezone.now() - older_than).exclude(
+        content=""
+    )
+    expired = old.filter(status=ImportStatus.READY).update(
+        content="", status=ImportStatus.INVALID, errors=[FILE_PURGED]
+    )
+    finished = old.exclude(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
+        content=""
+    )
+    return expired + finished
+
+
+def _check(content: str) -> tuple[csv.ParsedImport, pd.Series]:
+    """Check a file against the workspace in scope; also return its existing external ids."""
+    owners = Membership.objects.filter(role__in=OWNER_ROLES).values_list("user__email", flat=True)
+    rules = csv.ImportRules(
+        owner_emails=frozenset(email.lower() for email in owners),
+        choices={
+            csv.LIFECYCLE_STAGE: LifecycleStage.choices,
+            csv.STATUS: AccountStatus.choices,
+            csv.SEGMENT: Segment.choices,
+        },
+    )
+    existing = pd.DataFrame.from_records(
+        list(Account.objects.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
+    )
+    parsed = csv.parse_accounts_csv(content, rules=rules, existing=existing)
+    return parsed, existing[csv.EXTERNAL_ID]
+
+
+def _write(
+    *,
+    account_import: AccountImport,
+    rows: pd.DataFrame,
+    by: AbstractBaseUser | None,
+    report: ProgressCallback,
+    chunk_size: int,
+) -> tuple[int, int]:
+    """Create and update the accounts of ``rows`` and book their ARR changes, in bulk."""
+    workspace = account_import.workspace
+    today = timezone.localdate()
+    note = f"CSV import {account_import.filename}"[: ArrMovement._meta.get_field("note").max_length]
+    owner_ids = {
+        email.lower(): user_id
+        for email, user_id in Membership.objects.filter(role__in=OWNER_ROLES).values_list(
+            "user__email", "user_id"
+        )
+    }
+    existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
+
+    to_create: list[Account] = []
+    to_update: list[tuple[Account, Decimal]] = []
+    for record in rows.to_dict("records"):
+        values = {key: value for key, value in record.items() if value is not None}
+        if csv.OWNER_EMAIL in values:
+            values["owner_id"] = owner_ids[values.pop(csv.OWNER_EMAIL)]
+        account = existing.get(record[csv.EXTERNAL_ID])
+        if account is None:
+            to_create.append(
+                Account(workspace=workspace, **{"currency": workspace.default_currency, **values})
+            )
+        else:
+            to_update.append((account, account.arr))
+            for field, value in values.items():
+                setattr(account, field, value)
+
+    total, done = len(rows), 0
+    report(done, total)
+    for chunk in _chunks(to_create, chunk_size):
+        Account.objects.bulk_create(chunk)
+        done += len(chunk)
+        report(done, total)
+    # Only the columns the file has are written; bulk_update skips auto_now, hence updated_at.
+    fields = [
+        "owner" if key == csv.OWNER_EMAIL else key for key in rows.columns if key != csv.EXTERNAL_ID
+    ]
+    now = timezone.now()
+    for chunk in _chunks(to_update, chunk_size):
+        accounts = [account for account, _ in chunk]
+        for account in accounts:
+            account.updated_at = now
+        Account.objects.bulk_update(accounts, [*fields, "updated_at"])
+        done += len(chunk)
+        report(done, total)
+
+    movements = [
+        ArrMovement(
+            workspace=workspace,
+            account=account,
+            kind=MovementKind.NEW,
+            date=account.contract_start or today,
+            amount=account.arr,
+            note=note,
+            recorded_by=by,
+        )
+        for account in to_create
+        if account.arr > 0
+    ] + [
+        ArrMovement(
+            workspace=workspace,
+            account=account,
+            kind=MovementKind.EXPANSION if account.arr > before else MovementKind.CONTRACTION,
+            date=today,
+            amount=abs(account.arr - before),
+            note=note,
+            recorded_by=by,
+        )
+        for account, before in to_update
+        if account.arr != before
+    ]
+    ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
+    return len(to_create), len(to_update)
+
+
+def _existing_accounts(external_ids: list[str], chunk_size: int) -> dict[str, Account]:
+    """The scope's accounts with these external ids, locked until the import's write commits."""
+    existing: dict[str, Account] = {}
+    for chunk in _chunks(external_ids, chunk_size):
+        for account in Account.objects.select_for_update().filter(external_id__in=chunk):
+            existing[account.external_id] = account
+    return existing
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _finish(
+    account_import: AccountImport,
+    *,
+    status: ImportStatus,
+    errors: list[dict] | None = None,
+    created: int = 0,
+    updated: int = 0,
+) -> AccountImport:
+    account_import.status = status
+    account_import.errors = errors or []
+    account_import.created_count = created
+    account_import.updated_count = updated
+    account_import.finished_at = timezone.now()
+    account_import.save(
+        update_fields=["status", "errors", "created_count", "updated_count", "finished_at"]
+    )
+    return account_import
+
+
+def _progress_key(import_id: int) -> str:
+    return f"account-import-progress:{import_id}"

@@ -1,0 +1,31 @@
+"""Background jobs of customer accounts: committing CSV imports and purging their files."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+
+from accounts import imports
+from csos.models import Workspace
+from csos.tenancy import workspace_task
+
+User = get_user_model()
+
+
+@shared_task
+@workspace_task
+def account_import_commit_task(workspace_id: int, import_id: int, user_id: int | None) -> None:
+    # No retry: a failed write marks the import FAILED, and a retry would find it claimed.
+    imports.account_import_commit(import_id=import_id, by=User.objects.filter(pk=user_id).first())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def account_import_purge_task(workspace_id: int) -> None:
+    imports.account_import_purge()
+
+
+@shared_task
+def account_import_purge_all_task() -> None:
+    """The daily purge, fanned out to one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        account_import_purge_task.delay(workspace_id)
