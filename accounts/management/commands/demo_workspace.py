@@ -1,0 +1,58 @@
+"""``manage.py demo_workspace``: build or rebuild the demo workspace (see accounts/demo.py)."""
+
+import functools
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from accounts.demo import DemoOptions, demo_workspace_build, no_progress
+
+
+class Command(BaseCommand):
+    help = "Build the demo workspace from a seed; running it again rebuilds the same data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--accounts", type=int, default=600)
+        parser.add_argument("--csms", type=int, default=6)
+        parser.add_argument("--slug", default="demo")
+        parser.add_argument("--name", default="Northwind Cloud")
+
+    def handle(self, *args, seed: int, accounts: int, csms: int, slug: str, name: str, **flags):
+        progress = (
+            functools.partial(tqdm, file=sys.stderr, unit=" rows", leave=False)
+            if flags["verbosity"] > 0
+            else no_progress
+        )
+        started = time.perf_counter()
+        options = DemoOptions(
+            today=timezone.localdate(),
+            seed=seed,
+            accounts=accounts,
+            csms=csms,
+            slug=slug,
+            name=name,
+        )
+        try:
+            result = demo_workspace_build(options=options, progress=progress)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            f"Demo workspace {result.workspace.name!r} ({result.workspace.slug}): "
+            f"{result.accounts:,} accounts, {result.arr_movements:,} ARR movements "
+            f"in {elapsed:.1f} s (seed {seed})."
+        )
+        self.stdout.write(
+            "Start the site (`python manage.py runserver`), open http://127.0.0.1:8000/ "
+            "and sign in as:\n"
+        )
+        width = max(len(login.email) for login in result.logins)
+        self.stdout.write(f"  {'e-mail':<{width}}  {'role':<9}  {'name':<22}  password")
+        for login in result.logins:
+            self.stdout.write(
+                f"  {login.email:<{width}}  {login.role:<9}  {login.name:<22}  {result.password}"
+            )
