@@ -1,0 +1,182 @@
+"""Role rules on every page that writes an account: who may, and what they get otherwise."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Account, AccountStatus, ArrMovement
+from tests.factories import AccountFactory, ArrMovementFactory
+
+EDIT = {
+    "name": "Renamed Ltd",
+    "external_id": "EXT-RENAMED",
+    "currency": "usd",
+    "licensed_seats": 40,
+    "lifecycle_stage": "adoption",
+    "segment": "mid_market",
+    "complexity": 2,
+    "strategic_potential": 4,
+    "product_maturity": 3,
+    "implementation_difficulty": 2,
+    "executive_visibility": 5,
+}
+MOVEMENT = {"kind": "expansion", "date": "2026-01-15", "amount": "3000"}
+
+
+@pytest.fixture
+def bobs_account(alpha, bob):
+    account = AccountFactory(workspace=alpha, owner=bob, arr=Decimal("12000"))
+    ArrMovementFactory(account=account, amount=Decimal("12000"))
+    return account
+
+
+# The roles around Bob's account: its fixture name, and whether each may edit and create.
+PEOPLE = ("alice", "lena", "bob", "carol", "vera")
+ROLES = ("admin", "leader", "owner csm", "other csm", "viewer")
+EDITORS = (True, True, True, False, False)
+CREATORS = (True, True, False, False, False)
+
+
+def rights(allowed):
+    return pytest.mark.parametrize(
+        "person, allowed", list(zip(PEOPLE, allowed, strict=True)), ids=ROLES, indirect=["person"]
+    )
+
+
+@pytest.fixture
+def person(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.mark.django_db
+@rights(EDITORS)
+def test_it_lets_only_editors_edit_an_account(client, bobs_account, bob, person, allowed):
+    client.force_login(person)
+    url = reverse("account_edit", args=[bobs_account.pk])
+    assert client.get(url).status_code == (200 if allowed else 403)
+    response = client.post(url, {**EDIT, "owner": bob.pk})
+    assert response.status_code == (302 if allowed else 403)
+    bobs_account.refresh_from_db()
+    assert (bobs_account.name == "Renamed Ltd") is allowed
+
+
+@pytest.mark.django_db
+@rights(EDITORS)
+def test_it_lets_only_editors_record_arr_changes(client, bobs_account, person, allowed):
+    client.force_login(person)
+    response = client.post(reverse("arr_movement_add", args=[bobs_account.pk]), MOVEMENT)
+    assert response.status_code == (302 if allowed else 403)
+    bobs_account.refresh_from_db()
+    assert bobs_account.arr == (Decimal("15000") if allowed else Decimal("12000"))
+
+
+@pytest.mark.django_db
+@rights(CREATORS)
+def test_it_lets_only_leaders_and_admins_create_accounts(client, alpha, bob, person, allowed):
+    client.force_login(person)
+    url = reverse("account_create")
+    assert client.get(url).status_code == (200 if allowed else 403)
+    response = client.post(
+        url,
+        {
+            **EDIT,
+            "owner": bob.pk,
+            "arr": "50000",
+            "contract_start": "2026-02-01",
+            "renewal_date": "2027-02-01",
+        },
+    )
+    assert response.status_code == (302 if allowed else 403)
+    assert Account.unscoped.filter(external_id="EXT-RENAMED").exists() is allowed
+
+
+@pytest.mark.django_db
+def test_it_books_a_new_accounts_arr_in_the_ledger(login, alpha, lena, bob):
+    login(lena).post(
+        reverse("account_create"),
+        {**EDIT, "owner": bob.pk, "arr": "50000", "contract_start": "2026-02-01"},
+    )
+    account = Account.unscoped.get(external_id="EXT-RENAMED")
+    assert account.arr == Decimal("50000")
+    [movement] = ArrMovement.unscoped.filter(account=account)
+    assert (movement.kind, movement.amount, movement.date) == (
+        "new",
+        Decimal("50000"),
+        dt.date(2026, 2, 1),
+    )
+
+
+@pytest.mark.django_db
+def test_it_names_each_bad_field_and_writes_nothing(login, alpha, lena, bob, charlie):
+    AccountFactory(workspace=alpha, external_id="TAKEN")
+    response = login(lena).post(
+        reverse("account_create"),
+        {
+            **EDIT,
+            "external_id": "TAKEN",
+            "owner": charlie.pk,
+            "arr": "-5",
+            "currency": "dollars",
+            "complexity": 9,
+            "contract_start": "2026-05-01",
+            "renewal_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"owner", "arr", "currency", "complexity"} <= set(errors)
+    assert Account.unscoped.filter(workspace=alpha).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_rejects_a_duplicate_external_id_and_a_renewal_before_the_start(login, alpha, lena):
+    AccountFactory(workspace=alpha, external_id="TAKEN")
+    response = login(lena).post(
+        reverse("account_create"),
+        {
+            **EDIT,
+            "external_id": "TAKEN",
+            "arr": "10",
+            "contract_start": "2026-05-01",
+            "renewal_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"external_id", "renewal_date"}
+
+
+@pytest.mark.django_db
+def test_it_churns_and_reactivates_through_the_ledger(login, bobs_account, bob):
+    client = login(bob)
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    too_much = client.post(url, {"kind": "contraction", "date": "2026-02-01", "amount": "20000"})
+    assert too_much.status_code == 400
+    assert "amount" in too_much.context["movement_form"].errors
+    client.post(url, {"kind": "churn", "date": "2026-03-01", "amount": "12000"})
+    bobs_account.refresh_from_db()
+    assert (bobs_account.arr, bobs_account.status) == (Decimal("0"), AccountStatus.CHURNED)
+    client.post(url, {"kind": "reactivation", "date": "2026-04-01", "amount": "8000"})
+    bobs_account.refresh_from_db()
+    assert (bobs_account.arr, bobs_account.status) == (Decimal("8000"), AccountStatus.ACTIVE)
+
+
+@pytest.mark.django_db
+def test_it_shows_the_account_with_its_ledger_and_trend(login, bobs_account, vera):
+    response = login(vera).get(reverse("account_detail", args=[bobs_account.pk]))
+    body = response.content.decode()
+    assert bobs_account.name in body
+    assert 'id="arr-history-data"' in body
+    history = response.context["arr_history"]
+    assert (history["labels"], history["series"][0]["values"]) == (["2025-01-01"], [12000.0])
+    assert not response.context["can_edit"]
+    assert "Record change" not in body
+
+
+@pytest.mark.django_db
+def test_it_keeps_owner_choices_to_the_workspaces_csms(login, alpha, lena, bob, vera, charlie):
+    form = login(lena).get(reverse("account_create")).context["form"]
+    owners = set(form.fields["owner"].queryset)
+    assert bob in owners and lena in owners
+    assert charlie not in owners and vera not in owners

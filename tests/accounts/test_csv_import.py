@@ -1,0 +1,222 @@
+"""The pure CSV checker, on hand-built files: no database."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from accounts import csv_import as csv
+from accounts.csv_import import ImportRules, column_key, parse_accounts_csv
+from accounts.models import Account, AccountStatus, LifecycleStage, Segment
+
+RULES = ImportRules(
+    owner_emails=frozenset({"bob@alpha.example", "lena@alpha.example"}),
+    choices={
+        csv.LIFECYCLE_STAGE: LifecycleStage.choices,
+        csv.STATUS: AccountStatus.choices,
+        csv.SEGMENT: Segment.choices,
+    },
+)
+NO_ACCOUNTS = pd.DataFrame(columns=csv.EXISTING_COLUMNS)
+
+
+def parse(text: str, existing: pd.DataFrame = NO_ACCOUNTS) -> csv.ParsedImport:
+    return parse_accounts_csv(text, rules=RULES, existing=existing)
+
+
+def problems(text: str, existing: pd.DataFrame = NO_ACCOUNTS) -> set[tuple]:
+    return {(e["row"], e["field"]) for e in parse(text, existing).errors}
+
+
+def test_it_reads_a_full_row_into_typed_values():
+    parsed = parse(
+        "external_id,name,owner_email,arr,currency,contract_start,renewal_date,licensed_seats,"
+        "lifecycle_stage,status,segment,industry,complexity,strategic_potential,"
+        "product_maturity,implementation_difficulty,executive_visibility\n"
+        "A-1,Acme,Bob@Alpha.example,1200.5,eur,2025-01-01,2026-01-01,10,"
+        "Value realisation,ACTIVE,mid_market,Retail,1,2,3,4,5\n"
+    )
+    expected = pd.DataFrame(
+        [
+            {
+                "external_id": "A-1",
+                "name": "Acme",
+                "owner_email": "bob@alpha.example",
+                "arr": Decimal("1200.50"),
+                "currency": "EUR",
+                "contract_start": dt.date(2025, 1, 1),
+                "renewal_date": dt.date(2026, 1, 1),
+                "licensed_seats": 10,
+                "lifecycle_stage": "value",
+                "status": "active",
+                "segment": "mid_market",
+                "industry": "Retail",
+                "complexity": 1,
+                "strategic_potential": 2,
+                "product_maturity": 3,
+                "implementation_difficulty": 4,
+                "executive_visibility": 5,
+            }
+        ],
+        index=[2],
+        dtype=object,
+    )
+    assert parsed.errors == []
+    assert parsed.row_count == 1
+    assert_frame_equal(parsed.rows, expected)
+
+
+def test_it_matches_column_names_whatever_their_case_and_spacing():
+    assert column_key(" External ID ") == "external_id"
+    assert column_key("Owner E-mail") == "owner_email"
+    parsed = parse(" External ID ,NAME,Licensed  Seats\nA-1,Acme,3\n")
+    assert parsed.errors == []
+    assert list(parsed.rows.columns) == ["external_id", "name", "licensed_seats"]
+
+
+def test_it_keeps_only_the_columns_the_file_has_and_none_for_blank_cells():
+    parsed = parse("external_id,name,arr,industry\nA-1,Acme,,\n")
+    assert parsed.errors == []
+    assert parsed.rows.to_dict("records") == [
+        {"external_id": "A-1", "name": "Acme", "arr": None, "industry": None}
+    ]
+
+
+def test_it_treats_missing_trailing_cells_as_blank():
+    parsed = parse("external_id,name,industry,arr\nA-1,Acme\n")
+    assert parsed.errors == []
+    assert parsed.rows.loc[2, "arr"] is None
+
+
+def test_it_reports_an_empty_file():
+    parsed = parse("")
+    assert parsed.errors == [{"row": None, "field": None, "message": "The file is empty."}]
+    assert parsed.rows.empty
+    assert parsed.row_count == 0
+
+
+def test_it_reports_a_header_without_rows():
+    parsed = parse("external_id,name\n\n")
+    assert [e["message"] for e in parsed.errors] == ["The file has no data rows below its header."]
+    assert parsed.rows.empty
+
+
+def test_it_reports_missing_required_and_unknown_columns_on_the_header_row():
+    parsed = parse("name,Colour\nAcme,red\n")
+    assert problems("name,Colour\nAcme,red\n") == {(1, "Colour"), (1, "external_id")}
+    assert "Unknown column 'Colour'" in parsed.errors[0]["message"]
+
+
+def test_it_reports_a_column_given_twice():
+    assert (1, "Name") in problems("external_id,name,Name\nA-1,Acme,Acme\n")
+
+
+def test_it_reports_a_row_with_more_cells_than_the_header():
+    [error] = parse("external_id,name\nA-1,Acme,extra\n").errors
+    assert error["row"] is None
+    assert "Expected 2 fields" in error["message"]
+
+
+def test_it_numbers_rows_as_a_spreadsheet_does_despite_blank_lines():
+    text = "external_id,name\nA-1,Acme\n\nA-3,\n"
+    assert parse(text).errors == [{"row": 4, "field": "name", "message": "A value is required."}]
+    assert parse(text).row_count == 2
+
+
+def test_it_reports_every_bad_cell_of_every_row():
+    text = (
+        "external_id,name,owner_email,arr,currency,contract_start,renewal_date,licensed_seats,"
+        "lifecycle_stage,status,segment,complexity\n"
+        "A-1,Good,,100,USD,2025-01-01,2026-01-01,5,onboarding,active,small,3\n"
+        ",,zed@alpha.example,-5,EURO,2025-13-01,01/02/2026,1.5,nope,gone,huge,6\n"
+        "A-1," + "x" * 201 + ",,abc,,2025-02-01,2025-01-01,-1,,,,two\n"
+    )
+    assert problems(text) == {
+        (3, "external_id"),
+        (3, "name"),
+        (3, "owner_email"),
+        (3, "arr"),
+        (3, "currency"),
+        (3, "contract_start"),
+        (3, "renewal_date"),
+        (3, "licensed_seats"),
+        (3, "lifecycle_stage"),
+        (3, "status"),
+        (3, "segment"),
+        (3, "complexity"),
+        (4, "external_id"),
+        (4, "name"),
+        (4, "arr"),
+        (4, "renewal_date"),
+        (4, "licensed_seats"),
+        (4, "complexity"),
+    }
+    assert list(parse(text).rows.index) == [2]
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("arr", "12k", "'12k' is not a number."),
+        ("arr", "NaN", "'NaN' is not a number."),
+        ("arr", "-1", "ARR cannot be negative."),
+        ("arr", "1.001", "'1.001' has more than two decimal places."),
+        ("arr", "1000000000000", "ARR must be below 1,000,000,000,000."),
+        ("licensed_seats", "ten", "'ten' is not a whole number of seats (0 or more)."),
+        ("complexity", "2.5", "'2.5' is not a whole number from 1 to 5."),
+        ("complexity", "0", "'0' is not a whole number from 1 to 5."),
+        ("currency", "U$D", "'U$D' is not a 3-letter currency code."),
+        ("contract_start", "2025-02-30", "'2025-02-30' is not a date like 2025-01-31."),
+        ("segment", "Huge", "'Huge' is not one of: small, mid_market, enterprise."),
+        ("owner_email", "carol@beta.example", "carol@beta.example is not a CSM, leader or admin"),
+        ("name", "x" * 201, "Longer than 200 characters."),
+    ],
+)
+def test_it_explains_each_kind_of_bad_cell(column, cell, message):
+    header = "external_id,name" if column == "name" else f"external_id,name,{column}"
+    line = f"A-1,{cell}" if column == "name" else f"A-1,Acme,{cell}"
+    [error] = parse(f"{header}\n{line}\n").errors
+    assert (error["row"], error["field"]) == (2, column)
+    assert error["message"].startswith(message)
+
+
+def test_it_names_the_first_row_of_a_duplicate_external_id():
+    errors = parse("external_id,name\nA-1,Acme\nA-2,Beta\nA-1,Again\n").errors
+    assert errors == [
+        {
+            "row": 4,
+            "field": "external_id",
+            "message": "Duplicate external_id 'A-1': row 2 has it already.",
+        }
+    ]
+
+
+def test_it_accepts_a_choice_by_value_or_label_in_any_case():
+    text = "external_id,name,segment\nA-1,Acme,ENTERPRISE\nA-2,Beta,mid-MARKET\nA-3,C,midmarket\n"
+    parsed = parse(text)
+    assert parsed.rows["segment"].tolist() == ["enterprise", "mid_market"]
+    assert problems(text) == {(4, "segment")}
+
+
+def test_it_checks_a_lone_renewal_date_against_the_existing_contract_start():
+    existing = pd.DataFrame(
+        {"external_id": ["A-1"], "contract_start": [dt.date(2025, 6, 1)], "renewal_date": [None]}
+    )
+    text = "external_id,name,renewal_date\nA-1,Acme,2025-01-01\nA-2,New,2025-01-01\n"
+    assert problems(text, existing) == {(2, "renewal_date")}
+    assert problems("external_id,name,contract_start\nA-1,Acme,2024-01-01\n", existing) == set()
+
+
+def test_it_refuses_an_existing_frame_without_its_columns():
+    with pytest.raises(ValueError, match="existing lacks columns"):
+        parse_accounts_csv("external_id,name\nA,B\n", rules=RULES, existing=pd.DataFrame())
+
+
+def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
+    for column, length in csv.MAX_LENGTHS.items():
+        assert Account._meta.get_field(column).max_length == length
+    arr = Account._meta.get_field("arr")
+    assert Decimal(10) ** (arr.max_digits - arr.decimal_places) == csv.MAX_ARR
+    assert set(csv.COLUMNS) - {"owner_email"} <= {f.name for f in Account._meta.get_fields()}

@@ -1,0 +1,135 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import AccountStatus, Segment
+from tests.factories import AccountFactory
+
+
+def _names(response):
+    return [account.name for account in response.context["page"].object_list]
+
+
+@pytest.mark.django_db
+def test_it_shows_a_csm_their_own_accounts_by_default(login, alpha, bob, carol):
+    AccountFactory(workspace=alpha, owner=bob, name="Bob's customer")
+    AccountFactory(workspace=alpha, owner=carol, name="Carol's customer")
+    response = login(bob).get(reverse("portfolio"))
+    assert _names(response) == ["Bob's customer"]
+
+
+@pytest.mark.django_db
+def test_it_lets_a_csm_widen_to_the_whole_workspace(login, alpha, bob, carol):
+    AccountFactory(workspace=alpha, owner=bob, name="B")
+    AccountFactory(workspace=alpha, owner=carol, name="C")
+    response = login(bob).get(reverse("portfolio"), {"owner": ""})
+    assert _names(response) == ["B", "C"]
+
+
+@pytest.mark.django_db
+def test_it_shows_leaders_every_portfolio_with_a_csm_filter(login, alpha, lena, bob, carol):
+    AccountFactory(workspace=alpha, owner=bob, name="B")
+    AccountFactory(workspace=alpha, owner=carol, name="C")
+    client = login(lena)
+    assert _names(client.get(reverse("portfolio"))) == ["B", "C"]
+    assert _names(client.get(reverse("portfolio"), {"owner": carol.pk})) == ["C"]
+
+
+@pytest.mark.django_db
+def test_it_filters_by_search_segment_stage_status_and_renewal(login, alpha, lena):
+    today = dt.date.today()
+    AccountFactory(
+        workspace=alpha,
+        name="Acme Corp",
+        segment=Segment.ENTERPRISE,
+        renewal_date=today + dt.timedelta(days=20),
+    )
+    AccountFactory(
+        workspace=alpha,
+        name="Globex",
+        segment=Segment.SMALL,
+        renewal_date=today + dt.timedelta(days=200),
+        lifecycle_stage="adoption",
+    )
+    AccountFactory(
+        workspace=alpha,
+        name="Initech",
+        segment=Segment.MID_MARKET,
+        status=AccountStatus.CHURNED,
+        arr=0,
+        renewal_date=today - dt.timedelta(days=3),
+    )
+    client = login(lena)
+    url = reverse("portfolio")
+    assert _names(client.get(url, {"q": "acme"})) == ["Acme Corp"]
+    assert _names(client.get(url, {"segment": "small"})) == ["Globex"]
+    assert _names(client.get(url, {"lifecycle_stage": "adoption"})) == ["Globex"]
+    assert _names(client.get(url, {"status": "churned"})) == ["Initech"]
+    assert _names(client.get(url, {"renewal": "30"})) == ["Acme Corp"]
+    assert _names(client.get(url, {"renewal": "overdue"})) == ["Initech"]
+
+
+@pytest.mark.django_db
+def test_it_sorts_by_each_column_both_ways(login, alpha, lena, bob, carol):
+    AccountFactory(workspace=alpha, name="Small", arr=Decimal("100"), owner=carol)
+    AccountFactory(workspace=alpha, name="Large", arr=Decimal("900"), owner=bob)
+    client = login(lena)
+    url = reverse("portfolio")
+    assert _names(client.get(url, {"sort": "arr"})) == ["Small", "Large"]
+    assert _names(client.get(url, {"sort": "-arr"})) == ["Large", "Small"]
+    assert _names(client.get(url, {"sort": "owner"})) == ["Large", "Small"]
+    for column in ("name", "renewal_date", "lifecycle_stage", "segment"):
+        for direction in ("", "-"):
+            assert client.get(url, {"sort": direction + column}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_names_a_bad_filter_value_instead_of_failing(login, alpha, lena):
+    response = login(lena).get(reverse("portfolio"), {"segment": "galactic", "sort": "secret"})
+    assert response.status_code == 200
+    assert "segment" in response.context["filter"].form.errors
+
+
+@pytest.mark.django_db
+def test_it_pages_fifty_rows_at_a_time_with_totals(login, alpha, lena):
+    AccountFactory.create_batch(120, workspace=alpha, arr=Decimal("1000"))
+    client = login(lena)
+    first = client.get(reverse("portfolio"))
+    assert len(first.context["page"].object_list) == 50
+    assert first.context["summary"]["count"] == 120
+    assert first.context["summary"]["arr_by_currency"] == [("USD", Decimal("120000"))]
+    last = client.get(reverse("portfolio"), {"page": 3})
+    assert len(last.context["page"].object_list) == 20
+
+
+def _portfolio_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("portfolio"), {"sort": "-arr"}).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_it_runs_the_same_queries_for_10_or_200_accounts(login, alpha, bob, carol):
+    AccountFactory.create_batch(10, workspace=alpha, owner=bob)
+    AccountFactory.create_batch(200, workspace=alpha, owner=carol)
+    small = _portfolio_queries(login(bob))
+    large = _portfolio_queries(login(carol))
+    assert small == large
+    assert large <= 6
+
+
+@pytest.mark.django_db
+def test_it_totals_arr_per_currency_never_across_them(login, alpha, lena):
+    AccountFactory(workspace=alpha, arr=Decimal("1000"), currency="USD")
+    AccountFactory(workspace=alpha, arr=Decimal("500"), currency="USD")
+    AccountFactory(workspace=alpha, arr=Decimal("9000"), currency="EUR")
+    response = login(lena).get(reverse("portfolio"))
+    summary = response.context["summary"]
+    assert summary["arr_by_currency"] == [("EUR", Decimal("9000")), ("USD", Decimal("1500"))]
+    assert summary["count"] == 3
+    body = response.content.decode()
+    assert "9,000" in body and "1,500" in body and "10,500" not in body

@@ -1,0 +1,103 @@
+"""A CSM's first session, as a person does it in the browser."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from accounts.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("demo_workspace", "--accounts", "60", "--csms", "3", "--seed", "7", verbosity=0)
+
+
+def _sign_in(page, email: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
+
+
+def _arr_column(page) -> list[int]:
+    cells = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    return [int(re.sub(r"[^0-9]", "", text)) for text in cells]
+
+
+def test_it_takes_a_csm_from_sign_in_to_an_account_and_out(demo, page, console_errors):
+    page.goto("/portfolio/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+    _sign_in(page, "csm1@demo.csos.example")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(20)
+
+    page.locator("th a[data-sort=arr]").click()
+    expect(page).to_have_url(re.compile(r"sort=arr"))
+    ascending = _arr_column(page)
+    assert ascending == sorted(ascending)
+    page.locator("th a[data-sort=arr]").click()
+    expect(page).to_have_url(re.compile(r"sort=-arr"))
+    descending = _arr_column(page)
+    assert descending == sorted(descending, reverse=True)
+
+    page.get_by_label("Segment").select_option("small")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"segment=small"))
+    segments = set(page.locator("tbody tr td:nth-child(6)").all_inner_texts())
+    assert segments == {"Small business"}
+    assert "sort=-arr" in page.url  # filtering keeps the chosen order
+
+    first_link = page.locator("tbody tr td:first-child a").first
+    name = first_link.inner_text()
+    page.get_by_label("Search").fill(name)
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(1)
+
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    expect(page.get_by_role("img", name="ARR over time")).to_be_visible()
+    expect(page.get_by_role("heading", name="ARR ledger")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.goto("/portfolio/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+
+    assert console_errors == []
+
+
+def test_it_takes_a_leader_through_a_csv_import(demo, page, console_errors, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("external_id,name,arr\nNEW-1,,-5\nNEW-1,Twice,abc\n")
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "external_id,name,owner_email,arr,renewal_date\n"
+        "NEW-1,Zephyr Robotics,csm2@demo.csos.example,45000,2027-06-30\n"
+    )
+    _sign_in(page, "leader@demo.csos.example")
+    page.get_by_role("link", name="Import accounts").click()
+
+    page.get_by_label("Accounts CSV").set_input_files(bad)
+    page.locator("main form button[type=submit]").click()
+    errors = page.locator("#import-status tbody tr")
+    expect(errors).to_have_count(4)
+    expect(page.get_by_text("nothing was imported")).to_be_visible()
+
+    page.get_by_role("link", name="Upload a corrected file").click()
+    page.get_by_label("Accounts CSV").set_input_files(good)
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_text("Zephyr Robotics")).to_be_visible()
+    page.get_by_role("button", name="Commit import").click()
+    expect(page.get_by_text("Accounts created")).to_be_visible()
+
+    page.get_by_role("link", name="Open the portfolio").click()
+    page.get_by_label("Search").fill("Zephyr")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr td").nth(1)).to_have_text(re.compile(r"\S"))
+    assert console_errors == []

@@ -1,0 +1,144 @@
+"""Shared fixtures: two workspaces and the people in them.
+
+Alpha is the workspace under test: Alice (admin), Lena (leader), Bob and Carol (CSMs) and
+Vera (viewer). Charlie is the admin of Beta, an outsider to Alpha who must see nothing of it.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from csos.celery import app as celery_app
+from csos.models import Role
+from csos.tenancy import workspace_scope
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+CHROMIUM = os.environ.get("CSOS_CHROMIUM", "/usr/bin/chromium")
+
+
+def redis_available() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def chromium_available() -> bool:
+    return bool(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM))
+
+
+def pytest_sessionstart(session):
+    """Under CI a missing real part is an error, never a silent skip."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    problems = []
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not redis_available():
+        problems.append("Redis does not answer at REDIS_URL")
+    if not chromium_available():
+        problems.append(f"no Chromium at {CHROMIUM}")
+    if problems:
+        pytest.exit("CI needs its real parts: " + "; ".join(problems), returncode=3)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def eager_celery():
+    """Tasks run in-process unless a test asks for the real worker (see tests/worker.py)."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The production hasher is slow on purpose; tests need speed, not resistance."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _member(workspace, role, first_name):
+    user = UserFactory(
+        first_name=first_name,
+        last_name="Tester",
+        username=f"{first_name.lower()}@{workspace.slug}.example",
+        email=f"{first_name.lower()}@{workspace.slug}.example",
+    )
+    MembershipFactory(workspace=workspace, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def alpha(db):
+    return WorkspaceFactory(name="Alpha Analytics", slug="alpha")
+
+
+@pytest.fixture
+def beta(db):
+    return WorkspaceFactory(name="Beta Bikes", slug="beta")
+
+
+@pytest.fixture
+def alice(alpha):
+    return _member(alpha, Role.ADMIN, "Alice")
+
+
+@pytest.fixture
+def lena(alpha):
+    return _member(alpha, Role.LEADER, "Lena")
+
+
+@pytest.fixture
+def bob(alpha):
+    return _member(alpha, Role.CSM, "Bob")
+
+
+@pytest.fixture
+def carol(alpha):
+    return _member(alpha, Role.CSM, "Carol")
+
+
+@pytest.fixture
+def vera(alpha):
+    return _member(alpha, Role.VIEWER, "Vera")
+
+
+@pytest.fixture
+def charlie(beta):
+    return _member(beta, Role.ADMIN, "Charlie")
+
+
+@pytest.fixture
+def in_alpha(alpha):
+    """Run the test body inside Alpha's workspace scope, as a request or task would."""
+    with workspace_scope(alpha):
+        yield alpha
+
+
+@pytest.fixture
+def alpha_objects(alpha, alice, bob):
+    from tests.sweep import make_alpha_objects
+
+    return make_alpha_objects(alpha, alice, bob)
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` returns the test client signed in as ``user``."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")

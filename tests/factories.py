@@ -1,0 +1,74 @@
+"""Factories for every model; tenant rows are written through the unscoped manager."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import Account, ArrMovement, MovementKind
+from csos.models import Membership, Role, Workspace
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _get_manager(cls, model_class):
+        return model_class.unscoped
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+    slug = factory.Sequence(lambda n: f"workspace-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}@example.com")
+    email = factory.LazyAttribute(lambda u: u.username)
+    first_name = factory.Sequence(lambda n: f"User{n}")
+    password = factory.django.Password(TEST_PASSWORD)
+
+
+class MembershipFactory(TenantFactory):
+    class Meta:
+        model = Membership
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.CSM
+
+
+class AccountFactory(TenantFactory):
+    class Meta:
+        model = Account
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Customer {n:05d}")
+    external_id = factory.Sequence(lambda n: f"EXT-{n:06d}")
+    arr = Decimal("12000.00")
+    currency = "USD"
+    contract_start = dt.date(2025, 1, 1)
+    renewal_date = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=60))
+    licensed_seats = 25
+
+
+class ArrMovementFactory(TenantFactory):
+    class Meta:
+        model = ArrMovement
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    kind = MovementKind.NEW
+    date = dt.date(2025, 1, 1)
+    amount = Decimal("12000.00")

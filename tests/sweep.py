@@ -1,0 +1,106 @@
+"""Every URL of the project, filled with real ids of objects in the Alpha workspace.
+
+The list is read from the URL configuration, so pages and endpoints added later are swept
+without touching the tests. A URL argument the sweep cannot fill fails the test: give it an
+entry in ``OBJECT_IDS`` below.
+"""
+
+import pytest
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Account, AccountImport, ArrMovement
+from csos.models import AuditEvent, Membership
+from csos.services import audit_record
+from tests.factories import AccountFactory, ArrMovementFactory
+
+MARKERS = (
+    "ALPHA-SECRET-ACCOUNT",
+    "ALPHA-EXT-777",
+    "alice@alpha.example",
+    "Alpha Analytics",
+    "alpha-secret.csv",
+)
+
+
+def iter_url_patterns(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from iter_url_patterns(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            yield namespace, pattern
+
+
+def make_alpha_objects(alpha, alice, bob) -> dict:
+    """One object of every kind in Alpha, carrying the markers no outsider may see."""
+    account = AccountFactory(
+        workspace=alpha, name="ALPHA-SECRET-ACCOUNT", external_id="ALPHA-EXT-777", owner=bob
+    )
+    movement = ArrMovementFactory(account=account)
+    account_import = AccountImport.unscoped.create(
+        workspace=alpha,
+        created_by=alice,
+        filename="alpha-secret.csv",
+        content="external_id,name\nALPHA-EXT-777,ALPHA-SECRET-ACCOUNT\n",
+        status="ready",
+        row_count=1,
+    )
+    membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
+    return {
+        Account: account,
+        ArrMovement: movement,
+        AccountImport: account_import,
+        Membership: membership,
+        AuditEvent: event,
+        type(alice): alice,
+        type(alpha): alpha,
+    }
+
+
+# URL argument name -> the model whose Alpha object fills it.
+OBJECT_IDS = {
+    "account_id": Account,
+    "import_id": AccountImport,
+    "membership_id": Membership,
+}
+
+
+def _admin_object_id(url_name: str, objects) -> int:
+    """Alpha's object for an admin URL; models with no tenant data get an arbitrary id."""
+    for model in admin.site._registry:
+        if url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_"):
+            return objects[model].pk if model in objects else 1
+    raise AssertionError(f"no admin model for {url_name}")
+
+
+def build_sweep(objects):
+    """(url, is_admin, names_an_object) for every pattern, filled with Alpha's ids."""
+    urls = []
+    for namespace, pattern in iter_url_patterns():
+        if not pattern.name:
+            continue  # the admin's catch-all: it only redirects to the admin index
+        name = f"{namespace}{pattern.name}"
+        kwargs = {}
+        for arg in pattern.pattern.regex.groupindex:
+            if arg in OBJECT_IDS:
+                kwargs[arg] = objects[OBJECT_IDS[arg]].pk
+            elif arg == "pk" and hasattr(pattern.callback, "cls"):
+                kwargs[arg] = objects[pattern.callback.cls.model].pk
+            elif arg == "object_id" and "content_type_id" in pattern.pattern.regex.groupindex:
+                kwargs[arg] = objects[Account].pk
+            elif arg in {"object_id", "id"} and namespace == "admin:":
+                kwargs[arg] = _admin_object_id(pattern.name, objects)
+            elif arg == "app_label":
+                kwargs[arg] = "accounts"
+            elif arg == "content_type_id":
+                kwargs[arg] = ContentType.objects.get_for_model(Account).pk
+            elif arg == "format":
+                kwargs[arg] = "json"
+            else:
+                pytest.fail(f"the sweep cannot fill {{{arg}}} in {name}: add it to OBJECT_IDS")
+        urls.append((reverse(name, kwargs=kwargs), namespace == "admin:", bool(kwargs)))
+    return urls

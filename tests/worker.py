@@ -1,0 +1,92 @@
+"""A real Celery worker for tests marked ``worker``: a subprocess on Redis and the test database.
+
+Use the ``celery_worker`` fixture from a test (import it into the test module). The test's data
+is committed (``transactional_db``) so that the worker, another process, can read it; the worker
+consumes a queue of its own so that it never takes tasks of a concurrent test run.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from csos.celery import app as celery_app
+from tests.conftest import redis_available
+
+READY_TIMEOUT = 30  # seconds for the worker to answer a ping
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL pointing at the test database this session created, not the real one."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+def _wait_until_ready(worker: subprocess.Popen, hostname: str, log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited ({worker.returncode}):\n{log.read_text()}")
+        if celery_app.control.ping(destination=[hostname], timeout=1):
+            return
+    pytest.fail(f"the Celery worker did not answer in {READY_TIMEOUT}s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """Start a worker on a queue of its own and send this test's tasks there, not eagerly."""
+    if not redis_available():
+        pytest.skip("needs Redis at REDIS_URL")
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a shared PostgreSQL test database")
+
+    queue = f"csos-test-{uuid.uuid4().hex[:12]}"
+    hostname = f"{queue}@localhost"
+    celery = Path(sys.executable).parent / "celery"
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "worker.log"
+        with log.open("w") as output:
+            worker = subprocess.Popen(
+                [
+                    str(celery),
+                    "-A",
+                    "csos",
+                    "worker",
+                    "--pool=solo",
+                    "--concurrency=1",
+                    "-Q",
+                    queue,
+                    "-n",
+                    hostname,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=INFO",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        conf = celery_app.conf
+        saved = conf.task_always_eager, conf.task_default_queue
+        conf.task_always_eager, conf.task_default_queue = False, queue
+        try:
+            _wait_until_ready(worker, hostname, log)
+            yield worker
+        finally:
+            conf.task_always_eager, conf.task_default_queue = saved
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
