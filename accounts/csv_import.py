@@ -51,7 +51,9 @@ OPTIONAL_COLUMNS = (
     *SCALE_COLUMNS,
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE)
+EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE, STATUS)
+# AccountStatus.CHURNED; tests/accounts/test_csv_import.py keeps it in step.
+CHURNED = "churned"
 
 # Storage limits of the account table; tests/accounts/test_csv_import.py keeps them in step.
 MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80}
@@ -99,7 +101,8 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
     """Check every cell of an accounts CSV and return the clean rows with every error found.
 
     ``existing`` lists the workspace's accounts (EXISTING_COLUMNS), so that a file changing only
-    one of an account's dates is checked against the other one it already has.
+    one of an account's dates is checked against the other one it already has, and an ARR is
+    checked against the status the account will have.
     """
     missing = set(EXISTING_COLUMNS) - set(existing.columns)
     if missing:
@@ -139,7 +142,10 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
         clean[key], problems[key] = _check_column(key, cells[key], rules)
     if EXTERNAL_ID in known:
         problems[EXTERNAL_ID] = _first(problems[EXTERNAL_ID], _duplicates(cells[EXTERNAL_ID]))
-    for key, messages in _date_order(cells, clean, existing).items():
+    for key, messages in (
+        *_date_order(cells, clean, existing).items(),
+        *_status_arr(cells, clean, existing).items(),
+    ):
         problems[key] = _first(problems[key], messages)
 
     errors += [
@@ -319,6 +325,38 @@ def _date_order(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame
         for key, on_this in ((RENEWAL_DATE, end_given), (CONTRACT_START, ~end_given))
         if key in cells
     }
+
+
+def _status_arr(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame) -> dict:
+    """Messages where the ARR contradicts the status the account ends with.
+
+    The ledger books a churn as the loss of the whole current ARR, and a reactivation as the
+    return of a new one: so a churned account carries no ARR, and a churned account made active
+    again needs its new ARR in the file. A status or ARR that is itself bad is not compared.
+    """
+    if EXTERNAL_ID not in cells or not {ARR, STATUS} & set(cells.columns):
+        return {}
+    nothing = pd.Series(None, index=cells.index, dtype=object)
+    known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)[STATUS]
+    was = cells[EXTERNAL_ID].map(known)
+    given = clean.get(STATUS, nothing)
+    bad_status = (cells[STATUS] != "") & given.isna() if STATUS in cells else nothing.notna()
+    status = given.where(given.notna(), was)
+    positive = clean.get(ARR, nothing).map(lambda arr: arr is not None and arr > 0)
+
+    churned_with_arr = (status == CHURNED) & positive
+    reactivated_without_arr = (was == CHURNED) & given.notna() & (given != CHURNED) & ~positive
+    messages = pd.Series("", index=cells.index, dtype=object)
+    messages[churned_with_arr] = (
+        "A churned account has no ARR: leave arr empty or 0 (its current ARR is booked as "
+        "churned), or set status to active to reactivate it."
+    )
+    messages[reactivated_without_arr] = (
+        "The account is churned: reactivating it needs its new ARR, above 0, in the arr column."
+    )
+    messages[bad_status] = ""
+    # The error goes on the arr cell when the file has that column, else on the status.
+    return {ARR if ARR in cells else STATUS: messages}
 
 
 def _first(*messages: pd.Series) -> pd.Series:

@@ -241,7 +241,7 @@ def _write(
     existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
 
     to_create: list[Account] = []
-    to_update: list[tuple[Account, Decimal]] = []
+    to_update: list[tuple[Account, Decimal, str]] = []
     for record in rows.to_dict("records"):
         values = {key: value for key, value in record.items() if value is not None}
         if csv.OWNER_EMAIL in values:
@@ -252,9 +252,11 @@ def _write(
                 Account(workspace=workspace, **{"currency": workspace.default_currency, **values})
             )
         else:
-            to_update.append((account, account.arr))
+            to_update.append((account, account.arr, account.status))
             for field, value in values.items():
                 setattr(account, field, value)
+            if account.status == AccountStatus.CHURNED:
+                account.arr = Decimal(0)
 
     total, done = len(rows), 0
     report(done, total)
@@ -262,13 +264,16 @@ def _write(
         Account.objects.bulk_create(chunk)
         done += len(chunk)
         report(done, total)
-    # Only the columns the file has are written; bulk_update skips auto_now, hence updated_at.
-    fields = [
+    # Only the columns the file has are written (and the ARR a churn zeroes); bulk_update skips
+    # auto_now, hence updated_at.
+    fields = {
         "owner" if key == csv.OWNER_EMAIL else key for key in rows.columns if key != csv.EXTERNAL_ID
-    ]
+    }
+    if csv.STATUS in fields:
+        fields.add(csv.ARR)
     now = timezone.now()
     for chunk in _chunks(to_update, chunk_size):
-        accounts = [account for account, _ in chunk]
+        accounts = [account for account, *_ in chunk]
         for account in accounts:
             account.updated_at = now
         Account.objects.bulk_update(accounts, [*fields, "updated_at"])
@@ -291,17 +296,37 @@ def _write(
         ArrMovement(
             workspace=workspace,
             account=account,
-            kind=MovementKind.EXPANSION if account.arr > before else MovementKind.CONTRACTION,
+            kind=kind,
             date=today,
-            amount=abs(account.arr - before),
+            amount=amount,
             note=note,
             recorded_by=by,
         )
-        for account, before in to_update
-        if account.arr != before
+        for account, arr_before, status_before in to_update
+        for kind, amount in _ledger_change(account, arr_before, status_before)
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
     return len(to_create), len(to_update)
+
+
+def _ledger_change(
+    account: Account, arr_before: Decimal, status_before: str
+) -> list[tuple[MovementKind, Decimal]]:
+    """The movement that takes an updated account from its old ARR and status to its new ones.
+
+    The file's checks guarantee a churned account ends with no ARR and a reactivated one with
+    some, so a status change is always one churn or one reactivation of the whole amount.
+    """
+    if account.status == AccountStatus.CHURNED:
+        if status_before == AccountStatus.CHURNED or arr_before == 0:
+            return []
+        return [(MovementKind.CHURN, arr_before)]
+    if status_before == AccountStatus.CHURNED:
+        return [(MovementKind.REACTIVATION, account.arr)]
+    if account.arr == arr_before:
+        return []
+    kind = MovementKind.EXPANSION if account.arr > arr_before else MovementKind.CONTRACTION
+    return [(kind, abs(account.arr - arr_before))]
 
 
 def _existing_accounts(external_ids: list[str], chunk_size: int) -> dict[str, Account]:

@@ -202,7 +202,12 @@ def test_it_accepts_a_choice_by_value_or_label_in_any_case():
 
 def test_it_checks_a_lone_renewal_date_against_the_existing_contract_start():
     existing = pd.DataFrame(
-        {"external_id": ["A-1"], "contract_start": [dt.date(2025, 6, 1)], "renewal_date": [None]}
+        {
+            "external_id": ["A-1"],
+            "contract_start": [dt.date(2025, 6, 1)],
+            "renewal_date": [None],
+            "status": ["active"],
+        }
     )
     text = "external_id,name,renewal_date\nA-1,Acme,2025-01-01\nA-2,New,2025-01-01\n"
     assert problems(text, existing) == {(2, "renewal_date")}
@@ -214,9 +219,53 @@ def test_it_refuses_an_existing_frame_without_its_columns():
         parse_accounts_csv("external_id,name\nA,B\n", rules=RULES, existing=pd.DataFrame())
 
 
+def existing_statuses(**statuses: str) -> pd.DataFrame:
+    """Existing accounts by external id, with the given statuses and no dates."""
+    return pd.DataFrame(
+        {
+            "external_id": list(statuses),
+            "contract_start": None,
+            "renewal_date": None,
+            "status": list(statuses.values()),
+        }
+    )
+
+
+def test_it_refuses_an_arr_on_an_account_that_ends_churned():
+    existing = existing_statuses(**{"C-1": "churned", "A-1": "active", "A-2": "active"})
+    text = (
+        "external_id,name,arr,status\n"
+        "N-1,New and churned,100,churned\n"  # 2: refused
+        "A-1,Churns with an arr,5,churned\n"  # 3: refused
+        "C-1,Still churned,7,\n"  # 4: refused, the account stays churned
+        "N-2,New and churned,0,churned\n"
+        "A-2,Churns,,churned\n"
+    )
+    assert problems(text, existing) == {(2, "arr"), (3, "arr"), (4, "arr")}
+    (message,) = {e["message"] for e in parse(text, existing).errors}
+    assert "set status to active to reactivate" in message
+
+
+def test_it_wants_the_new_arr_of_a_churned_account_made_active_again():
+    existing = existing_statuses(**{"C-1": "churned", "C-2": "churned", "C-3": "churned"})
+    with_arr = (
+        "external_id,name,arr,status\nC-1,Back,0,active\nC-2,Back,,active\nC-3,Back,9,active\n"
+    )
+    assert problems(with_arr, existing) == {(2, "arr"), (3, "arr")}
+    # Without an arr column the message goes on the status that asks for the reactivation.
+    assert problems("external_id,name,status\nC-1,Back,active\n", existing) == {(2, "status")}
+
+
+def test_it_does_not_compare_an_arr_with_a_status_that_is_itself_bad():
+    existing = existing_statuses(**{"C-1": "churned"})
+    assert problems("external_id,name,arr,status\nC-1,X,10,gone\n", existing) == {(2, "status")}
+    assert problems("external_id,name,arr,status\nN-1,X,ten,churned\n") == {(2, "arr")}
+
+
 def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
     for column, length in csv.MAX_LENGTHS.items():
         assert Account._meta.get_field(column).max_length == length
     arr = Account._meta.get_field("arr")
     assert Decimal(10) ** (arr.max_digits - arr.decimal_places) == csv.MAX_ARR
     assert set(csv.COLUMNS) - {"owner_email"} <= {f.name for f in Account._meta.get_fields()}
+    assert csv.CHURNED == AccountStatus.CHURNED

@@ -12,7 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import imports
-from accounts.models import Account, AccountImport, ArrMovement, ImportStatus, MovementKind
+from accounts.models import (
+    Account,
+    AccountImport,
+    AccountStatus,
+    ArrMovement,
+    ImportStatus,
+    MovementKind,
+)
+from accounts.selectors import workspace_retention
+from accounts.services import arr_movement_record
 from accounts.tasks import account_import_commit_task, account_import_purge_all_task
 from csos.models import AuditEvent, Membership, Role
 from tests.factories import AccountFactory
@@ -352,6 +361,32 @@ def test_it_books_the_arr_ledger_for_new_and_changed_accounts(in_alpha, alpha, l
     grows.refresh_from_db()
     shrinks.refresh_from_db()
     assert (grows.arr, shrinks.arr) == (Decimal("1500.00"), Decimal("250.25"))
+
+
+def test_it_books_a_churn_and_a_reactivation_as_the_ledger_would(in_alpha, alpha, lena):
+    today = timezone.localdate()
+    year_ago = today - dt.timedelta(days=365)
+    stays = AccountFactory(workspace=alpha, external_id="E-1", arr=0)
+    arr_movement_record(account=stays, by=lena, kind="new", on=year_ago, amount=Decimal(1000))
+    returns = AccountFactory(workspace=alpha, external_id="E-2", arr=0)
+    arr_movement_record(account=returns, by=lena, kind="new", on=year_ago, amount=Decimal(400))
+    arr_movement_record(account=returns, by=lena, kind="churn", on=year_ago, amount=Decimal(400))
+
+    text = "external_id,name,status,arr\nE-1,Leaves,churned,\nE-2,Returns,active,650\n"
+    commit(text, workspace=alpha, by=lena)
+    booked = ArrMovement.objects.filter(note__startswith="CSV import")
+    assert {(m.account.external_id, m.kind, m.date, m.amount) for m in booked} == {
+        ("E-1", MovementKind.CHURN, today, Decimal("1000.00")),
+        ("E-2", MovementKind.REACTIVATION, today, Decimal("650.00")),
+    }
+    accounts = {a.external_id: (a.status, a.arr) for a in Account.objects.all()}
+    assert accounts == {
+        "E-1": (AccountStatus.CHURNED, Decimal("0.00")),
+        "E-2": (AccountStatus.ACTIVE, Decimal("650.00")),
+    }
+    # Retention sees the churn: of the 1,000 that opened the period, nothing is kept.
+    rates = workspace_retention(start=today - dt.timedelta(days=30), end=today)
+    assert (rates.starting_arr, rates.churn, rates.grr) == (1000.0, 1000.0, 0.0)
 
 
 def test_it_leaves_columns_absent_from_the_file_or_blank_untouched(in_alpha, alpha, lena, bob):
