@@ -68,7 +68,7 @@ def import_detail(request, import_id: int):
 @require_POST
 def import_commit(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
-    if imports.account_import_queue(account_import=account_import):
+    if imports.account_import_queue(account_import=account_import, by=request.user):
         transaction.on_commit(
             partial(
                 account_import_commit_task.delay,

@@ -9,15 +9,15 @@ only make sense together.
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
-from django.db.models import QuerySet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts import csv_import as csv
@@ -39,12 +39,22 @@ logger = logging.getLogger(__name__)
 WRITE_CHUNK = 500  # rows per bulk statement, and so per progress report
 PREVIEW_ROWS = 20
 FILE_RETENTION = timedelta(days=30)
+RESUME_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
 PROGRESS_TTL = 60 * 60  # seconds; outlives any write, then tidies itself away
 OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
 WRITE_FAILED = {
     "row": None,
     "field": None,
     "message": "The database refused the write, so nothing was imported. Try again later.",
+}
+WORKER_LOST = {
+    "row": None,
+    "field": None,
+    "message": (
+        f"The import stopped {MAX_ATTEMPTS} times before it finished, so nothing was written. "
+        "Try a smaller file, or ask your administrator to check the workers."
+    ),
 }
 FILE_PURGED = {
     "row": None,
@@ -104,10 +114,10 @@ def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
     )
 
 
-def account_import_queue(*, account_import: AccountImport) -> bool:
+def account_import_queue(*, account_import: AccountImport, by: AbstractBaseUser | None) -> bool:
     """Move a ready import to the queue; False when it was not ready (already committed)."""
     queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
-        status=ImportStatus.QUEUED
+        status=ImportStatus.QUEUED, queued_at=timezone.now(), queued_by=by
     )
     if queued:
         account_import_progress_record(import_id=account_import.pk, done=0)
@@ -138,24 +148,33 @@ def account_import_commit(
     """Write a queued import's rows as accounts, all or nothing, reporting progress as it goes.
 
     The import is claimed first (QUEUED -> RUNNING), so a second delivery of the task finds
-    nothing to do and returns None. The file is checked again because owners and accounts may
-    have changed since the upload. Progress goes to ``on_progress(done, total)``, by default the
-    cache, which the web process reads while this transaction is still open.
+    nothing to do and returns None. The write then holds the import's row lock until it commits
+    or rolls back, which tells account_import_recover a live writer from a dead one. The file is
+    checked again because owners and accounts may have changed since the upload. Progress goes
+    to ``on_progress(done, total)``, by default the cache, which the web process reads while
+    this transaction is still open.
     """
     claimed = AccountImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING
+        status=ImportStatus.RUNNING, attempts=F("attempts") + 1
     )
     if not claimed:
         return None
-    account_import = AccountImport.objects.select_related("workspace").get(pk=import_id)
     report = on_progress or (
         lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
     )
     try:
-        parsed, _ = _check(account_import.content)
-        if parsed.errors:
-            return _finish(account_import, status=ImportStatus.FAILED, errors=parsed.errors)
         with transaction.atomic():
+            account_import = (
+                AccountImport.objects.select_for_update()
+                .select_related("workspace")
+                .filter(pk=import_id, status=ImportStatus.RUNNING)
+                .first()
+            )
+            if account_import is None:  # recovered and queued again meanwhile
+                return None
+            parsed, _ = _check(account_import.content)
+            if parsed.errors:
+                return _finish(import_id, status=ImportStatus.FAILED, errors=parsed.errors)
             created, updated = _write(
                 account_import=account_import,
                 rows=parsed.rows,
@@ -170,17 +189,48 @@ def account_import_commit(
                 obj=account_import,
                 after={"created": created, "updated": updated},
             )
-            return _finish(
-                account_import, status=ImportStatus.DONE, created=created, updated=updated
-            )
+            return _finish(import_id, status=ImportStatus.DONE, created=created, updated=updated)
     except DatabaseError:
         logger.exception("Account import %s failed; nothing was written.", import_id)
-        return _finish(account_import, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
+        return _finish(import_id, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
     except Exception:
         # A bug, not bad data: the import must not stay "running" for ever, and the error
         # must still reach the worker's log and error tracking.
-        _finish(account_import, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
+        _finish(import_id, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
         raise
+
+
+@transaction.atomic
+def account_import_recover(*, now: datetime | None = None) -> list[AccountImport]:
+    """The scope's imports to send to the workers again: their worker died, or their task was lost.
+
+    A running import whose row lock is free has no live writer, so its write rolled back: it
+    goes back to the queue, unless it has stopped MAX_ATTEMPTS times already, when it fails
+    rather than take a worker down again. An import queued for longer than RESUME_AFTER most
+    likely lost its task (a broker restarted without persistence); sending it twice is harmless,
+    since only one delivery can claim it. Without row locks (SQLite), running imports are left
+    alone, as there is no telling a live writer from a dead one.
+    """
+    now = now or timezone.now()
+    queued = AccountImport.objects.filter(
+        status=ImportStatus.QUEUED, queued_at__lt=now - RESUME_AFTER
+    )
+    resend = {account_import.pk for account_import in queued.only("pk")}
+    if connection.features.has_select_for_update_skip_locked:
+        orphans = list(
+            AccountImport.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportStatus.RUNNING)
+            .only("pk", "attempts")
+        )
+        exhausted = [orphan.pk for orphan in orphans if orphan.attempts >= MAX_ATTEMPTS]
+        AccountImport.objects.filter(pk__in=exhausted).update(
+            status=ImportStatus.FAILED, errors=[WORKER_LOST], finished_at=now
+        )
+        resend |= {orphan.pk for orphan in orphans if orphan.pk not in exhausted}
+    AccountImport.objects.filter(pk__in=resend).update(status=ImportStatus.QUEUED, queued_at=now)
+    for import_id in resend:
+        account_import_progress_record(import_id=import_id, done=0)
+    return list(AccountImport.objects.filter(pk__in=resend).only("pk", "queued_by_id"))
 
 
 @transaction.atomic
@@ -344,22 +394,21 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def _finish(
-    account_import: AccountImport,
+    import_id: int,
     *,
     status: ImportStatus,
     errors: list[dict] | None = None,
     created: int = 0,
     updated: int = 0,
 ) -> AccountImport:
-    account_import.status = status
-    account_import.errors = errors or []
-    account_import.created_count = created
-    account_import.updated_count = updated
-    account_import.finished_at = timezone.now()
-    account_import.save(
-        update_fields=["status", "errors", "created_count", "updated_count", "finished_at"]
+    AccountImport.objects.filter(pk=import_id).update(
+        status=status,
+        errors=errors or [],
+        created_count=created,
+        updated_count=updated,
+        finished_at=timezone.now(),
     )
-    return account_import
+    return AccountImport.objects.get(pk=import_id)
 
 
 def _progress_key(import_id: int) -> str:

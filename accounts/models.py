@@ -175,6 +175,13 @@ class AccountImport(TenantModel):
     errors = models.JSONField(default=list, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker has started writing it."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,10 +1,11 @@
-"""Background jobs of customer accounts: committing CSV imports and purging their files."""
+"""Background jobs of customer accounts: committing CSV imports, recovering and purging them."""
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
 from accounts import imports
+from accounts.models import AccountImport, ImportStatus
 from csos.models import Workspace
 from csos.tenancy import workspace_task
 
@@ -16,6 +17,25 @@ User = get_user_model()
 def account_import_commit_task(workspace_id: int, import_id: int, user_id: int | None) -> None:
     # No retry: a failed write marks the import FAILED, and a retry would find it claimed.
     imports.account_import_commit(import_id=import_id, by=User.objects.filter(pk=user_id).first())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def account_import_recover_task(workspace_id: int) -> None:
+    for account_import in imports.account_import_recover():
+        account_import_commit_task.delay(
+            workspace_id, account_import.pk, account_import.queued_by_id
+        )
+
+
+@shared_task
+def account_import_recover_all_task() -> None:
+    """The frequent sweep, sent only to the workspaces with an import under way."""
+    under_way = AccountImport.unscoped.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    )
+    for workspace_id in under_way.order_by().values_list("workspace_id", flat=True).distinct():
+        account_import_recover_task.delay(workspace_id)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -239,6 +239,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "recover-account-imports": {
+        "task": "accounts.tasks.account_import_recover_all_task",
+        "schedule": 60 * 5,
+    },
     "purge-account-import-files": {
         "task": "accounts.tasks.account_import_purge_all_task",
         "schedule": 60 * 60 * 24,

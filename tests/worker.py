@@ -1,16 +1,19 @@
 """A real Celery worker for tests marked ``worker``: a subprocess on Redis and the test database.
 
-Use the ``celery_worker`` fixture from a test (import it into the test module). The test's data
-is committed (``transactional_db``) so that the worker, another process, can read it; the worker
+Use the ``celery_worker`` fixture from a test (import it into the test module), or
+``celery_queue`` with ``running_worker`` to start and kill workers yourself. The test's data is
+committed (``transactional_db``) so that the worker, another process, can read it; the worker
 consumes a queue of its own so that it never takes tasks of a concurrent test run.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +27,7 @@ from tests.conftest import redis_available
 READY_TIMEOUT = 30  # seconds for the worker to answer a ping
 
 
-def _test_database_url() -> str:
+def worker_database_url() -> str:
     """DATABASE_URL pointing at the test database this session created, not the real one."""
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
@@ -40,18 +43,12 @@ def _wait_until_ready(worker: subprocess.Popen, hostname: str, log: Path) -> Non
     pytest.fail(f"the Celery worker did not answer in {READY_TIMEOUT}s:\n{log.read_text()}")
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    """Start a worker on a queue of its own and send this test's tasks there, not eagerly."""
-    if not redis_available():
-        pytest.skip("needs Redis at REDIS_URL")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a shared PostgreSQL test database")
-
-    queue = f"csos-test-{uuid.uuid4().hex[:12]}"
-    hostname = f"{queue}@localhost"
+@contextlib.contextmanager
+def running_worker(queue: str) -> Iterator[subprocess.Popen]:
+    """A worker process consuming ``queue``, stopped on exit unless the test killed it."""
+    hostname = f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
     celery = Path(sys.executable).parent / "celery"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_QUEUE": queue}
+    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_QUEUE": queue}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "worker.log"
         with log.open("w") as output:
@@ -76,17 +73,37 @@ def celery_worker(transactional_db):
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
-        conf = celery_app.conf
-        saved = conf.task_always_eager, conf.task_default_queue
-        conf.task_always_eager, conf.task_default_queue = False, queue
         try:
             _wait_until_ready(worker, hostname, log)
             yield worker
         finally:
-            conf.task_always_eager, conf.task_default_queue = saved
             worker.terminate()
             try:
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+
+@pytest.fixture
+def celery_queue(transactional_db):
+    """A queue of this test's own, where its tasks go instead of running eagerly."""
+    if not redis_available():
+        pytest.skip("needs Redis at REDIS_URL")
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker process needs a shared PostgreSQL test database")
+    queue = f"csos-test-{uuid.uuid4().hex[:12]}"
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_default_queue
+    conf.task_always_eager, conf.task_default_queue = False, queue
+    try:
+        yield queue
+    finally:
+        conf.task_always_eager, conf.task_default_queue = saved
+
+
+@pytest.fixture
+def celery_worker(celery_queue):
+    """Start a worker on a queue of its own and send this test's tasks there, not eagerly."""
+    with running_worker(celery_queue) as worker:
+        yield worker

@@ -63,7 +63,7 @@ def checked(text: str, *, workspace, by) -> AccountImport:
 def commit(text: str, *, workspace, by, **options) -> AccountImport:
     """Check, queue and commit a file as the task would, inside the workspace in scope."""
     account_import = checked(text, workspace=workspace, by=by)
-    assert imports.account_import_queue(account_import=account_import)
+    assert imports.account_import_queue(account_import=account_import, by=by)
     return imports.account_import_commit(import_id=account_import.pk, by=by, **options)
 
 
@@ -323,7 +323,7 @@ def test_it_reads_progress_from_the_cache_while_running(in_alpha, alpha):
         workspace=alpha, filename="a.csv", status=ImportStatus.READY, row_count=8
     )
     imports.account_import_progress_record(import_id=account_import.pk, done=99)
-    assert imports.account_import_queue(account_import=account_import)  # resets to 0
+    assert imports.account_import_queue(account_import=account_import, by=None)  # resets to 0
     assert imports.account_import_progress(account_import=account_import).done == 0
     imports.account_import_progress_record(import_id=account_import.pk, done=5)
     progress = imports.account_import_progress(account_import=account_import)
@@ -428,7 +428,7 @@ def test_it_marks_the_import_failed_and_raises_on_a_bug(in_alpha, alpha, lena):
         raise RuntimeError("bug")
 
     account_import = checked("external_id,name\nN-1,One\n", workspace=alpha, by=lena)
-    imports.account_import_queue(account_import=account_import)
+    imports.account_import_queue(account_import=account_import, by=lena)
     with pytest.raises(RuntimeError):
         imports.account_import_commit(import_id=account_import.pk, by=lena, on_progress=bug)
     account_import.refresh_from_db()
@@ -441,7 +441,7 @@ def test_it_checks_the_file_again_at_commit(in_alpha, alpha, lena, bob):
         "external_id,name,owner_email\nN-1,One,bob@alpha.example\n", workspace=alpha, by=lena
     )
     Membership.objects.filter(user=bob).update(role=Role.VIEWER)
-    imports.account_import_queue(account_import=account_import)
+    imports.account_import_queue(account_import=account_import, by=lena)
     account_import = imports.account_import_commit(import_id=account_import.pk, by=lena)
     assert account_import.status == ImportStatus.FAILED
     assert [(e["row"], e["field"]) for e in account_import.errors] == [(2, "owner_email")]
@@ -450,7 +450,7 @@ def test_it_checks_the_file_again_at_commit(in_alpha, alpha, lena, bob):
 
 def test_it_does_nothing_on_a_second_delivery_of_the_task(in_alpha, alpha, lena):
     account_import = checked("external_id,name,arr\nN-1,One,10\n", workspace=alpha, by=lena)
-    imports.account_import_queue(account_import=account_import)
+    imports.account_import_queue(account_import=account_import, by=lena)
     account_import_commit_task.delay(alpha.pk, account_import.pk, lena.pk)
     account_import_commit_task.delay(alpha.pk, account_import.pk, lena.pk)
     account_import.refresh_from_db()
@@ -464,7 +464,7 @@ def test_it_writes_in_bulk_with_as_many_queries_for_60_rows_as_for_3(in_alpha, a
     def queries_to_commit(size: int, prefix: str) -> int:
         text = "external_id,name,arr\n" + "".join(f"{prefix}{n},Name,10\n" for n in range(size))
         account_import = checked(text, workspace=alpha, by=lena)
-        imports.account_import_queue(account_import=account_import)
+        imports.account_import_queue(account_import=account_import, by=lena)
         with CaptureQueriesContext(connection) as queries:
             imports.account_import_commit(import_id=account_import.pk, by=lena)
         return len(queries)
