@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 
 from csos.models import Membership, Role, Workspace
+from csos.services import password_reset_email_claim
 
 
 class MemberAddForm(forms.Form):
@@ -79,3 +80,18 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class EmailPasswordResetForm(PasswordResetForm):
+    """Ask for a password-reset link by the e-mail address one signs in with, in any case."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def get_users(self, email):
+        # Django already matches the address case-insensitively and leaves out inactive users
+        # and unusable passwords; the claim keeps this public form from flooding an inbox.
+        return (user for user in super().get_users(email) if password_reset_email_claim(user=user))

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
@@ -159,3 +161,16 @@ def workspace_create(
         workspace=workspace, by=by, email=admin_email, role=Role.ADMIN, password=admin_password
     )
     return workspace
+
+
+def password_reset_email_claim(*, user: AbstractBaseUser) -> bool:
+    """Take the one password-reset e-mail ``user`` may receive per PASSWORD_RESET_EMAIL_INTERVAL.
+
+    False while an earlier claim stands. ``cache.add`` is atomic, so two requests racing for
+    the same user cannot both send.
+    """
+    return cache.add(
+        f"password-reset-email:{user.pk}",
+        True,
+        timeout=int(settings.PASSWORD_RESET_EMAIL_INTERVAL.total_seconds()),
+    )

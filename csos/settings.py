@@ -153,6 +153,21 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# E-mail, for password-reset links. Development prints messages to the console; production
+# sends none until EMAIL_URL names a mail server, because a reset link printed to the logs is a
+# credential. Blank means the default. The URL holds the mail password, so it is not kept under
+# a setting name that debug pages would show.
+_email_url = env.str("EMAIL_URL", default="").strip() or (
+    "consolemail://" if DEBUG else "dummymail://"
+)
+globals().update(env.email_url_config(_email_url))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSOS <csos@localhost>")
+# A mail server that hangs must not hold a web worker until gunicorn kills it.
+EMAIL_TIMEOUT = 10
+# The reset form is public: at most one e-mail per user in this interval, so it cannot be used
+# to flood someone's inbox. Links stay valid for Django's PASSWORD_RESET_TIMEOUT (three days).
+PASSWORD_RESET_EMAIL_INTERVAL = timedelta(minutes=5)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

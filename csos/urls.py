@@ -1,12 +1,16 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from csos import views
-from csos.forms import EmailAuthenticationForm
+from csos.forms import EmailAuthenticationForm, EmailPasswordResetForm
+
+# The reset e-mail and the page after it say how long the link works.
+RESET_LINK_LIFETIME = {"link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60)}
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +28,30 @@ urlpatterns = [
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            form_class=EmailPasswordResetForm,
+            email_template_name="registration/password_reset_email.txt",
+            extra_email_context=RESET_LINK_LIFETIME,
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(extra_context=RESET_LINK_LIFETIME),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("workspace/switch/", views.workspace_switch, name="workspace_switch"),
     path("settings/", views.workspace_settings, name="workspace_settings"),

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import Account, ArrMovement
 from csos.models import AuditEvent, Membership, Role
 from tests.factories import UserFactory
-from tests.sweep import MARKERS, build_sweep
+from tests.sweep import MARKERS, build_sweep, forged_reset_link
 
 
 def assert_no_leak(response, url):
@@ -51,8 +51,20 @@ def test_it_answers_404_for_every_foreign_id_a_page_names(client, alpha_objects,
 @pytest.mark.django_db
 def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
     public = {
-        reverse(name) for name in ("login", "healthz", "api_schema", "api_docs", "admin:login")
+        reverse(name)
+        for name in (
+            "login",
+            "password_reset",
+            "password_reset_done",
+            "password_reset_complete",
+            "healthz",
+            "api_schema",
+            "api_docs",
+            "admin:login",
+        )
     }
+    # Opens for anyone, and with this forged token shows only "link not valid".
+    public.add(reverse("password_reset_confirm", kwargs=forged_reset_link(alpha_objects)))
     for url, _is_admin, _names_object in build_sweep(alpha_objects):
         for method in ("get", "post"):
             client.logout()
