@@ -14,7 +14,9 @@ from accounts.demo import (
     DEMO_PASSWORD,
     SEGMENT_PROFILES,
     DemoOptions,
+    demo_step_register,
     demo_workspace_build,
+    pipeline,
 )
 from accounts.models import (
     MOVEMENT_SIGN,
@@ -65,6 +67,12 @@ def snapshot(workspace) -> tuple[list, list, list]:
         .values_list("user__email", "user__first_name", "user__last_name", "role")
     )
     return accounts, movements, people
+
+
+def seeded(result) -> tuple[list, list, list]:
+    """What the seed decides, leaving out the e-mails and owners that carry the slug."""
+    accounts, movements, people = snapshot(result.workspace)
+    return [row[:2] for row in accounts], movements, [row[1:] for row in people]
 
 
 def ledgers(workspace) -> dict[int, list[ArrMovement]]:
@@ -189,12 +197,34 @@ def test_it_builds_the_same_data_from_the_same_seed():
     two = build(slug="two")
     other_seed = build(slug="three", seed=8)
 
-    def names(result):
-        accounts, movements, people = snapshot(result.workspace)
-        return [row[:2] for row in accounts], movements, [row[1:] for row in people]
+    assert seeded(one) == seeded(two)
+    assert seeded(one)[0] != seeded(other_seed)[0]
 
-    assert names(one) == names(two)
-    assert names(one)[0] != names(other_seed)[0]
+
+def test_it_runs_a_registered_step_after_its_own_without_changing_their_data(monkeypatch):
+    monkeypatch.setattr(pipeline, "_registered_steps", [])
+    without = build(slug="without")
+    seen = []
+
+    def demo_test_step(*, workspace, rng, options, progress):
+        seen.append((options.slug, Account.unscoped.filter(workspace=workspace).count()))
+
+    demo_step_register(demo_test_step)
+    demo_step_register(demo_test_step)
+    registered = build(slug="registered")
+
+    assert seen == [("registered", 40)]
+    assert seeded(registered) == seeded(without)
+
+
+def test_it_refuses_to_register_a_step_under_a_name_already_taken(monkeypatch):
+    monkeypatch.setattr(pipeline, "_registered_steps", [])
+
+    def demo_accounts_upsert(*, workspace, rng, options, progress):
+        pass
+
+    with pytest.raises(ValueError, match="already registered"):
+        demo_step_register(demo_accounts_upsert)
 
 
 def test_it_drops_demo_accounts_beyond_a_smaller_rebuild():

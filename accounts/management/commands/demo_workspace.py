@@ -1,4 +1,4 @@
-"""``manage.py demo_workspace``: build or rebuild the demo workspace (see accounts/demo.py)."""
+"""``manage.py demo_workspace``: build or rebuild the demo workspace (see accounts/demo/)."""
 
 import functools
 import sys
