@@ -158,6 +158,19 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
     return ParsedImport(rows=rows.where(rows.notna(), None), row_count=len(cells), errors=errors)
 
 
+def status_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[int, int]:
+    """How many existing accounts clean ``rows`` would churn, and how many they would reactivate."""
+    if STATUS not in rows or rows.empty:
+        return 0, 0
+    was = rows[EXTERNAL_ID].map(
+        existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)[STATUS]
+    )
+    given = rows[STATUS]
+    churns = (given == CHURNED) & was.notna() & (was != CHURNED)
+    reactivations = (was == CHURNED) & given.notna() & (given != CHURNED)
+    return int(churns.sum()), int(reactivations.sum())
+
+
 def _file_error(message: str) -> ParsedImport:
     return ParsedImport(
         rows=pd.DataFrame(columns=list(COLUMNS)),

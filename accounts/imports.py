@@ -67,12 +67,14 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class ImportPreview:
-    """The first rows of a ready import, and how many accounts it would create and update."""
+    """The first rows of a ready import, and what it would do to the workspace's accounts."""
 
     columns: list[str]
     rows: list[tuple[int, list[Any]]]
     create_count: int
     update_count: int
+    churn_count: int
+    reactivation_count: int
 
 
 @dataclass(frozen=True)
@@ -103,14 +105,18 @@ def account_import_create(
 
 
 def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
-    parsed, existing_ids = _check(account_import.content)
-    will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing_ids).sum())
+    parsed, existing = _check(account_import.content)
+    will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing[csv.EXTERNAL_ID]).sum())
+    churns, reactivations = csv.status_changes(parsed.rows, existing)
     head = parsed.rows.head(PREVIEW_ROWS)
     return ImportPreview(
         columns=list(head.columns),
-        rows=[(int(row), list(values)) for row, values in head.iterrows()],
+        # itertuples, not iterrows: a row as a Series would turn a blank (None) into NaN.
+        rows=[(int(row), list(values)) for row, *values in head.itertuples(name=None)],
         create_count=len(parsed.rows) - will_update,
         update_count=will_update,
+        churn_count=churns,
+        reactivation_count=reactivations,
     )
 
 
@@ -252,8 +258,8 @@ def account_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
     return expired + finished
 
 
-def _check(content: str) -> tuple[csv.ParsedImport, pd.Series]:
-    """Check a file against the workspace in scope; also return its existing external ids."""
+def _check(content: str) -> tuple[csv.ParsedImport, pd.DataFrame]:
+    """Check a file against the workspace in scope; also return its existing accounts."""
     owners = Membership.objects.filter(role__in=OWNER_ROLES).values_list("user__email", flat=True)
     rules = csv.ImportRules(
         owner_emails=frozenset(email.lower() for email in owners),
@@ -267,7 +273,7 @@ def _check(content: str) -> tuple[csv.ParsedImport, pd.Series]:
         list(Account.objects.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
     )
     parsed = csv.parse_accounts_csv(content, rules=rules, existing=existing)
-    return parsed, existing[csv.EXTERNAL_ID]
+    return parsed, existing
 
 
 def _write(

@@ -262,6 +262,18 @@ def test_it_does_not_compare_an_arr_with_a_status_that_is_itself_bad():
     assert problems("external_id,name,arr,status\nN-1,X,ten,churned\n") == {(2, "arr")}
 
 
+def test_it_counts_the_churns_and_reactivations_a_file_would_make():
+    existing = existing_statuses(**{"A-1": "active", "A-2": "active", "C-1": "churned"})
+    text = (
+        "external_id,name,status,arr\n"
+        "A-1,Leaves,churned,\nA-2,Stays,,\nC-1,Returns,active,5\nN-1,New,churned,\n"
+    )
+    parsed = parse(text, existing)
+    assert parsed.errors == []
+    assert csv.status_changes(parsed.rows, existing) == (1, 1)
+    assert csv.status_changes(parse("external_id,name\nA-1,X\n").rows, existing) == (0, 0)
+
+
 def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
     for column, length in csv.MAX_LENGTHS.items():
         assert Account._meta.get_field(column).max_length == length

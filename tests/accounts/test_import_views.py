@@ -204,6 +204,25 @@ def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha,
     assert preview.rows[0] == (2, ["A-2", "Globex"])
 
 
+def test_it_warns_in_the_preview_of_the_accounts_it_will_churn_or_reactivate(login, alpha, lena):
+    AccountFactory(workspace=alpha, external_id="A-1")
+    AccountFactory(workspace=alpha, external_id="A-2")
+    AccountFactory(workspace=alpha, external_id="C-1", status=AccountStatus.CHURNED, arr=0)
+    client = login(lena)
+    upload(
+        client,
+        "external_id,name,status,arr\n"
+        "A-1,Leaves,churned,\nA-2,Stays,active,\nC-1,Returns,active,900\nN-1,New,churned,0\n",
+    )
+    response = client.get(detail_url(AccountImport.unscoped.get(workspace=alpha)))
+    preview = response.context["preview"]
+    assert (preview.churn_count, preview.reactivation_count) == (1, 1)
+    assert preview.rows[0] == (2, ["A-1", "Leaves", None, "churned"])  # a blank stays blank
+    assert ">nan<" not in response.content.decode()
+    assert "Accounts to mark churned" in response.content.decode()
+    assert "Accounts to reactivate" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
