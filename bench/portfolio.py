@@ -44,8 +44,10 @@ import django
 
 django.setup()
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.template import Context, Engine
 from django.test import Client
@@ -110,6 +112,28 @@ ANCHOR_TEMPLATE = """<table><tbody>{% for row in rows %}
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def database_prepare() -> None:
+    """Create the database DATABASE_URL names when it is missing, then migrate it."""
+    database = settings.DATABASES["default"]
+    server = {
+        "user": database["USER"] or None,
+        "password": database["PASSWORD"] or None,
+        "host": database["HOST"] or None,
+        "port": database["PORT"] or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as maintenance:
+        found = maintenance.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]]
+        ).fetchone()
+        if not found:
+            log(f"Creating the database {database['NAME']}")
+            create = psycopg.sql.SQL("CREATE DATABASE {}").format(
+                psycopg.sql.Identifier(database["NAME"])
+            )
+            maintenance.execute(create)
+    call_command("migrate", verbosity=0)
 
 
 def bench_workspace(*, options: DemoOptions) -> tuple[Workspace, float | None]:
@@ -241,6 +265,7 @@ def main() -> None:
     size = QUICK if parser.parse_args().quick else FULL
     if connection.vendor != "postgresql":
         sys.exit("bench/portfolio.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    database_prepare()
 
     options = DemoOptions(
         today=timezone.localdate(),
