@@ -40,8 +40,23 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows the admin shows but never writes: their writes go through audited services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(ViewOnlyAdmin):
+    """View only: name and currency change on the settings page (/settings/), which audits it."""
+
     list_display = ("name", "slug", "default_currency", "created_at")
 
     def get_queryset(self, request):
@@ -49,22 +64,23 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(WorkspaceScopedAdmin):
+class MembershipAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
+    """View only: the members page (/settings/members/) adds, changes and removes members.
+
+    It audits each change and keeps the workspace's last admin.
+    """
+
     list_display = ("user", "role", "created_at")
     list_filter = ("role",)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(WorkspaceScopedAdmin):
+class AuditEventAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
+    """View only: the audit log is append-only (also shown at /settings/audit/)."""
+
     list_display = ("at", "actor", "action", "object_repr")
     list_filter = ("action",)
     readonly_fields = [f.name for f in AuditEvent._meta.fields if f.name != "workspace"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 User = get_user_model()

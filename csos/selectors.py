@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from csos.models import AuditEvent, Membership, Workspace
+from csos.models import AuditEvent, Membership
 
 
 def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
@@ -29,10 +29,6 @@ def membership_pick(
 
 def membership_list() -> QuerySet[Membership]:
     return Membership.objects.select_related("user").order_by("role", "user__email")
-
-
-def workspace_admin_count(*, workspace: Workspace) -> int:
-    return Membership.objects.filter(workspace=workspace, role="admin").count()
 
 
 def audit_event_list() -> QuerySet[AuditEvent]:

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from csos.models import AuditEvent, Membership, Role, Workspace
-from csos.selectors import workspace_admin_count
 
 User = get_user_model()
 
@@ -47,7 +46,12 @@ def membership_add(
     full_name: str = "",
     password: str | None = None,
 ) -> Membership:
-    """Add a person to the workspace, creating their user on first sight of the e-mail address."""
+    """Add a person to the workspace, creating their user on first sight of the e-mail address.
+
+    A new user gets an unusable password until they choose one through their invitation.
+    ``password`` is for the operator's ``workspace_create`` command only: users are shared by
+    every workspace, so a workspace admin who chose one could sign in as that person anywhere.
+    """
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
@@ -72,7 +76,19 @@ def membership_add(
 
 
 def _ensure_an_admin_remains(membership: Membership) -> None:
-    if membership.role == Role.ADMIN and workspace_admin_count(workspace=membership.workspace) <= 1:
+    """Refuse to take ``membership`` away from the workspace's last admin.
+
+    The admin rows stay locked until the caller's transaction ends. Two admins demoting or
+    removing each other at once would otherwise each still see the other as admin and leave
+    none: the second waits here for the first to commit, then decides from the fresh rows.
+    """
+    admin_ids = list(
+        Membership.unscoped.select_for_update()
+        .filter(workspace_id=membership.workspace_id, role=Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if membership.pk in admin_ids and len(admin_ids) <= 1:
         raise ValidationError({"role": "A workspace needs at least one admin."})
 
 
@@ -82,10 +98,11 @@ def membership_change_role(
 ) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": f"{role!r} is not a role."})
-    if role == membership.role:
-        return membership
     if role != Role.ADMIN:
         _ensure_an_admin_remains(membership)
+    membership.refresh_from_db(fields=["role"])
+    if role == membership.role:
+        return membership
     before = {"role": membership.role}
     membership.role = role
     membership.save(update_fields=["role"])
@@ -103,6 +120,7 @@ def membership_change_role(
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) -> None:
     _ensure_an_admin_remains(membership)
+    membership.refresh_from_db(fields=["role"])
     audit_record(
         workspace=membership.workspace,
         actor=by,

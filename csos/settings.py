@@ -152,6 +152,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind a proxy every request comes from the proxy's address, so one attacker's failures would
+# lock everyone out. TRUSTED_PROXY_COUNT proxies each append to X-Forwarded-For; the entry the
+# outermost one appended is the client (csos/proxies.py). axes' own AXES_IPWARE_* settings would
+# need django-ipware, which CSOS does not install.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} cannot be negative.")
+
+AXES_CLIENT_IP_CALLABLE = "csos.proxies.client_ip"
 
 # E-mail, for password-reset links. Development prints messages to the console; production
 # sends none until EMAIL_URL names a mail server, because a reset link printed to the logs is a

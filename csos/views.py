@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from csos import selectors, services
 from csos.decorators import admin_required
-from csos.forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm
+from csos.forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm, invitation_send
 from csos.middleware import SESSION_WORKSPACE_KEY
 from csos.models import Membership
 
@@ -54,9 +54,12 @@ def member_list(request):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, f"{membership.user.email} joined as {membership.get_role_display()}."
-            )
+            joined = f"{membership.user.email} joined as {membership.get_role_display()}."
+            if membership.user.has_usable_password():
+                messages.success(request, joined)
+            else:
+                invitation_send(request=request, membership=membership)
+                messages.success(request, f"{joined} An invitation was e-mailed to them.")
             return redirect("member_list")
     members = selectors.membership_list()
     return render(

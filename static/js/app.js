@@ -2,7 +2,8 @@
 (function () {
   "use strict";
 
-  // Selects marked data-autosubmit submit their form on change (filters, workspace switcher).
+  // Selects marked data-autosubmit submit their form on change. Only for filters that merely
+  // narrow a list: a change of context or a saved change needs its own button (WCAG 3.2.2).
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches && target.matches("[data-autosubmit]") && target.form) {

@@ -1,8 +1,13 @@
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from csos.models import AuditEvent, Membership, Role
-from tests.factories import UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory
+
+RESET_LINK = re.compile(r"https?://[^/\s]+(/password/reset/[^/\s]+/[^/\s]+/)")
 
 
 def _events(workspace, action):
@@ -10,43 +15,100 @@ def _events(workspace, action):
 
 
 @pytest.mark.django_db
-def test_it_adds_a_new_person_and_audits_it(login, alice, alpha):
+def test_it_invites_a_new_person_by_e_mail_and_audits_it(login, alice, alpha, mailoutbox):
     response = login(alice).post(
         reverse("member_list"),
-        {
-            "email": "Nina@Example.com",
-            "full_name": "Nina Park",
-            "role": Role.CSM,
-            "password": "a-long-enough-passphrase",
-        },
+        {"email": "Nina@Example.com", "full_name": "Nina Park", "role": Role.CSM},
+        follow=True,
     )
-    assert response.status_code == 302
+    assert "nina@example.com joined as CSM. An invitation was e-mailed to them." in (
+        response.content.decode()
+    )
     membership = Membership.unscoped.get(workspace=alpha, user__email="nina@example.com")
     assert membership.role == Role.CSM
-    assert membership.user.check_password("a-long-enough-passphrase")
+    assert not membership.user.has_usable_password()
+    (message,) = mailoutbox
+    assert message.to == ["nina@example.com"]
+    assert message.subject == "You are invited to Alpha Analytics on CSOS"
+    assert "Hello Nina," in message.body
+    assert "Alice Tester invited you to Alpha Analytics on CSOS" in message.body
+    assert RESET_LINK.search(message.body)
+    assert "within 72 hours" in message.body
     [event] = _events(alpha, "membership.add")
     assert event.actor == alice
     assert event.after == {"user": "nina@example.com", "role": "csm"}
 
 
 @pytest.mark.django_db
-def test_it_adds_someone_who_already_uses_csos_elsewhere(login, alice, alpha, charlie):
-    login(alice).post(reverse("member_list"), {"email": charlie.email, "role": Role.VIEWER})
-    assert Membership.unscoped.filter(workspace=alpha, user=charlie, role=Role.VIEWER).exists()
+def test_it_never_lets_an_admin_choose_a_new_members_password(login, alice, alpha):
+    client = login(alice)
+    assert "password" not in client.get(reverse("member_list")).context["form"].fields
+    client.post(
+        reverse("member_list"),
+        {"email": "ceo@gamma.example", "role": Role.VIEWER, "password": "known-to-the-admin-42"},
+    )
+    user = Membership.unscoped.get(workspace=alpha, user__email="ceo@gamma.example").user
+    assert not user.check_password("known-to-the-admin-42")
+    assert not user.has_usable_password()
 
 
 @pytest.mark.django_db
-def test_it_refuses_a_member_twice_and_a_weak_password(login, alice, bob, alpha):
+def test_it_lets_an_invited_person_choose_a_password_and_sign_in(login, alice, mailoutbox):
+    login(alice).post(reverse("member_list"), {"email": "nina@example.com", "role": Role.CSM})
+    invited = Client()
+    link = RESET_LINK.search(mailoutbox[0].body).group(1)
+    form_page = invited.get(link, follow=True)
+    assert form_page.context["validlink"]
+    password = "nina-chose-this-passphrase"
+    invited.post(
+        form_page.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+    )
+    signed_in = Client().post(
+        reverse("login"), {"username": "nina@example.com", "password": password}
+    )
+    assert signed_in["Location"] == reverse("portfolio")
+
+
+@pytest.mark.django_db
+def test_it_adds_someone_who_already_uses_csos_elsewhere_without_an_invitation(
+    login, alice, alpha, charlie, mailoutbox
+):
+    login(alice).post(reverse("member_list"), {"email": charlie.email, "role": Role.VIEWER})
+    assert Membership.unscoped.filter(workspace=alpha, user=charlie, role=Role.VIEWER).exists()
+    assert mailoutbox == []
+    charlie.refresh_from_db()
+    assert charlie.check_password(TEST_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_it_marks_members_whose_invitation_is_pending(login, alice, bob):
     client = login(alice)
-    twice = client.post(reverse("member_list"), {"email": bob.email, "role": Role.CSM})
+    client.post(reverse("member_list"), {"email": "nina@example.com", "role": Role.CSM})
+    member_rows = client.get(reverse("member_list")).content.decode().split("<tr>")[2:]
+    pending = [row for row in member_rows if "Invitation pending" in row]
+    assert len(member_rows) == 3
+    assert len(pending) == 1
+    assert "nina@example.com" in pending[0]
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_member_twice(login, alice, bob, alpha):
+    twice = login(alice).post(reverse("member_list"), {"email": bob.email, "role": Role.CSM})
     assert twice.status_code == 400
     assert "already a member" in str(twice.context["form"].errors["email"])
-    weak = client.post(
-        reverse("member_list"), {"email": "new@example.com", "role": Role.CSM, "password": "123"}
-    )
-    assert "password" in weak.context["form"].errors
-    assert not Membership.unscoped.filter(user__email="new@example.com").exists()
     assert _events(alpha, "membership.add") == []
+
+
+@pytest.mark.django_db
+def test_it_saves_a_role_only_with_its_visible_save_button(login, alice, bob):
+    body = login(alice).get(reverse("member_list")).content.decode()
+    assert "data-autosubmit" not in body
+    assert "<noscript>" not in body
+    for person in (alice, bob):
+        assert (
+            '<button type="submit" class="secondary">Save'
+            f'<span class="visually-hidden"> role of {person.email}</span></button>'
+        ) in body
 
 
 @pytest.mark.django_db

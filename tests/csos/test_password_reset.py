@@ -3,12 +3,18 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from csos.forms import same_email_address
+from csos.models import Role
+from csos.services import membership_add
 from tests.factories import TEST_PASSWORD
+
+User = get_user_model()
 
 NEW_PASSWORD = "a-new-long-passphrase-42"
 RESET_LINK = re.compile(r"https?://[^/\s]+(/password/reset/[^/\s]+/[^/\s]+/)")
@@ -163,3 +169,38 @@ def test_it_serves_the_reset_pages_without_inline_script_or_style(client, bob, m
             assert "src=" in tag.split(">", 1)[0]
         assert "<style" not in body
         assert " style=" not in body
+
+
+@pytest.mark.django_db
+def test_it_e_mails_a_link_to_an_invited_person_who_has_not_chosen_a_password(
+    client, alpha, mailoutbox
+):
+    membership_add(workspace=alpha, by=None, email="nina@alpha.example", role=Role.CSM)
+    _ask_for_reset(client, "Nina@Alpha.example")
+    (message,) = mailoutbox
+    assert message.to == ["nina@alpha.example"]
+    response = _set_password(client, _reset_link(message))
+    assert response["Location"] == reverse("password_reset_complete")
+    assert _sign_in(Client(), User.objects.get(email="nina@alpha.example"), NEW_PASSWORD)[
+        "Location"
+    ] == reverse("portfolio")
+
+
+@pytest.mark.django_db
+def test_it_sends_no_link_to_a_deactivated_user(client, bob, mailoutbox):
+    bob.is_active = False
+    bob.save(update_fields=["is_active"])
+    _ask_for_reset(client, bob.email)
+    assert mailoutbox == []
+
+
+@pytest.mark.parametrize(
+    "asked, stored, same",
+    [
+        ("Bob@Alpha.Example", "bob@alpha.example", True),
+        ("stra\N{LATIN SMALL LETTER SHARP S}e@example.com", "STRASSE@example.com", True),
+        ("m\N{LATIN SMALL LETTER DOTLESS I}ke@example.org", "mike@example.org", False),
+    ],
+)
+def test_it_compares_addresses_as_djangos_reset_form_does(asked, stored, same):
+    assert same_email_address(asked, stored) is same

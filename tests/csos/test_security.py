@@ -35,6 +35,46 @@ def test_it_does_not_lock_out_other_people(client, bob, carol, settings):
     assert _sign_in(client, carol).status_code == 302
 
 
+PROXY = "10.0.0.2"
+
+
+def _sign_in_through_the_proxy(client, user, forwarded_for, password="wrong-password"):
+    return client.post(
+        reverse("login"),
+        {"username": user.username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+@pytest.mark.django_db
+def test_it_throttles_each_client_behind_a_trusted_proxy_on_its_own(client, bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in_through_the_proxy(client, bob, "203.0.113.9")
+    assert _sign_in_through_the_proxy(client, bob, "203.0.113.9").status_code == 429
+    other_client = Client()
+    signed_in = _sign_in_through_the_proxy(other_client, bob, "198.51.100.7", TEST_PASSWORD)
+    assert signed_in.status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_ignores_forwarded_addresses_a_client_writes_itself(client, bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for forged in range(settings.AXES_FAILURE_LIMIT):
+        # The client sent "192.0.2.<n>"; the proxy appended the address it really came from.
+        _sign_in_through_the_proxy(client, bob, f"192.0.2.{forged}, 203.0.113.9")
+    assert _sign_in_through_the_proxy(client, bob, "192.0.2.99, 203.0.113.9").status_code == 429
+
+
+@pytest.mark.django_db
+def test_it_trusts_no_forwarded_header_without_a_trusted_proxy(client, bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for forged in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in_through_the_proxy(client, bob, f"192.0.2.{forged}")
+    assert _sign_in_through_the_proxy(client, bob, "192.0.2.99").status_code == 429
+
+
 @pytest.mark.django_db
 def test_it_sends_a_strict_csp_on_every_page(client, alpha_objects, alice):
     for url, _is_admin, _names_object in build_sweep(alpha_objects):

@@ -1,0 +1,95 @@
+"""Services of the tenancy core tested directly: the last-admin rule under concurrency."""
+
+import threading
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from csos import services
+from csos.models import AuditEvent, Membership, Role
+from csos.tenancy import workspace_scope
+from tests.factories import MembershipFactory
+
+
+def _a_backend_waits_on_a_lock(timeout: float = 10.0) -> bool:
+    """Poll PostgreSQL until some session of this test database waits for a lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgres, alpha, alice):
+    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    other = MembershipFactory(workspace=alpha, role=Role.ADMIN)
+    other_demoted_uncommitted, commit_it = threading.Event(), threading.Event()
+    refusal = {}
+
+    # Each thread is a request of its own, on its own database connection.
+
+    def demote_other_and_hold_the_transaction_open():
+        try:
+            with workspace_scope(alpha), transaction.atomic():
+                services.membership_change_role(
+                    membership=Membership.unscoped.get(pk=other.pk), by=None, role=Role.CSM
+                )
+                other_demoted_uncommitted.set()
+                commit_it.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def demote_own():
+        try:
+            with workspace_scope(alpha):
+                services.membership_change_role(
+                    membership=Membership.unscoped.get(pk=own.pk), by=alice, role=Role.CSM
+                )
+        except ValidationError as error:
+            refusal["error"] = error
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=demote_other_and_hold_the_transaction_open)
+    second = threading.Thread(target=demote_own)
+    first.start()
+    try:
+        assert other_demoted_uncommitted.wait(timeout=10)
+        second.start()
+        waited = _a_backend_waits_on_a_lock()
+    finally:
+        commit_it.set()
+        first.join(timeout=10)
+        if second.ident is not None:  # started
+            second.join(timeout=10)
+
+    assert waited, "the second demotion did not wait for the first one's lock"
+    assert "A workspace needs at least one admin." in refusal["error"].messages
+    admins = Membership.unscoped.filter(workspace=alpha, role=Role.ADMIN)
+    assert list(admins.values_list("pk", flat=True)) == [own.pk]
+
+
+@pytest.mark.django_db
+def test_it_decides_the_last_admin_rule_from_the_stored_role_not_a_stale_copy(
+    in_alpha, alpha, alice
+):
+    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    other = MembershipFactory(workspace=alpha, role=Role.ADMIN)
+    stale_other = Membership.unscoped.get(pk=other.pk)  # still says admin below
+    services.membership_change_role(membership=other, by=alice, role=Role.CSM)
+
+    services.membership_change_role(membership=stale_other, by=alice, role=Role.VIEWER)
+
+    assert Membership.unscoped.get(pk=other.pk).role == Role.VIEWER
+    assert Membership.unscoped.get(pk=own.pk).role == Role.ADMIN
+    last = AuditEvent.unscoped.filter(action="membership.role_change").latest("pk")
+    assert (last.before, last.after) == ({"role": "csm"}, {"role": "viewer"})
