@@ -51,7 +51,9 @@ OPTIONAL_COLUMNS = (
     *SCALE_COLUMNS,
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE, STATUS)
+# Whether an existing account has ARR movements, whose currency its currency then labels.
+HAS_LEDGER = "has_arr_movements"
+EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE, STATUS, CURRENCY, HAS_LEDGER)
 # AccountStatus.CHURNED; tests/accounts/test_csv_import.py keeps it in step.
 CHURNED = "churned"
 
@@ -101,8 +103,9 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
     """Check every cell of an accounts CSV and return the clean rows with every error found.
 
     ``existing`` lists the workspace's accounts (EXISTING_COLUMNS), so that a file changing only
-    one of an account's dates is checked against the other one it already has, and an ARR is
-    checked against the status the account will have.
+    one of an account's dates is checked against the other one it already has, an ARR is
+    checked against the status the account will have, and a currency against the one its ARR
+    ledger is kept in.
     """
     missing = set(EXISTING_COLUMNS) - set(existing.columns)
     if missing:
@@ -121,9 +124,11 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
         detail = str(error).strip().removeprefix("Error tokenizing data. C error: ")
         return _file_error(f"The file is not a well-formed CSV: {detail}")
 
+    raw = _without_blank_columns(raw)
     headers = [str(header) for header in raw.iloc[0]]
     keys = [column_key(header) for header in headers]
-    errors = _header_errors(headers, keys)
+    # Columns keep their spreadsheet number in messages, blank columns dropped or not.
+    errors = _header_errors(headers, keys, [int(label) + 1 for label in raw.columns])
     first_position = {key: pos for pos, key in reversed(list(enumerate(keys)))}
     known = [key for key in COLUMNS if key in first_position]
 
@@ -145,6 +150,7 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
     for key, messages in (
         *_date_order(cells, clean, existing).items(),
         *_status_arr(cells, clean, existing).items(),
+        *_currency_change(cells, clean, existing).items(),
     ):
         problems[key] = _first(problems[key], messages)
 
@@ -179,10 +185,20 @@ def _file_error(message: str) -> ParsedImport:
     )
 
 
-def _header_errors(headers: list[str], keys: list[str]) -> list[dict]:
+def _without_blank_columns(raw: pd.DataFrame) -> pd.DataFrame:
+    """The file without columns that have neither a header nor a value.
+
+    Spreadsheets often export such a column after the last one (a trailing comma on every
+    line); it says nothing, so it is no error. A column with values but no header still is.
+    """
+    blank = raw.fillna("").apply(lambda column: column.str.strip() == "").all(axis=0)
+    return raw.loc[:, ~blank]
+
+
+def _header_errors(headers: list[str], keys: list[str], positions: list[int]) -> list[dict]:
     errors = []
     seen: set[str] = set()
-    for position, (header, key) in enumerate(zip(headers, keys, strict=True), start=1):
+    for position, header, key in zip(positions, headers, keys, strict=True):
         if not key:
             message = f"Column {position} has no name."
         elif key not in COLUMNS:
@@ -370,6 +386,28 @@ def _status_arr(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame
     messages[bad_status] = ""
     # The error goes on the arr cell when the file has that column, else on the status.
     return {ARR if ARR in cells else STATUS: messages}
+
+
+def _currency_change(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame) -> dict:
+    """Messages where a file changes the currency of an account that has an ARR ledger.
+
+    Its movements are amounts in the account's currency: a new code would relabel them all
+    without converting a cent. A currency that is itself bad already has its own error.
+    """
+    if EXTERNAL_ID not in cells or CURRENCY not in cells:
+        return {}
+    known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
+    ids = cells[EXTERNAL_ID]
+    was = ids.map(known[CURRENCY])
+    ledgered = ids.isin(known.index[known[HAS_LEDGER].astype(bool)])
+    given = clean[CURRENCY]
+    changed = ledgered & given.notna() & (given != was)
+    messages = pd.Series("", index=cells.index, dtype=object)
+    messages[changed] = [
+        f"The account's ARR ledger is in {currency}; its currency cannot change to {new}."
+        for currency, new in zip(was[changed], given[changed], strict=True)
+    ]
+    return {CURRENCY: messages}
 
 
 def _first(*messages: pd.Series) -> pd.Series:

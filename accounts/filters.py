@@ -16,6 +16,35 @@ RENEWAL_WINDOWS = [
 ]
 
 
+# What each sort parameter orders by. The CSM column sorts by the name it shows, in the order
+# the CSM filter lists people.
+SORT_FIELDS = {
+    "name": ("name",),
+    "arr": ("arr",),
+    "renewal_date": ("renewal_date",),
+    "lifecycle_stage": ("lifecycle_stage",),
+    "segment": ("segment",),
+    "owner": ("owner__first_name", "owner__last_name", "owner__email"),
+}
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorts by the fields behind each chosen parameter, then by id, so that pages never repeat
+    or skip rows; with no parameter it sorts by ``default``."""
+
+    def __init__(self, *, columns: dict[str, tuple[str, ...]], default: str, **kwargs):
+        super().__init__(fields={param: param for param in columns}, **kwargs)
+        self.columns = columns
+        self.default = default
+
+    def filter(self, qs, value):
+        ordering = []
+        for param in value or [self.default]:
+            direction = "-" if param.startswith("-") else ""
+            ordering += [direction + field for field in self.columns[param.removeprefix("-")]]
+        return qs.order_by(*ordering, "id")
+
+
 def _csm_options() -> list[tuple[str, str]]:
     """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
     return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
@@ -38,16 +67,7 @@ class PortfolioFilter(django_filters.FilterSet):
     renewal = django_filters.ChoiceFilter(
         choices=RENEWAL_WINDOWS, method="filter_renewal", empty_label="Any renewal", label="Renewal"
     )
-    sort = django_filters.OrderingFilter(
-        fields=(
-            ("name", "name"),
-            ("arr", "arr"),
-            ("renewal_date", "renewal_date"),
-            ("lifecycle_stage", "lifecycle_stage"),
-            ("segment", "segment"),
-            ("owner__first_name", "owner"),
-        ),
-    )
+    sort = StableOrderingFilter(columns=SORT_FIELDS, default="name")
 
     class Meta:
         model = Account
@@ -76,8 +96,3 @@ class PortfolioFilter(django_filters.FilterSet):
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""
         chosen = self.form.cleaned_data.get("owner") if self.is_bound else None
         return dict(self.form.fields["owner"].choices).get(chosen) if chosen else None
-
-    @property
-    def qs(self):
-        # A stable tie-breaker so pages never repeat or skip rows under any sort.
-        return super().qs.order_by(*(self.form.cleaned_data.get("sort") or ["name"]), "id")

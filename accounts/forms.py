@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import NamedTuple
 
 from django import forms
@@ -21,9 +22,13 @@ class AccountForm(ScopedModelForm):
         fields = ACCOUNT_FIELDS
         widgets = {"contract_start": DateInput(), "renewal_date": DateInput()}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, locked_fields: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = csm_choices()
+        # A disabled field shows its value and ignores whatever the browser posts for it.
+        for name in locked_fields:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = "Only a leader or admin can change this."
         for name in SEGMENTATION_ATTRIBUTES:
             self.fields[name].widget = forms.NumberInput(attrs={"min": 1, "max": 5})
 
@@ -41,7 +46,7 @@ class AccountCreateForm(AccountForm):
 class ArrMovementForm(forms.Form):
     kind = forms.ChoiceField(choices=MovementKind.choices)
     date = forms.DateField(widget=DateInput())
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0.01)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     note = forms.CharField(max_length=200, required=False)
 
 

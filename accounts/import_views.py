@@ -85,6 +85,7 @@ def import_commit(request, import_id: int):
 @member_required(roles=IMPORT_ROLES)
 @never_cache
 def import_progress(request, import_id: int):
+    """The status block a running import's page polls; ``shown`` is the status it last showed."""
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
     return render(
         request,
@@ -92,5 +93,6 @@ def import_progress(request, import_id: int):
         {
             "account_import": account_import,
             "progress": imports.account_import_progress(account_import=account_import),
+            "announce": request.GET.get("shown") != account_import.status,
         },
     )

@@ -9,7 +9,7 @@ only make sense together.
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts import csv_import as csv
@@ -269,8 +269,11 @@ def _check(content: str) -> tuple[csv.ParsedImport, pd.DataFrame]:
             csv.SEGMENT: Segment.choices,
         },
     )
+    accounts = Account.objects.annotate(
+        **{csv.HAS_LEDGER: Exists(ArrMovement.objects.filter(account=OuterRef("pk")))}
+    )
     existing = pd.DataFrame.from_records(
-        list(Account.objects.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
+        list(accounts.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
     )
     parsed = csv.parse_accounts_csv(content, rules=rules, existing=existing)
     return parsed, existing
@@ -353,43 +356,57 @@ def _write(
             workspace=workspace,
             account=account,
             kind=kind,
-            date=today,
+            date=on,
             amount=amount,
             note=note,
             recorded_by=by,
         )
         for account, arr_before, status_before in to_update
-        for kind, amount in _ledger_change(account, arr_before, status_before)
+        for kind, on, amount in _ledger_change(account, arr_before, status_before, today=today)
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
     return len(to_create), len(to_update)
 
 
 def _ledger_change(
-    account: Account, arr_before: Decimal, status_before: str
-) -> list[tuple[MovementKind, Decimal]]:
+    account: Account, arr_before: Decimal, status_before: str, *, today: date
+) -> list[tuple[MovementKind, date, Decimal]]:
     """The movement that takes an updated account from its old ARR and status to its new ones.
 
     The file's checks guarantee a churned account ends with no ARR and a reactivated one with
-    some, so a status change is always one churn or one reactivation of the whole amount.
+    some, so a status change is always one churn or one reactivation of the whole amount. The
+    first ARR of an account without a ledger is new business, dated like a new account's; any
+    other change is dated today, or on the account's latest movement if that is later, since
+    the ledger is kept in date order.
     """
+    latest = account.latest_movement_date
+    on = max(today, latest) if latest else today
     if account.status == AccountStatus.CHURNED:
         if status_before == AccountStatus.CHURNED or arr_before == 0:
             return []
-        return [(MovementKind.CHURN, arr_before)]
+        return [(MovementKind.CHURN, on, arr_before)]
     if status_before == AccountStatus.CHURNED:
-        return [(MovementKind.REACTIVATION, account.arr)]
+        return [(MovementKind.REACTIVATION, on, account.arr)]
     if account.arr == arr_before:
         return []
+    if arr_before == 0 and latest is None:
+        return [(MovementKind.NEW, account.contract_start or today, account.arr)]
     kind = MovementKind.EXPANSION if account.arr > arr_before else MovementKind.CONTRACTION
-    return [(kind, abs(account.arr - arr_before))]
+    return [(kind, on, abs(account.arr - arr_before))]
 
 
 def _existing_accounts(external_ids: list[str], chunk_size: int) -> dict[str, Account]:
-    """The scope's accounts with these external ids, locked until the import's write commits."""
+    """The scope's accounts with these external ids, locked until the import's write commits.
+
+    Each carries ``latest_movement_date``, the date of its latest ARR movement or None.
+    """
+    latest = ArrMovement.objects.filter(account=OuterRef("pk")).order_by("-date").values("date")
+    accounts = Account.objects.select_for_update().annotate(
+        latest_movement_date=Subquery(latest[:1])
+    )
     existing: dict[str, Account] = {}
     for chunk in _chunks(external_ids, chunk_size):
-        for account in Account.objects.select_for_update().filter(external_id__in=chunk):
+        for account in accounts.filter(external_id__in=chunk):
             existing[account.external_id] = account
     return existing
 

@@ -7,7 +7,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Account, ArrMovement
-from accounts.retention import LEDGER_COLUMNS, RetentionRates, retention_rates
+from accounts.retention import (
+    CURRENCY_LEDGER_COLUMNS,
+    RetentionRates,
+    quarter_ends,
+    retention_by_currency,
+    trailing_year_start,
+)
 from csos.models import Role
 from csos.tenancy import current_workspace
 
@@ -96,28 +102,56 @@ def arr_history(*, account: Account) -> dict:
 
 
 def _ledger_frame() -> pd.DataFrame:
-    rows = ArrMovement.objects.values_list("account_id", "kind", "date", "amount")
-    return pd.DataFrame.from_records(list(rows), columns=list(LEDGER_COLUMNS))
+    """Every ARR movement of the workspace with its account's currency, in one query."""
+    rows = ArrMovement.objects.values_list(
+        "account_id", "account__currency", "kind", "date", "amount"
+    )
+    return pd.DataFrame.from_records(list(rows), columns=list(CURRENCY_LEDGER_COLUMNS))
 
 
-def workspace_retention(*, start: date, end: date) -> RetentionRates:
-    """NRR and GRR of the workspace in scope over [start, end], from the ARR ledger."""
-    return retention_rates(_ledger_frame(), start=start, end=end)
+def retention_default_period(*, today: date) -> dict[str, date]:
+    """The trailing twelve months up to ``today``, the period the retention page opens on."""
+    return {"start": trailing_year_start(today), "end": today}
 
 
-def workspace_retention_trend(*, end: date, quarters: int = 8) -> dict:
-    """Trailing-twelve-month NRR and GRR at each of the last quarter ends up to ``end``."""
+def workspace_retention(*, start: date, end: date) -> dict[str, RetentionRates]:
+    """NRR and GRR of the workspace in scope over [start, end], per account currency."""
+    return retention_by_currency(_ledger_frame(), start=start, end=end)
+
+
+def _percent(ratio: float | None) -> float | None:
+    return None if ratio is None else round(ratio * 100, 1)
+
+
+def workspace_retention_trend(*, end: date, quarters: int = 8) -> list[dict]:
+    """Trailing-twelve-month NRR and GRR at each of the last quarter ends up to ``end``.
+
+    One entry per currency, in code order: its quarters as table rows and as a line chart.
+    """
     ledger = _ledger_frame()
-    quarter_ends = pd.date_range(end=pd.Timestamp(end), periods=quarters, freq="QE")
-    labels, nrr, grr = [], [], []
-    for quarter_end in quarter_ends:
-        closing = quarter_end.date()
-        rates = retention_rates(ledger, start=closing - timedelta(days=364), end=closing)
-        labels.append(f"{quarter_end.year} Q{quarter_end.quarter}")
-        nrr.append(None if rates.nrr is None else round(rates.nrr * 100, 1))
-        grr.append(None if rates.grr is None else round(rates.grr * 100, 1))
-    return {
-        "labels": labels,
-        "series": [{"label": "NRR", "values": nrr}, {"label": "GRR", "values": grr}],
-        "format": "percent",
-    }
+    rows_by_currency: dict[str, list[dict]] = {}
+    for closing in quarter_ends(end, count=quarters):
+        period = retention_by_currency(ledger, start=trailing_year_start(closing), end=closing)
+        for currency, rates in period.items():
+            rows_by_currency.setdefault(currency, []).append(
+                {
+                    "label": f"{closing.year} Q{(closing.month - 1) // 3 + 1}",
+                    "nrr": _percent(rates.nrr),
+                    "grr": _percent(rates.grr),
+                }
+            )
+    return [
+        {
+            "currency": currency,
+            "quarters": rows,
+            "chart": {
+                "labels": [row["label"] for row in rows],
+                "series": [
+                    {"label": "NRR", "values": [row["nrr"] for row in rows]},
+                    {"label": "GRR", "values": [row["grr"] for row in rows]},
+                ],
+                "format": "percent",
+            },
+        }
+        for currency, rows in rows_by_currency.items()
+    ]

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -126,10 +124,12 @@ def account_create(request):
 @member_required
 def account_edit(request, account_id: int):
     account = _editable_account(request, account_id)
-    form = AccountForm(request.POST or None, instance=account)
+    locked = services.account_fields_locked_for(membership=request.membership)
+    form = AccountForm(request.POST or None, instance=account, locked_fields=locked)
     if request.method == "POST" and form.is_valid():
+        editable = {name: value for name, value in form.cleaned_data.items() if name not in locked}
         try:
-            services.account_update(account=account, data=form.cleaned_data)
+            services.account_update(account=account, membership=request.membership, data=editable)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -171,7 +171,7 @@ def arr_movement_add(request, account_id: int):
 def retention(request):
     """NRR and GRR of the workspace for a chosen period, with the quarterly trend."""
     today = timezone.localdate()
-    default = {"start": today - timedelta(days=364), "end": today}
+    default = selectors.retention_default_period(today=today)
     form = RetentionPeriodForm(request.GET or None, initial=default)
     period = form.cleaned_data if form.is_valid() else default
     return render(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from accounts import services
 from accounts.models import Account, AccountStatus, ArrMovement
 from tests.factories import AccountFactory, ArrMovementFactory
 
@@ -180,3 +181,75 @@ def test_it_keeps_owner_choices_to_the_workspaces_csms(login, alpha, lena, bob, 
     owners = set(form.fields["owner"].queryset)
     assert bob in owners and lena in owners
     assert charlie not in owners and vera not in owners
+
+
+@pytest.mark.django_db
+def test_it_accepts_a_movement_of_one_cent(login, bobs_account, bob):
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    response = login(bob).post(url, {**MOVEMENT, "amount": "0.01"})
+    assert response.status_code == 302
+    bobs_account.refresh_from_db()
+    assert bobs_account.arr == Decimal("12000.01")
+
+
+@pytest.mark.django_db
+def test_it_names_the_date_of_the_latest_change_when_a_change_is_back_dated(
+    login, bobs_account, bob
+):
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    response = login(bob).post(url, {**MOVEMENT, "date": "2024-12-31"})
+    assert response.status_code == 400
+    assert "2025-01-01" in response.context["movement_form"].errors["date"][0]
+
+
+@pytest.mark.django_db
+def test_it_keeps_owner_and_external_id_out_of_a_csm_s_hands(login, bobs_account, bob, carol):
+    original_id = bobs_account.external_id
+    client = login(bob)
+    url = reverse("account_edit", args=[bobs_account.pk])
+    form = client.get(url).context["form"]
+    assert form.fields["owner"].disabled and form.fields["external_id"].disabled
+    # The browser's fields are disabled; a hand-made POST is ignored for them, not obeyed.
+    response = client.post(url, {**EDIT, "owner": carol.pk, "external_id": "HIJACKED"})
+    assert response.status_code == 302
+    bobs_account.refresh_from_db()
+    assert (bobs_account.name, bobs_account.owner, bobs_account.external_id) == (
+        "Renamed Ltd",
+        bob,
+        original_id,
+    )
+
+
+@pytest.mark.django_db
+def test_it_lets_a_leader_reassign_an_account_from_the_edit_form(login, bobs_account, lena, carol):
+    client = login(lena)
+    url = reverse("account_edit", args=[bobs_account.pk])
+    assert not client.get(url).context["form"].fields["owner"].disabled
+    assert client.post(url, {**EDIT, "owner": carol.pk}).status_code == 302
+    bobs_account.refresh_from_db()
+    assert (bobs_account.owner, bobs_account.external_id) == (carol, "EXT-RENAMED")
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_new_currency_for_an_account_with_arr_on_the_edit_form(
+    login, bobs_account, lena
+):
+    url = reverse("account_edit", args=[bobs_account.pk])
+    response = login(lena).post(url, {**EDIT, "currency": "eur"})
+    assert response.status_code == 400
+    assert "USD" in response.context["form"].errors["currency"][0]
+    bobs_account.refresh_from_db()
+    assert bobs_account.currency == "USD"
+    assert bobs_account.name != "Renamed Ltd"  # nothing of the refused edit is saved
+
+
+@pytest.mark.django_db
+def test_it_answers_a_lost_race_for_an_external_id_with_a_field_error(
+    login, alpha, lena, monkeypatch
+):
+    AccountFactory(workspace=alpha, external_id="EXT-RENAMED")
+    monkeypatch.setattr(services, "_validate_account", lambda account: None)
+    response = login(lena).post(reverse("account_create"), {**EDIT, "arr": "10"})
+    assert response.status_code == 400
+    assert "external_id" in response.context["form"].errors
+    assert Account.unscoped.filter(workspace=alpha).count() == 1

@@ -113,6 +113,20 @@ def test_it_reports_a_column_given_twice():
     assert (1, "Name") in problems("external_id,name,Name\nA-1,Acme,Acme\n")
 
 
+def test_it_ignores_a_column_with_neither_a_header_nor_a_value():
+    parsed = parse("external_id,name,\nA-1,Acme,\nA-2,Globex, \n")
+    assert parsed.errors == []
+    assert list(parsed.rows.columns) == ["external_id", "name"]
+    assert problems("external_id,,name\nA-1,,Acme\n") == set()
+
+
+def test_it_reports_a_column_with_values_but_no_header_by_its_spreadsheet_number():
+    errors = parse("external_id,,name,\nA-1,,Acme,oops\n").errors
+    assert [(e["row"], e["field"], e["message"]) for e in errors] == [
+        (1, None, "Column 4 has no name.")
+    ]
+
+
 def test_it_reports_a_row_with_more_cells_than_the_header():
     [error] = parse("external_id,name\nA-1,Acme,extra\n").errors
     assert error["row"] is None
@@ -207,6 +221,8 @@ def test_it_checks_a_lone_renewal_date_against_the_existing_contract_start():
             "contract_start": [dt.date(2025, 6, 1)],
             "renewal_date": [None],
             "status": ["active"],
+            "currency": ["USD"],
+            "has_arr_movements": [False],
         }
     )
     text = "external_id,name,renewal_date\nA-1,Acme,2025-01-01\nA-2,New,2025-01-01\n"
@@ -219,6 +235,30 @@ def test_it_refuses_an_existing_frame_without_its_columns():
         parse_accounts_csv("external_id,name\nA,B\n", rules=RULES, existing=pd.DataFrame())
 
 
+def test_it_refuses_a_new_currency_for_an_account_with_an_arr_ledger():
+    existing = pd.DataFrame(
+        {
+            "external_id": ["L-1", "L-2", "L-3", "F-1"],
+            "contract_start": None,
+            "renewal_date": None,
+            "status": "active",
+            "currency": "USD",
+            "has_arr_movements": [True, True, True, False],
+        }
+    )
+    text = (
+        "external_id,name,currency\n"
+        "L-1,Relabelled,eur\n"  # 2: refused
+        "L-2,Same code,usd\n"
+        "L-3,Currency left blank,\n"
+        "F-1,No ledger yet,EUR\n"
+        "N-1,New,GBP\n"
+    )
+    assert problems(text, existing) == {(2, "currency")}
+    (message,) = {e["message"] for e in parse(text, existing).errors}
+    assert "USD" in message and "EUR" in message
+
+
 def existing_statuses(**statuses: str) -> pd.DataFrame:
     """Existing accounts by external id, with the given statuses and no dates."""
     return pd.DataFrame(
@@ -227,6 +267,8 @@ def existing_statuses(**statuses: str) -> pd.DataFrame:
             "contract_start": None,
             "renewal_date": None,
             "status": list(statuses.values()),
+            "currency": "USD",
+            "has_arr_movements": False,
         }
     )
 

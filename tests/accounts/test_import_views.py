@@ -305,9 +305,30 @@ def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
     assert f'hx-get="{progress_url(account_import)}"' in partial
     assert 'hx-trigger="every 1s"' in partial
     assert 'hx-swap="outerHTML"' in partial
-    assert '<progress value="4" max="10">' in partial
+    assert '<progress value="4" max="10"' in partial
+    assert 'aria-valuetext="4 of 10 rows written"' in partial
     assert_csp_safe(partial)
-    assert 'hx-trigger="every 1s"' in client.get(detail_url(account_import)).content.decode()
+    page = client.get(detail_url(account_import)).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    # The live region lives outside the block the poll replaces, so it is never recreated.
+    assert page.count("aria-live") == 1
+    assert '<p id="import-announcement" class="visually-hidden" role="status"' in page
+
+
+def test_it_announces_each_status_change_once(login, alpha, lena):
+    account_import = AccountImport.unscoped.create(
+        workspace=alpha,
+        filename="a.csv",
+        status=ImportStatus.DONE,
+        row_count=10,
+        created_count=7,
+        updated_count=3,
+    )
+    client = login(lena)
+    changed = client.get(progress_url(account_import), {"shown": "running"}).content.decode()
+    assert '<p id="import-announcement" hx-swap-oob="innerHTML">Imported: 7 accounts' in changed
+    unchanged = client.get(progress_url(account_import), {"shown": "done"}).content.decode()
+    assert "import-announcement" not in unchanged
 
 
 def test_it_stops_polling_and_shows_the_result_once_done(login, alpha, lena):
@@ -382,6 +403,38 @@ def test_it_books_the_arr_ledger_for_new_and_changed_accounts(in_alpha, alpha, l
     assert (grows.arr, shrinks.arr) == (Decimal("1500.00"), Decimal("250.25"))
 
 
+def test_it_books_the_first_arr_of_an_account_without_a_ledger_as_new(in_alpha, alpha, lena):
+    AccountFactory(workspace=alpha, external_id="E-1", arr=0, contract_start=dt.date(2025, 3, 1))
+    AccountFactory(workspace=alpha, external_id="E-2", arr=0, contract_start=None)
+    commit("external_id,name,arr\nE-1,Dated,800\nE-2,Undated,300\n", workspace=alpha, by=lena)
+    ledger = {(m.account.external_id, m.kind, m.date, m.amount) for m in ArrMovement.objects.all()}
+    assert ledger == {
+        ("E-1", MovementKind.NEW, dt.date(2025, 3, 1), Decimal("800.00")),
+        ("E-2", MovementKind.NEW, timezone.localdate(), Decimal("300.00")),
+    }
+
+
+def test_it_dates_an_imported_change_no_earlier_than_the_latest_movement(in_alpha, alpha, lena):
+    starts_later = timezone.localdate() + dt.timedelta(days=20)
+    account = AccountFactory(workspace=alpha, external_id="E-1", arr=0)
+    arr_movement_record(account=account, by=lena, kind="new", on=starts_later, amount=Decimal(100))
+    commit("external_id,name,arr\nE-1,Grows,150\n", workspace=alpha, by=lena)
+    expansion = ArrMovement.objects.get(kind=MovementKind.EXPANSION)
+    assert (expansion.date, expansion.amount) == (starts_later, Decimal("50.00"))
+
+
+def test_it_refuses_a_file_changing_the_currency_of_an_account_with_arr(in_alpha, alpha, lena):
+    account = AccountFactory(workspace=alpha, external_id="E-1", arr=0, currency="USD")
+    arr_movement_record(
+        account=account, by=lena, kind="new", on=dt.date(2025, 1, 1), amount=Decimal(100)
+    )
+    account_import = imports.account_import_create(
+        workspace=alpha, by=lena, filename="a.csv", content="external_id,name,currency\nE-1,X,EUR\n"
+    )
+    assert account_import.status == ImportStatus.INVALID
+    assert [(e["row"], e["field"]) for e in account_import.errors] == [(2, "currency")]
+
+
 def test_it_books_a_churn_and_a_reactivation_as_the_ledger_would(in_alpha, alpha, lena):
     today = timezone.localdate()
     year_ago = today - dt.timedelta(days=365)
@@ -404,7 +457,7 @@ def test_it_books_a_churn_and_a_reactivation_as_the_ledger_would(in_alpha, alpha
         "E-2": (AccountStatus.ACTIVE, Decimal("650.00")),
     }
     # Retention sees the churn: of the 1,000 that opened the period, nothing is kept.
-    rates = workspace_retention(start=today - dt.timedelta(days=30), end=today)
+    rates = workspace_retention(start=today - dt.timedelta(days=30), end=today)["USD"]
     assert (rates.starting_arr, rates.churn, rates.grr) == (1000.0, 1000.0, 0.0)
 
 

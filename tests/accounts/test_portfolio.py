@@ -6,8 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import AccountStatus, Segment
-from tests.factories import AccountFactory
+from accounts.filters import SORT_FIELDS, PortfolioFilter
+from accounts.models import Account, AccountStatus, Segment
+from csos.models import Role
+from tests.factories import AccountFactory, MembershipFactory, UserFactory
 
 
 def _names(response):
@@ -85,6 +87,31 @@ def test_it_sorts_by_each_column_both_ways(login, alpha, lena, bob, carol):
     for column in ("name", "renewal_date", "lifecycle_stage", "segment"):
         for direction in ("", "-"):
             assert client.get(url, {"sort": direction + column}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_sorts_by_the_csm_name_not_by_who_joined_first(login, alpha, lena):
+    csms = {}
+    for first_name, last_name in (("Zoe", "Adams"), ("Adam", "Young"), ("Adam", "Baker")):
+        csm = UserFactory(first_name=first_name, last_name=last_name)
+        MembershipFactory(workspace=alpha, user=csm, role=Role.CSM)
+        csms[f"{first_name} {last_name}"] = csm
+    for full_name, csm in csms.items():
+        AccountFactory(workspace=alpha, owner=csm, name=f"{full_name}'s customer")
+    client = login(lena)
+    url = reverse("portfolio")
+    by_name = ["Adam Baker's customer", "Adam Young's customer", "Zoe Adams's customer"]
+    assert _names(client.get(url, {"sort": "owner"})) == by_name
+    assert _names(client.get(url, {"sort": "-owner"})) == by_name[::-1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", [*SORT_FIELDS, *(f"-{param}" for param in SORT_FIELDS)])
+def test_it_breaks_ties_by_id_under_every_sort(in_alpha, param):
+    portfolio = PortfolioFilter({"sort": param}, queryset=Account.objects.all())
+    direction = "-" if param.startswith("-") else ""
+    fields = SORT_FIELDS[param.removeprefix("-")]
+    assert portfolio.qs.query.order_by == (*(direction + field for field in fields), "id")
 
 
 @pytest.mark.django_db
