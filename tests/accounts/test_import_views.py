@@ -315,15 +315,20 @@ def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
     assert '<p id="import-announcement" class="visually-hidden" role="status"' in page
 
 
-def test_it_announces_each_status_change_once(login, alpha, lena):
-    account_import = AccountImport.unscoped.create(
-        workspace=alpha,
+def done_import(workspace) -> AccountImport:
+    """An import finished with 7 accounts created and 3 updated."""
+    return AccountImport.unscoped.create(
+        workspace=workspace,
         filename="a.csv",
         status=ImportStatus.DONE,
         row_count=10,
         created_count=7,
         updated_count=3,
     )
+
+
+def test_it_announces_each_status_change_once(login, alpha, lena):
+    account_import = done_import(alpha)
     client = login(lena)
     changed = client.get(progress_url(account_import), {"shown": "running"}).content.decode()
     assert '<p id="import-announcement" hx-swap-oob="innerHTML">Imported: 7 accounts' in changed
@@ -332,14 +337,7 @@ def test_it_announces_each_status_change_once(login, alpha, lena):
 
 
 def test_it_stops_polling_and_shows_the_result_once_done(login, alpha, lena):
-    account_import = AccountImport.unscoped.create(
-        workspace=alpha,
-        filename="a.csv",
-        status=ImportStatus.DONE,
-        row_count=10,
-        created_count=7,
-        updated_count=3,
-    )
+    account_import = done_import(alpha)
     partial = login(lena).get(progress_url(account_import)).content.decode()
     assert "hx-get" not in partial
     assert '<progress value="10" max="10">' in partial
