@@ -75,6 +75,8 @@ class ImportPreview:
     update_count: int
     churn_count: int
     reactivation_count: int
+    # Problems found when the file is checked again: owners or accounts changed since the upload.
+    errors: list[dict]
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
         update_count=will_update,
         churn_count=churns,
         reactivation_count=reactivations,
+        errors=parsed.errors,
     )
 
 

@@ -204,6 +204,22 @@ def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha,
     assert preview.rows[0] == (2, ["A-2", "Globex"])
 
 
+def test_it_shows_what_changed_since_the_upload_instead_of_a_commit_button(login, alpha, lena, bob):
+    client = login(lena)
+    upload(client, "external_id,name,owner_email\nN-1,One,bob@alpha.example\nN-2,Two,\n")
+    account_import = AccountImport.unscoped.get(workspace=alpha)
+    Membership.unscoped.filter(user=bob).update(role=Role.VIEWER)
+
+    response = client.get(detail_url(account_import))
+
+    page = response.content.decode()
+    assert [(e["row"], e["field"]) for e in response.context["preview"].errors] == [
+        (2, "owner_email")
+    ]
+    assert "Cannot be committed" in page and "bob@alpha.example is not a CSM" in page
+    assert commit_url(account_import) not in page
+
+
 def test_it_warns_in_the_preview_of_the_accounts_it_will_churn_or_reactivate(login, alpha, lena):
     AccountFactory(workspace=alpha, external_id="A-1")
     AccountFactory(workspace=alpha, external_id="A-2")
