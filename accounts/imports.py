@@ -303,7 +303,8 @@ def _write(
     existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
 
     to_create: list[Account] = []
-    to_update: list[tuple[Account, Decimal, str]] = []
+    # Each updated account with its ARR, status and latest movement date before the file.
+    to_update: list[tuple[Account, Decimal, str, date | None]] = []
     for record in rows.to_dict("records"):
         values = {key: value for key, value in record.items() if value is not None}
         if csv.OWNER_EMAIL in values:
@@ -314,7 +315,7 @@ def _write(
                 Account(workspace=workspace, **{"currency": workspace.default_currency, **values})
             )
         else:
-            to_update.append((account, account.arr, account.status))
+            to_update.append((account, account.arr, account.status, account.latest_movement_date))
             for field, value in values.items():
                 setattr(account, field, value)
             if account.status == AccountStatus.CHURNED:
@@ -342,19 +343,9 @@ def _write(
         done += len(chunk)
         report(done, total)
 
+    # A new account changes from nothing: no ARR, active, no ledger.
+    changes = [(account, Decimal(0), AccountStatus.ACTIVE, None) for account in to_create]
     movements = [
-        ArrMovement(
-            workspace=workspace,
-            account=account,
-            kind=MovementKind.NEW,
-            date=account.contract_start or today,
-            amount=account.arr,
-            note=note,
-            recorded_by=by,
-        )
-        for account in to_create
-        if account.arr > 0
-    ] + [
         ArrMovement(
             workspace=workspace,
             account=account,
@@ -364,25 +355,26 @@ def _write(
             note=note,
             recorded_by=by,
         )
-        for account, arr_before, status_before in to_update
-        for kind, on, amount in _ledger_change(account, arr_before, status_before, today=today)
+        for account, arr_before, status_before, latest in changes + to_update
+        for kind, on, amount in _ledger_change(
+            account, arr_before, status_before, latest=latest, today=today
+        )
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
     return len(to_create), len(to_update)
 
 
 def _ledger_change(
-    account: Account, arr_before: Decimal, status_before: str, *, today: date
+    account: Account, arr_before: Decimal, status_before: str, *, latest: date | None, today: date
 ) -> list[tuple[MovementKind, date, Decimal]]:
-    """The movement that takes an updated account from its old ARR and status to its new ones.
+    """The movement that takes an account from its old ARR and status to its new ones.
 
     The file's checks guarantee a churned account ends with no ARR and a reactivated one with
     some, so a status change is always one churn or one reactivation of the whole amount. The
     first ARR of an account without a ledger is new business, dated like a new account's; any
     other change is dated today, or on the account's latest movement if that is later, since
-    the ledger is kept in date order.
+    the ledger is kept in date order (``latest`` is its latest movement's date, if any).
     """
-    latest = account.latest_movement_date
     on = max(today, latest) if latest else today
     if account.status == AccountStatus.CHURNED:
         if status_before == AccountStatus.CHURNED or arr_before == 0:

@@ -128,7 +128,18 @@ def workspace_retention_trend(*, end: date, quarters: int = 8) -> list[dict]:
 
     One entry per currency, in code order: its quarters as table rows and as a line chart.
     """
+    return _retention_trend(_ledger_frame(), end=end, quarters=quarters)
+
+
+def workspace_retention_report(
+    *, start: date, end: date
+) -> tuple[dict[str, RetentionRates], list[dict]]:
+    """The retention page's rates for [start, end] and trend up to ``end``, from one ledger read."""
     ledger = _ledger_frame()
+    return retention_by_currency(ledger, start=start, end=end), _retention_trend(ledger, end=end)
+
+
+def _retention_trend(ledger: pd.DataFrame, *, end: date, quarters: int = 8) -> list[dict]:
     rows_by_currency: dict[str, list[dict]] = {}
     for closing in quarter_ends(end, count=quarters):
         period = retention_by_currency(ledger, start=trailing_year_start(closing), end=closing)

@@ -174,14 +174,10 @@ def retention(request):
     default = selectors.retention_default_period(today=today)
     form = RetentionPeriodForm(request.GET or None, initial=default)
     period = form.cleaned_data if form.is_valid() else default
+    rates, trend = selectors.workspace_retention_report(start=period["start"], end=period["end"])
     return render(
         request,
         "accounts/retention.html",
-        {
-            "form": form,
-            "period": period,
-            "rates": selectors.workspace_retention(start=period["start"], end=period["end"]),
-            "trend": selectors.workspace_retention_trend(end=period["end"]),
-        },
+        {"form": form, "period": period, "rates": rates, "trend": trend},
         status=400 if form.errors else 200,
     )

@@ -115,6 +115,10 @@ def same_email_address(first: str, second: str) -> bool:
     )
 
 
+# Reset and invitation e-mails, and the page after a reset request, say how long the link works.
+RESET_LINK_LIFETIME = {"link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60)}
+
+
 class _InvitationForm(PasswordResetForm):
     """Django's reset e-mail, addressed to one known user instead of whoever has the address."""
 
@@ -142,6 +146,6 @@ def invitation_send(*, request, membership: Membership) -> None:
         extra_email_context={
             "inviter": request.user,
             "workspace_name": membership.workspace.name,
-            "link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60),
+            **RESET_LINK_LIFETIME,
         },
     )

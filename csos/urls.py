@@ -1,16 +1,12 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from csos import views
-from csos.forms import EmailAuthenticationForm, EmailPasswordResetForm
-
-# The reset e-mail and the page after it say how long the link works.
-RESET_LINK_LIFETIME = {"link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60)}
+from csos.forms import RESET_LINK_LIFETIME, EmailAuthenticationForm, EmailPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
