@@ -31,7 +31,7 @@ def account_import_recover_task(workspace_id: int) -> None:
 @shared_task
 def account_import_recover_all_task() -> None:
     """The frequent sweep, sent only to the workspaces with an import under way."""
-    under_way = AccountImport.unscoped.filter(
+    under_way = AccountImport.dangerously_unscoped.filter(
         status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
     )
     for workspace_id in under_way.order_by().values_list("workspace_id", flat=True).distinct():

@@ -140,7 +140,7 @@ def bench_workspace(*, options: DemoOptions) -> tuple[Workspace, float | None]:
     """The bench workspace as ``options`` describe it, rebuilt only when it does not hold it."""
     workspace = Workspace.objects.filter(slug=SLUG).first()
     if workspace is not None:
-        demo = Account.unscoped.filter(
+        demo = Account.dangerously_unscoped.filter(
             workspace=workspace, external_id__startswith=EXTERNAL_ID_PREFIX
         )
         owners = demo.values("owner").distinct().count()
@@ -162,10 +162,10 @@ def small_csm(*, workspace: Workspace, options: DemoOptions):
     user, _ = User.objects.get_or_create(
         username=email, defaults={"email": email, "first_name": "Sam", "last_name": "Small"}
     )
-    Membership.unscoped.update_or_create(
+    Membership.dangerously_unscoped.update_or_create(
         workspace=workspace, user=user, defaults={"role": Role.CSM}
     )
-    Account.unscoped.bulk_create(
+    Account.dangerously_unscoped.bulk_create(
         [
             Account(
                 workspace=workspace,
@@ -282,7 +282,7 @@ def main() -> None:
         # some dev servers) rebuilds leave dead rows and the planner sees empty tables.
         cursor.execute("VACUUM ANALYZE")
     csm = get_user_model().objects.get(email=demo_email(options=options, local="csm1"))
-    csm_accounts = Account.unscoped.filter(workspace=workspace, owner=csm).count()
+    csm_accounts = Account.dangerously_unscoped.filter(workspace=workspace, owner=csm).count()
     pages = min(40, csm_accounts // PORTFOLIO_PAGE_SIZE)
     plan = page_plan(pages=pages, iterations=size.iterations)
 
@@ -309,7 +309,7 @@ def main() -> None:
                 "anchor": anchor_p95,
                 "ratio": round(ours_p95 / anchor_p95, 2),
                 "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "size": Account.unscoped.filter(workspace=workspace).count(),
+                "size": Account.dangerously_unscoped.filter(workspace=workspace).count(),
                 "ours_p50": ours_p50,
                 "anchor_p50": anchor_p50,
                 "csm_accounts": csm_accounts,

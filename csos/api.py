@@ -62,7 +62,7 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             # Schema generation inspects the view outside any request or workspace.
-            return self.model.unscoped.none()
+            return self.model.dangerously_unscoped.none()
         return self.scope_queryset(self.model.objects.all())
 
     def scope_queryset(self, queryset):

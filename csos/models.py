@@ -23,13 +23,13 @@ class TenantModel(models.Model):
     """Base of every tenant-owned model: its workspace, and a default manager scoped to it.
 
     ``objects`` only ever returns rows of the workspace in scope and raises when none is;
-    ``unscoped`` is for migrations, management commands and the tenancy sweep.
+    ``dangerously_unscoped`` is for migrations, management commands and the tenancy sweep.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
 
     objects = WorkspaceScopedManager()
-    unscoped = models.Manager()
+    dangerously_unscoped = models.Manager()
 
     class Meta:
         abstract = True

@@ -11,7 +11,7 @@ def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
     if not user.is_authenticated:
         return []
     return list(
-        Membership.unscoped.filter(user=user)
+        Membership.dangerously_unscoped.filter(user=user)
         .select_related("workspace")
         .order_by("workspace__name")
     )

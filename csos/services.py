@@ -24,7 +24,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one row to the workspace's audit log. Callers run it inside their transaction."""
-    return AuditEvent.unscoped.create(
+    return AuditEvent.dangerously_unscoped.create(
         workspace=workspace,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
@@ -62,9 +62,9 @@ def membership_add(
         else:
             user.set_unusable_password()
         user.save()
-    elif Membership.unscoped.filter(workspace=workspace, user=user).exists():
+    elif Membership.dangerously_unscoped.filter(workspace=workspace, user=user).exists():
         raise ValidationError({"email": f"{email} is already a member of this workspace."})
-    membership = Membership.unscoped.create(workspace=workspace, user=user, role=role)
+    membership = Membership.dangerously_unscoped.create(workspace=workspace, user=user, role=role)
     audit_record(
         workspace=workspace,
         actor=by,
@@ -83,7 +83,7 @@ def _ensure_an_admin_remains(membership: Membership) -> None:
     none: the second waits here for the first to commit, then decides from the fresh rows.
     """
     admin_ids = list(
-        Membership.unscoped.select_for_update()
+        Membership.dangerously_unscoped.select_for_update()
         .filter(workspace_id=membership.workspace_id, role=Role.ADMIN)
         .order_by("pk")
         .values_list("pk", flat=True)

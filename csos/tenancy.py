@@ -33,7 +33,8 @@ def current_workspace() -> Workspace:
     if workspace is None:
         raise WorkspaceScopeMissing(
             "No workspace in scope: wrap the code in workspace_scope(), or use the model's "
-            "`unscoped` manager where crossing tenants is intended (migrations, admin commands)."
+            "`dangerously_unscoped` manager where crossing tenants is intended (migrations, "
+            "admin commands)."
         )
     return workspace
 

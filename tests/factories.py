@@ -1,4 +1,4 @@
-"""Factories for every model; tenant rows are written through the unscoped manager."""
+"""Factories for every model; tenant rows are written through the dangerously_unscoped manager."""
 
 import datetime as dt
 from decimal import Decimal
@@ -18,7 +18,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _get_manager(cls, model_class):
-        return model_class.unscoped
+        return model_class.dangerously_unscoped
 
 
 class WorkspaceFactory(factory.django.DjangoModelFactory):

@@ -43,7 +43,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         workspace=alpha, name="ALPHA-SECRET-ACCOUNT", external_id="ALPHA-EXT-777", owner=bob
     )
     movement = ArrMovementFactory(account=account)
-    account_import = AccountImport.unscoped.create(
+    account_import = AccountImport.dangerously_unscoped.create(
         workspace=alpha,
         created_by=alice,
         filename="alpha-secret.csv",
@@ -51,7 +51,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         status="ready",
         row_count=1,
     )
-    membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
     return {
         Account: account,

@@ -81,7 +81,7 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
 @pytest.mark.django_db
 def test_it_keeps_the_admin_to_the_operators_own_workspace(client, alpha_objects, beta):
     operator = UserFactory(is_staff=True, is_superuser=True)
-    Membership.unscoped.create(workspace=beta, user=operator, role=Role.ADMIN)
+    Membership.dangerously_unscoped.create(workspace=beta, user=operator, role=Role.ADMIN)
     for url, is_admin, _names_object in build_sweep(alpha_objects):
         if not is_admin:
             continue
@@ -95,10 +95,10 @@ def test_it_keeps_the_admin_to_the_operators_own_workspace(client, alpha_objects
 def test_it_changes_nothing_when_outsiders_post_everywhere(client, alpha_objects, charlie):
     account = alpha_objects[Account]
     before = (
-        Account.unscoped.count(),
-        ArrMovement.unscoped.count(),
-        Membership.unscoped.count(),
-        AuditEvent.unscoped.count(),
+        Account.dangerously_unscoped.count(),
+        ArrMovement.dangerously_unscoped.count(),
+        Membership.dangerously_unscoped.count(),
+        AuditEvent.dangerously_unscoped.count(),
     )
     for url, _is_admin, _names_object in build_sweep(alpha_objects):
         client.force_login(charlie)
@@ -113,12 +113,12 @@ def test_it_changes_nothing_when_outsiders_post_everywhere(client, alpha_objects
             },
         )
     after = (
-        Account.unscoped.count(),
-        ArrMovement.unscoped.count(),
-        Membership.unscoped.count(),
-        AuditEvent.unscoped.count(),
+        Account.dangerously_unscoped.count(),
+        ArrMovement.dangerously_unscoped.count(),
+        Membership.dangerously_unscoped.count(),
+        AuditEvent.dangerously_unscoped.count(),
     )
     assert after == before
     account.refresh_from_db()
     assert account.name == "ALPHA-SECRET-ACCOUNT"
-    assert Membership.unscoped.get(pk=alpha_objects[Membership].pk).role == Role.CSM
+    assert Membership.dangerously_unscoped.get(pk=alpha_objects[Membership].pk).role == Role.CSM

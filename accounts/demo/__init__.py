@@ -17,7 +17,7 @@ never imports that app; the app registers its step when Django starts::
     def demo_value_evidence_record(*, workspace, rng, options, progress) -> None:
         accounts = demo_accounts(workspace=workspace)  # the rows earlier steps wrote
         rows = [...]  # drawn from rng only, so the same seed gives the same rows
-        bulk_create_batched(Evidence.unscoped, rows, progress=progress, desc="evidence")
+        bulk_create_batched(Evidence.dangerously_unscoped, rows, progress=progress, desc="evidence")
 
     # value/apps.py
     class ValueConfig(AppConfig):

@@ -18,7 +18,7 @@ def demo_arr_ledger_rebuild(
     accounts = demo_accounts(workspace=workspace)
     # By account alone (they are this workspace's): with a workspace condition too, stale
     # planner statistics after a bulk load can turn the delete quadratic.
-    ArrMovement.unscoped.filter(account__in=accounts).delete()
+    ArrMovement.dangerously_unscoped.filter(account__in=accounts).delete()
     rows = accounts.order_by("external_id").values_list(
         "id", "segment", "status", "arr", "contract_start", "licensed_seats"
     )
@@ -48,7 +48,9 @@ def demo_arr_ledger_rebuild(
                     note=note,
                 )
             )
-    bulk_create_batched(ArrMovement.unscoped, movements, progress=progress, desc="ARR movements")
+    bulk_create_batched(
+        ArrMovement.dangerously_unscoped, movements, progress=progress, desc="ARR movements"
+    )
 
 
 def _ledger(

@@ -70,7 +70,7 @@ def demo_people_upsert(
         [user for user in users if user.email in existing], ["first_name", "last_name", "password"]
     )
     for user, (_, role) in zip(users, people, strict=True):
-        Membership.unscoped.update_or_create(
+        Membership.dangerously_unscoped.update_or_create(
             workspace=workspace, user=user, defaults={"role": role}
         )
 
@@ -79,7 +79,7 @@ def demo_csm_ids(*, workspace: Workspace, options: DemoOptions) -> list[int]:
     """The demo CSMs' user ids in the order csm1, csm2, ..., so dealing accounts is stable."""
     emails = [email for email, role in demo_people(options=options) if role == Role.CSM]
     by_email = dict(
-        Membership.unscoped.filter(
+        Membership.dangerously_unscoped.filter(
             workspace=workspace, role=Role.CSM, user__email__in=emails
         ).values_list("user__email", "user_id")
     )
@@ -91,7 +91,7 @@ def demo_logins(*, workspace: Workspace, options: DemoOptions) -> list[DemoLogin
     people = demo_people(options=options)
     members = {
         membership.user.email: membership
-        for membership in Membership.unscoped.filter(
+        for membership in Membership.dangerously_unscoped.filter(
             workspace=workspace, user__email__in=[email for email, _ in people]
         ).select_related("user")
     }

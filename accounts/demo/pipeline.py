@@ -71,7 +71,8 @@ def demo_workspace_build(
     workspace, _ = Workspace.objects.update_or_create(
         slug=options.slug, defaults={"name": options.name}
     )
-    # Steps write through the unscoped managers; the scope is there for services they call.
+    # Steps write through the dangerously_unscoped managers; the scope serves the services
+    # they call.
     with workspace_scope(workspace):
         for step in demo_steps() if steps is None else steps:
             rng = random.Random(f"{options.seed}:{step.__name__}")
@@ -82,5 +83,5 @@ def demo_workspace_build(
         logins=demo_logins(workspace=workspace, options=options),
         password=DEMO_PASSWORD,
         accounts=accounts.count(),
-        arr_movements=ArrMovement.unscoped.filter(account__in=accounts).count(),
+        arr_movements=ArrMovement.dangerously_unscoped.filter(account__in=accounts).count(),
     )

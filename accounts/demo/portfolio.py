@@ -48,7 +48,9 @@ def demo_external_id(index: int) -> str:
 
 def demo_accounts(*, workspace: Workspace) -> QuerySet[Account]:
     """The workspace's demo accounts, leaving alone any it holds under other external ids."""
-    return Account.unscoped.filter(workspace=workspace, external_id__startswith=EXTERNAL_ID_PREFIX)
+    return Account.dangerously_unscoped.filter(
+        workspace=workspace, external_id__startswith=EXTERNAL_ID_PREFIX
+    )
 
 
 def demo_accounts_upsert(
@@ -81,7 +83,7 @@ def demo_accounts_upsert(
         "lifecycle_stage", "status", "segment", "industry", *SEGMENTATION_ATTRIBUTES, "updated_at",
     ]  # fmt: skip
     bulk_create_batched(
-        Account.unscoped,
+        Account.dangerously_unscoped,
         rows,
         progress=progress,
         desc="accounts",

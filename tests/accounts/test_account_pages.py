@@ -90,7 +90,7 @@ def test_it_lets_only_leaders_and_admins_create_accounts(client, alpha, bob, per
         },
     )
     assert response.status_code == (302 if allowed else 403)
-    assert Account.unscoped.filter(external_id="EXT-RENAMED").exists() is allowed
+    assert Account.dangerously_unscoped.filter(external_id="EXT-RENAMED").exists() is allowed
 
 
 @pytest.mark.django_db
@@ -99,9 +99,9 @@ def test_it_books_a_new_accounts_arr_in_the_ledger(login, alpha, lena, bob):
         reverse("account_create"),
         {**EDIT, "owner": bob.pk, "arr": "50000", "contract_start": "2026-02-01"},
     )
-    account = Account.unscoped.get(external_id="EXT-RENAMED")
+    account = Account.dangerously_unscoped.get(external_id="EXT-RENAMED")
     assert account.arr == Decimal("50000")
-    [movement] = ArrMovement.unscoped.filter(account=account)
+    [movement] = ArrMovement.dangerously_unscoped.filter(account=account)
     assert (movement.kind, movement.amount, movement.date) == (
         "new",
         Decimal("50000"),
@@ -128,7 +128,7 @@ def test_it_names_each_bad_field_and_writes_nothing(login, alpha, lena, bob, cha
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert {"owner", "arr", "currency", "complexity"} <= set(errors)
-    assert Account.unscoped.filter(workspace=alpha).count() == 1
+    assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 1
 
 
 @pytest.mark.django_db
@@ -252,4 +252,4 @@ def test_it_answers_a_lost_race_for_an_external_id_with_a_field_error(
     response = login(lena).post(reverse("account_create"), {**EDIT, "arr": "10"})
     assert response.status_code == 400
     assert "external_id" in response.context["form"].errors
-    assert Account.unscoped.filter(workspace=alpha).count() == 1
+    assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 1

@@ -48,7 +48,7 @@ def build(**changes):
 def snapshot(workspace) -> tuple[list, list, list]:
     """Everything the demo generates, without ids and timestamps."""
     accounts = list(
-        Account.unscoped.filter(workspace=workspace)
+        Account.dangerously_unscoped.filter(workspace=workspace)
         .order_by("external_id")
         .values_list(
             "external_id", "name", "owner__email", "arr", "currency", "contract_start",
@@ -57,12 +57,12 @@ def snapshot(workspace) -> tuple[list, list, list]:
         )
     )  # fmt: skip
     movements = list(
-        ArrMovement.unscoped.filter(workspace=workspace)
+        ArrMovement.dangerously_unscoped.filter(workspace=workspace)
         .order_by("account__external_id", "date", "kind", "amount")
         .values_list("account__external_id", "kind", "date", "amount", "note")
     )
     people = list(
-        Membership.unscoped.filter(workspace=workspace)
+        Membership.dangerously_unscoped.filter(workspace=workspace)
         .order_by("user__email")
         .values_list("user__email", "user__first_name", "user__last_name", "role")
     )
@@ -78,7 +78,9 @@ def seeded(result) -> tuple[list, list, list]:
 def ledgers(workspace) -> dict[int, list[ArrMovement]]:
     """Each account's movements in booking order, by account id."""
     by_account: dict[int, list[ArrMovement]] = {}
-    for movement in ArrMovement.unscoped.filter(workspace=workspace).order_by("date", "id"):
+    for movement in ArrMovement.dangerously_unscoped.filter(workspace=workspace).order_by(
+        "date", "id"
+    ):
         by_account.setdefault(movement.account_id, []).append(movement)
     return by_account
 
@@ -86,7 +88,9 @@ def ledgers(workspace) -> dict[int, list[ArrMovement]]:
 def test_it_creates_the_people_with_their_roles_and_the_demo_password():
     result = build()
 
-    members = Membership.unscoped.filter(workspace=result.workspace).select_related("user")
+    members = Membership.dangerously_unscoped.filter(workspace=result.workspace).select_related(
+        "user"
+    )
     roles = Counter(m.role for m in members)
     assert roles == {Role.ADMIN: 1, Role.LEADER: 1, Role.CSM: 3, Role.VIEWER: 1}
     assert [login.email for login in result.logins] == [
@@ -106,7 +110,9 @@ def test_it_deals_the_accounts_evenly_to_the_csms():
     result = build()
 
     owners = Counter(
-        Account.unscoped.filter(workspace=result.workspace).values_list("owner__email", flat=True)
+        Account.dangerously_unscoped.filter(workspace=result.workspace).values_list(
+            "owner__email", flat=True
+        )
     )
     assert sorted(owners.values()) == [13, 13, 14]
     assert set(owners) == {login.email for login in result.logins if login.role == "CSM"}
@@ -116,7 +122,9 @@ def test_it_mixes_small_mid_market_and_enterprise_sixty_thirty_ten():
     result = build()
 
     segments = Counter(
-        Account.unscoped.filter(workspace=result.workspace).values_list("segment", flat=True)
+        Account.dangerously_unscoped.filter(workspace=result.workspace).values_list(
+            "segment", flat=True
+        )
     )
     assert segments == {Segment.SMALL: 24, Segment.MID_MARKET: 12, Segment.ENTERPRISE: 4}
 
@@ -124,7 +132,7 @@ def test_it_mixes_small_mid_market_and_enterprise_sixty_thirty_ten():
 def test_it_sizes_arr_seats_and_attributes_by_segment():
     result = build()
 
-    accounts = list(Account.unscoped.filter(workspace=result.workspace))
+    accounts = list(Account.dangerously_unscoped.filter(workspace=result.workspace))
     for account in accounts:
         low, high = SEGMENT_PROFILES[account.segment].arr_range
         if account.status == AccountStatus.ACTIVE:
@@ -147,7 +155,9 @@ def test_it_sizes_arr_seats_and_attributes_by_segment():
 def test_it_spreads_renewals_over_the_next_twelve_months_of_contracts_started_years_ago():
     result = build()
 
-    active = Account.unscoped.filter(workspace=result.workspace, status=AccountStatus.ACTIVE)
+    active = Account.dangerously_unscoped.filter(
+        workspace=result.workspace, status=AccountStatus.ACTIVE
+    )
     for account in active:
         assert TODAY < account.renewal_date <= TODAY + timedelta(days=365)
         assert TODAY - timedelta(days=4 * 366) <= account.contract_start
@@ -157,7 +167,9 @@ def test_it_spreads_renewals_over_the_next_twelve_months_of_contracts_started_ye
 def test_it_churns_about_five_percent_to_zero_arr_with_a_churn_movement_last():
     result = build()
 
-    churned = Account.unscoped.filter(workspace=result.workspace, status=AccountStatus.CHURNED)
+    churned = Account.dangerously_unscoped.filter(
+        workspace=result.workspace, status=AccountStatus.CHURNED
+    )
     booked = ledgers(result.workspace)
     assert churned.count() == 2
     for account in churned:
@@ -169,7 +181,7 @@ def test_it_books_a_ledger_that_sums_to_each_accounts_arr():
     result = build()
 
     booked = ledgers(result.workspace)
-    for account in Account.unscoped.filter(workspace=result.workspace):
+    for account in Account.dangerously_unscoped.filter(workspace=result.workspace):
         ledger = booked[account.pk]
         assert ledger[0].kind == MovementKind.NEW
         assert ledger[0].date == account.contract_start
@@ -207,7 +219,9 @@ def test_it_runs_a_registered_step_after_its_own_without_changing_their_data(mon
     seen = []
 
     def demo_test_step(*, workspace, rng, options, progress):
-        seen.append((options.slug, Account.unscoped.filter(workspace=workspace).count()))
+        seen.append(
+            (options.slug, Account.dangerously_unscoped.filter(workspace=workspace).count())
+        )
 
     demo_step_register(demo_test_step)
     demo_step_register(demo_test_step)
@@ -232,10 +246,10 @@ def test_it_drops_demo_accounts_beyond_a_smaller_rebuild():
 
     build(accounts=30)
 
-    remaining = Account.unscoped.filter(workspace=result.workspace)
+    remaining = Account.dangerously_unscoped.filter(workspace=result.workspace)
     assert remaining.count() == 30
     assert max(remaining.values_list("external_id", flat=True)) == "DEMO-000030"
-    assert not ArrMovement.unscoped.filter(workspace=result.workspace).exclude(
+    assert not ArrMovement.dangerously_unscoped.filter(workspace=result.workspace).exclude(
         account__in=remaining
     )
 
@@ -254,7 +268,7 @@ def test_it_prints_the_demo_logins_from_the_command():
 
     call_command("demo_workspace", accounts=5, csms=1, slug="cmd", verbosity=0, stdout=out)
 
-    assert Account.unscoped.filter(workspace__slug="cmd").count() == 5
+    assert Account.dangerously_unscoped.filter(workspace__slug="cmd").count() == 5
     assert re.search(r"admin@cmd\.csos\.example\s+Admin\s+.+\s+csos-demo-2026", out.getvalue())
     assert "csm1@cmd.csos.example" in out.getvalue()
 

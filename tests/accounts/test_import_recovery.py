@@ -103,7 +103,7 @@ def test_it_never_recovers_another_workspace_s_import(in_alpha, alpha, beta, len
         claimed_by_a_worker_that_died(foreign)
 
     assert imports.account_import_recover() == []
-    assert AccountImport.unscoped.get(pk=foreign.pk).status == ImportStatus.RUNNING
+    assert AccountImport.dangerously_unscoped.get(pk=foreign.pk).status == ImportStatus.RUNNING
 
 
 def test_it_sweeps_only_the_workspaces_with_an_import_under_way(alpha, beta, lena, charlie):
@@ -112,7 +112,9 @@ def test_it_sweeps_only_the_workspaces_with_an_import_under_way(alpha, beta, len
         (alpha, ImportStatus.QUEUED),
         (beta, ImportStatus.DONE),
     ):
-        AccountImport.unscoped.create(workspace=workspace, filename="a.csv", status=status)
+        AccountImport.dangerously_unscoped.create(
+            workspace=workspace, filename="a.csv", status=status
+        )
 
     with mock.patch.object(tasks.account_import_recover_task, "delay") as delay:
         tasks.account_import_recover_all_task()

@@ -80,7 +80,7 @@ def test_it_imports_a_good_file_end_to_end(
 ):
     client = login(lena)
     response = upload(client, GOOD)
-    account_import = AccountImport.unscoped.get(workspace=alpha)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
     assert response.status_code == 302
     assert response.url == detail_url(account_import)
     assert account_import.status == ImportStatus.READY
@@ -100,7 +100,7 @@ def test_it_imports_a_good_file_end_to_end(
     assert account_import.status == ImportStatus.DONE
     assert (account_import.created_count, account_import.updated_count) == (3, 0)
     assert account_import.finished_at is not None
-    acme = Account.unscoped.get(workspace=alpha, external_id="A-1")
+    acme = Account.dangerously_unscoped.get(workspace=alpha, external_id="A-1")
     assert (acme.name, acme.owner, acme.arr, acme.licensed_seats) == (
         "Acme",
         bob,
@@ -108,7 +108,7 @@ def test_it_imports_a_good_file_end_to_end(
         25,
     )
     assert (acme.segment, acme.currency) == ("enterprise", alpha.default_currency)
-    event = AuditEvent.unscoped.get(workspace=alpha, action="account_import.commit")
+    event = AuditEvent.dangerously_unscoped.get(workspace=alpha, action="account_import.commit")
     assert (event.actor, event.after) == (lena, {"created": 3, "updated": 0})
 
     page = client.get(detail_url(account_import)).content.decode()
@@ -130,13 +130,13 @@ def test_it_imports_eagerly_with_no_redis_at_all(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     client = login(lena)
     upload(client, GOOD)
-    account_import = AccountImport.unscoped.get(workspace=alpha)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(commit_url(account_import))
     progress = client.get(progress_url(account_import)).content.decode()
     account_import.refresh_from_db()
     assert account_import.status == ImportStatus.DONE
-    assert Account.unscoped.filter(workspace=alpha).count() == 3
+    assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 3
     assert "hx-get" not in progress
 
 
@@ -146,13 +146,15 @@ def test_it_updates_and_never_duplicates_on_a_reimport(
     client = login(lena)
     for _ in range(2):
         upload(client, GOOD)
-        account_import = AccountImport.unscoped.filter(workspace=alpha).first()
+        account_import = AccountImport.dangerously_unscoped.filter(workspace=alpha).first()
         with django_capture_on_commit_callbacks(execute=True):
             client.post(commit_url(account_import))
     account_import.refresh_from_db()
     assert (account_import.created_count, account_import.updated_count) == (0, 3)
-    assert Account.unscoped.filter(workspace=alpha).count() == 3
-    assert ArrMovement.unscoped.filter(workspace=alpha).count() == 2  # unchanged ARR: no movement
+    assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 3
+    assert (
+        ArrMovement.dangerously_unscoped.filter(workspace=alpha).count() == 2
+    )  # unchanged ARR: no movement
 
 
 def test_it_reports_every_error_of_a_bad_file_and_writes_nothing(login, alpha, alice):
@@ -163,7 +165,7 @@ def test_it_reports_every_error_of_a_bad_file_and_writes_nothing(login, alpha, a
     )
     client = login(alice)
     upload(client, bad)
-    account_import = AccountImport.unscoped.get(workspace=alpha)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
     assert account_import.status == ImportStatus.INVALID
     located = {(error["row"], error["field"]) for error in account_import.errors}
     assert located == {
@@ -189,7 +191,7 @@ def test_it_reports_every_error_of_a_bad_file_and_writes_nothing(login, alpha, a
     assert "Only an import that is ready" in response.content.decode()
     account_import.refresh_from_db()
     assert account_import.status == ImportStatus.INVALID
-    assert not Account.unscoped.filter(workspace=alpha).exists()
+    assert not Account.dangerously_unscoped.filter(workspace=alpha).exists()
 
 
 def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha, lena):
@@ -197,7 +199,7 @@ def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha,
     rows = "".join(f"N-{n},New {n}\n" for n in range(30))
     client = login(lena)
     upload(client, "external_id,name\nA-2,Globex\n" + rows)
-    response = client.get(detail_url(AccountImport.unscoped.get(workspace=alpha)))
+    response = client.get(detail_url(AccountImport.dangerously_unscoped.get(workspace=alpha)))
     preview = response.context["preview"]
     assert (preview.create_count, preview.update_count) == (30, 1)
     assert len(preview.rows) == 20
@@ -207,8 +209,8 @@ def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha,
 def test_it_shows_what_changed_since_the_upload_instead_of_a_commit_button(login, alpha, lena, bob):
     client = login(lena)
     upload(client, "external_id,name,owner_email\nN-1,One,bob@alpha.example\nN-2,Two,\n")
-    account_import = AccountImport.unscoped.get(workspace=alpha)
-    Membership.unscoped.filter(user=bob).update(role=Role.VIEWER)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    Membership.dangerously_unscoped.filter(user=bob).update(role=Role.VIEWER)
 
     response = client.get(detail_url(account_import))
 
@@ -230,7 +232,7 @@ def test_it_warns_in_the_preview_of_the_accounts_it_will_churn_or_reactivate(log
         "external_id,name,status,arr\n"
         "A-1,Leaves,churned,\nA-2,Stays,active,\nC-1,Returns,active,900\nN-1,New,churned,0\n",
     )
-    response = client.get(detail_url(AccountImport.unscoped.get(workspace=alpha)))
+    response = client.get(detail_url(AccountImport.dangerously_unscoped.get(workspace=alpha)))
     preview = response.context["preview"]
     assert (preview.churn_count, preview.reactivation_count) == (1, 1)
     assert preview.rows[0] == (2, ["A-1", "Leaves", None, "churned"])  # a blank stays blank
@@ -257,17 +259,17 @@ def test_it_refuses_a_file_that_is_not_a_small_utf8_csv(
     response = upload(login(lena), content, name=name)
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert not AccountImport.unscoped.exists()
+    assert not AccountImport.dangerously_unscoped.exists()
 
 
 def test_it_accepts_a_spreadsheet_export_with_a_byte_order_mark(login, alpha, lena):
     upload(login(lena), "\ufeffexternal_id,name\nA-1,Acme\n".encode())
-    assert AccountImport.unscoped.get(workspace=alpha).status == ImportStatus.READY
+    assert AccountImport.dangerously_unscoped.get(workspace=alpha).status == ImportStatus.READY
 
 
 def test_it_lists_only_the_workspace_s_own_recent_imports(login, alpha, beta, lena, charlie):
-    AccountImport.unscoped.create(workspace=alpha, filename="ours.csv", status="done")
-    AccountImport.unscoped.create(workspace=beta, filename="theirs.csv", status="done")
+    AccountImport.dangerously_unscoped.create(workspace=alpha, filename="ours.csv", status="done")
+    AccountImport.dangerously_unscoped.create(workspace=beta, filename="theirs.csv", status="done")
     page = login(lena).get(reverse("account_import")).content.decode()
     assert "ours.csv" in page
     assert "theirs.csv" not in page
@@ -279,7 +281,7 @@ def test_it_lists_only_the_workspace_s_own_recent_imports(login, alpha, beta, le
 
 @pytest.mark.parametrize("member", ["bob", "vera"])
 def test_it_forbids_csms_and_viewers_every_import_page(login, alpha, alice, member, request):
-    account_import = AccountImport.unscoped.create(
+    account_import = AccountImport.dangerously_unscoped.create(
         workspace=alpha, created_by=alice, filename="a.csv", content=GOOD, status="ready"
     )
     client = login(request.getfixturevalue(member))
@@ -293,7 +295,7 @@ def test_it_forbids_csms_and_viewers_every_import_page(login, alpha, alice, memb
 
 
 def test_it_answers_404_for_another_workspace_s_import(login, alpha, alice, charlie):
-    account_import = AccountImport.unscoped.create(
+    account_import = AccountImport.dangerously_unscoped.create(
         workspace=alpha, created_by=alice, filename="a.csv", content=GOOD, status="ready"
     )
     client = login(charlie)
@@ -312,7 +314,7 @@ def test_it_lets_an_admin_import(login, alpha, alice):
 
 
 def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
-    account_import = AccountImport.unscoped.create(
+    account_import = AccountImport.dangerously_unscoped.create(
         workspace=alpha, filename="a.csv", status=ImportStatus.RUNNING, row_count=10
     )
     imports.account_import_progress_record(import_id=account_import.pk, done=4)
@@ -333,7 +335,7 @@ def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
 
 def done_import(workspace) -> AccountImport:
     """An import finished with 7 accounts created and 3 updated."""
-    return AccountImport.unscoped.create(
+    return AccountImport.dangerously_unscoped.create(
         workspace=workspace,
         filename="a.csv",
         status=ImportStatus.DONE,
@@ -373,7 +375,7 @@ def test_it_reports_progress_monotonically_up_to_the_total(in_alpha, alpha, lena
 
 
 def test_it_reads_progress_from_the_cache_while_running(in_alpha, alpha):
-    account_import = AccountImport.unscoped.create(
+    account_import = AccountImport.dangerously_unscoped.create(
         workspace=alpha, filename="a.csv", status=ImportStatus.READY, row_count=8
     )
     imports.account_import_progress_record(import_id=account_import.pk, done=99)
@@ -565,11 +567,13 @@ def test_it_purges_files_older_than_30_days_in_every_workspace(alpha, beta, lena
     old = timezone.now() - dt.timedelta(days=31)
 
     def made(workspace, status, created_at=None) -> AccountImport:
-        account_import = AccountImport.unscoped.create(
+        account_import = AccountImport.dangerously_unscoped.create(
             workspace=workspace, filename="a.csv", content=GOOD, status=status
         )
         if created_at:
-            AccountImport.unscoped.filter(pk=account_import.pk).update(created_at=created_at)
+            AccountImport.dangerously_unscoped.filter(pk=account_import.pk).update(
+                created_at=created_at
+            )
         return account_import
 
     done_old, ready_old, queued_old = (made(alpha, s, old) for s in ("done", "ready", "queued"))

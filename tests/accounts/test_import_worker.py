@@ -38,7 +38,7 @@ def big_file() -> str:
 def test_it_commits_an_import_on_a_real_worker(celery_worker, login, alpha, lena, bob):  # noqa: F811
     client = login(lena)
     upload(client, big_file())
-    account_import = AccountImport.unscoped.get(workspace=alpha)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
     assert account_import.status == ImportStatus.READY
 
     client.post(reverse("account_import_commit", args=[account_import.pk]))
@@ -58,7 +58,10 @@ def test_it_commits_an_import_on_a_real_worker(celery_worker, login, alpha, lena
 
     assert seen == sorted(seen) and seen[-1] == ROWS
     assert "Accounts created" in partial
-    assert Account.unscoped.filter(workspace=alpha, external_id__startswith="W-").count() == ROWS
+    assert (
+        Account.dangerously_unscoped.filter(workspace=alpha, external_id__startswith="W-").count()
+        == ROWS
+    )
 
 
 def test_it_finishes_an_import_whose_worker_was_killed_midway(
@@ -72,7 +75,7 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     AccountFactory(workspace=alpha, external_id="W-00000", name="Before")
     client = login(lena)
     upload(client, big_file())
-    account_import = AccountImport.unscoped.get(workspace=alpha)
+    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
     assert account_import.status == ImportStatus.READY
     database = worker_database_url()
 
@@ -87,19 +90,22 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     wait_until(lambda: not import_locked(database, account_import.pk), "the write never ended")
     account_import.refresh_from_db()
     assert account_import.status == ImportStatus.RUNNING
-    assert not Account.unscoped.filter(external_id="W-00001").exists()
+    assert not Account.dangerously_unscoped.filter(external_id="W-00001").exists()
 
     with running_worker(celery_queue):
         account_import_recover_all_task.delay()
         wait_until(
-            lambda: AccountImport.unscoped.get(pk=account_import.pk).is_finished,
+            lambda: AccountImport.dangerously_unscoped.get(pk=account_import.pk).is_finished,
             "the import was not finished",
         )
 
     account_import.refresh_from_db()
     assert (account_import.status, account_import.attempts) == (ImportStatus.DONE, 2)
     assert (account_import.created_count, account_import.updated_count) == (ROWS - 1, 1)
-    assert Account.unscoped.filter(workspace=alpha, external_id__startswith="W-").count() == ROWS
+    assert (
+        Account.dangerously_unscoped.filter(workspace=alpha, external_id__startswith="W-").count()
+        == ROWS
+    )
 
 
 def wait_until(condition, failure: str) -> None:

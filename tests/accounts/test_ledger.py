@@ -29,7 +29,7 @@ def refused_field(account, kind, on, amount) -> str:
 
 def assert_ledger_holds(account) -> None:
     account.refresh_from_db()
-    movements = list(ArrMovement.unscoped.filter(account=account))
+    movements = list(ArrMovement.dangerously_unscoped.filter(account=account))
     assert account.arr == sum((m.signed_amount for m in movements), Decimal(0))
     changes = [m.kind for m in movements if m.kind in {"churn", "reactivation"}]
     churned = bool(changes) and changes[-1] == MovementKind.CHURN and account.arr == 0
@@ -49,7 +49,7 @@ def churned(fresh):
 
 
 def membership(workspace, user) -> Membership:
-    return Membership.unscoped.get(workspace=workspace, user=user)
+    return Membership.dangerously_unscoped.get(workspace=workspace, user=user)
 
 
 @pytest.mark.parametrize("kind", ["new", "expansion", "contraction", "churn"])
@@ -101,7 +101,7 @@ def test_it_refuses_an_expansion_that_takes_arr_past_the_storage_limit(fresh):
 
 
 def test_it_keeps_a_movement_booked_after_the_edited_account_was_loaded(alpha, alice, fresh):
-    loaded = Account.unscoped.get(pk=fresh.pk)
+    loaded = Account.dangerously_unscoped.get(pk=fresh.pk)
     record(fresh, "new", JAN, 100)
     record(fresh, "churn", MAR, 100)
     services.account_update(
@@ -156,4 +156,4 @@ def test_it_turns_a_lost_race_for_an_external_id_into_a_field_error(alpha, monke
             workspace=alpha, by=None, arr=Decimal(0), data={"name": "Late", "external_id": "TAKEN"}
         )
     assert "TAKEN" in refused.value.message_dict["external_id"][0]
-    assert Account.unscoped.filter(workspace=alpha).count() == 1
+    assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 1

@@ -8,7 +8,7 @@ from csos.models import Membership, Role
 
 @pytest.mark.django_db
 def test_it_switches_workspace_only_with_its_visible_switch_button(login, alice, beta):
-    Membership.unscoped.create(workspace=beta, user=alice, role=Role.VIEWER)
+    Membership.dangerously_unscoped.create(workspace=beta, user=alice, role=Role.VIEWER)
     body = login(alice).get(reverse("member_list")).content.decode()
     switcher = body.split(f'action="{reverse("workspace_switch")}"', 1)[1].split("</form>", 1)[0]
     assert "data-autosubmit" not in switcher

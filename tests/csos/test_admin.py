@@ -13,7 +13,7 @@ from tests.factories import UserFactory
 def operator(alpha):
     """A superuser who is a member of Alpha, the workspace the admin then shows."""
     user = UserFactory(is_staff=True, is_superuser=True)
-    Membership.unscoped.create(workspace=alpha, user=user, role=Role.ADMIN)
+    Membership.dangerously_unscoped.create(workspace=alpha, user=user, role=Role.ADMIN)
     return user
 
 
@@ -23,14 +23,14 @@ def audit_event(alpha, bob):
         workspace=alpha,
         actor=None,
         action="membership.add",
-        obj=Membership.unscoped.get(user=bob),
+        obj=Membership.dangerously_unscoped.get(user=bob),
     )
 
 
 @pytest.mark.django_db
 def test_it_shows_workspaces_memberships_and_audit_events(login, operator, alpha, bob, audit_event):
     client = login(operator)
-    bob_membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    bob_membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     for model, pk in (
         ("workspace", alpha.pk),
         ("membership", bob_membership.pk),
@@ -54,7 +54,7 @@ def test_it_offers_no_add_page_for_memberships_audit_events_or_workspaces(login,
 @pytest.mark.django_db
 def test_it_refuses_role_changes_and_removals_in_the_admin(login, operator, alpha, alice):
     client = login(operator)
-    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    own = Membership.dangerously_unscoped.get(workspace=alpha, user=alice)
     change = client.post(
         reverse("admin:csos_membership_change", args=[own.pk]),
         {"user": alice.pk, "role": Role.VIEWER},
@@ -67,7 +67,7 @@ def test_it_refuses_role_changes_and_removals_in_the_admin(login, operator, alph
     assert (change.status_code, delete.status_code) == (403, 403)
     own.refresh_from_db()
     assert own.role == Role.ADMIN
-    assert AuditEvent.unscoped.filter(workspace=alpha).count() == 0
+    assert AuditEvent.dangerously_unscoped.filter(workspace=alpha).count() == 0
 
 
 @pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_it_refuses_to_delete_audit_events_in_the_admin(login, operator, audit_e
         {"action": "delete_selected", "_selected_action": [audit_event.pk], "post": "yes"},
     )
     assert delete.status_code == 403
-    assert AuditEvent.unscoped.filter(pk=audit_event.pk).exists()
+    assert AuditEvent.dangerously_unscoped.filter(pk=audit_event.pk).exists()
 
 
 @pytest.mark.django_db

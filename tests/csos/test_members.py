@@ -11,7 +11,7 @@ RESET_LINK = re.compile(r"https?://[^/\s]+(/password/reset/[^/\s]+/[^/\s]+/)")
 
 
 def _events(workspace, action):
-    return list(AuditEvent.unscoped.filter(workspace=workspace, action=action))
+    return list(AuditEvent.dangerously_unscoped.filter(workspace=workspace, action=action))
 
 
 @pytest.mark.django_db
@@ -24,7 +24,9 @@ def test_it_invites_a_new_person_by_e_mail_and_audits_it(login, alice, alpha, ma
     assert "nina@example.com joined as CSM. An invitation was e-mailed to them." in (
         response.content.decode()
     )
-    membership = Membership.unscoped.get(workspace=alpha, user__email="nina@example.com")
+    membership = Membership.dangerously_unscoped.get(
+        workspace=alpha, user__email="nina@example.com"
+    )
     assert membership.role == Role.CSM
     assert not membership.user.has_usable_password()
     (message,) = mailoutbox
@@ -47,7 +49,9 @@ def test_it_never_lets_an_admin_choose_a_new_members_password(login, alice, alph
         reverse("member_list"),
         {"email": "ceo@gamma.example", "role": Role.VIEWER, "password": "known-to-the-admin-42"},
     )
-    user = Membership.unscoped.get(workspace=alpha, user__email="ceo@gamma.example").user
+    user = Membership.dangerously_unscoped.get(
+        workspace=alpha, user__email="ceo@gamma.example"
+    ).user
     assert not user.check_password("known-to-the-admin-42")
     assert not user.has_usable_password()
 
@@ -74,7 +78,9 @@ def test_it_adds_someone_who_already_uses_csos_elsewhere_without_an_invitation(
     login, alice, alpha, charlie, mailoutbox
 ):
     login(alice).post(reverse("member_list"), {"email": charlie.email, "role": Role.VIEWER})
-    assert Membership.unscoped.filter(workspace=alpha, user=charlie, role=Role.VIEWER).exists()
+    assert Membership.dangerously_unscoped.filter(
+        workspace=alpha, user=charlie, role=Role.VIEWER
+    ).exists()
     assert mailoutbox == []
     charlie.refresh_from_db()
     assert charlie.check_password(TEST_PASSWORD)
@@ -113,7 +119,7 @@ def test_it_saves_a_role_only_with_its_visible_save_button(login, alice, bob):
 
 @pytest.mark.django_db
 def test_it_audits_a_role_change_with_before_and_after(login, alice, bob, alpha):
-    membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     login(alice).post(reverse("member_role", args=[membership.pk]), {"role": Role.LEADER})
     membership.refresh_from_db()
     assert membership.role == Role.LEADER
@@ -124,9 +130,9 @@ def test_it_audits_a_role_change_with_before_and_after(login, alice, bob, alpha)
 
 @pytest.mark.django_db
 def test_it_audits_a_removal(login, alice, bob, alpha):
-    membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     login(alice).post(reverse("member_remove", args=[membership.pk]))
-    assert not Membership.unscoped.filter(pk=membership.pk).exists()
+    assert not Membership.dangerously_unscoped.filter(pk=membership.pk).exists()
     [event] = _events(alpha, "membership.remove")
     assert event.before == {"user": bob.email, "role": "csm"}
 
@@ -134,12 +140,12 @@ def test_it_audits_a_removal(login, alice, bob, alpha):
 @pytest.mark.django_db
 def test_it_keeps_the_last_admin(login, alice, alpha):
     client = login(alice)
-    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    own = Membership.dangerously_unscoped.get(workspace=alpha, user=alice)
     client.post(reverse("member_role", args=[own.pk]), {"role": Role.VIEWER})
     client.post(reverse("member_remove", args=[own.pk]))
     own.refresh_from_db()
     assert own.role == Role.ADMIN
-    assert AuditEvent.unscoped.filter(workspace=alpha).count() == 0
+    assert AuditEvent.dangerously_unscoped.filter(workspace=alpha).count() == 0
 
 
 @pytest.mark.django_db
@@ -162,12 +168,12 @@ def test_it_names_the_bad_field_in_workspace_settings(login, alice, alpha):
     )
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"name", "default_currency"}
-    assert AuditEvent.unscoped.count() == 0
+    assert AuditEvent.dangerously_unscoped.count() == 0
 
 
 @pytest.mark.django_db
 def test_it_shows_the_audit_log_to_admins(login, alice, bob, alpha):
-    membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     client = login(alice)
     client.post(reverse("member_role", args=[membership.pk]), {"role": Role.VIEWER})
     body = client.get(reverse("audit_log")).content.decode()
@@ -178,9 +184,9 @@ def test_it_shows_the_audit_log_to_admins(login, alice, bob, alpha):
 @pytest.mark.parametrize("role", [Role.LEADER, Role.CSM, Role.VIEWER])
 def test_it_keeps_member_and_configuration_pages_to_admins(client, alpha, bob, role):
     person = UserFactory()
-    Membership.unscoped.create(workspace=alpha, user=person, role=role)
+    Membership.dangerously_unscoped.create(workspace=alpha, user=person, role=role)
     client.force_login(person)
-    bob_membership = Membership.unscoped.get(workspace=alpha, user=bob)
+    bob_membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     requests = [
         ("get", reverse("member_list"), {}),
         ("post", reverse("member_list"), {"email": "x@example.com", "role": "admin"}),
@@ -194,4 +200,4 @@ def test_it_keeps_member_and_configuration_pages_to_admins(client, alpha, bob, r
         assert getattr(client, method)(url, data).status_code == 403, f"{method} {url}"
     bob_membership.refresh_from_db()
     assert bob_membership.role == Role.CSM
-    assert AuditEvent.unscoped.count() == 0
+    assert AuditEvent.dangerously_unscoped.count() == 0

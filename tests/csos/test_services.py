@@ -30,7 +30,7 @@ def _a_backend_waits_on_a_lock(timeout: float = 10.0) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgres, alpha, alice):
-    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    own = Membership.dangerously_unscoped.get(workspace=alpha, user=alice)
     other = MembershipFactory(workspace=alpha, role=Role.ADMIN)
     other_demoted_uncommitted, commit_it = threading.Event(), threading.Event()
     refusal = {}
@@ -41,7 +41,9 @@ def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgre
         try:
             with workspace_scope(alpha), transaction.atomic():
                 services.membership_change_role(
-                    membership=Membership.unscoped.get(pk=other.pk), by=None, role=Role.CSM
+                    membership=Membership.dangerously_unscoped.get(pk=other.pk),
+                    by=None,
+                    role=Role.CSM,
                 )
                 other_demoted_uncommitted.set()
                 commit_it.wait(timeout=30)
@@ -52,7 +54,9 @@ def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgre
         try:
             with workspace_scope(alpha):
                 services.membership_change_role(
-                    membership=Membership.unscoped.get(pk=own.pk), by=alice, role=Role.CSM
+                    membership=Membership.dangerously_unscoped.get(pk=own.pk),
+                    by=alice,
+                    role=Role.CSM,
                 )
         except ValidationError as error:
             refusal["error"] = error
@@ -74,7 +78,7 @@ def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgre
 
     assert waited, "the second demotion did not wait for the first one's lock"
     assert "A workspace needs at least one admin." in refusal["error"].messages
-    admins = Membership.unscoped.filter(workspace=alpha, role=Role.ADMIN)
+    admins = Membership.dangerously_unscoped.filter(workspace=alpha, role=Role.ADMIN)
     assert list(admins.values_list("pk", flat=True)) == [own.pk]
 
 
@@ -82,14 +86,14 @@ def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgre
 def test_it_decides_the_last_admin_rule_from_the_stored_role_not_a_stale_copy(
     in_alpha, alpha, alice
 ):
-    own = Membership.unscoped.get(workspace=alpha, user=alice)
+    own = Membership.dangerously_unscoped.get(workspace=alpha, user=alice)
     other = MembershipFactory(workspace=alpha, role=Role.ADMIN)
-    stale_other = Membership.unscoped.get(pk=other.pk)  # still says admin below
+    stale_other = Membership.dangerously_unscoped.get(pk=other.pk)  # still says admin below
     services.membership_change_role(membership=other, by=alice, role=Role.CSM)
 
     services.membership_change_role(membership=stale_other, by=alice, role=Role.VIEWER)
 
-    assert Membership.unscoped.get(pk=other.pk).role == Role.VIEWER
-    assert Membership.unscoped.get(pk=own.pk).role == Role.ADMIN
-    last = AuditEvent.unscoped.filter(action="membership.role_change").latest("pk")
+    assert Membership.dangerously_unscoped.get(pk=other.pk).role == Role.VIEWER
+    assert Membership.dangerously_unscoped.get(pk=own.pk).role == Role.ADMIN
+    last = AuditEvent.dangerously_unscoped.filter(action="membership.role_change").latest("pk")
     assert (last.before, last.after) == ({"role": "csm"}, {"role": "viewer"})

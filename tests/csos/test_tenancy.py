@@ -29,14 +29,14 @@ UNSCOPED_ALLOWLIST = {
 
 
 def test_it_scopes_or_allowlists_every_concrete_model():
-    unscoped = []
+    dangerously_unscoped = []
     for model in apps.get_models():
         label = f"{model._meta.app_label}.{model.__name__}"
         if label in UNSCOPED_ALLOWLIST:
             continue
         if not issubclass(model, TenantModel):
-            unscoped.append(label)
-    assert unscoped == [], f"models with no workspace scope: {unscoped}"
+            dangerously_unscoped.append(label)
+    assert dangerously_unscoped == [], f"models with no workspace scope: {dangerously_unscoped}"
 
 
 def test_it_includes_the_workspace_in_every_tenant_unique_constraint():
@@ -103,7 +103,7 @@ def test_it_forbids_api_views_to_override_get_queryset():
             model = Account
 
             def get_queryset(self):
-                return Account.unscoped.all()
+                return Account.dangerously_unscoped.all()
 
 
 @pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_it_switches_only_to_a_workspace_the_user_belongs_to(login, alice, beta,
 def test_it_switches_between_a_users_workspaces(login, alice, alpha, beta):
     from csos.models import Membership, Role
 
-    Membership.unscoped.create(workspace=beta, user=alice, role=Role.VIEWER)
+    Membership.dangerously_unscoped.create(workspace=beta, user=alice, role=Role.VIEWER)
     client = login(alice)
     assert "Alpha Analytics" in client.get("/portfolio/").content.decode()
     response = client.post("/workspace/switch/", {"workspace": beta.pk}, follow=True)

@@ -24,10 +24,12 @@ def test_it_opens_a_workspace_with_its_first_admin():
     _create("--password", STRONG, "--currency", "eur")
     workspace = Workspace.objects.get(slug="acme")
     assert (workspace.name, workspace.default_currency) == ("Acme Corp", "EUR")
-    admin = Membership.unscoped.get(workspace=workspace)
+    admin = Membership.dangerously_unscoped.get(workspace=workspace)
     assert (admin.user.email, admin.role) == ("ops@acme.example", Role.ADMIN)
     assert admin.user.check_password(STRONG)
-    actions = set(AuditEvent.unscoped.filter(workspace=workspace).values_list("action", flat=True))
+    actions = set(
+        AuditEvent.dangerously_unscoped.filter(workspace=workspace).values_list("action", flat=True)
+    )
     assert actions == {"workspace.create", "membership.add"}
 
 
@@ -37,7 +39,7 @@ def test_it_makes_an_existing_user_admin_without_touching_their_password(charlie
         "workspace_create", "--name", "Second", "--slug", "second", "--admin-email", charlie.email
     )
     charlie.refresh_from_db()
-    assert Membership.unscoped.filter(user=charlie, workspace__slug="second").exists()
+    assert Membership.dangerously_unscoped.filter(user=charlie, workspace__slug="second").exists()
     assert charlie.has_usable_password()
 
 
