@@ -235,9 +235,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ACCOUNT_IMPORT_MAX_BYTES = env_int("ACCOUNT_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
+# Bulk ingestion: the largest batch an integration may send in one request (records, and
+# bytes after gzip decompression).
+API_BATCH_MAX_RECORDS = env_int("API_BATCH_MAX_RECORDS", 10_000)
+API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 5 * 1024 * 1024)
+API_IDEMPOTENCY_KEY_HOURS = 24
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "csos.api.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "csos.api.problems.problem_exception_handler",
+    # Requests per token (or signed-in user) and scope; published in the README and the schema.
+    "DEFAULT_THROTTLE_RATES": {
+        "ingest": env.str("API_RATE_INGEST", default="120/min"),
+        "read": env.str("API_RATE_READ", default="600/min"),
+        "write": env.str("API_RATE_WRITE", default="120/min"),
+    },
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

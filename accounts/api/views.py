@@ -2,7 +2,7 @@ import django_filters
 
 from accounts.api.serializers import AccountOutputSerializer
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from csos.api import ScopedReadOnlyViewSet
+from csos.api.base import ScopedReadOnlyViewSet
 
 
 class AccountApiFilter(django_filters.FilterSet):
