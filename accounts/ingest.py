@@ -11,15 +11,19 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import (
     SEGMENTATION_ATTRIBUTES,
     Account,
     AccountStatus,
+    ArrMovement,
     LifecycleStage,
+    MovementKind,
     Segment,
 )
+from accounts.services import arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
 from csos.models import Membership, Role, Workspace
@@ -152,3 +156,100 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
             )
         )
     return counts
+
+
+_movement_amount = ArrMovement._meta.get_field("amount")
+
+ARR_MOVEMENT_RECORD = RecordSpec(
+    fields={
+        "external_id": f.text(max_length=ArrMovement._meta.get_field("external_id").max_length),
+        "account_external_id": f.text(max_length=_max_length("external_id")),
+        "kind": f.text(max_length=20, choices=list(MovementKind.values)),
+        "date": f.day(),
+        "amount": f.decimal(
+            max_digits=_movement_amount.max_digits,
+            decimal_places=_movement_amount.decimal_places,
+            positive=True,
+        ),
+        "note": f.text(max_length=ArrMovement._meta.get_field("note").max_length, blank=True),
+    },
+    required=frozenset({"external_id", "account_external_id", "kind", "date", "amount"}),
+    key=("external_id",),
+)
+
+
+@transaction.atomic
+def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> UpsertCounts:
+    """Book a batch of ARR movements through the ledger's rules, keyed by the integrator's id.
+
+    A movement already booked under its id is unchanged when sent again with the same values
+    and an error with other values: the ledger is append-only, so a mistake is corrected by a
+    new movement. New movements are booked per account in date order; a ledger rule broken by
+    any of them fails the whole batch with an error per record.
+    """
+    batch = validate_records(records, ARR_MOVEMENT_RECORD)
+    accounts = Account.objects.in_bulk(
+        {row["account_external_id"] for row in batch.rows}, field_name="external_id"
+    )
+    booked = {
+        movement.external_id: movement
+        for movement in ArrMovement.objects.filter(
+            external_id__in=[row["external_id"] for row in batch.rows]
+        ).select_related("account")
+    }
+    counts = UpsertCounts()
+    to_book: list[tuple[int, dict]] = []
+    for index, row in zip(batch.indexes, batch.rows, strict=True):
+        account = accounts.get(row["account_external_id"])
+        if account is None:
+            batch.fail(
+                index,
+                "account_external_id",
+                "unknown-account",
+                f"No account has the external_id {row['account_external_id']!r}.",
+            )
+            continue
+        existing = booked.get(row["external_id"])
+        if existing is None:
+            to_book.append((index, row))
+        elif _same_movement(existing, row):
+            counts.unchanged += 1
+        else:
+            batch.fail(
+                index,
+                "external_id",
+                "already-booked",
+                "A movement with this id is booked with other values; the ledger keeps it. "
+                "Book a correcting movement under a new id.",
+            )
+    batch.raise_if_invalid()
+    to_book.sort(key=lambda item: (item[1]["account_external_id"], item[1]["date"], item[0]))
+    for index, row in to_book:
+        try:
+            arr_movement_record(
+                account=accounts[row["account_external_id"]],
+                by=None,
+                kind=row["kind"],
+                on=row["date"],
+                amount=row["amount"],
+                note=row.get("note", ""),
+                external_id=row["external_id"],
+            )
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                for message in messages:
+                    batch.fail(index, field_name, "ledger-rule", message)
+    # Raising leaves the atomic block, which rolls back the movements booked before.
+    batch.raise_if_invalid()
+    counts.created = len(to_book)
+    return counts
+
+
+def _same_movement(movement: ArrMovement, row: dict) -> bool:
+    return (
+        movement.account.external_id == row["account_external_id"]
+        and movement.kind == row["kind"]
+        and movement.date == row["date"]
+        and movement.amount == row["amount"]
+        and movement.note == row.get("note", "")
+    )

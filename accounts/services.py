@@ -178,6 +178,7 @@ def arr_movement_record(
     on: date,
     amount: Decimal,
     note: str = "",
+    external_id: str = "",
 ) -> ArrMovement:
     """Book an ARR change in the ledger and carry it into the account's current ARR and status.
 
@@ -205,6 +206,7 @@ def arr_movement_record(
         date=on,
         amount=amount,
         note=note,
+        external_id=external_id,
         recorded_by=by if by is not None and by.is_authenticated else None,
     )
     account.arr += MOVEMENT_SIGN[kind] * amount

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 
-from csos.models import Membership, Role, Workspace
+from csos.models import ApiScope, Membership, Role, Workspace
 from csos.services import password_reset_email_claim
 
 
@@ -148,4 +148,20 @@ def invitation_send(*, request, membership: Membership) -> None:
             "workspace_name": membership.workspace.name,
             **RESET_LINK_LIFETIME,
         },
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Which integration uses it, e.g. CRM sync.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiScope.INGEST],
+        help_text="Ingest pushes batches; read and write use the rest of the API.",
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The token stops working at the start of that day (UTC).",
     )

@@ -147,7 +147,9 @@ class IdempotencyKey(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["token", "key"], name="idempotency_key_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "token", "key"], name="idempotency_key_unique"
+            ),
         ]
         indexes = [models.Index(fields=["created_at"])]
 

@@ -14,8 +14,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, Membership
-from csos.services import audit_record
+from csos.models import ApiScope, ApiToken, AuditEvent, IdempotencyKey, Membership
+from csos.services import api_token_create, audit_record
 from tests.factories import AccountFactory, ArrMovementFactory
 
 MARKERS = (
@@ -24,6 +24,7 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "ALPHA-SECRET-TOKEN",
 )
 
 
@@ -53,7 +54,19 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     )
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
+    token, _raw = api_token_create(
+        workspace=alpha, by=alice, name="ALPHA-SECRET-TOKEN", scopes=list(ApiScope.values)
+    )
+    idempotency_key = IdempotencyKey.dangerously_unscoped.create(
+        workspace=alpha,
+        token=token,
+        key="ALPHA-SECRET-TOKEN-key",
+        request_hash="0" * 64,
+        created_at=token.created_at,
+    )
     return {
+        ApiToken: token,
+        IdempotencyKey: idempotency_key,
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -69,6 +82,7 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "token_id": ApiToken,
 }
 
 

@@ -1,9 +1,11 @@
+from decimal import Decimal
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from accounts.ingest import account_bulk_upsert
-from accounts.models import LifecycleStage, Segment
+from accounts.ingest import account_bulk_upsert, arr_movement_bulk_record
+from accounts.models import LifecycleStage, MovementKind, Segment
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
 from csos.api.schema import BULK_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, INVALID_BATCH_EXAMPLE
@@ -78,4 +80,77 @@ class AccountBulkView(BulkIngestView):
 
     def ingest(self, batch: Batch) -> Response:
         counts = account_bulk_upsert(workspace=self.workspace, records=batch.records)
+        return Response(counts.as_dict())
+
+
+class ArrMovementRecordSchema(serializers.Serializer):
+    external_id = serializers.CharField(
+        max_length=100, help_text="Your id of this change (a deal or invoice id)."
+    )
+    account_external_id = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(MovementKind.choices)
+    date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ArrMovementBatchSchema(serializers.Serializer):
+    records = ArrMovementRecordSchema(many=True, help_text="1 to 10,000 movements.")
+
+
+class ArrMovementBulkView(BulkIngestView):
+    """Book ARR movements keyed by the integrator's id."""
+
+    @extend_schema(
+        operation_id="arr_movements_bulk_record",
+        summary="Book ARR movements",
+        description=(
+            "Books each movement in the account's ARR ledger, which carries it into the "
+            "account's ARR and status. Movements of one account are booked in date order and "
+            "never before its latest booked one. A movement already booked under its "
+            "`external_id` is unchanged when sent again with the same values and an error "
+            "with other values. Unknown accounts are errors."
+        ),
+        request=ArrMovementBatchSchema,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses=BULK_RESPONSES,
+        examples=[
+            OpenApiExample(
+                "New business, then an expansion",
+                request_only=True,
+                value={
+                    "records": [
+                        {
+                            "external_id": "INV-2025-001",
+                            "account_external_id": "CRM-1001",
+                            "kind": "new",
+                            "date": "2025-04-01",
+                            "amount": "48000.00",
+                        },
+                        {
+                            "external_id": "INV-2026-017",
+                            "account_external_id": "CRM-1001",
+                            "kind": "expansion",
+                            "date": "2026-04-01",
+                            "amount": "12000.00",
+                            "note": "50 more seats",
+                        },
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Booked",
+                response_only=True,
+                status_codes=["200"],
+                value={"created": 2, "updated": 0, "unchanged": 0},
+            ),
+            INVALID_BATCH_EXAMPLE,
+        ],
+        tags=["ingest"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def ingest(self, batch: Batch) -> Response:
+        counts = arr_movement_bulk_record(workspace=self.workspace, records=batch.records)
         return Response(counts.as_dict())
