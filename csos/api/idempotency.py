@@ -70,8 +70,8 @@ def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpRes
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {IdempotencyKey._meta.db_table} "
-                "(workspace_id, token_id, key, request_hash, created_at) "
-                "VALUES (%s, %s, %s, %s, %s) "
+                "(workspace_id, token_id, key, request_hash, created_at, response_content_type) "
+                "VALUES (%s, %s, %s, %s, %s, '') "
                 "ON CONFLICT (workspace_id, token_id, key) DO NOTHING RETURNING id",
                 [token.workspace_id, token.pk, key, fingerprint, now],
             )

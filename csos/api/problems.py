@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import redis.exceptions
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -166,8 +166,6 @@ def problem_exception_handler(exc, context):
             },
         )
     logger.exception("Unhandled API error", exc_info=exc)
-    if isinstance(exc, DatabaseError):
-        _drop_broken_connection()
     return problem_response(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         code="server-error",
@@ -178,7 +176,8 @@ def problem_exception_handler(exc, context):
 
 def _drop_broken_connection() -> None:
     """A connection lost mid-request is closed, so the next request opens a fresh one."""
-    connection.close_if_unusable_or_obsolete()
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
 
 
 def _unavailable(exc: Exception) -> Response:
