@@ -188,9 +188,12 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
     any of them fails the whole batch with an error per record.
     """
     batch = validate_records(records, ARR_MOVEMENT_RECORD)
-    accounts = Account.objects.in_bulk(
-        {row["account_external_id"] for row in batch.rows}, field_name="external_id"
-    )
+    accounts = {
+        account.external_id: account
+        for account in Account.objects.filter(
+            external_id__in={row["account_external_id"] for row in batch.rows}
+        )
+    }
     booked = {
         movement.external_id: movement
         for movement in ArrMovement.objects.filter(

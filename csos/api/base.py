@@ -9,6 +9,7 @@ override ``get_queryset``, so no endpoint can reach rows outside the workspace i
 
 from rest_framework import authentication, permissions, throttling, viewsets
 from rest_framework.pagination import CursorPagination
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from csos.api.tokens import ApiTokenAuthentication
@@ -53,6 +54,7 @@ class ApiRateThrottle(throttling.SimpleRateThrottle):
         self.scope = view.required_scope or (
             ApiScope.READ if request.method in permissions.SAFE_METHODS else ApiScope.WRITE
         )
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
