@@ -260,7 +260,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSOS API",
-    "DESCRIPTION": "Customer accounts, value evidence and health for one CSOS workspace.",
+    "DESCRIPTION": (
+        "Customer accounts, value evidence and health for one CSOS workspace.\n\n"
+        "**Authentication**: `Authorization: Bearer <token>` with a workspace API token "
+        "(admins create them under Settings > API tokens), or a signed-in session for reads.\n\n"
+        "**Rate limits** per token and scope: ingest "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ingest']}, read "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['read']}, write "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['write']}; over the limit answers 429 "
+        "with `Retry-After`.\n\n"
+        f"**Batches**: up to {API_BATCH_MAX_RECORDS:,} records or {API_BATCH_MAX_BYTES:,} bytes "
+        "of JSON, `Content-Encoding: gzip` accepted; "
+        "validated first and written all or nothing; `Idempotency-Key` replays for 24 hours.\n\n"
+        "**Errors** are RFC 9457 problem details (`application/problem+json`) with per-record "
+        "`errors` (index, field, code, message)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
