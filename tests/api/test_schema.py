@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from csos.models import ApiScope
 from csos.services import api_token_create
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 20
 
 
 def generated_schema() -> dict:
