@@ -145,7 +145,6 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
         counts.add(
             copy_upsert(
                 target=target,
-                workspace_id=workspace.pk,
                 columns=[_MODEL_FIELD.get(name, name) for name in names],
                 rows=(
                     tuple(

@@ -22,6 +22,7 @@ from rest_framework import status
 
 from csos.api.fields import Invalid, Parser
 from csos.api.problems import FieldError, ProblemException, invalid_input
+from csos.tenancy import current_workspace
 
 # Sent inside the batch's transaction after COPY has filled the staging table and before the
 # upsert: the one point where a lost connection must leave nothing written (tests kill the
@@ -246,15 +247,17 @@ class UpsertTarget:
 
 
 def copy_upsert(
-    *, target: UpsertTarget, workspace_id: int, columns: Sequence[str], rows: Iterable[tuple]
+    *, target: UpsertTarget, columns: Sequence[str], rows: Iterable[tuple]
 ) -> UpsertCounts:
     """COPY ``rows`` (tuples in ``columns`` order) into a staging table and upsert them at once.
 
     ``columns`` and the target's key are model field names (a foreign key by its field name,
     its value the related id).
     A row whose stored values already equal the sent ones is left alone and counted unchanged.
-    Must run inside a transaction: the staging table lives until its end.
+    Rows go into the workspace in scope. Must run inside a transaction: the staging table
+    lives until its end.
     """
+    workspace_id = current_workspace().pk
     meta = target.model._meta
     table = connection.ops.quote_name(meta.db_table)
     q = connection.ops.quote_name

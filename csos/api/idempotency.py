@@ -61,7 +61,7 @@ def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpRes
         )
     now = timezone.now()
     expired = now - timedelta(hours=settings.API_IDEMPOTENCY_KEY_HOURS)
-    keys = IdempotencyKey.dangerously_unscoped
+    keys = IdempotencyKey.objects
     with transaction.atomic():
         keys.filter(token=token, key=key, created_at__lt=expired).delete()
         keys.filter(
@@ -108,7 +108,7 @@ def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpRes
 
 def key_finish(*, claim: Claim, status_code: int, data, content_type: str) -> None:
     """Store the response a replay will repeat; a server failure releases the key instead."""
-    keys = IdempotencyKey.dangerously_unscoped.filter(pk=claim.id)
+    keys = IdempotencyKey.objects.filter(pk=claim.id)
     try:
         if status_code >= 500:
             keys.delete()
