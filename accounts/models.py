@@ -136,6 +136,7 @@ class ArrMovement(TenantModel):
     external_id = models.CharField(
         max_length=100,
         blank=True,
+        db_default="",
         help_text="The integration's key for this change (a CRM deal or invoice id).",
     )
     recorded_by = models.ForeignKey(
