@@ -29,6 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portfolio import database_prepare, log  # configures Django for production
+
+# isort: split
+
 import orjson
 import psycopg
 from django.conf import settings
@@ -36,7 +40,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from accounts.models import Account
-from bench.portfolio import database_prepare, log  # configures Django for production
 from csos.models import ApiScope, ApiToken, Membership, Role, Workspace
 from csos.services import api_token_create
 
