@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import redis.exceptions
 from django.core.exceptions import PermissionDenied
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DataError, InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -135,6 +135,15 @@ def problem_exception_handler(exc, context):
         | redis.exceptions.TimeoutError,
     ):
         return _unavailable(exc)
+    if isinstance(exc, DataError):
+        # PostgreSQL refused a value the filters let through (a date beyond its range).
+        _drop_broken_connection()
+        return problem_response(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            code="invalid-input",
+            title="The request has invalid input",
+            detail="A value in the request is out of the range CSOS can store or compare.",
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

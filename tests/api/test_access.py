@@ -157,3 +157,10 @@ def test_it_answers_503_with_retry_after_when_redis_is_down(make_token, alpha, m
     assert response["Content-Type"] == "application/problem+json"
     assert "Redis" in response.json()["detail"]
     assert Account.dangerously_unscoped.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_answers_a_filter_value_postgresql_cannot_compare_with_400(api):
+    response = api.get(reverse("api-account-list"), updated_since="0325-09-30T13:44:35.9+19:32")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
