@@ -137,7 +137,6 @@ def problem_exception_handler(exc, context):
         return _unavailable(exc)
     if isinstance(exc, DataError):
         # PostgreSQL refused a value the filters let through (a date beyond its range).
-        _drop_broken_connection()
         return problem_response(
             status_code=status.HTTP_400_BAD_REQUEST,
             code="invalid-input",
