@@ -10,10 +10,7 @@ from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind
 from accounts.selectors import csm_choices
 from accounts.services import ACCOUNT_FIELDS
 from csos.forms import ScopedModelForm, currency_code
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from csos.widgets import DateInput
 
 
 class AccountForm(ScopedModelForm):

@@ -6,7 +6,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 
-from accounts.models import Account, ArrMovement
+from accounts.models import Account, AccountStatus, ArrMovement
 from accounts.retention import (
     CURRENCY_LEDGER_COLUMNS,
     RetentionRates,
@@ -14,6 +14,7 @@ from accounts.retention import (
     retention_by_currency,
     trailing_year_start,
 )
+from csos.charts import line_chart
 from csos.models import Membership, Role
 
 User = get_user_model()
@@ -68,6 +69,26 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     }
 
 
+def csm_books(*, today: date) -> list[dict]:
+    """Each owner's book of active accounts, per currency: accounts, ARR and renewals within
+    90 days, in one query grouped by owner and currency. Unowned accounts come under ``None``."""
+    rows = (
+        Account.objects.filter(status=AccountStatus.ACTIVE)
+        .order_by()
+        .values("owner_id", "currency")
+        .annotate(
+            accounts=Count("id"),
+            arr=Sum("arr"),
+            renewing_90=Count(
+                "id",
+                filter=Q(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=90)),
+            ),
+        )
+        .order_by("owner_id", "-arr", "currency")
+    )
+    return list(rows)
+
+
 def csm_choices() -> QuerySet:
     """People who can own accounts: the workspace's CSMs, leaders and admins."""
     owners = Membership.objects.filter(role__in=[Role.CSM, Role.LEADER, Role.ADMIN])
@@ -87,13 +108,13 @@ def arr_history(*, account: Account) -> dict:
     for movement in arr_ledger(account=account):
         running += float(movement.signed_amount)
         by_date[movement.date.isoformat()] = running
-    return {
-        "labels": list(by_date),
-        "series": [{"label": "ARR", "values": list(by_date.values())}],
-        "format": "money",
-        "unit": account.currency,
-        "stepped": True,
-    }
+    return line_chart(
+        by_date,
+        {"ARR": by_date.values()},
+        value_format="money",
+        unit=account.currency,
+        stepped=True,
+    )
 
 
 def _ledger_frame() -> pd.DataFrame:
@@ -150,14 +171,11 @@ def _retention_trend(ledger: pd.DataFrame, *, end: date, quarters: int = 8) -> l
         {
             "currency": currency,
             "quarters": rows,
-            "chart": {
-                "labels": [row["label"] for row in rows],
-                "series": [
-                    {"label": "NRR", "values": [row["nrr"] for row in rows]},
-                    {"label": "GRR", "values": [row["grr"] for row in rows]},
-                ],
-                "format": "percent",
-            },
+            "chart": line_chart(
+                [row["label"] for row in rows],
+                {"NRR": [row["nrr"] for row in rows], "GRR": [row["grr"] for row in rows]},
+                value_format="percent",
+            ),
         }
         for currency, rows in rows_by_currency.items()
     ]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "stakeholders",
     "health",
     "playbooks",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
