@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import (
     Account,
@@ -201,60 +201,40 @@ class RetentionReport:
 
 Period = tuple[date, date]
 # Each account's movements count for its CURRENT owner and segment, whole history included.
-BOOK_KEYS = ("currency", "owner", "segment")
-_SIGNED_AMOUNT = Case(
-    When(kind__in=GAINS, then=F("amount")),
-    default=-F("amount"),
-    output_field=DecimalField(max_digits=14, decimal_places=2),
-)
+BOOK_COLUMNS = ("currency", "owner_id", "segment")
 _CENT = Decimal("0.01")
 
 
-def _per_account_sums(movements: QuerySet[ArrMovement], periods: list[Period]) -> QuerySet:
-    """Per account: its ARR when each period opened and its gains and losses within it."""
-    columns = {}
-    for index, (start, end) in enumerate(periods):
-        within = Q(date__gte=start, date__lte=end)
-        columns |= {
-            f"opening_{index}": Sum(_SIGNED_AMOUNT, filter=Q(date__lt=start), default=0),
-            f"gains_{index}": Sum("amount", filter=within & Q(kind__in=GAINS), default=0),
-            f"contraction_{index}": Sum(
-                "amount", filter=within & Q(kind=MovementKind.CONTRACTION), default=0
-            ),
-            f"churn_{index}": Sum("amount", filter=within & Q(kind=MovementKind.CHURN), default=0),
-        }
-    return (
-        movements.filter(date__lte=max(end for _, end in periods))
-        .values(
-            "account",
-            currency=F("account__currency"),
-            owner=F("account__owner_id"),
-            segment=F("account__segment"),
-        )
-        .annotate(**columns)
-        .order_by()
-    )
+def _per_account_columns(index: int) -> list[str]:
+    """The SQL of one period's sums per account: its ARR when the period opened (``%s`` is the
+    start) and its gains and losses inside the period (``%s`` pairs are the start and end)."""
+    within = "date >= %s AND date <= %s"
+    gains = f"kind IN ({', '.join(repr(kind) for kind in GAINS)})"
+    return [
+        f"SUM(CASE WHEN {gains} THEN amount ELSE -amount END) FILTER (WHERE date < %s) "
+        f"AS opening_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND {gains}) AS gains_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND kind = '{MovementKind.CONTRACTION.value}') "
+        f"AS contraction_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND kind = '{MovementKind.CHURN.value}') "
+        f"AS churn_{index}",
+    ]
 
 
-def _book_sums_columns(index: int) -> list[str]:
+def _per_book_columns(index: int) -> list[str]:
     """The SQL that totals one period's per-account sums into a book's ``BookSums``.
 
     An account counts only if it had ARR when the period opened, and its gross loss is capped at
     that ARR.
     """
-    opening, gains, contraction, churn = (
-        connection.ops.quote_name(f"{name}_{index}")
-        for name in ("opening", "gains", "contraction", "churn")
-    )
-    counted = f"{opening} > 0"
-    loss = f"{contraction} + {churn}"
+    counted = f"FILTER (WHERE opening_{index} > 0)"
+    loss = f"COALESCE(contraction_{index}, 0) + COALESCE(churn_{index}, 0)"
     return [
-        f"SUM(CASE WHEN {counted} THEN {opening} ELSE 0 END)",
-        f"SUM(CASE WHEN {counted} THEN {gains} ELSE 0 END)",
-        f"SUM(CASE WHEN {counted} THEN {contraction} ELSE 0 END)",
-        f"SUM(CASE WHEN {counted} THEN {churn} ELSE 0 END)",
-        f"SUM(CASE WHEN NOT {counted} THEN 0 WHEN {loss} < {opening} THEN {loss} "
-        f"ELSE {opening} END)",
+        f"SUM(opening_{index}) {counted}",
+        f"SUM(gains_{index}) {counted}",
+        f"SUM(contraction_{index}) {counted}",
+        f"SUM(churn_{index}) {counted}",
+        f"SUM(CASE WHEN {loss} < opening_{index} THEN {loss} ELSE opening_{index} END) {counted}",
     ]
 
 
@@ -264,20 +244,40 @@ def retention_sums_sql(
     """One query for the ``BookSums`` of every period, per currency, current owner and segment.
 
     The ledger is summed per account in the database and those sums per book, so what comes
-    back has a row per book (currency x CSM x segment), however long the ledger is. The ORM
-    cannot aggregate over an aggregate, so the second step wraps the first one's SQL.
+    back has a row per book (currency x CSM x segment), however long the ledger is. The rows
+    come from two scoped querysets, the counted movements and the accounts with their book; the
+    ORM cannot aggregate over an aggregate (and compiles dozens of filtered sums slowly), so
+    the sums around them are SQL, with every date as a parameter.
     """
-    movements = counted_arr_movements(ArrMovement.objects.all())
+    accounts = Account.objects.all()
     if owner_id is not None:
-        movements = movements.filter(account__owner_id=owner_id)
+        accounts = accounts.filter(owner_id=owner_id)
     if segment is not None:
-        movements = movements.filter(account__segment=segment)
-    per_account, params = _per_account_sums(movements, periods).query.sql_with_params()
-    keys = ", ".join(connection.ops.quote_name(key) for key in BOOK_KEYS)
-    sums = ", ".join(
-        column for index in range(len(periods)) for column in _book_sums_columns(index)
+        accounts = accounts.filter(segment=segment)
+    movements = counted_arr_movements(
+        ArrMovement.objects.filter(date__lte=max(end for _, end in periods))
     )
-    return f"SELECT {keys}, {sums} FROM ({per_account}) per_account GROUP BY {keys}", list(params)
+    if owner_id is not None or segment is not None:
+        movements = movements.filter(account__in=accounts.values("id"))
+    movements_sql, movements_params = (
+        movements.order_by().values("account_id", "kind", "date", "amount").query.sql_with_params()
+    )
+    books_sql, books_params = accounts.values("id", *BOOK_COLUMNS).query.sql_with_params()
+    per_account = ", ".join(
+        column for i in range(len(periods)) for column in _per_account_columns(i)
+    )
+    per_book = ", ".join(column for i in range(len(periods)) for column in _per_book_columns(i))
+    period_params = [
+        value for start, end in periods for value in (start, start, end, start, end, start, end)
+    ]
+    keys = ", ".join(f"book.{column}" for column in BOOK_COLUMNS)
+    sql = (
+        f"SELECT {keys}, {per_book} FROM ("
+        f"SELECT account_id, {per_account} FROM ({movements_sql}) movement GROUP BY account_id"
+        f") per_account JOIN ({books_sql}) book ON book.id = per_account.account_id "
+        f"GROUP BY {keys}"
+    )
+    return sql, [*period_params, *movements_params, *books_params]
 
 
 def _money(value) -> Decimal:
@@ -296,7 +296,7 @@ def _book_sums(
     width = len(BookSums.__dataclass_fields__)
     books = []
     for row in rows:
-        key, values = tuple(row[: len(BOOK_KEYS)]), row[len(BOOK_KEYS) :]
+        key, values = tuple(row[: len(BOOK_COLUMNS)]), row[len(BOOK_COLUMNS) :]
         by_period = {
             period: BookSums(*(_money(v) for v in values[i * width : (i + 1) * width]))
             for i, period in enumerate(periods)
