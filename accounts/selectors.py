@@ -84,19 +84,6 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     }
 
 
-PORTFOLIO_EXPORT_COLUMNS = (
-    "name",
-    "external_id",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__email",
-    "arr",
-    "currency",
-    "renewal_date",
-    "lifecycle_stage",
-    "segment",
-    "status",
-)
 STAGE_LABELS = dict(LifecycleStage.choices)
 SEGMENT_LABELS = dict(Segment.choices)
 STATUS_LABELS = dict(AccountStatus.choices)
@@ -108,13 +95,11 @@ def portfolio_export_rows(*, accounts: QuerySet[Account]) -> Iterator[tuple]:
     The query runs now, in the caller's workspace scope; the rows come from its cursor in
     chunks while the file streams.
     """
-    return map(
-        _portfolio_export_cells, started_rows(accounts.values_list(*PORTFOLIO_EXPORT_COLUMNS))
-    )
+    return map(_portfolio_export_cells, started_rows(accounts.values_list(*PORTFOLIO_COLUMNS)))
 
 
 def _portfolio_export_cells(row: tuple) -> tuple:
-    name, external_id, first, last, email, arr, currency, renewal, stage, segment, status = row
+    name, external_id, arr, currency, renewal, stage, segment, status, first, last, email = row
     return (
         name,
         external_id,
@@ -309,12 +294,12 @@ def _percent(ratio: float | None) -> float | None:
     return None if ratio is None else percent(ratio)
 
 
-def _trend(books, *, closings: list[date]) -> list[dict]:
-    """Per currency in code order: trailing-twelve-month NRR and GRR at each quarter end."""
+def _trend(books, *, windows: dict[date, Period]) -> list[dict]:
+    """Per currency in code order: NRR and GRR of the year closing at each quarter end."""
     sums = books_add_up(
-        ((key[0], closing), by_period[(trailing_year_start(closing), closing)])
+        ((key[0], closing), by_period[window])
         for key, by_period in books
-        for closing in closings
+        for closing, window in windows.items()
     )
     trend: dict[str, list[dict]] = {}
     for (currency, closing), book in sorted(sums.items()):
@@ -368,8 +353,11 @@ def retention_report(
     Two queries, whatever the size of the ledger: the sums and the CSMs' names.
     """
     period = (start, end)
-    closings = quarter_ends(end, count=quarters)
-    periods = list(dict.fromkeys([period, *((trailing_year_start(c), c) for c in closings)]))
+    windows = {
+        closing: (trailing_year_start(closing), closing)
+        for closing in quarter_ends(end, count=quarters)
+    }
+    periods = list(dict.fromkeys([period, *windows.values()]))
     books = _book_sums(periods=periods, owner_id=owner_id, segment=segment)
 
     def breakdown(position: int) -> dict[tuple, BookSums]:
@@ -399,7 +387,7 @@ def retention_report(
             RetentionRow(SEGMENT_LABELS.get(value, value), currency, retention_rates(sums))
             for (value, currency), sums in by_segment
         ],
-        trend=_trend(books, closings=closings),
+        trend=_trend(books, windows=windows),
     )
 
 
