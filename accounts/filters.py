@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from accounts.selectors import csm_choices
+from accounts.selectors import csm_options
 from csos.filters import StableOrderingFilter
 
 RENEWAL_WINDOWS = [
@@ -27,11 +27,6 @@ SORT_FIELDS = {
     "segment": ("segment",),
     "owner": ("owner__first_name", "owner__last_name", "owner__email"),
 }
-
-
-def _csm_options() -> list[tuple[str, str]]:
-    """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
-    return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
 
 
 class PortfolioFilter(django_filters.FilterSet):
@@ -74,7 +69,7 @@ class PortfolioFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A list, not a callable: Django re-runs callable choices at every iteration.
-        self.filters["owner"].extra["choices"] = _csm_options()
+        self.filters["owner"].extra["choices"] = csm_options()
 
     def owner_name(self) -> str | None:
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""

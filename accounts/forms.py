@@ -6,8 +6,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from accounts import csv_import
-from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind
-from accounts.selectors import csm_choices
+from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind, Segment
+from accounts.selectors import csm_choices, csm_options
 from accounts.services import ACCOUNT_FIELDS
 from csos.forms import ScopedModelForm, currency_code
 from csos.widgets import DateInput
@@ -47,9 +47,33 @@ class ArrMovementForm(forms.Form):
     note = forms.CharField(max_length=200, required=False)
 
 
-class RetentionPeriodForm(forms.Form):
+class RetentionForm(forms.Form):
+    """The period and the book (a CSM's, a segment's, or the whole workspace) of the page."""
+
     start = forms.DateField(widget=DateInput())
     end = forms.DateField(widget=DateInput())
+    owner = forms.TypedChoiceField(label="CSM", required=False, coerce=int, empty_value=None)
+    segment = forms.ChoiceField(
+        choices=[("", "All segments"), *Segment.choices], required=False, label="Segment"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "All CSMs"), *csm_options()]
+
+    def clean_segment(self) -> str | None:
+        return self.cleaned_data["segment"] or None
+
+    def book_name(self, choice: dict) -> str:
+        """Whose accounts ``choice`` (this form's cleaned data or the defaults) covers."""
+        parts = []
+        if choice["owner"] is not None:
+            csm = dict(self.fields["owner"].choices).get(str(choice["owner"]), "the chosen CSM")
+            parts.append(f"{csm}'s accounts")
+        if choice["segment"] is not None:
+            segment = dict(Segment.choices)[choice["segment"]]
+            parts.append(f"{segment} accounts" if not parts else f"in {segment}")
+        return " ".join(parts) or "All accounts"
 
     def clean(self):
         cleaned = super().clean()

@@ -4,7 +4,17 @@ from accounts import import_views, views
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/export.csv", views.portfolio_export, name="portfolio_export"),
     path("retention/", views.retention, name="retention"),
+    *(
+        path(
+            f"retention/{table}.csv",
+            views.retention_export,
+            {"table": table},
+            name=f"retention_export_{table}",
+        )
+        for table in ("csm", "segment", "trend")
+    ),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
