@@ -119,7 +119,7 @@ def same_email_address(first: str, second: str) -> bool:
 RESET_LINK_LIFETIME = {"link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60)}
 
 
-class _InvitationForm(PasswordResetForm):
+class _OneUserResetForm(PasswordResetForm):
     """Django's reset e-mail, addressed to one known user instead of whoever has the address."""
 
     def __init__(self, user):
@@ -136,7 +136,7 @@ def invitation_send(*, request, membership: Membership) -> None:
     The link is a password-reset link, valid for PASSWORD_RESET_TIMEOUT; once it has expired
     the member asks for a new one with "Forgot your password?".
     """
-    form = _InvitationForm(membership.user)
+    form = _OneUserResetForm(membership.user)
     form.full_clean()
     form.save(
         request=request,
@@ -148,4 +148,17 @@ def invitation_send(*, request, membership: Membership) -> None:
             "workspace_name": membership.workspace.name,
             **RESET_LINK_LIFETIME,
         },
+    )
+
+
+def password_reset_send(*, request, user) -> None:
+    """E-mail ``user`` the same one-use link "Forgot your password?" sends."""
+    form = _OneUserResetForm(user)
+    form.full_clean()
+    form.save(
+        request=request,
+        use_https=request.is_secure(),
+        email_template_name="registration/password_reset_email.txt",
+        subject_template_name="registration/password_reset_subject.txt",
+        extra_email_context=RESET_LINK_LIFETIME,
     )

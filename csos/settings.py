@@ -153,6 +153,8 @@ LOGIN_REDIRECT_URL = "portfolio"
 LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling: five failures for one username from one address lock it for the cool-off.
+# The sign-in log spans every workspace; the Django admin shows one workspace to its operator.
+AXES_ENABLE_ADMIN = False
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
