@@ -85,7 +85,8 @@ def invitation_create(
     """Invite an address to the workspace. The answer is the same whether or not the address
     already uses CSOS elsewhere; only this workspace's own members and invitations refuse it."""
     email = email.strip().lower()
-    if Membership.dangerously_unscoped.filter(workspace=workspace, user__email__iexact=email):
+    members = Membership.dangerously_unscoped.filter(workspace=workspace)
+    if members.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": f"{email} is already a member of this workspace."})
     if Invitation.dangerously_unscoped.filter(
         workspace=workspace, email=email, accepted_at=None, revoked_at=None
