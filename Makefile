@@ -22,6 +22,8 @@ install-dev: $(BIN)/uv
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
 
 ## run: install, migrate, load the demo workspace and serve it (a worker too when REDIS_URL is set)
+# Debug is off unless asked for; a laptop trial asks for it (dev secret key, local hosts, no TLS).
+run: export DEBUG := true
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo_workspace

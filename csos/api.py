@@ -5,6 +5,7 @@ override ``get_queryset``, so no endpoint can reach rows outside the workspace i
 """
 
 from rest_framework import permissions, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
 from csos.middleware import SESSION_WORKSPACE_KEY
@@ -29,6 +30,15 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # DRF checks a cursor's offset and direction but passes its position straight into the
+        # query, where a forged non-numeric id fails as a server error instead of a bad cursor.
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and not position.removeprefix("-").isdigit():
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class ScopedViewSetMixin:

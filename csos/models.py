@@ -97,6 +97,40 @@ class Membership(TenantModel):
         return self.role != Role.VIEWER
 
 
+class Invitation(TenantModel):
+    """An offer to join a workspace, e-mailed to an address. Nobody joins until they accept it.
+
+    It names no user: whether the address already uses CSOS is for the person, who accepts
+    signed in as that user or chooses a password, not for the workspace inviting them.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CSM)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_address",
+            ),
+        ]
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace} as {self.get_role_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
 class AuditEvent(TenantModel):
     """Who changed what, when, in which workspace, with the values before and after."""
 

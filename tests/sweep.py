@@ -14,7 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, Membership
+from csos.models import AuditEvent, Invitation, Membership
 from csos.services import audit_record
 from tests.factories import AccountFactory, ArrMovementFactory
 
@@ -24,6 +24,7 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "invitee@alpha-secret.example",
 )
 
 
@@ -53,12 +54,16 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     )
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
+    invitation = Invitation.dangerously_unscoped.create(
+        workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
+    )
     return {
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
         Membership: membership,
         AuditEvent: event,
+        Invitation: invitation,
         type(alice): alice,
         type(alpha): alpha,
     }
@@ -69,6 +74,7 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "invitation_id": Invitation,
 }
 
 
