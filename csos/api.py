@@ -32,11 +32,12 @@ class IdCursorPagination(CursorPagination):
     max_page_size = 1000
 
     def decode_cursor(self, request):
-        # DRF checks a cursor's offset and direction but passes its position straight into the
-        # query, where a forged non-numeric id fails as a server error instead of a bad cursor.
+        # The base class checks the cursor's encoding, not its position: a position that is
+        # no id would reach the database as one and fail there.
         cursor = super().decode_cursor(request)
-        position = cursor.position if cursor is not None else None
-        if position is not None and not position.removeprefix("-").isdigit():
+        if cursor is None or cursor.position is None:
+            return cursor
+        if not cursor.position.isascii() or not cursor.position.isdigit():
             raise NotFound(self.invalid_cursor_message)
         return cursor
 
