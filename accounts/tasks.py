@@ -1,4 +1,5 @@
-"""Background jobs of customer accounts: committing CSV imports, recovering and purging them."""
+"""Background jobs of customer accounts: checking and committing CSV imports, recovering and
+purging them."""
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -10,6 +11,12 @@ from csos.models import Workspace
 from csos.tenancy import workspace_task
 
 User = get_user_model()
+
+
+@shared_task
+@workspace_task
+def account_import_check_task(workspace_id: int, import_id: int) -> None:
+    imports.account_import_check(import_id=import_id)
 
 
 @shared_task
