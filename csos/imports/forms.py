@@ -8,6 +8,7 @@ from csos.imports.spec import ColumnMapping, ImportSpec, guess_value
 
 IGNORE = ""
 SHOWN_SAMPLES = 3
+VALUES_SHOWN = "values_shown"  # the hidden input naming the value fields the page asked for
 
 
 class ColumnMappingForm(forms.Form):
@@ -48,7 +49,17 @@ class ColumnMappingForm(forms.Form):
         # Per value field: its key, label, and the form field name of each of its values.
         self.value_groups: list[tuple[str, str, dict[str, str]]] = []
         known = values or {}
-        for position, key in enumerate(columns):
+        # The values asked for are those of the columns as now chosen: a column moved to a
+        # value field by hand gets its values asked for when the form comes back.
+        chosen = [
+            (self.data.get(f"column_{position}") or None) if self.is_bound else key
+            for position, key in enumerate(columns)
+        ]
+        seen: set[str] = set()
+        for position, key in enumerate(chosen):
+            if key in seen:
+                continue
+            seen.add(key)
             if key not in spec.value_keys or key not in choices or not samples[position]:
                 continue
             names = {}
@@ -73,6 +84,11 @@ class ColumnMappingForm(forms.Form):
     def value_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(label, [self[name] for name in names]) for _, label, names in self.value_groups]
 
+    @property
+    def values_shown(self) -> str:
+        """The value fields whose values this rendering asks for, sent back with the answer."""
+        return ",".join(key for key, _, _ in self.value_groups)
+
     def clean(self):
         cleaned = super().clean()
         chosen = [
@@ -91,6 +107,10 @@ class ColumnMappingForm(forms.Form):
                 raise forms.ValidationError(
                     f"Choose the column that holds {label}: it is required."
                 )
+        shown = set(self.data.get(VALUES_SHOWN, "").split(","))
+        for key, label, _ in self.value_groups:
+            if key not in shown:
+                self.add_error(None, f"Say below what each value of {label} means, then confirm.")
         return cleaned
 
     def mapping(self) -> ColumnMapping:
