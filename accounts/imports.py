@@ -119,6 +119,7 @@ def account_import_create(
         content=content,
         status=ImportStatus.CHECKING,
         row_count=content.count("\n"),
+        queued_at=timezone.now(),
     )
 
 
@@ -352,6 +353,19 @@ def account_import_recover(*, now: datetime | None = None) -> list[AccountImport
     for import_id in resend:
         account_import_progress_record(import_id=import_id, done=0)
     return list(AccountImport.objects.filter(pk__in=resend).only("pk", "queued_by_id"))
+
+
+def account_import_lost_checks(*, now: datetime | None = None) -> list[int]:
+    """The scope's imports sent to be checked more than RESUME_AFTER ago and still unchecked.
+
+    Their task was most likely lost (a broker restarted without persistence). Checking one
+    twice is harmless: only the first check to finish records its outcome.
+    """
+    now = now or timezone.now()
+    lost = AccountImport.objects.filter(
+        status=ImportStatus.CHECKING, queued_at__lt=now - RESUME_AFTER
+    )
+    return list(lost.values_list("pk", flat=True))
 
 
 @transaction.atomic
