@@ -8,6 +8,7 @@ from csos.imports.spec import ColumnMapping, ImportSpec, guess_value
 
 IGNORE = ""
 SHOWN_SAMPLES = 3
+MAX_LABEL_LENGTH = 80  # a header cell can be as long as the file
 VALUES_SHOWN = "values_shown"  # the hidden input naming the value fields the page asked for
 
 
@@ -41,7 +42,7 @@ class ColumnMappingForm(forms.Form):
         ]
         for position, header in enumerate(self.headers):
             self.fields[f"column_{position}"] = forms.ChoiceField(
-                label=header or f"Column {position + 1}",
+                label=header[:MAX_LABEL_LENGTH] or f"Column {position + 1}",
                 choices=field_choices,
                 required=False,
                 initial=columns[position] or IGNORE,

@@ -18,6 +18,7 @@ READ_CHUNK = 10_000  # rows per read, and so per progress report
 MAX_SAMPLES = 50  # distinct values kept per column for the mapping page
 MAX_SAMPLE_LENGTH = 80
 MAX_KINDS = 50  # kinds of error summarised; the rest are counted together
+MAX_MESSAGE_LENGTH = 300  # a message quotes its cell, and a cell can be megabytes long
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ def summarize_errors(errors: pd.DataFrame, limits: Limits) -> ErrorSummary:
     in the values they quote; each kind keeps its first message as its example.
     """
     total = len(errors)
+    errors = errors.assign(message=errors["message"].map(_shortened))
     listed = errors.head(limits.max_listed_errors)
     listed_dicts = [
         {
@@ -202,3 +204,9 @@ def summarize_errors(errors: pd.DataFrame, limits: Limits) -> ErrorSummary:
     if rest:
         kinds.append({"field": None, "example": "Other problems", "count": rest})
     return ErrorSummary(errors=listed_dicts, kinds=kinds, total=total)
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_LENGTH:
+        return message
+    return message[: MAX_MESSAGE_LENGTH - 1] + "…"

@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account, AccountImport, ImportStatus
@@ -298,3 +300,25 @@ def test_it_keeps_the_mapping_page_bounded_for_the_widest_file(login, alpha, len
     assert account_import.samples == [[]] * 500  # 60 distinct values: no list of choices
     page = mapping_page(client, account_import).content
     assert len(page) < 1_500_000
+
+
+def test_it_keeps_the_error_page_bounded_when_cells_are_huge(login, alpha, lena):
+    client = login(lena)
+    rows = "".join(f"R{n},C{n},{'9' * 20_000}x\n" for n in range(100))
+    upload(client, "external_id,name,arr\n" + rows)
+    account_import = last_import(alpha)
+    assert account_import.error_count == 100
+    assert max(len(error["message"]) for error in account_import.errors) <= 300
+    assert len(client.get(detail_url(account_import)).content) < PAGE_BYTES
+
+
+def test_it_renders_the_mapping_page_in_as_many_queries_for_any_file(login, alpha, lena):
+    client = login(lena)
+    counts = []
+    for size in (3, 300):
+        rows = "".join(f"{n},Co {n},Lena Tester\n" for n in range(size))
+        upload(client, "Record ID,Company name,Company owner\n" + rows)
+        with CaptureQueriesContext(connection) as queries:
+            mapping_page(client, last_import(alpha))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
