@@ -145,12 +145,6 @@ def guess_value(value: str, choices: Sequence[tuple[str, str]]) -> str | None:
     return labels[match[0]] if match else None
 
 
-def guess_values(
-    values: Sequence[str], choices: Sequence[tuple[str, str]]
-) -> dict[str, str | None]:
-    return {value: guess_value(value, choices) for value in values}
-
-
 def template_csv(spec: ImportSpec) -> str:
     """A file with every field as a header and one example row: the format to fill in."""
     out = io.StringIO()
