@@ -91,9 +91,8 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="Accounts CSV",
         help_text=(
-            "UTF-8 CSV with a header row. Required columns: "
-            f"{', '.join(csv_import.REQUIRED_COLUMNS)}; optional: "
-            f"{', '.join(csv_import.OPTIONAL_COLUMNS)}."
+            "UTF-8 CSV with a header row, such as a CRM export. Required columns: "
+            f"{', '.join(csv_import.REQUIRED_COLUMNS)}; you match the columns to fields next."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

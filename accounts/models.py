@@ -154,6 +154,8 @@ class ArrMovement(TenantModel):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "Checking"
+    MAPPING = "mapping", "Needs its columns mapped"
     INVALID = "invalid", "Has errors"
     READY = "ready", "Ready to commit"
     QUEUED = "queued", "Queued"
@@ -163,7 +165,11 @@ class ImportStatus(models.TextChoices):
 
 
 class AccountImport(TenantModel):
-    """An uploaded accounts CSV: validated on upload, previewed, then committed all at once."""
+    """An uploaded accounts CSV: mapped, checked on a worker, previewed, then committed at once.
+
+    The check's outcome is stored (errors, their counts by kind, the preview), so its pages
+    never read the file again.
+    """
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -173,7 +179,18 @@ class AccountImport(TenantModel):
     content = models.TextField(help_text="The uploaded file; purged some days after the import.")
     status = models.CharField(max_length=10, choices=ImportStatus.choices)
     row_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors, row by row.")
+    error_kinds = models.JSONField(default=list, blank=True, help_text="Every error, by kind.")
+    error_count = models.PositiveIntegerField(default=0)
+    headers = models.JSONField(default=list, blank=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="The field each header fills, once mapped."
+    )
+    value_map = models.JSONField(default=dict, blank=True)
+    samples = models.JSONField(
+        default=list, blank=True, help_text="Each column's distinct values, for the mapping step."
+    )
+    preview = models.JSONField(default=dict, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     queued_by = models.ForeignKey(
@@ -194,3 +211,8 @@ class AccountImport(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.INVALID}
+
+    @property
+    def is_under_way(self) -> bool:
+        """Whether a worker is checking or writing it (or about to), so its page polls."""
+        return self.status in {ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING}

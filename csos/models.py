@@ -151,3 +151,32 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"
+
+
+class ImportMapping(TenantModel):
+    """A column mapping someone confirmed for one header row of one kind of CSV import.
+
+    The next file of that kind with the same header row (the nightly CRM export) is mapped the
+    same way with no questions asked. ``columns`` holds per header, in order, its field or null;
+    ``values`` holds per value field what each of the file's values stands for.
+    """
+
+    kind = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64)
+    headers = models.JSONField(default=list)
+    columns = models.JSONField(default=list)
+    values = models.JSONField(default=dict, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "fingerprint"], name="import_mapping_unique_headers"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mapping of {len(self.headers)} columns"

@@ -19,7 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, Invitation, Membership, TenantModel, Workspace
+from csos.models import AuditEvent, ImportMapping, Invitation, Membership, TenantModel, Workspace
 from csos.services import audit_record
 from tests.factories import AccountFactory, ArrMovementFactory
 
@@ -30,6 +30,7 @@ MARKERS = (
     "Alpha Analytics",
     "alpha-secret.csv",
     "invitee@alpha-secret.example",
+    "ALPHA-SECRET-HEADER",
 )
 
 
@@ -56,6 +57,22 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         content="external_id,name\nALPHA-EXT-777,ALPHA-SECRET-ACCOUNT\n",
         status="ready",
         row_count=1,
+        preview={
+            "columns": ["external_id", "name"],
+            "rows": [[2, ["ALPHA-EXT-777", "ALPHA-SECRET-ACCOUNT"]]],
+            "create_count": 0,
+            "update_count": 1,
+            "churn_count": 0,
+            "reactivation_count": 0,
+        },
+    )
+    import_mapping = ImportMapping.dangerously_unscoped.create(
+        workspace=alpha,
+        kind="accounts",
+        fingerprint="alpha-secret-fingerprint",
+        headers=["ALPHA-SECRET-HEADER"],
+        columns=["external_id"],
+        confirmed_by=alice,
     )
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
@@ -66,6 +83,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
+        ImportMapping: import_mapping,
         Membership: membership,
         AuditEvent: event,
         Invitation: invitation,

@@ -323,3 +323,45 @@ def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
     assert Decimal(10) ** (arr.max_digits - arr.decimal_places) == csv.MAX_ARR
     assert set(csv.COLUMNS) - {"owner_email"} <= {f.name for f in Account._meta.get_fields()}
     assert csv.CHURNED == AccountStatus.CHURNED
+
+
+def test_it_counts_errors_by_kind_and_lists_only_the_first():
+    rows = "".join(f"A-{n},Acme {n},lots,ten\n" for n in range(150))
+    parsed = parse("external_id,name,arr,licensed_seats\n" + rows)
+    assert parsed.error_count == 300
+    assert len(parsed.errors) == csv.DEFAULT_LIMITS.max_listed_errors
+    assert parsed.errors[:2] == [
+        {"row": 2, "field": "arr", "message": "'lots' is not a number."},
+        {
+            "row": 2,
+            "field": "licensed_seats",
+            "message": "'ten' is not a whole number of seats (0 or more).",
+        },
+    ]
+    assert parsed.error_kinds == [
+        {"field": "arr", "example": "'lots' is not a number.", "count": 150},
+        {
+            "field": "licensed_seats",
+            "example": "'ten' is not a whole number of seats (0 or more).",
+            "count": 150,
+        },
+    ]
+
+
+def test_it_reads_a_file_whose_first_line_is_blank_and_keeps_row_numbers():
+    parsed = parse("\nexternal_id,name,arr\nA-1,Acme,x\n")
+    assert parsed.errors == [{"row": 3, "field": "arr", "message": "'x' is not a number."}]
+
+
+def test_it_refuses_a_file_past_a_limit_in_one_error_naming_it():
+    limits = csv.DEFAULT_LIMITS
+    header = ",".join(f"c{n}" for n in range(limits.max_columns + 1))
+    parsed = parse(header + "\n")
+    assert parsed.errors == [
+        {
+            "row": None,
+            "field": None,
+            "message": f"The file has {limits.max_columns + 1} columns; an import takes at most "
+            f"{limits.max_columns}.",
+        }
+    ]
