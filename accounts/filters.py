@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from accounts.selectors import csm_choices
+from accounts.selectors import csm_choices, owner_label
 
 RENEWAL_WINDOWS = [
     ("30", "Next 30 days"),
@@ -47,7 +47,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 
 def _csm_options() -> list[tuple[str, str]]:
     """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
-    return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
+    return [(str(user.pk), owner_label(user)) for user in csm_choices()]
 
 
 class PortfolioFilter(django_filters.FilterSet):

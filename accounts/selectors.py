@@ -4,8 +4,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Concat, Lower, Trim
 
+from accounts import ledger
 from accounts.models import Account, ArrMovement
 from accounts.retention import (
     CURRENCY_LEDGER_COLUMNS,
@@ -14,8 +16,7 @@ from accounts.retention import (
     retention_by_currency,
     trailing_year_start,
 )
-from csos.models import Role
-from csos.tenancy import current_workspace
+from csos.models import Membership, Role
 
 User = get_user_model()
 
@@ -69,20 +70,75 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     }
 
 
+OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
+
+
 def csm_choices() -> QuerySet:
-    """People who can own accounts: the workspace's CSMs, leaders and admins."""
+    """People who can own accounts: the workspace's CSMs, leaders and admins, sorted by name.
+
+    Each carries ``workspace_role``, their role here, and sorts by the name it is shown by:
+    the full name, or the e-mail address of someone without one (see ``owner_label``).
+    """
+    role = Membership.objects.filter(user=OuterRef("pk"), role__in=OWNER_ROLES).values("role")
+    shown_name = Case(
+        When(first_name="", last_name="", then=F("email")),
+        default=Trim(Concat("first_name", Value(" "), "last_name")),
+    )
     return (
-        User.objects.filter(
-            memberships__workspace=current_workspace(),
-            memberships__role__in=[Role.CSM, Role.LEADER, Role.ADMIN],
-        )
-        .order_by("first_name", "last_name", "email")
-        .distinct()
+        User.objects.annotate(workspace_role=Subquery(role[:1]), shown_name=Lower(shown_name))
+        .filter(workspace_role__isnull=False)
+        .order_by("shown_name", "email")
     )
 
 
-def arr_ledger(*, account: Account) -> QuerySet[ArrMovement]:
-    return account.arr_movements.select_related("recorded_by").order_by("date", "id")
+def owner_label(user) -> str:
+    """How an owner is offered in a select: their name (or e-mail address) and role."""
+    return f"{user.get_full_name() or user.email} · {Role(user.workspace_role).label}"
+
+
+def counted_arr_movements(movements: QuerySet[ArrMovement]) -> QuerySet[ArrMovement]:
+    """The movements that count for ARR rules and retention: neither reversed nor a reversal.
+
+    A reversal and the mistake it undoes cancel out; leaving both out keeps NRR and GRR from
+    counting a correction as churn and growth.
+    """
+    return movements.filter(reverses__isnull=True, reversal__isnull=True)
+
+
+def arr_ledger(*, account: Account) -> list[ArrMovement]:
+    """The account's movements in date order, reversals included, each marked ``reversible``.
+
+    Only the latest movement that counts can be reversed (see ``accounts.ledger``).
+    """
+    movements = list(
+        account.arr_movements.select_related("recorded_by", "reverses", "reversal").order_by(
+            "date", "id"
+        )
+    )
+    counted = [m for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    for movement in movements:
+        movement.reversible = bool(counted) and movement is counted[-1]
+    return movements
+
+
+def arr_movement_initial(*, account: Account, movements: list[ArrMovement], today: date) -> dict:
+    """What the ARR form starts with: today, and the kind of movement the account's state allows
+    (new business before any ARR, a reactivation after a churn, else an expansion)."""
+    counted = [m.date for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    state = ledger.Ledger(
+        arr=account.arr,
+        status=account.status,
+        currency=account.currency,
+        latest=max(counted, default=None),
+    )
+    return {"kind": ledger.suggested_kind(state), "date": today}
+
+
+def _is_reversed(movement: ArrMovement) -> bool:
+    try:
+        return movement.reversal is not None
+    except ArrMovement.reversal.RelatedObjectDoesNotExist:
+        return False
 
 
 def arr_history(*, account: Account) -> dict:
@@ -103,7 +159,7 @@ def arr_history(*, account: Account) -> dict:
 
 def _ledger_frame() -> pd.DataFrame:
     """Every ARR movement of the workspace with its account's currency, in one query."""
-    rows = ArrMovement.objects.values_list(
+    rows = counted_arr_movements(ArrMovement.objects).values_list(
         "account_id", "account__currency", "kind", "date", "amount"
     )
     return pd.DataFrame.from_records(list(rows), columns=list(CURRENCY_LEDGER_COLUMNS))

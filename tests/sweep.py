@@ -69,6 +69,7 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "movement_id": ArrMovement,
 }
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts import services
+from accounts import ledger, services
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from csos.models import Membership
 from tests.factories import AccountFactory
@@ -94,10 +94,10 @@ def test_it_accepts_a_movement_on_the_latest_date_or_after_today(fresh):
 
 
 def test_it_refuses_an_expansion_that_takes_arr_past_the_storage_limit(fresh):
-    record(fresh, "new", JAN, services.MAX_ARR - 1)
+    record(fresh, "new", JAN, ledger.MAX_ARR - 1)
     assert refused_field(fresh, "expansion", MAR, 1) == "amount"
     assert_ledger_holds(fresh)
-    assert fresh.arr == services.MAX_ARR - 1
+    assert fresh.arr == ledger.MAX_ARR - 1
 
 
 def test_it_keeps_a_movement_booked_after_the_edited_account_was_loaded(alpha, alice, fresh):
