@@ -323,3 +323,15 @@ def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
     assert Decimal(10) ** (arr.max_digits - arr.decimal_places) == csv.MAX_ARR
     assert set(csv.COLUMNS) - {"owner_email"} <= {f.name for f in Account._meta.get_fields()}
     assert csv.CHURNED == AccountStatus.CHURNED
+
+
+@pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa", "XXX"])
+def test_it_refuses_a_currency_that_is_not_an_iso_code(code):
+    [error] = parse(f"external_id,name,currency\nA-1,Acme,{code}\n").errors
+    assert (error["row"], error["field"]) == (2, "currency")
+    assert "ISO 4217" in error["message"]
+
+
+def test_it_takes_an_iso_currency_in_any_case():
+    parsed = parse("external_id,name,currency\nA-1,Acme,jpy\n")
+    assert (parsed.errors, parsed.rows["currency"].tolist()) == ([], ["JPY"])
