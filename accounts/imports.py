@@ -32,7 +32,7 @@ from accounts.models import (
 )
 from accounts.selectors import counted_arr_movements
 from csos.models import Membership, Role, Workspace
-from csos.services import audit_record
+from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def _write(
     to_create: list[Account] = []
     to_update: list[Account] = []
     # Each account's ARR change, decided by the ledger before anything is written.
-    changes: list[tuple[Account, ledger.Movement]] = []
+    changes: list[tuple[Account, ledger.Movement, ledger.Ledger]] = []
     for row, record in zip(rows.index, rows.to_dict("records"), strict=True):
         values = {key: value for key, value in record.items() if value is not None}
         if csv.OWNER_EMAIL in values:
@@ -331,7 +331,7 @@ def _write(
             to_update.append(account)
         movement = _ledger_change(row, before, account, today=today, columns=rows.columns)
         if movement is not None:
-            changes.append((account, movement))
+            changes.append((account, movement, before))
             account.arr = ledger.effect(before, movement).arr
 
     total, done = len(rows), 0
@@ -365,9 +365,29 @@ def _write(
             note=note,
             recorded_by=by,
         )
-        for account, movement in changes
+        for account, movement, _ in changes
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
+    audit_record_many(
+        workspace=workspace,
+        actor=by,
+        action="arr_movement.import",
+        changes=[
+            (
+                account,
+                before.audited(),
+                {
+                    **ledger.effect(before, movement).audited(),
+                    "movement": booked.pk,
+                    "kind": booked.kind,
+                    "date": booked.date.isoformat(),
+                    "amount": str(booked.amount),
+                },
+            )
+            for (account, movement, before), booked in zip(changes, movements, strict=True)
+        ],
+        batch_size=chunk_size,
+    )
     return len(to_create), len(to_update)
 
 

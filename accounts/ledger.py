@@ -56,6 +56,10 @@ class Ledger:
     def never_booked(self) -> bool:
         return self.latest is None and self.arr == 0
 
+    def audited(self) -> dict[str, str]:
+        """The ARR and status as an audit event records them, before or after a change."""
+        return {"arr": f"{self.arr:.2f}", "status": self.status}
+
 
 @dataclass(frozen=True)
 class Movement:

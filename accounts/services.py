@@ -212,10 +212,6 @@ def _refused(refusal: ledger.LedgerRefusal) -> ValidationError:
     return ValidationError({refusal.field: refusal.message})
 
 
-def _ledger_snapshot(account: Account) -> dict[str, str]:
-    return {"arr": str(account.arr), "status": account.status}
-
-
 @transaction.atomic
 def arr_movement_record(
     *,
@@ -296,7 +292,7 @@ def _carry(
     movement: ArrMovement,
 ) -> None:
     """Write the ledger's new ARR and status to the account and audit the change."""
-    before = _ledger_snapshot(account)
+    before = ledger.Ledger(arr=account.arr, status=account.status).audited()
     account.arr, account.status = after.arr, after.status
     account.save(update_fields=["arr", "status", "updated_at"])
     audit_record(
@@ -306,7 +302,7 @@ def _carry(
         obj=account,
         before=before,
         after={
-            **_ledger_snapshot(account),
+            **after.audited(),
             "movement": movement.pk,
             "kind": movement.kind,
             "date": movement.date.isoformat(),
