@@ -32,7 +32,7 @@ run: install
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "Celery worker started against $$REDIS_URL"; \
 	else echo "No REDIS_URL: background tasks run eagerly inside the web process."; fi; \
-	echo "CSOS is at http://$(ADDR)/"; \
+	echo "Starting the site on $(ADDR); sign in with a login above."; \
 	$(BIN)/python manage.py runserver $(ADDR)
 
 ## test: install and run the whole suite on PostgreSQL and Redis

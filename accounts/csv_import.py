@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 
+from accounts import ledger
+from csos.currencies import CURRENCY_CODES
 from csos.imports.reading import FileRefused, Limits, apply_mapping, read_table, summarize_errors
 from csos.imports.spec import ColumnMapping, FieldSpec, ImportSpec
 
@@ -61,7 +63,7 @@ CHURNED = "churned"
 
 # Storage limits of the account table; tests/accounts/test_csv_import.py keeps them in step.
 MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80}
-MAX_ARR = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+MAX_ARR = ledger.MAX_ARR
 MAX_SEATS = 2**31 - 1  # PostgreSQL integer
 CENT = Decimal("0.01")
 
@@ -365,8 +367,9 @@ def _check_column(key: str, values: pd.Series, rules: ImportRules) -> tuple[pd.S
     if key == ARR:
         return _check_each(values, _arr)
     if key == CURRENCY:
-        bad = ~values.str.fullmatch(r"[A-Za-z]{3}")
-        return _clean(values.str.upper(), values, bad, "{value!r} is not a 3-letter currency code.")
+        codes = values.str.upper()
+        bad = ~codes.isin(CURRENCY_CODES) | ~values.map(str.isascii)
+        return _clean(codes, values, bad, "{value!r} is not an ISO 4217 currency code.")
     if key in (CONTRACT_START, RENEWAL_DATE):
         dates = pd.to_datetime(values, format=DATE_FORMAT, errors="coerce")
         clean = pd.Series(dates.dt.date.astype(object), index=values.index)
@@ -528,11 +531,8 @@ def _status_arr(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame
 
 
 def _currency_change(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame) -> dict:
-    """Messages where a file changes the currency of an account that has an ARR ledger.
-
-    Its movements are amounts in the account's currency: a new code would relabel them all
-    without converting a cent. A currency that is itself bad already has its own error.
-    """
+    """Messages where a file changes the currency of an account that has an ARR ledger, by the
+    ledger's rule. A currency that is itself bad already has its own error."""
     if EXTERNAL_ID not in cells or CURRENCY not in cells:
         return {}
     known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
@@ -543,10 +543,18 @@ def _currency_change(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.Data
     changed = ledgered & given.notna() & (given != was)
     messages = pd.Series("", index=cells.index, dtype=object)
     messages[changed] = [
-        f"The account's ARR ledger is in {currency}; its currency cannot change to {new}."
-        for currency, new in zip(was[changed], given[changed], strict=True)
+        _currency_refusal(current, new)
+        for current, new in zip(was[changed], given[changed], strict=True)
     ]
     return {CURRENCY: messages}
+
+
+def _currency_refusal(current: str, new: str) -> str:
+    try:
+        ledger.check_currency_change(booked=True, current=current, new=new)
+    except ledger.LedgerRefusal as refusal:
+        return refusal.message
+    return ""
 
 
 def _first(*messages: pd.Series) -> pd.Series:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -25,6 +24,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts import csv_import as csv
+from accounts import ledger
 from accounts.models import (
     Account,
     AccountImport,
@@ -32,14 +32,14 @@ from accounts.models import (
     ArrMovement,
     ImportStatus,
     LifecycleStage,
-    MovementKind,
     Segment,
 )
+from accounts.selectors import counted_arr_movements
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
 from csos.models import Membership, Role, Workspace
-from csos.services import audit_record
+from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -312,6 +312,8 @@ def account_import_commit(
                 after={"created": created, "updated": updated},
             )
             return _finish(import_id, status=ImportStatus.DONE, created=created, updated=updated)
+    except _RowRefused as refused:
+        return _finish(import_id, status=ImportStatus.FAILED, errors=[refused.error])
     except DatabaseError:
         logger.exception("Account import %s failed; nothing was written.", import_id)
         return _finish(import_id, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
@@ -486,23 +488,34 @@ def _write(
     existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
 
     to_create: list[Account] = []
-    # Each updated account with its ARR, status and latest movement date before the file.
-    to_update: list[tuple[Account, Decimal, str, date | None]] = []
-    for record in rows.to_dict("records"):
+    to_update: list[Account] = []
+    # Each account's ARR change, decided by the ledger before anything is written.
+    changes: list[tuple[Account, ledger.Movement, ledger.Ledger]] = []
+    for row, record in zip(rows.index, rows.to_dict("records"), strict=True):
         values = {key: value for key, value in record.items() if value is not None}
         if csv.OWNER_EMAIL in values:
             values["owner_id"] = owner_ids[values.pop(csv.OWNER_EMAIL)]
         account = existing.get(record[csv.EXTERNAL_ID])
         if account is None:
-            to_create.append(
-                Account(workspace=workspace, **{"currency": workspace.default_currency, **values})
+            account = Account(
+                workspace=workspace, **{"currency": workspace.default_currency, **values}
             )
+            before = ledger.Ledger(currency=account.currency)
+            to_create.append(account)
         else:
-            to_update.append((account, account.arr, account.status, account.latest_movement_date))
+            before = ledger.Ledger(
+                arr=account.arr,
+                status=account.status,
+                currency=account.currency,
+                latest=account.latest_movement_date,
+            )
             for field, value in values.items():
                 setattr(account, field, value)
-            if account.status == AccountStatus.CHURNED:
-                account.arr = Decimal(0)
+            to_update.append(account)
+        movement = _ledger_change(row, before, account, today=today, columns=rows.columns)
+        if movement is not None:
+            changes.append((account, movement, before))
+            account.arr = ledger.effect(before, movement).arr
 
     total, done = len(rows), 0
     report(done, total)
@@ -519,66 +532,89 @@ def _write(
         fields.add(csv.ARR)
     now = timezone.now()
     for chunk in _chunks(to_update, chunk_size):
-        accounts = [account for account, *_ in chunk]
-        for account in accounts:
+        for account in chunk:
             account.updated_at = now
-        Account.objects.bulk_update(accounts, [*fields, "updated_at"])
+        Account.objects.bulk_update(chunk, [*fields, "updated_at"])
         done += len(chunk)
         report(done, total)
 
-    # A new account changes from nothing: no ARR, active, no ledger.
-    changes = [(account, Decimal(0), AccountStatus.ACTIVE, None) for account in to_create]
     movements = [
         ArrMovement(
             workspace=workspace,
             account=account,
-            kind=kind,
-            date=on,
-            amount=amount,
+            kind=movement.kind,
+            date=movement.on,
+            amount=movement.amount,
             note=note,
             recorded_by=by,
         )
-        for account, arr_before, status_before, latest in changes + to_update
-        for kind, on, amount in _ledger_change(
-            account, arr_before, status_before, latest=latest, today=today
-        )
+        for account, movement, _ in changes
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
+    audit_record_many(
+        workspace=workspace,
+        actor=by,
+        action="arr_movement.import",
+        changes=[
+            (
+                account,
+                before.audited(),
+                {
+                    **ledger.effect(before, movement).audited(),
+                    "movement": booked.pk,
+                    "kind": booked.kind,
+                    "date": booked.date.isoformat(),
+                    "amount": str(booked.amount),
+                },
+            )
+            for (account, movement, before), booked in zip(changes, movements, strict=True)
+        ],
+        batch_size=chunk_size,
+    )
     return len(to_create), len(to_update)
 
 
-def _ledger_change(
-    account: Account, arr_before: Decimal, status_before: str, *, latest: date | None, today: date
-) -> list[tuple[MovementKind, date, Decimal]]:
-    """The movement that takes an account from its old ARR and status to its new ones.
+class _RowRefused(Exception):
+    """The ledger refused a row's ARR change; ``error`` names the row, as a check's errors do."""
 
-    The file's checks guarantee a churned account ends with no ARR and a reactivated one with
-    some, so a status change is always one churn or one reactivation of the whole amount. The
-    first ARR of an account without a ledger is new business, dated like a new account's; any
-    other change is dated today, or on the account's latest movement if that is later, since
-    the ledger is kept in date order (``latest`` is its latest movement's date, if any).
-    """
-    on = max(today, latest) if latest else today
-    if account.status == AccountStatus.CHURNED:
-        if status_before == AccountStatus.CHURNED or arr_before == 0:
-            return []
-        return [(MovementKind.CHURN, on, arr_before)]
-    if status_before == AccountStatus.CHURNED:
-        return [(MovementKind.REACTIVATION, on, account.arr)]
-    if account.arr == arr_before:
-        return []
-    if arr_before == 0 and latest is None:
-        return [(MovementKind.NEW, account.contract_start or today, account.arr)]
-    kind = MovementKind.EXPANSION if account.arr > arr_before else MovementKind.CONTRACTION
-    return [(kind, on, abs(account.arr - arr_before))]
+    def __init__(self, error: dict):
+        super().__init__(error["message"])
+        self.error = error
+
+
+def _ledger_change(
+    row: int, before: ledger.Ledger, account: Account, *, today: date, columns: Sequence[str]
+) -> ledger.Movement | None:
+    """The movement the ledger books to take an account from ``before`` to its row's ARR and
+    status; a refusal stops the whole import with an error on the row."""
+    try:
+        return ledger.change_to(
+            before,
+            arr=account.arr,
+            status=account.status,
+            today=today,
+            first_on=account.contract_start or today,
+        )
+    except ledger.LedgerRefusal as refusal:
+        raise _RowRefused(
+            {
+                "row": int(row),
+                "field": csv.ARR if csv.ARR in columns else csv.STATUS,
+                "message": f"The ARR ledger refuses this change: {refusal.message}",
+            }
+        ) from None
 
 
 def _existing_accounts(external_ids: list[str], chunk_size: int) -> dict[str, Account]:
     """The scope's accounts with these external ids, locked until the import's write commits.
 
-    Each carries ``latest_movement_date``, the date of its latest ARR movement or None.
+    Each carries ``latest_movement_date``, the date of its latest ARR movement that counts, or None.
     """
-    latest = ArrMovement.objects.filter(account=OuterRef("pk")).order_by("-date").values("date")
+    latest = (
+        counted_arr_movements(ArrMovement.objects.filter(account=OuterRef("pk")))
+        .order_by("-date")
+        .values("date")
+    )
     accounts = Account.objects.select_for_update().annotate(
         latest_movement_date=Subquery(latest[:1])
     )

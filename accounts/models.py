@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from accounts import ledger
 from csos.models import TenantModel
-from csos.tenancy import TenantForeignKey
+from csos.tenancy import TenantForeignKey, TenantOneToOneField
 
 
 class LifecycleStage(models.TextChoices):
@@ -17,8 +18,8 @@ class LifecycleStage(models.TextChoices):
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    CHURNED = "churned", "Churned"
+    ACTIVE = ledger.ACTIVE, "Active"
+    CHURNED = ledger.CHURNED, "Churned"
 
 
 class Segment(models.TextChoices):
@@ -108,21 +109,14 @@ class Account(TenantModel):
 
 
 class MovementKind(models.TextChoices):
-    NEW = "new", "New"
-    EXPANSION = "expansion", "Expansion"
-    CONTRACTION = "contraction", "Contraction"
-    CHURN = "churn", "Churn"
-    REACTIVATION = "reactivation", "Reactivation"
+    NEW = ledger.NEW, "New"
+    EXPANSION = ledger.EXPANSION, "Expansion"
+    CONTRACTION = ledger.CONTRACTION, "Contraction"
+    CHURN = ledger.CHURN, "Churn"
+    REACTIVATION = ledger.REACTIVATION, "Reactivation"
 
 
-# The direction each movement moves ARR; amounts are stored as positive magnitudes.
-MOVEMENT_SIGN = {
-    MovementKind.NEW: 1,
-    MovementKind.EXPANSION: 1,
-    MovementKind.REACTIVATION: 1,
-    MovementKind.CONTRACTION: -1,
-    MovementKind.CHURN: -1,
-}
+MOVEMENT_SIGN = ledger.SIGN
 
 
 class ArrMovement(TenantModel):
@@ -137,6 +131,14 @@ class ArrMovement(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    reverses = TenantOneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reversal",
+        help_text="The mistaken movement this one undoes; retention counts neither of them.",
+    )
 
     class Meta:
         ordering = ["date", "id"]

@@ -19,6 +19,11 @@ urlpatterns = [
     path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:account_id>/arr/", views.arr_movement_add, name="arr_movement_add"),
+    path(
+        "accounts/<int:account_id>/arr/<int:movement_id>/reverse/",
+        views.arr_movement_reverse,
+        name="arr_movement_reverse",
+    ),
     path("accounts/import/", import_views.import_upload, name="account_import"),
     path(
         "accounts/import/template.csv",

@@ -8,6 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import loader
 from django.urls import reverse
 
+from csos.currencies import CURRENCY_CHOICES, currency_problem
 from csos.models import Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.services import invitation_token, password_reset_email_claim
@@ -63,18 +64,32 @@ class MemberRoleForm(forms.ModelForm):
 
 def currency_code(value: str) -> str:
     """A currency as its upper-case ISO 4217 code, or a ValidationError saying what is expected."""
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise forms.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
-    return code
+    problem = currency_problem(value)
+    if problem:
+        raise forms.ValidationError(problem, code="invalid_currency")
+    return value.strip().upper()
+
+
+class CurrencyField(forms.ChoiceField):
+    """A select of the ISO 4217 currencies; a code posted in any case is taken as its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CURRENCY_CHOICES, **kwargs)
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        return value.strip().upper() if value and value.isascii() else value
+
+    def validate(self, value) -> None:
+        if value in self.empty_values:
+            super().validate(value)
+        else:
+            currency_code(value)
 
 
 class WorkspaceSettingsForm(forms.Form):
     name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
-    default_currency = forms.CharField(max_length=3, label="Default currency")
-
-    def clean_default_currency(self):
-        return currency_code(self.cleaned_data["default_currency"])
+    default_currency = CurrencyField(label="Default currency")
 
 
 class ScopedModelForm(WorkspaceScopedFieldsMixin, forms.ModelForm):

@@ -38,6 +38,34 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    action: str,
+    changes: list[tuple[models.Model, dict[str, Any], dict[str, Any]]],
+    batch_size: int = 500,
+) -> None:
+    """``audit_record`` for many objects at once, as (object, before, after), in bulk."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    AuditEvent.dangerously_unscoped.bulk_create(
+        [
+            AuditEvent(
+                workspace=workspace,
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                before=before,
+                after=after,
+            )
+            for obj, before, after in changes
+        ],
+        batch_size=batch_size,
+    )
+
+
 @transaction.atomic
 def membership_add(
     *,

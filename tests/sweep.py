@@ -98,6 +98,7 @@ OBJECT_IDS = {
     "import_id": AccountImport,
     "membership_id": Membership,
     "invitation_id": Invitation,
+    "movement_id": ArrMovement,
 }
 
 

@@ -181,7 +181,7 @@ def test_it_reports_every_bad_cell_of_every_row():
         ("licensed_seats", "ten", "'ten' is not a whole number of seats (0 or more)."),
         ("complexity", "2.5", "'2.5' is not a whole number from 1 to 5."),
         ("complexity", "0", "'0' is not a whole number from 1 to 5."),
-        ("currency", "U$D", "'U$D' is not a 3-letter currency code."),
+        ("currency", "U$D", "'U$D' is not an ISO 4217 currency code."),
         ("contract_start", "2025-02-30", "'2025-02-30' is not a date like 2025-01-31."),
         ("segment", "Huge", "'Huge' is not one of: small, mid_market, enterprise."),
         ("owner_email", "carol@beta.example", "carol@beta.example is not a CSM, leader or admin"),
@@ -365,3 +365,15 @@ def test_it_refuses_a_file_past_a_limit_in_one_error_naming_it():
             f"{limits.max_columns}.",
         }
     ]
+
+
+@pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa", "XXX"])
+def test_it_refuses_a_currency_that_is_not_an_iso_code(code):
+    [error] = parse(f"external_id,name,currency\nA-1,Acme,{code}\n").errors
+    assert (error["row"], error["field"]) == (2, "currency")
+    assert "ISO 4217" in error["message"]
+
+
+def test_it_takes_an_iso_currency_in_any_case():
+    parsed = parse("external_id,name,currency\nA-1,Acme,jpy\n")
+    assert (parsed.errors, parsed.rows["currency"].tolist()) == ([], ["JPY"])

@@ -599,3 +599,21 @@ def test_it_purges_files_older_than_30_days_in_every_workspace(alpha, beta, lena
     assert (ready_old.content, ready_old.status) == ("", ImportStatus.INVALID)
     assert ready_old.errors == [imports.FILE_PURGED]
     assert queued_old.content == done_recent.content == GOOD
+
+
+def test_it_audits_each_arr_change_of_an_import(in_alpha, alpha, lena):
+    AccountFactory(workspace=alpha, external_id="E-1", arr=Decimal("1000"))
+    AccountFactory(workspace=alpha, external_id="E-2", arr=Decimal("1000"))
+    commit(
+        "external_id,name,arr\nE-1,Grows,1500\nE-2,Same,1000\nN-1,New,80\n",
+        workspace=alpha,
+        by=lena,
+    )
+    events = {
+        event.object_repr: (event.actor, event.before, event.after["arr"], event.after["kind"])
+        for event in AuditEvent.objects.filter(action="arr_movement.import")
+    }
+    assert events == {
+        "Grows": (lena, {"arr": "1000.00", "status": "active"}, "1500.00", "expansion"),
+        "New": (lena, {"arr": "0.00", "status": "active"}, "80.00", "new"),
+    }

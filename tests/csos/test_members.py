@@ -275,3 +275,21 @@ def test_it_keeps_member_and_configuration_pages_to_admins(client, alpha, bob, r
     bob_membership.refresh_from_db()
     assert bob_membership.role == Role.CSM
     assert AuditEvent.dangerously_unscoped.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa"])
+def test_it_refuses_a_default_currency_that_is_not_an_iso_code(login, alice, alpha, code):
+    response = login(alice).post(
+        reverse("workspace_settings"), {"name": "Alpha Analytics", "default_currency": code}
+    )
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["default_currency"]
+    alpha.refresh_from_db()
+    assert alpha.default_currency == "USD"
+
+
+@pytest.mark.django_db
+def test_it_offers_the_default_currency_as_a_select(login, alice):
+    body = login(alice).get(reverse("workspace_settings")).content.decode()
+    assert '<select name="default_currency"' in body and '<option value="JPY">' in body
