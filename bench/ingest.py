@@ -11,8 +11,6 @@ INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation. The records are accoun
 by external_id). The last line of output is one JSON object; everything before goes to stderr.
 """
 
-# ruff: noqa: E402  (Django must be configured before the project's modules are imported)
-
 from __future__ import annotations
 
 import argparse
@@ -26,12 +24,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.portfolio import database_prepare, log  # configures Django for production
+from harness import ROOT, database_prepare, log, require_postgresql
 
 # isort: split
+# harness has configured Django: the project's modules can be imported now.
 
 import orjson
 import psycopg
@@ -226,8 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows")
     rows = QUICK_ROWS if parser.parse_args().quick else FULL_ROWS
-    if connection.vendor != "postgresql":
-        sys.exit("bench/ingest.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    require_postgresql("ingest.py")
     database_prepare()
     workspace, anchor_workspace = workspace_fresh(API_SLUG), workspace_fresh(ANCHOR_SLUG)
     token = bench_token(workspace)

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from csos.models import ApiToken, AuditEvent, Membership
+from csos.models import ApiToken, AuditEvent, Invitation, Membership
 
 
 def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
@@ -37,3 +37,7 @@ def audit_event_list() -> QuerySet[AuditEvent]:
 
 def api_token_list() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("created_by")
+
+
+def invitation_pending_list() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at=None, revoked_at=None).order_by("email")
