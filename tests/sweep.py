@@ -16,7 +16,17 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Account, AccountImport, ArrMovement
 from csos.models import AuditEvent, Membership
 from csos.services import audit_record
+from stakeholders.models import (
+    HandoffPromise,
+    Interaction,
+    Milestone,
+    Objective,
+    PlanShareLink,
+    Stakeholder,
+    SuccessPlan,
+)
 from tests.factories import AccountFactory, ArrMovementFactory
+from tests.stakeholders.factories import alpha_stakeholder_objects
 
 MARKERS = (
     "ALPHA-SECRET-ACCOUNT",
@@ -24,6 +34,12 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "ALPHA-SECRET-PERSON",
+    "alpha-person@customer.example",
+    "ALPHA-SECRET-PLAN",
+    "ALPHA-SECRET-OBJECTIVE",
+    "ALPHA-SECRET-PROMISE",
+    "ALPHA-SECRET-MEETING",
 )
 
 
@@ -59,6 +75,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         AccountImport: account_import,
         Membership: membership,
         AuditEvent: event,
+        **alpha_stakeholder_objects(account),
         type(alice): alice,
         type(alpha): alpha,
     }
@@ -69,6 +86,13 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "stakeholder_id": Stakeholder,
+    "plan_id": SuccessPlan,
+    "objective_id": Objective,
+    "milestone_id": Milestone,
+    "link_id": PlanShareLink,
+    "promise_id": HandoffPromise,
+    "interaction_id": Interaction,
 }
 
 
