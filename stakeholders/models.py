@@ -273,7 +273,12 @@ class Objective(TenantModel):
         "target ladder level", default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
     owner = models.ForeignKey(
-        Stakeholder, null=True, blank=True, on_delete=models.PROTECT, related_name="objectives"
+        # RESTRICT, not PROTECT: deleting the account still removes plan and people together.
+        Stakeholder,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="objectives",
     )
     promise = models.ForeignKey(
         HandoffPromise, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
