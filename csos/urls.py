@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("stakeholders.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("stakeholders.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/v1/docs/",
