@@ -1,4 +1,4 @@
-"""Erasure on request: the person's name and e-mail are gone everywhere; the history's shape stays."""
+"""Erasure on request: name and e-mail gone everywhere, the shape of the history kept."""
 
 import datetime as dt
 import json
