@@ -1,4 +1,4 @@
-"""Wiring of the stakeholder pages: who may read and write, in-place edits, shared plans, queries."""
+"""Stakeholder pages: who may read and write, in-place edits, shared plans, query budgets."""
 
 import datetime as dt
 
