@@ -7,6 +7,7 @@ owner, Owners and Champions who left, and accounts that talk a lot and change no
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import timedelta
 
 from accounts.demo import (
@@ -19,6 +20,7 @@ from accounts.demo.people import FIRST_NAMES, LAST_NAMES
 from csos.models import Workspace
 from stakeholders.models import (
     KEY_ROLES,
+    MEETING_KINDS,
     HandoffPerson,
     HandoffPromise,
     Interaction,
@@ -98,6 +100,11 @@ KIND_WEIGHTS = {
     InteractionKind.BUSINESS_REVIEW: 5,
     InteractionKind.NOTE: 10,
 }
+MEETING_PREP = {
+    "prep_objective": "Agree the next value milestone and who proves it.",
+    "prep_questions": "Which number would show the pilot worked?\nWho signs off the baseline?",
+    "prep_request": "Introduce us to the budget owner to confirm the ROI case.",
+}
 KEY_DEPARTURE_SHARE = 0.1
 THEATRE_SHARE = 0.08
 
@@ -148,7 +155,8 @@ def _name(rng: random.Random) -> str:
 
 
 def _email(name: str, index: int) -> str:
-    local = name.lower().replace(" ", ".").replace("'", "")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    local = ascii_name.lower().replace(" ", ".").replace("'", "")
     return f"{local}.{index}@customer.example"
 
 
@@ -332,7 +340,7 @@ def _interactions(workspace, rng, accounts, by_account, plans, today, progress) 
                     kind=kind,
                     occurred_on=today - timedelta(days=days_ago),
                     title=rng.choice(TOPICS),
-                    prep_objective="Agree the next value milestone" if kind == "meeting" else "",
+                    **(MEETING_PREP if kind in MEETING_KINDS else {}),
                     summary="Walked through adoption and open questions.",
                     next_action="Send the usage summary" if rng.random() < 0.5 else "",
                     next_action_owner_id=owner_id,

@@ -119,7 +119,11 @@ def interaction_prep(request, interaction_id: int):
             "interaction": interaction,
             "participants": interaction.participants.order_by("name"),
             "account": account,
-            "map": selectors.stakeholder_map(account=account, today=today),
+            "gaps": [
+                gap
+                for column in selectors.stakeholder_map(account=account, today=today)["columns"]
+                for gap in column["gaps"]
+            ],
             "plan": selectors.active_plan(account=account),
             "flags": selectors.account_flag_list(account=account, today=today),
             "promises": selectors.promise_list(account=account),

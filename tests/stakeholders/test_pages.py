@@ -289,3 +289,25 @@ def test_it_keeps_each_stakeholder_page_to_a_fixed_number_of_queries(client, acm
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+@pytest.mark.django_db
+def test_it_filters_the_timeline_by_kind_participant_and_dates(client, alpha, vera, acme):
+    with workspace_scope(alpha):
+        dana = Stakeholder.objects.get()
+        call = InteractionFactory(
+            account=acme, kind="call", title="Budget call", occurred_on=dt.date(2025, 9, 1)
+        )
+        InteractionParticipant.objects.create(workspace=alpha, interaction=call, stakeholder=dana)
+        InteractionFactory(account=acme, kind="email", title="Recap mail")
+    client.force_login(vera)
+    url = reverse("timeline", args=[acme.pk])
+
+    def titles(query):
+        body = client.get(url, query).content.decode()
+        return {title for title in ("Kick-off", "Budget call", "Recap mail") if title in body}
+
+    assert titles({}) == {"Kick-off", "Budget call", "Recap mail"}
+    assert titles({"kind": "call"}) == {"Budget call"}
+    assert titles({"participant": dana.pk}) == {"Budget call"}
+    assert titles({"start": "2025-08-01", "end": "2025-12-31"}) == {"Budget call"}
