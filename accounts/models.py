@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from csos.models import TenantModel
+from csos.tenancy import TenantForeignKey
 
 
 class LifecycleStage(models.TextChoices):
@@ -54,7 +55,7 @@ class Account(TenantModel):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="owned_accounts",
+        related_name="+",
         verbose_name="owner CSM",
     )
     arr = models.DecimalField("ARR", max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -127,7 +128,7 @@ MOVEMENT_SIGN = {
 class ArrMovement(TenantModel):
     """One change of an account's ARR. The ledger of these is what NRR and GRR are computed from."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="arr_movements")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="arr_movements")
     kind = models.CharField(max_length=20, choices=MovementKind.choices)
     date = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)

@@ -14,8 +14,7 @@ from accounts.retention import (
     retention_by_currency,
     trailing_year_start,
 )
-from csos.models import Role
-from csos.tenancy import current_workspace
+from csos.models import Membership, Role
 
 User = get_user_model()
 
@@ -71,13 +70,9 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
 
 def csm_choices() -> QuerySet:
     """People who can own accounts: the workspace's CSMs, leaders and admins."""
-    return (
-        User.objects.filter(
-            memberships__workspace=current_workspace(),
-            memberships__role__in=[Role.CSM, Role.LEADER, Role.ADMIN],
-        )
-        .order_by("first_name", "last_name", "email")
-        .distinct()
+    owners = Membership.objects.filter(role__in=[Role.CSM, Role.LEADER, Role.ADMIN])
+    return User.objects.filter(pk__in=owners.values("user_id")).order_by(
+        "first_name", "last_name", "email"
     )
 
 

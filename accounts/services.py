@@ -64,7 +64,7 @@ def _validate_account(account: Account) -> None:
         errors["renewal_date"] = "The renewal date is before the contract start."
     if (
         account.owner_id
-        and not Membership.dangerously_unscoped.filter(
+        and not Membership.objects.filter(
             workspace=account.workspace,
             user_id=account.owner_id,
             role__in=[Role.CSM, Role.LEADER, Role.ADMIN],
@@ -77,9 +77,7 @@ def _validate_account(account: Account) -> None:
 
 def _external_id_taken(account: Account) -> bool:
     return (
-        Account.dangerously_unscoped.filter(
-            workspace=account.workspace, external_id=account.external_id
-        )
+        Account.objects.filter(workspace=account.workspace, external_id=account.external_id)
         .exclude(pk=account.pk)
         .exists()
     )
@@ -132,7 +130,7 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
     import committed since ``account`` was loaded is kept. A member changing a field locked for
     them, or the currency of an account that has a ledger, gets a field error.
     """
-    current = Account.dangerously_unscoped.select_for_update().get(pk=account.pk)
+    current = Account.objects.select_for_update().get(pk=account.pk)
     errors: dict[str, str] = {}
     for field in account_fields_locked_for(membership=membership):
         if field in data and _field_value(current, field) != _plain(data[field]):
@@ -140,7 +138,7 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
     if (
         "currency" in data
         and data["currency"] != current.currency
-        and ArrMovement.dangerously_unscoped.filter(account=current).exists()
+        and ArrMovement.objects.filter(account=current).exists()
     ):
         errors["currency"] = (
             f"The ARR ledger of this account is in {current.currency}; "
@@ -188,17 +186,17 @@ def arr_movement_record(
     only the first ARR of an account that never had any; after that, growth is an expansion,
     and a churned account can only be reactivated.
     """
-    account = Account.dangerously_unscoped.select_for_update().get(pk=account.pk)
+    account = Account.objects.select_for_update().get(pk=account.pk)
     kind = MovementKind(kind)
     latest = (
-        ArrMovement.dangerously_unscoped.filter(account=account)
+        ArrMovement.objects.filter(account=account)
         .order_by("-date")
         .values_list("date", flat=True)
         .first()
     )
     _check_movement(account, kind=kind, on=on, amount=amount, latest=latest)
 
-    movement = ArrMovement.dangerously_unscoped.create(
+    movement = ArrMovement.objects.create(
         workspace=account.workspace,
         account=account,
         kind=kind,

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from csos.forms import scoped_choice_queryset
 from csos.models import AuditEvent, Membership, Workspace
+from csos.scoping import scoped_choice_queryset
 from csos.tenancy import current_workspace
 
 
@@ -31,7 +31,7 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
     exclude = ("workspace",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        kwargs["queryset"] = scoped_choice_queryset(db_field.related_model)
+        kwargs["queryset"] = scoped_choice_queryset(db_field.related_model._default_manager.all())
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -92,4 +92,4 @@ class WorkspaceUserAdmin(UserAdmin):
     """Users who belong to the workspace in scope."""
 
     def get_queryset(self, request):
-        return scoped_choice_queryset(User)
+        return scoped_choice_queryset(User.objects.all())

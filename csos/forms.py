@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 
 from csos.models import Membership, Role, Workspace
+from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.services import password_reset_email_claim
 
 
@@ -39,30 +40,8 @@ class WorkspaceSettingsForm(forms.Form):
         return currency_code(self.cleaned_data["default_currency"])
 
 
-def scoped_choice_queryset(model):
-    """The rows a choice field may offer: the workspace's own, or for users, its members."""
-    from django.contrib.auth import get_user_model
-
-    from csos.models import TenantModel
-    from csos.tenancy import current_workspace
-
-    if issubclass(model, TenantModel):
-        return model.objects.all()
-    if model is get_user_model():
-        return model.objects.filter(memberships__workspace=current_workspace()).order_by(
-            "first_name", "last_name", "email"
-        )
-    raise TypeError(f"{model.__name__} has no workspace scope to offer choices from.")
-
-
-class ScopedModelForm(forms.ModelForm):
+class ScopedModelForm(WorkspaceScopedFieldsMixin, forms.ModelForm):
     """A model form whose related-object choices come only from the workspace in scope."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.ModelChoiceField):
-                field.queryset = scoped_choice_queryset(field.queryset.model)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

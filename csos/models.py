@@ -1,7 +1,14 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import class_prepared
 
-from csos.tenancy import WorkspaceScopedManager
+from csos.tenancy import (
+    UnscopedTenantManager,
+    WorkspaceScopedManager,
+    add_model_constraint,
+    tenant_rows_check,
+    workspace_unique_key,
+)
 
 
 class Workspace(models.Model):
@@ -24,15 +31,30 @@ class TenantModel(models.Model):
 
     ``objects`` only ever returns rows of the workspace in scope and raises when none is;
     ``dangerously_unscoped`` is for migrations, management commands and the tenancy sweep.
+    A save refuses a workspace other than the one in scope and a reference into another
+    workspace; every concrete tenant model gets a unique ``(workspace, id)`` key for the
+    composite foreign keys of ``TenantForeignKey`` to reference.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
 
     objects = WorkspaceScopedManager()
-    dangerously_unscoped = models.Manager()
+    dangerously_unscoped = UnscopedTenantManager()
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        tenant_rows_check([self])
+        super().save(*args, **kwargs)
+
+
+def _add_workspace_key(sender, **kwargs) -> None:
+    if issubclass(sender, TenantModel) and not sender._meta.abstract:
+        add_model_constraint(sender, workspace_unique_key(sender))
+
+
+class_prepared.connect(_add_workspace_key)
 
 
 class Role(models.TextChoices):

@@ -14,6 +14,12 @@ from tests.factories import AccountFactory
 JAN, MAR, JUN = dt.date(2025, 1, 1), dt.date(2025, 3, 1), dt.date(2025, 6, 1)
 
 
+@pytest.fixture(autouse=True)
+def _in_alpha(in_alpha):
+    """The services run where a request or task runs them: inside Alpha's scope."""
+    return in_alpha
+
+
 def record(account, kind, on, amount):
     return services.arr_movement_record(
         account=account, by=None, kind=kind, on=on, amount=Decimal(amount)
