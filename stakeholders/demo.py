@@ -18,6 +18,7 @@ from accounts.demo import (
 )
 from accounts.demo.people import FIRST_NAMES, LAST_NAMES
 from csos.models import Workspace
+from csos.tenancy import workspace_scope
 from stakeholders.models import (
     KEY_ROLES,
     MEETING_KINDS,
@@ -113,6 +114,13 @@ def demo_stakeholders_rebuild(
     *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
 ) -> None:
     """Replace the demo accounts' stakeholders, handoffs, plans and interactions."""
+    with workspace_scope(workspace):
+        _rebuild(workspace=workspace, rng=rng, options=options, progress=progress)
+
+
+def _rebuild(
+    *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
+) -> None:
     accounts = list(
         demo_accounts(workspace=workspace)
         .order_by("external_id")
@@ -121,20 +129,20 @@ def demo_stakeholders_rebuild(
     account_ids = [account_id for account_id, _, _ in accounts]
     # Plans first: objectives protect the stakeholders who own them.
     for model in (SuccessPlan, SalesHandoff, Interaction, Stakeholder):
-        model.dangerously_unscoped.filter(account_id__in=account_ids).delete()
+        model.objects.filter(account_id__in=account_ids).delete()
     for role, (messages, metrics, forums) in ROLE_GUIDES.items():
-        RoleGuide.dangerously_unscoped.update_or_create(
+        RoleGuide.objects.update_or_create(
             workspace=workspace,
             role=role,
             defaults={"messages": messages, "metrics": metrics, "forums": forums},
         )
     today = options.today
     people = _stakeholders(workspace, rng, accounts, today)
-    bulk_create_batched(Stakeholder.dangerously_unscoped, people, progress=progress, desc="people")
+    bulk_create_batched(Stakeholder.objects, people, progress=progress, desc="people")
     by_account: dict[int, list[Stakeholder]] = {}
     for person in people:
         by_account.setdefault(person.account_id, []).append(person)
-    StakeholderChange.dangerously_unscoped.bulk_create(
+    StakeholderChange.objects.bulk_create(
         StakeholderChange(
             workspace=workspace,
             account_id=person.account_id,
@@ -205,7 +213,7 @@ def _handoffs(workspace, rng, accounts, by_account) -> dict[int, SalesHandoff]:
         for account_id, contract_start, _owner in accounts
         if contract_start and rng.random() < 0.7
     }
-    SalesHandoff.dangerously_unscoped.bulk_create(handoffs.values())
+    SalesHandoff.objects.bulk_create(handoffs.values())
     promises, key_people = [], []
     for account_id, handoff in handoffs.items():
         for outcome in rng.sample(OUTCOMES, rng.randint(1, 3)):
@@ -232,8 +240,8 @@ def _handoffs(workspace, rng, accounts, by_account) -> dict[int, SalesHandoff]:
                         stakeholder=person,
                     )
                 )
-    HandoffPromise.dangerously_unscoped.bulk_create(promises)
-    HandoffPerson.dangerously_unscoped.bulk_create(key_people)
+    HandoffPromise.objects.bulk_create(promises)
+    HandoffPerson.objects.bulk_create(key_people)
     return handoffs
 
 
@@ -269,7 +277,7 @@ def _plans(
         )
         plans.append(plan)
         active[account_id] = plan
-    SuccessPlan.dangerously_unscoped.bulk_create(plans)
+    SuccessPlan.objects.bulk_create(plans)
     objectives, milestones, reviews = [], [], []
     for account_id, plan in active.items():
         owners = [p for p in by_account[account_id] if not p.has_left]
@@ -311,13 +319,9 @@ def _plans(
                     changes="Moved a milestone; confirmed the objective owners.",
                 )
             )
-    bulk_create_batched(
-        Objective.dangerously_unscoped, objectives, progress=progress, desc="objectives"
-    )
-    bulk_create_batched(
-        Milestone.dangerously_unscoped, milestones, progress=progress, desc="milestones"
-    )
-    PlanReview.dangerously_unscoped.bulk_create(reviews)
+    bulk_create_batched(Objective.objects, objectives, progress=progress, desc="objectives")
+    bulk_create_batched(Milestone.objects, milestones, progress=progress, desc="milestones")
+    PlanReview.objects.bulk_create(reviews)
     return active
 
 
@@ -351,16 +355,14 @@ def _interactions(workspace, rng, accounts, by_account, plans, today, progress) 
                 )
             )
             chosen.append(rng.sample(present, min(len(present), rng.randint(1, 3))))
-    bulk_create_batched(
-        Interaction.dangerously_unscoped, interactions, progress=progress, desc="interactions"
-    )
+    bulk_create_batched(Interaction.objects, interactions, progress=progress, desc="interactions")
     participants = [
         InteractionParticipant(workspace=workspace, interaction=interaction, stakeholder=person)
         for interaction, people in zip(interactions, chosen, strict=True)
         for person in people
     ]
     bulk_create_batched(
-        InteractionParticipant.dangerously_unscoped,
+        InteractionParticipant.objects,
         participants,
         progress=progress,
         desc="participants",

@@ -12,6 +12,7 @@ from django.db import models
 
 from accounts.models import Account
 from csos.models import TenantModel
+from csos.tenancy import TenantForeignKey
 
 
 class StakeholderRole(models.TextChoices):
@@ -88,7 +89,7 @@ class FlagThresholds(TenantModel):
 class Stakeholder(TenantModel):
     """A person at a customer account, in one of the four roles of the stakeholder model."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stakeholders")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="stakeholders")
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     title = models.CharField(max_length=150, blank=True)
@@ -139,8 +140,8 @@ class Stakeholder(TenantModel):
 class StakeholderChange(TenantModel):
     """An Owner or Champion left: the event health scoring and playbooks read."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="changes")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    stakeholder = TenantForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="changes")
     role = models.CharField(max_length=10, choices=StakeholderRole.choices)
     left_on = models.DateField()
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -163,7 +164,7 @@ class PromiseStatus(models.TextChoices):
 class SalesHandoff(TenantModel):
     """What sales recorded at signing; it seeds the success plan and its promises are audited."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     signed_on = models.DateField()
     use_cases = models.TextField(blank=True, help_text="One use case per line.")
     risks = models.TextField(blank=True, help_text="Known risks, one per line.")
@@ -187,7 +188,7 @@ class SalesHandoff(TenantModel):
 class HandoffPromise(TenantModel):
     """An outcome sales promised, kept visible with the status of the evidence for it."""
 
-    handoff = models.ForeignKey(SalesHandoff, on_delete=models.CASCADE, related_name="promises")
+    handoff = TenantForeignKey(SalesHandoff, on_delete=models.CASCADE, related_name="promises")
     outcome = models.CharField(max_length=300)
     use_case_name = models.CharField("use case", max_length=150, blank=True)
     target_level = models.PositiveSmallIntegerField(
@@ -207,12 +208,12 @@ class HandoffPromise(TenantModel):
 class HandoffPerson(TenantModel):
     """A key person sales named; becomes a stakeholder when a plan is made from the handoff."""
 
-    handoff = models.ForeignKey(SalesHandoff, on_delete=models.CASCADE, related_name="people")
+    handoff = TenantForeignKey(SalesHandoff, on_delete=models.CASCADE, related_name="people")
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     title = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=10, choices=StakeholderRole.choices)
-    stakeholder = models.ForeignKey(
+    stakeholder = TenantForeignKey(
         Stakeholder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
@@ -231,11 +232,11 @@ class PlanStatus(models.TextChoices):
 class SuccessPlan(TenantModel):
     """The framework applied to one account. One is active; older plans are archived, not lost."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="success_plans")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="success_plans")
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     starts_on = models.DateField()
-    handoff = models.ForeignKey(
+    handoff = TenantForeignKey(
         SalesHandoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_reviewed_on = models.DateField(null=True, blank=True)
@@ -266,13 +267,13 @@ class SuccessPlan(TenantModel):
 class Objective(TenantModel):
     """What the customer will reach: a use case up to a ladder level, owned by a stakeholder."""
 
-    plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="objectives")
+    plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="objectives")
     title = models.CharField(max_length=300)
     use_case_name = models.CharField("use case", max_length=150, blank=True)
     target_level = models.PositiveSmallIntegerField(
         "target ladder level", default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
-    owner = models.ForeignKey(
+    owner = TenantForeignKey(
         # RESTRICT, not PROTECT: deleting the account still removes plan and people together.
         Stakeholder,
         null=True,
@@ -280,7 +281,7 @@ class Objective(TenantModel):
         on_delete=models.RESTRICT,
         related_name="objectives",
     )
-    promise = models.ForeignKey(
+    promise = TenantForeignKey(
         HandoffPromise, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
@@ -307,7 +308,7 @@ class MilestoneStatus(models.TextChoices):
 class Milestone(TenantModel):
     """A dated step of a success plan."""
 
-    plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="milestones")
+    plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=300)
     due_on = models.DateField()
     status = models.CharField(
@@ -324,7 +325,7 @@ class Milestone(TenantModel):
 class PlanReview(TenantModel):
     """A business review of the plan, and what it changed."""
 
-    plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="reviews")
+    plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="reviews")
     reviewed_on = models.DateField()
     changes = models.TextField(help_text="What changed in the plan at this review.")
     reviewed_by = models.ForeignKey(
@@ -341,7 +342,7 @@ class PlanReview(TenantModel):
 class PlanShareLink(TenantModel):
     """A read-only link to a plan for the customer's people; it expires and can be revoked."""
 
-    plan = models.ForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="share_links")
+    plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="share_links")
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -371,7 +372,7 @@ MEETING_KINDS = (InteractionKind.MEETING, InteractionKind.BUSINESS_REVIEW)
 class Interaction(TenantModel):
     """One conversation with the customer: who took part, how it was prepared, what it changed."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="interactions")
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=InteractionKind.choices)
     occurred_on = models.DateField("date")
     title = models.CharField(max_length=200)
@@ -415,8 +416,8 @@ class Interaction(TenantModel):
 class InteractionParticipant(TenantModel):
     """A stakeholder who took part in an interaction."""
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="+")
-    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
+    interaction = TenantForeignKey(Interaction, on_delete=models.CASCADE, related_name="+")
+    stakeholder = TenantForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [

@@ -2,7 +2,8 @@
 
 This is the small interface the plan pages use (``share_token``, ``shared_plan``), so the
 signing can move to the core's shared link mechanics without touching the pages. The token
-is signed, so an id cannot be guessed or altered; expiry and revocation live on the
+is signed, so its ids cannot be guessed or altered; it names the workspace, so the link is
+looked up inside that workspace's scope like any other row; expiry and revocation live on the
 ``PlanShareLink`` row, so a CSM can end a link before its time.
 """
 
@@ -13,6 +14,7 @@ from django.core import signing
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from csos.models import Workspace
 from csos.tenancy import workspace_scope
 from stakeholders.models import Milestone, Objective, PlanShareLink, SuccessPlan
 
@@ -20,29 +22,25 @@ SALT = "stakeholders.plan-share"
 
 
 def share_token(link: PlanShareLink) -> str:
-    return signing.dumps({"link": link.pk}, salt=SALT)
-
-
-def _link_for(token: str) -> PlanShareLink | None:
-    try:
-        link_id = signing.loads(token, salt=SALT)["link"]
-    except (signing.BadSignature, KeyError, TypeError):
-        return None
-    # The visitor is outside every workspace: the signed id alone names the link's workspace.
-    link = PlanShareLink.dangerously_unscoped.select_related("workspace").filter(pk=link_id).first()
-    if link is None or link.revoked_at is not None or link.expires_at <= timezone.now():
-        return None
-    return link
+    return signing.dumps({"workspace": link.workspace_id, "link": link.pk}, salt=SALT)
 
 
 @contextmanager
 def shared_plan(token: str) -> Iterator[SuccessPlan | None]:
     """The plan a valid token shares, with the block run in the plan's workspace; else None."""
-    link = _link_for(token)
-    if link is None:
+    try:
+        payload = signing.loads(token, salt=SALT)
+        workspace = Workspace.objects.get(pk=payload["workspace"])
+    except (signing.BadSignature, KeyError, TypeError, Workspace.DoesNotExist):
         yield None
         return
-    with workspace_scope(link.workspace):
+    with workspace_scope(workspace):
+        link = PlanShareLink.objects.filter(
+            pk=payload["link"], revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).first()
+        if link is None:
+            yield None
+            return
         yield (
             SuccessPlan.objects.filter(pk=link.plan_id)
             .select_related("account")
