@@ -1,7 +1,7 @@
-"""The account page's stakeholder panels: each context is a selector call with a fixed query count.
+"""The account page's stakeholder panels: each context a selector call with a fixed query count.
 
-Map: 3 queries (people with last engagement, the stakeholder model, flag inputs share the plan's).
-Plan: 6 (thresholds, plan facts, departures, interaction counts, plan, objectives, milestones).
+Map: 2 queries (people with their last engagement, the stakeholder model). Plan: 7 (thresholds,
+plan facts, departures, interaction counts, then the plan, its objectives, its milestones).
 Promises: 1. Timeline: 2 (interactions with next-action owners, their participants).
 """
 
@@ -49,3 +49,36 @@ def timeline_panel(*, request, account) -> dict:
         "interactions": list(selectors.interaction_list(account=account)[:TIMELINE_PANEL_SIZE]),
         "can_work": _can_work(request, account),
     }
+
+
+# The account-page panels, as the panel registry takes them: Panel(page="account", **spec).
+ACCOUNT_PANELS = (
+    {
+        "key": "stakeholder-map",
+        "title": "Stakeholders",
+        "template": "stakeholders/panels/map.html",
+        "context": stakeholder_map_panel,
+        "order": 20,
+    },
+    {
+        "key": "success-plan",
+        "title": "Success plan",
+        "template": "stakeholders/panels/plan.html",
+        "context": success_plan_panel,
+        "order": 30,
+    },
+    {
+        "key": "handoff-promises",
+        "title": "Promises",
+        "template": "stakeholders/panels/promises.html",
+        "context": handoff_promises_panel,
+        "order": 40,
+    },
+    {
+        "key": "timeline",
+        "title": "Conversations",
+        "template": "stakeholders/panels/timeline.html",
+        "context": timeline_panel,
+        "order": 50,
+    },
+)
