@@ -91,9 +91,12 @@ PersonFormSet = forms.modelformset_factory(
 
 
 def formset_rows(formset) -> list[dict]:
-    """The rows a valid formset keeps: filled in and not marked for deletion."""
+    """The rows a valid formset keeps (filled in, not marked for deletion), as field values.
+
+    ``id`` is the row's instance when it already exists, else None.
+    """
     return [
-        form.cleaned_data
+        {name: value for name, value in form.cleaned_data.items() if name != "DELETE"}
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]

@@ -304,3 +304,58 @@ def test_it_filters_the_timeline_by_kind_participant_and_dates(client, alpha, ve
     assert titles({"kind": "call"}) == {"Budget call"}
     assert titles({"participant": dana.pk}) == {"Budget call"}
     assert titles({"start": "2025-08-01", "end": "2025-12-31"}) == {"Budget call"}
+
+
+def formset(prefix, rows, initial=0):
+    data = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": initial}
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+@pytest.mark.django_db
+def test_it_records_the_handoff_and_starts_the_plan_from_it(client, alpha, bob):
+    globex = AccountFactory(workspace=alpha, name="Globex", owner=bob)
+    client.force_login(bob)
+    response = client.post(
+        reverse("handoff_edit", args=[globex.pk]),
+        {
+            "signed_on": "2026-01-05",
+            "use_cases": "Ticket triage",
+            **formset(
+                "promise",
+                [
+                    {"outcome": "Cut response time", "use_case_name": "Triage", "target_level": 3},
+                    {"outcome": "Prove ROI", "use_case_name": "Triage", "target_level": 4},
+                ],
+            ),
+            **formset(
+                "person",
+                [
+                    {"name": "Ada Owner", "email": "ada@globex.example", "role": "owner"},
+                    {"name": "Cy Champion", "email": "not-an-email", "role": "champion"},
+                ],
+            ),
+        },
+    )
+    assert response.status_code == 400
+    assert "Enter a valid email address." in response.content.decode()
+    with workspace_scope(alpha):
+        assert not HandoffPromise.objects.exists()
+
+    response = client.post(
+        reverse("handoff_edit", args=[globex.pk]),
+        {
+            "signed_on": "2026-01-05",
+            **formset("promise", [{"outcome": "Cut response time", "target_level": 3}]),
+            **formset("person", [{"name": "Ada Owner", "role": "owner"}]),
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("plan_create", args=[globex.pk]),
+        {"title": "Globex plan", "starts_on": "2026-01-10", "from_handoff": "on"},
+    )
+    assert response.status_code == 302
+    body = client.get(reverse("plan_editor", args=[globex.pk])).content.decode()
+    assert "Cut response time" in body and "Ada Owner" in body
