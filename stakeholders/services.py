@@ -362,7 +362,7 @@ def _plan_fill_from_handoff(
         for stakeholder in Stakeholder.objects.filter(account=plan.account).exclude(email="")
     }
     owners: dict[str, Stakeholder] = {}
-    for person in handoff.people.all():
+    for person in handoff.people.select_related("stakeholder"):
         stakeholder = person.stakeholder or mapped.get(person.email.lower())
         if stakeholder is None:
             stakeholder = stakeholder_create(
