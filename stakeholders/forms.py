@@ -1,8 +1,8 @@
 from django import forms
 
-from accounts.forms import DateInput
 from accounts.models import Account
 from csos.forms import ScopedModelForm
+from csos.widgets import DateInput
 from stakeholders.models import (
     FlagThresholds,
     HandoffPerson,

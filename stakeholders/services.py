@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from csos.models import AuditEvent, Membership, Role, Workspace
+from csos.models import AuditEvent, Workspace
 from csos.services import audit_record
 from stakeholders.models import (
     KEY_ROLES,
@@ -53,13 +53,6 @@ STAKEHOLDER_FIELDS = (
     "left_on",
     "notes",
 )
-
-
-def account_can_work(*, membership: Membership, account: Account) -> bool:
-    """Leaders and admins work every account; a CSM works the accounts they own."""
-    if membership.sees_all_portfolios:
-        return True
-    return membership.role == Role.CSM and account.owner_id == membership.user_id
 
 
 # ---- stakeholders ----------------------------------------------------------------------

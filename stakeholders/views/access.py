@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Account
-from stakeholders.services import account_can_work
+from accounts.services import account_can_edit
 
 
 def account_for_reading(request, account_id: int) -> Account:
@@ -18,12 +18,12 @@ def account_for_work(request, account_id: int) -> Account:
 
 
 def check_can_work(request, account: Account) -> None:
-    if not account_can_work(membership=request.membership, account=account):
+    if not account_can_edit(membership=request.membership, account=account):
         raise PermissionDenied
 
 
 def can_work(request, account: Account) -> bool:
-    return account_can_work(membership=request.membership, account=account)
+    return account_can_edit(membership=request.membership, account=account)
 
 
 def is_htmx(request) -> bool:

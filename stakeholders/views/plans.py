@@ -279,7 +279,7 @@ def promise_status(request, promise_id: int):
             "stakeholders/_promise_row.html",
             {
                 "promise": promise,
-                "can_work": True,
+                "can_edit": True,
                 "promise_statuses": PromiseStatusForm.base_fields["status"].choices,
             },
             status=200 if form.is_valid() else 400,

@@ -4,15 +4,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.template.loader import render_to_string
-from django.test.client import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from csos.models import Membership
 from csos.tenancy import workspace_scope
-from stakeholders import panels, services
+from stakeholders import services
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -250,24 +247,29 @@ def grow(acme, size: int) -> None:
             )
 
 
-def panel_queries(acme, bob) -> int:
-    request = RequestFactory().get("/")
-    request.user = bob
-    request.membership = Membership.dangerously_unscoped.get(user=bob)
-    with workspace_scope(acme.workspace), CaptureQueriesContext(connection) as queries:
-        for panel in panels.ACCOUNT_PANELS:
-            context = panel["context"](request=request, account=acme)
-            render_to_string(panel["template"], context, request=request)
+def account_page_queries(client, acme) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("account_detail", args=[acme.pk]))
+    assert response.status_code == 200
     return len(queries)
 
 
 @pytest.mark.django_db
-def test_it_renders_the_account_panels_in_a_fixed_number_of_queries(acme, bob):
+def test_it_keeps_the_account_page_to_a_fixed_number_of_queries(client, acme, bob):
+    client.force_login(bob)
     grow(acme, 2)
-    small = panel_queries(acme, bob)
+    small = account_page_queries(client, acme)
     grow(acme, 25)
-    assert panel_queries(acme, bob) == small
-    assert small == 12  # map 2, plan 7, promises 1, timeline 2: see stakeholders/panels.py
+    assert account_page_queries(client, acme) == small
+
+
+@pytest.mark.django_db
+def test_it_shows_the_map_plan_promises_and_timeline_on_the_account_page(client, acme, vera):
+    client.force_login(vera)
+    body = client.get(reverse("account_detail", args=[acme.pk])).content.decode()
+    for shown in ("Dana Reyes", "No Champion", "Faster triage", "Cut response time", "Kick-off"):
+        assert shown in body
+    assert reverse("interaction_create", args=[acme.pk]) not in body  # a viewer records nothing
 
 
 @pytest.mark.django_db

@@ -1,0 +1,121 @@
+"""Seams through which higher apps add to pages and navigation owned by lower ones.
+
+The account page belongs to ``accounts``, but value, stakeholders and health lead it with their
+own facts. Each such app registers a ``Panel`` from its ``AppConfig.ready()``; the page renders
+every registered panel in its declared order, and never imports the app behind it. Navigation
+entries work the same way, as NetBox plugins add template extensions and menu items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from csos.models import Membership
+
+
+def everyone(membership: Membership) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section of an object page, filled by one selector of the app that registers it.
+
+    ``context(request=..., <page>=obj)`` (for the account page, ``context(request=...,
+    account=...)``) returns the template's context; it is the panel's only
+    read of the database and runs a fixed number of queries, ``query_budget`` at most, however
+    much data the object has. ``visible`` decides per member whether the panel shows at all.
+    """
+
+    page: str
+    key: str
+    title: str
+    template: str
+    context: Callable[..., dict[str, Any]]
+    order: int = 100
+    query_budget: int = 5
+    visible: Callable[[Membership], bool] = everyone
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A link in the sidebar, under ``section``; ``also_current`` names other URL names (its
+    sub-pages) on which the entry shows as the current page."""
+
+    section: str
+    label: str
+    url_name: str
+    order: int = 100
+    visible: Callable[[Membership], bool] = everyone
+    also_current: tuple[str, ...] = ()
+
+
+# Sections in the order the sidebar shows them; a section not listed here comes last.
+NAV_SECTIONS = ("Customers", "Value", "Leaders", "Workspace", "Integrations")
+
+_panels: dict[str, dict[str, Panel]] = {}
+_nav_entries: dict[str, NavEntry] = {}
+
+
+def register_panel(panel: Panel) -> None:
+    """Add ``panel`` to its page; registering the same key again replaces it."""
+    _panels.setdefault(panel.page, {})[panel.key] = panel
+
+
+def unregister_panel(*, page: str, key: str) -> None:
+    _panels.get(page, {}).pop(key, None)
+
+
+def panels_for(page: str) -> list[Panel]:
+    return sorted(_panels.get(page, {}).values(), key=lambda panel: (panel.order, panel.key))
+
+
+def register_nav_entry(entry: NavEntry) -> None:
+    _nav_entries[entry.url_name] = entry
+
+
+def unregister_nav_entry(url_name: str) -> None:
+    _nav_entries.pop(url_name, None)
+
+
+@dataclass
+class RenderedPanel:
+    panel: Panel
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def page_panels(*, page: str, request: HttpRequest, obj: Any) -> list[RenderedPanel]:
+    """The panels of ``page`` this member may see, each with the context its selector read."""
+    return [
+        RenderedPanel(panel, panel.context(request=request, **{page: obj}))
+        for panel in panels_for(page)
+        if panel.visible(request.membership)
+    ]
+
+
+def nav_sections(*, membership: Membership | None, current_url_name: str | None) -> list[dict]:
+    """The sidebar for this member: sections in order, each with its visible entries."""
+    if membership is None:
+        return []
+    sections: dict[str, list[dict]] = {}
+    entries = sorted(_nav_entries.values(), key=lambda entry: (entry.order, entry.label))
+    for entry in entries:
+        if not entry.visible(membership):
+            continue
+        sections.setdefault(entry.section, []).append(
+            {
+                "label": entry.label,
+                "url": reverse(entry.url_name),
+                "current": current_url_name in {entry.url_name, *entry.also_current},
+            }
+        )
+    rank = {name: index for index, name in enumerate(NAV_SECTIONS)}
+    return [
+        {"name": name, "entries": sections[name]}
+        for name in sorted(sections, key=lambda name: rank.get(name, len(rank)))
+    ]
