@@ -5,6 +5,7 @@ import datetime as dt
 import factory
 
 from stakeholders.models import (
+    FlagThresholds,
     HandoffPerson,
     HandoffPromise,
     Interaction,
@@ -106,7 +107,7 @@ def alpha_stakeholder_objects(account) -> dict:
         workspace=workspace, handoff=handoff, name="ALPHA-SECRET-PERSON", role="owner"
     )
     interaction = InteractionFactory(account=account, title="ALPHA-SECRET-MEETING")
-    InteractionParticipant.dangerously_unscoped.create(
+    participant = InteractionParticipant.dangerously_unscoped.create(
         workspace=workspace, interaction=interaction, stakeholder=person
     )
     change = StakeholderChange.dangerously_unscoped.create(
@@ -119,6 +120,7 @@ def alpha_stakeholder_objects(account) -> dict:
     guide = RoleGuide.dangerously_unscoped.create(
         workspace=workspace, role="owner", messages="ALPHA-SECRET-PLAN"
     )
+    thresholds = FlagThresholds.dangerously_unscoped.create(workspace=workspace)
     return {
         Stakeholder: person,
         SuccessPlan: plan,
@@ -130,6 +132,8 @@ def alpha_stakeholder_objects(account) -> dict:
         HandoffPromise: promise,
         HandoffPerson: handoff_person,
         Interaction: interaction,
+        InteractionParticipant: participant,
+        FlagThresholds: thresholds,
         StakeholderChange: change,
         RoleGuide: guide,
     }
