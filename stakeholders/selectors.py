@@ -22,7 +22,6 @@ from stakeholders.models import (
     Stakeholder,
     StakeholderChange,
     StakeholderRole,
-    StakeholderStatus,
     SuccessPlan,
 )
 
@@ -227,7 +226,3 @@ def stakeholder_export_csv(*, stakeholder: Stakeholder) -> str:
     for title in data["objectives_owned"]:
         writer.writerow(["objective", "owner of", title])
     return out.getvalue()
-
-
-def stakeholders_active_in(*, account: Account) -> QuerySet[Stakeholder]:
-    return Stakeholder.objects.filter(account=account, status=StakeholderStatus.ACTIVE)

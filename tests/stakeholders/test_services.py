@@ -17,6 +17,7 @@ from stakeholders.models import (
     StakeholderRole,
     SuccessPlan,
 )
+from stakeholders.selectors import stakeholder_changes_since
 from tests.factories import AccountFactory
 from tests.stakeholders.factories import (
     ObjectiveFactory,
@@ -187,3 +188,14 @@ def test_it_moves_the_review_clock_only_forward(acme):
         services.plan_review_record(
             plan=plan, by=None, reviewed_on=dt.date(2024, 12, 1), changes=""
         )
+
+
+def test_it_lists_the_departures_health_and_playbooks_read_since_a_date(acme):
+    dana = StakeholderFactory(account=acme, name="Dana", role=StakeholderRole.CHAMPION)
+    services.stakeholder_update(
+        stakeholder=dana, by=None, data={"status": "left", "left_on": dt.date(2026, 3, 1)}
+    )
+    assert list(stakeholder_changes_since(since=dt.date(2026, 3, 1))) == list(
+        StakeholderChange.objects.all()
+    )
+    assert not stakeholder_changes_since(since=dt.date(2026, 3, 2)).exists()
