@@ -92,7 +92,9 @@ def ladder_levels(
         ok_here = met[level]
         counts = below_ok & ok_here
         reached = reached.where(~counts, level)
-        for position, (own, lower, proof) in enumerate(zip(ok_here, below_ok, text[level])):
+        for position, (own, lower, proof) in enumerate(
+            zip(ok_here, below_ok, text[level], strict=True)
+        ):
             if own and lower:
                 reasons[position].append(f"Reached: {proof}")
             elif own:
@@ -133,6 +135,7 @@ def _usage_levels(
             rows[PER_SEAT],
             minimum,
             rows[SEATS],
+            strict=True,
         )
     ]
     met: dict[int, pd.Series] = {}
@@ -176,7 +179,9 @@ def _evidence_levels(
         met[level] = (best["rank"] == 3).fillna(False).astype(bool)
         text[level] = [
             _evidence_text(level, rank, status, confirmed, params)
-            for rank, status, confirmed in zip(best["rank"], best[STATUS], best["confirmed"])
+            for rank, status, confirmed in zip(
+                best["rank"], best[STATUS], best["confirmed"], strict=True
+            )
         ]
     return met, text
 
