@@ -13,6 +13,7 @@ from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, Rete
 from accounts.models import Account
 from csos.decorators import member_required
 from csos.models import Role
+from csos.panels import rendered_panels
 
 PORTFOLIO_PAGE_SIZE = 50
 SORTABLE_COLUMNS = [
@@ -84,6 +85,7 @@ def _account_page(request, account: Account, *, movement_form: ArrMovementForm, 
             "can_edit": services.account_can_edit(membership=request.membership, account=account),
             "movement_form": movement_form,
             "today": timezone.localdate(),
+            "panels": rendered_panels("account", request=request, account=account),
         },
         status=status,
     )

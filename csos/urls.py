@@ -56,6 +56,7 @@ urlpatterns = [
     path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("settings/audit/", views.audit_log, name="audit_log"),
     path("", include("accounts.urls")),
+    path("", include("value.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(

@@ -174,14 +174,15 @@ class Threshold(TenantModel):
 
 
 class AccountUseCase(TenantModel):
-    """A use case an account pursues, with the ladder level computed for it and why."""
+    """A use case an account pursues, with the ladder level last computed for it."""
 
     account = models.ForeignKey(
         "accounts.Account", on_delete=models.CASCADE, related_name="pursued_use_cases"
     )
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
-    level = models.PositiveSmallIntegerField(default=0)
-    reasons = models.JSONField(default=list, blank=True)
+    level = models.PositiveSmallIntegerField(
+        default=0, help_text="Stored for grouping; the account page recomputes it with reasons."
+    )
     computed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
