@@ -14,9 +14,23 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, Membership
+from csos.models import AuditEvent, Membership, SharedLink
 from csos.services import audit_record
+from csos.tenancy import workspace_scope
 from tests.factories import AccountFactory, ArrMovementFactory
+from value import services as value_services
+from value.models import (
+    AccountUseCase,
+    ConfirmationRequest,
+    Evidence,
+    EvidenceChange,
+    RetentionArtifact,
+    Threshold,
+    UsageMetric,
+    UsageRecord,
+    UseCase,
+    ValueSettings,
+)
 
 MARKERS = (
     "ALPHA-SECRET-ACCOUNT",
@@ -24,6 +38,11 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "ALPHA-SECRET-USE-CASE",
+    "ALPHA-SECRET-METRIC",
+    "ALPHA-SECRET-CLAIM",
+    "ALPHA-SECRET-NEXT-ACTION",
+    "alpha-confirmer@customer.example",
 )
 
 
@@ -54,6 +73,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
     return {
+        **_make_alpha_value_objects(alpha, alice, account),
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -64,11 +84,68 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     }
 
 
+def _make_alpha_value_objects(alpha, alice, account) -> dict:
+    metric = UsageMetric.dangerously_unscoped.create(
+        workspace=alpha, key="alpha-metric", name="ALPHA-SECRET-METRIC"
+    )
+    use_case = UseCase.dangerously_unscoped.create(
+        workspace=alpha, name="ALPHA-SECRET-USE-CASE", outcome="ALPHA-SECRET-USE-CASE"
+    )
+    with workspace_scope(alpha):
+        evidence = value_services.evidence_record(
+            workspace=alpha,
+            account=account,
+            by=alice,
+            data={
+                "use_case": use_case,
+                "level": 3,
+                "claim": "ALPHA-SECRET-CLAIM",
+                "source": "customer",
+                "baseline": 10,
+                "current": 5,
+            },
+        )
+        confirmation, _url = value_services.evidence_confirmation_send(
+            evidence=evidence,
+            by=alice,
+            confirmer_name="ALPHA-SECRET-CLAIM",
+            confirmer_email="alpha-confirmer@customer.example",
+            url_for_token=str,
+        )
+        change = evidence.changes.first()
+    return {
+        UsageMetric: metric,
+        UsageRecord: UsageRecord.dangerously_unscoped.create(
+            workspace=alpha, account=account, metric=metric, day="2026-01-01", value=1
+        ),
+        UseCase: use_case,
+        Threshold: Threshold.dangerously_unscoped.create(
+            workspace=alpha, use_case=use_case, level=1, metric=metric, minimum=1
+        ),
+        AccountUseCase: AccountUseCase.dangerously_unscoped.create(
+            workspace=alpha, account=account, use_case=use_case
+        ),
+        Evidence: evidence,
+        EvidenceChange: change,
+        ConfirmationRequest: confirmation,
+        SharedLink: confirmation.link,
+        RetentionArtifact: RetentionArtifact.dangerously_unscoped.create(
+            workspace=alpha, account=account, next_action="ALPHA-SECRET-NEXT-ACTION"
+        ),
+        ValueSettings: ValueSettings.dangerously_unscoped.create(
+            workspace=alpha, value_unit="ALPHA-SECRET-METRIC"
+        ),
+    }
+
+
 # URL argument name -> the model whose Alpha object fills it.
 OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "use_case_id": UseCase,
+    "metric_id": UsageMetric,
+    "evidence_id": Evidence,
 }
 
 

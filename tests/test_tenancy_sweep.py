@@ -65,6 +65,10 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
     }
     # Opens for anyone, and with this forged token shows only "link not valid".
     public.add(reverse("password_reset_confirm", kwargs=forged_reset_link(alpha_objects)))
+    # A customer's confirmation link: with a forged token it shows only "link not valid".
+    public.add(
+        reverse("value_confirm", kwargs={"token": forged_reset_link(alpha_objects)["token"]})
+    )
     for url, _is_admin, _names_object in build_sweep(alpha_objects):
         for method in ("get", "post"):
             client.logout()

@@ -80,6 +80,7 @@ def threshold_rows(formset) -> list[dict]:
 class EvidenceForm(ScopedModelForm):
     # Declared so the class builds outside any scope; ScopedModelForm fills the choices.
     use_case = forms.ModelChoiceField(queryset=UseCase.objects.none())
+    document_url = forms.URLField(required=False, assume_scheme="https", label="Document link")
 
     class Meta:
         model = Evidence

@@ -79,8 +79,9 @@ class UsageMetric(TenantModel):
 class UsageRecord(TenantModel):
     """One account's value of one metric on one day.
 
-    The primary read is "every account's records of a window": the (workspace, day) index
-    serves it, and the unique (account, metric, day) index serves one account's history.
+    The primary read is "every account's records of a window": the covering (workspace, day)
+    index serves it; the unique (workspace, account, metric, day) index serves one account's
+    history and makes repeated daily pushes idempotent.
     """
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
@@ -91,7 +92,7 @@ class UsageRecord(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "metric", "day"], name="usage_record_unique_day"
+                fields=["workspace", "account", "metric", "day"], name="usage_record_unique_day"
             )
         ]
         indexes = [
@@ -189,7 +190,9 @@ class AccountUseCase(TenantModel):
     class Meta:
         ordering = ["use_case__name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "use_case"], name="account_use_case_unique")
+            models.UniqueConstraint(
+                fields=["workspace", "account", "use_case"], name="account_use_case_unique"
+            )
         ]
         indexes = [models.Index(fields=["workspace", "account", "level"])]
 

@@ -273,7 +273,8 @@ def value_coverage(*, by: str) -> dict:
     rows = list(
         accounts_with_level()
         .filter(status=AccountStatus.ACTIVE)
-        .values(group=F(column), currency=F("currency"), level=F("highest_level"))
+        .annotate(group=F(column), level=F("highest_level"))
+        .values("group", "currency", "level")
         .annotate(count=Count("id"), arr=Sum("arr"))
         .order_by()
     )
