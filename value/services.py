@@ -227,7 +227,7 @@ def _snapshot(evidence: Evidence) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize())
+        return f"{value.normalize():f}"
     if isinstance(value, date):
         return value.isoformat()
     return value
