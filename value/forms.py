@@ -55,6 +55,10 @@ class ThresholdForm(forms.Form):
     )
     per_seat = forms.BooleanField(required=False, label="Share of licensed seats")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].queryset = UsageMetric.objects.all()
+
     def clean(self):
         cleaned = super().clean()
         if (

@@ -158,18 +158,18 @@ def _evidence_levels(
 ) -> tuple[dict[int, pd.Series], dict[int, list[str]]]:
     """Per level 3 and 4: whether valid fresh proven evidence exists, or why it does not."""
     claims = base.reset_index()[["index", *_KEY]].merge(evidence[list(EVIDENCE_COLUMNS)], on=_KEY)
-    confirmed_on = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce").dt.date
+    confirmed_at = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce")
     proven = claims[STATUS] == PROVEN
     has_figures = claims[BASELINE].notna() & claims[CURRENT].notna()
     has_confirmer = claims[CONFIRMER].fillna("").astype(str).str.strip() != ""
-    fresh = confirmed_on.notna() & (confirmed_on >= params.fresh_since)
+    fresh = confirmed_at.notna() & (confirmed_at >= pd.Timestamp(params.fresh_since))
     complete = has_figures.where(claims[LEVEL] == 3, has_figures & has_confirmer)
     # The best state a claim can be in, worst first: the reason shown is the best one found.
     claims["rank"] = 0
     claims.loc[proven & ~complete, "rank"] = 1
     claims.loc[proven & complete & ~fresh, "rank"] = 2
     claims.loc[proven & complete & fresh, "rank"] = 3
-    claims["confirmed"] = confirmed_on
+    claims["confirmed"] = [None if pd.isna(at) else at.date() for at in confirmed_at]
     met: dict[int, pd.Series] = {}
     text: dict[int, list[str]] = {}
     for level in (3, 4):
