@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
 from accounts.selectors import csm_choices
+from csos.panels import portfolio_columns
 
 RENEWAL_WINDOWS = [
     ("30", "Next 30 days"),
@@ -91,6 +92,22 @@ class PortfolioFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # A list, not a callable: Django re-runs callable choices at every iteration.
         self.filters["owner"].extra["choices"] = _csm_options()
+        self._add_registered_columns()
+
+    def _add_registered_columns(self) -> None:
+        """Filter and sort by the columns other apps add (see ``csos.panels``)."""
+        sort = self.filters["sort"]
+        for column in portfolio_columns():
+            self.filters[column.key] = django_filters.ChoiceFilter(
+                field_name=column.key,
+                choices=[(str(value), label) for value, label in column.choices],
+                empty_label=f"Any {column.label.lower()}",
+                label=column.label,
+            )
+            self.filters[column.key].model = Account
+            self.filters[column.key].parent = self
+            sort.columns = {**sort.columns, column.key: (column.key,)}
+        sort.extra["choices"] = sort.build_choices({param: param for param in sort.columns}, {})
 
     def owner_name(self) -> str | None:
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""

@@ -15,6 +15,7 @@ from accounts.retention import (
     trailing_year_start,
 )
 from csos.models import Role
+from csos.panels import portfolio_columns
 from csos.tenancy import current_workspace
 
 User = get_user_model()
@@ -41,7 +42,12 @@ PORTFOLIO_COLUMNS = (
 
 
 def portfolio_accounts() -> QuerySet[Account]:
-    return Account.objects.select_related("owner").only(*PORTFOLIO_COLUMNS)
+    """The portfolio's rows, with the columns other apps register computed in the same query."""
+    return (
+        Account.objects.select_related("owner")
+        .only(*PORTFOLIO_COLUMNS)
+        .annotate(**{column.key: column.annotation() for column in portfolio_columns()})
+    )
 
 
 def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:

@@ -13,7 +13,7 @@ from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, Rete
 from accounts.models import Account
 from csos.decorators import member_required
 from csos.models import Role
-from csos.panels import rendered_panels
+from csos.panels import portfolio_columns, rendered_panels
 
 PORTFOLIO_PAGE_SIZE = 50
 SORTABLE_COLUMNS = [
@@ -58,7 +58,8 @@ def portfolio(request):
             "paging_query": paging_query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "current_sort": query.get("sort", "name"),
-            "columns": SORTABLE_COLUMNS,
+            "columns": SORTABLE_COLUMNS + [(c.key, c.label) for c in portfolio_columns()],
+            "extra_columns": portfolio_columns(),
             "can_create": request.membership.sees_all_portfolios,
             "today": today,
             # Rows link as prefix + id: reversing the URL fifty times costs more than the query.

@@ -31,7 +31,23 @@ class NavEntry:
     visible: Callable[[Any], bool] = lambda membership: True
 
 
+@dataclass(frozen=True)
+class PortfolioColumn:
+    """A column a higher app adds to the portfolio: shown, sortable and filterable.
+
+    ``key`` names the annotation, the sort parameter and the filter parameter; ``annotation``
+    returns the expression computing it per account, inside the portfolio's one query.
+    """
+
+    key: str
+    label: str
+    annotation: Callable[[], Any]
+    choices: list[tuple[Any, str]]
+    order: int = 100
+
+
 _panels: dict[tuple[str, str], Panel] = {}
+_portfolio_columns: dict[str, PortfolioColumn] = {}
 _nav_entries: dict[str, NavEntry] = {}
 
 
@@ -42,6 +58,14 @@ def register_panel(panel: Panel) -> None:
 
 def register_nav_entry(entry: NavEntry) -> None:
     _nav_entries[entry.url_name] = entry
+
+
+def register_portfolio_column(column: PortfolioColumn) -> None:
+    _portfolio_columns[column.key] = column
+
+
+def portfolio_columns() -> list[PortfolioColumn]:
+    return sorted(_portfolio_columns.values(), key=lambda column: (column.order, column.key))
 
 
 def panels_for(page: str) -> list[Panel]:

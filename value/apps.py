@@ -6,8 +6,16 @@ class ValueConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.demo import demo_step_register
-        from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
+        from csos.panels import (
+            NavEntry,
+            Panel,
+            PortfolioColumn,
+            register_nav_entry,
+            register_panel,
+            register_portfolio_column,
+        )
         from value.demo import demo_value_build
+        from value.selectors import LEVEL_CHOICES, highest_level_subquery
         from value.views import retention_artifact_panel, value_ladder_panel
 
         register_panel(
@@ -42,6 +50,15 @@ class ValueConfig(AppConfig):
         register_nav_entry(
             NavEntry(
                 section="Customers", label="Value framework", url_name="value_framework", order=40
+            )
+        )
+        register_portfolio_column(
+            PortfolioColumn(
+                key="proven_level",
+                label="Proven level",
+                annotation=highest_level_subquery,
+                choices=LEVEL_CHOICES,
+                order=10,
             )
         )
         demo_step_register(demo_value_build)

@@ -200,3 +200,22 @@ def test_it_reads_the_account_page_in_the_same_queries_at_any_size(login, alpha,
         EvidenceFactory(account=acme, use_case=use_case, status="proven",
                         confirmed_on=timezone.localdate())  # fmt: skip
     assert account_page_queries(client, acme) == small
+
+
+def test_it_adds_a_sortable_filterable_proven_level_column_to_the_portfolio(
+    login, alpha, lena, triage
+):
+    for name, level in (("Level Two", 2), ("Level Four", 4), ("Level None", None)):
+        account = AccountFactory(workspace=alpha, name=name)
+        if level is not None:
+            AccountUseCaseFactory(account=account, use_case=triage, level=level)
+    client = login(lena)
+    response = client.get(reverse("portfolio"), {"sort": "-proven_level"})
+    body = response.content.decode()
+    assert "Proven level" in body
+    names = [account.name for account in response.context["page"].object_list]
+    assert names == ["Level Four", "Level Two", "Level None"]
+    assert ">ROI<" in body and ">None proven<" in body
+    filtered = client.get(reverse("portfolio"), {"proven_level": "2"})
+    assert [a.name for a in filtered.context["page"].object_list] == ["Level Two"]
+    assert client.get(reverse("portfolio"), {"proven_level": "9"}).status_code == 200
