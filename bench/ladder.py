@@ -22,12 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# Configures Django for the production profile, as every bench does.
+# Importing the portfolio bench configures Django for the production profile, as every bench does.
+from bench.portfolio import database_prepare, log
+
+# isort: split
 from django.db import connection
 from django.utils import timezone
 
 from accounts.demo import DEMO_STEPS, DemoOptions, demo_accounts, demo_workspace_build
-from bench.portfolio import database_prepare, log
 from csos.models import Workspace
 from csos.tenancy import workspace_scope
 from value.models import (

@@ -142,13 +142,15 @@ def _usage_levels(
     text: dict[int, list[str]] = {}
     for level in (1, 2):
         at_level = rows[rows[LEVEL] == level]
-        grouped = at_level.groupby("index")
-        all_met = grouped["met"].all().reindex(base.index, fill_value=False)
-        figures = grouped["figure"].agg("; ".join).reindex(base.index)
+        all_met = at_level.groupby("index")["met"].all().reindex(base.index, fill_value=False)
         met[level] = all_met.astype(bool)
+        # A plain loop: joining strings through a pandas groupby costs a frame per group.
+        figures: dict[int, str] = {}
+        for position, figure in zip(at_level["index"], at_level["figure"], strict=True):
+            figures[position] = f"{figures[position]}; {figure}" if position in figures else figure
         text[level] = [
-            figure if isinstance(figure, str) else "no usage threshold is defined for this level"
-            for figure in figures
+            figures.get(position, "no usage threshold is defined for this level")
+            for position in base.index
         ]
     return met, text
 
