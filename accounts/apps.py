@@ -3,3 +3,23 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+
+    def ready(self) -> None:
+        from csos.panels import NavEntry, register_nav_entry
+
+        register_nav_entry(
+            NavEntry(section="Customers", label="Portfolio", url_name="portfolio", order=10)
+        )
+        register_nav_entry(
+            NavEntry(section="Customers", label="Retention", url_name="retention", order=20)
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Customers",
+                label="Import accounts",
+                url_name="account_import",
+                order=80,
+                visible=lambda membership: membership.sees_all_portfolios,
+                also_current=("account_import_detail",),
+            )
+        )

@@ -5,7 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from accounts.selectors import csm_choices
+from accounts.selectors import csm_options
+from csos.filters import StableOrderingFilter
 from csos.panels import portfolio_columns
 
 RENEWAL_WINDOWS = [
@@ -27,28 +28,6 @@ SORT_FIELDS = {
     "segment": ("segment",),
     "owner": ("owner__first_name", "owner__last_name", "owner__email"),
 }
-
-
-class StableOrderingFilter(django_filters.OrderingFilter):
-    """Sorts by the fields behind each chosen parameter, then by id, so that pages never repeat
-    or skip rows; with no parameter it sorts by ``default``."""
-
-    def __init__(self, *, columns: dict[str, tuple[str, ...]], default: str, **kwargs):
-        super().__init__(fields={param: param for param in columns}, **kwargs)
-        self.columns = columns
-        self.default = default
-
-    def filter(self, qs, value):
-        ordering = []
-        for param in value or [self.default]:
-            direction = "-" if param.startswith("-") else ""
-            ordering += [direction + field for field in self.columns[param.removeprefix("-")]]
-        return qs.order_by(*ordering, "id")
-
-
-def _csm_options() -> list[tuple[str, str]]:
-    """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
-    return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
 
 
 class PortfolioFilter(django_filters.FilterSet):
@@ -91,7 +70,7 @@ class PortfolioFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A list, not a callable: Django re-runs callable choices at every iteration.
-        self.filters["owner"].extra["choices"] = _csm_options()
+        self.filters["owner"].extra["choices"] = csm_options()
         self._add_registered_columns()
 
     def _add_registered_columns(self) -> None:

@@ -1,16 +1,45 @@
-"""Net and gross revenue retention from an ARR ledger. Pure pandas: no Django, no clock."""
+"""Net and gross revenue retention from the sums of an ARR ledger. Pure Python: no Django, no clock.
+
+The database sums the ledger per book of accounts (see ``accounts.selectors``); this module turns
+those sums into rates, adds books together and lays out the calendar of periods.
+"""
+
+from __future__ import annotations
 
 import calendar
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import MINYEAR, date, timedelta
+from decimal import Decimal
 
-import pandas as pd
-
-ACCOUNT_ID, CURRENCY, KIND, DATE, AMOUNT = "account_id", "currency", "kind", "date", "amount"
-LEDGER_COLUMNS = (ACCOUNT_ID, KIND, DATE, AMOUNT)
-CURRENCY_LEDGER_COLUMNS = (ACCOUNT_ID, CURRENCY, KIND, DATE, AMOUNT)
 GAINS = ("new", "expansion", "reactivation")
 LOSSES = ("contraction", "churn")
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class BookSums:
+    """What the ledger of a book of accounts says about one period.
+
+    Only accounts that had ARR when the period opened count: ``starting_arr`` is their ARR that
+    day, the movements are theirs inside the period, and ``gross_loss`` is their contraction and
+    churn with each account's loss capped at the ARR it started with. Sums of disjoint books add.
+    """
+
+    starting_arr: Decimal = ZERO
+    expansion: Decimal = ZERO
+    contraction: Decimal = ZERO
+    churn: Decimal = ZERO
+    gross_loss: Decimal = ZERO
+
+    def __add__(self, other: BookSums) -> BookSums:
+        return BookSums(
+            starting_arr=self.starting_arr + other.starting_arr,
+            expansion=self.expansion + other.expansion,
+            contraction=self.contraction + other.contraction,
+            churn=self.churn + other.churn,
+            gross_loss=self.gross_loss + other.gross_loss,
+        )
 
 
 @dataclass(frozen=True)
@@ -20,82 +49,42 @@ class RetentionRates:
     ``nrr`` and ``grr`` are ratios (1.0 is 100%) and ``None`` when no ARR existed at the start.
     """
 
-    starting_arr: float
-    expansion: float
-    contraction: float
-    churn: float
+    starting_arr: Decimal
+    expansion: Decimal
+    contraction: Decimal
+    churn: Decimal
     nrr: float | None
     grr: float | None
 
 
-def _check(ledger: pd.DataFrame, columns: tuple[str, ...], *, start: date, end: date) -> None:
-    missing = set(columns) - set(ledger.columns)
-    if missing:
-        raise ValueError(f"ledger lacks columns: {sorted(missing)}")
-    if start > end:
-        raise ValueError("the period starts after it ends")
-
-
-def retention_rates(ledger: pd.DataFrame, *, start: date, end: date) -> RetentionRates:
-    """NRR and GRR over [start, end] for the accounts that had ARR on ``start``.
-
-    All amounts must be in one currency. Accounts that first bought inside the period are new
-    business, not retention, and are left out. Gross losses of one account are capped at the ARR
-    it started with.
-    """
-    _check(ledger, LEDGER_COLUMNS, start=start, end=end)
-
-    frame = ledger.loc[:, list(LEDGER_COLUMNS)].copy()
-    frame[DATE] = pd.to_datetime(frame[DATE])
-    frame[AMOUNT] = pd.to_numeric(frame[AMOUNT]).astype(float)
-    signed = frame[AMOUNT].where(frame[KIND].isin(GAINS), -frame[AMOUNT])
-
-    before = frame[DATE] < pd.Timestamp(start)
-    opening = signed[before].groupby(frame.loc[before, ACCOUNT_ID]).sum()
-    opening = opening[opening > 0]
-    starting_arr = float(opening.sum())
-
-    within = ~before & (frame[DATE] <= pd.Timestamp(end)) & frame[ACCOUNT_ID].isin(opening.index)
-    period = frame[within]
-    per_account = period.pivot_table(
-        index=ACCOUNT_ID, columns=KIND, values=AMOUNT, aggfunc="sum", fill_value=0.0
-    ).reindex(columns=[*GAINS, *LOSSES], fill_value=0.0)
-
-    expansion = float(per_account[list(GAINS)].sum().sum())
-    contraction = float(per_account["contraction"].sum())
-    churn = float(per_account["churn"].sum())
-    gross_loss = (
-        per_account[list(LOSSES)]
-        .sum(axis=1)
-        .clip(upper=opening.reindex(per_account.index, fill_value=0.0))
-    )
-
-    if starting_arr == 0:
-        return RetentionRates(starting_arr, expansion, contraction, churn, None, None)
-    net = starting_arr + expansion - contraction - churn
+def retention_rates(sums: BookSums) -> RetentionRates:
+    """NRR and GRR of a book from its sums. Net retention never falls below zero."""
+    nrr = grr = None
+    if sums.starting_arr > 0:
+        net = sums.starting_arr + sums.expansion - sums.contraction - sums.churn
+        nrr = float(max(net, ZERO) / sums.starting_arr)
+        grr = float((sums.starting_arr - sums.gross_loss) / sums.starting_arr)
     return RetentionRates(
-        starting_arr=starting_arr,
-        expansion=expansion,
-        contraction=contraction,
-        churn=churn,
-        nrr=max(net, 0.0) / starting_arr,
-        grr=(starting_arr - float(gross_loss.sum())) / starting_arr,
+        starting_arr=sums.starting_arr,
+        expansion=sums.expansion,
+        contraction=sums.contraction,
+        churn=sums.churn,
+        nrr=nrr,
+        grr=grr,
     )
 
 
-def retention_by_currency(
-    ledger: pd.DataFrame, *, start: date, end: date
-) -> dict[str, RetentionRates]:
-    """NRR and GRR over [start, end] of each currency's accounts, by currency code.
+def percent(ratio: float) -> float:
+    """A ratio as a percentage to one decimal: 1.2345 gives 123.5."""
+    return round(ratio * 100, 1)
 
-    Every currency in the ledger has an entry, so a series of periods always has the same keys.
-    Amounts in different currencies are never added together.
-    """
-    _check(ledger, CURRENCY_LEDGER_COLUMNS, start=start, end=end)
-    return {
-        str(currency): retention_rates(book, start=start, end=end)
-        for currency, book in ledger.groupby(CURRENCY, sort=True)
-    }
+
+def books_add_up(books: Iterable[tuple[Hashable, BookSums]]) -> dict[Hashable, BookSums]:
+    """The sums of each key's books added together, keys in first-seen order."""
+    totals: dict[Hashable, BookSums] = {}
+    for key, sums in books:
+        totals[key] = totals.get(key, BookSums()) + sums
+    return totals
 
 
 def trailing_year_start(end: date) -> date:
@@ -124,3 +113,7 @@ def quarter_ends(end: date, *, count: int) -> list[date]:
             found.append(closing)
         year, last_month = (year, last_month - 3) if last_month > 3 else (year - 1, 12)
     return found[::-1]
+
+
+def quarter_label(closing: date) -> str:
+    return f"{closing.year} Q{(closing.month - 1) // 3 + 1}"

@@ -1,22 +1,39 @@
 """Reads of customer accounts: portfolios, the ARR ledger, retention."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
-import pandas as pd
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Concat, Lower, Trim
 
-from accounts.models import Account, ArrMovement
+from accounts import ledger
+from accounts.models import (
+    Account,
+    AccountStatus,
+    ArrMovement,
+    LifecycleStage,
+    MovementKind,
+    Segment,
+)
 from accounts.retention import (
-    CURRENCY_LEDGER_COLUMNS,
+    GAINS,
+    BookSums,
     RetentionRates,
+    books_add_up,
+    percent,
     quarter_ends,
-    retention_by_currency,
+    quarter_label,
+    retention_rates,
     trailing_year_start,
 )
-from csos.models import Role
+from csos.charts import line_chart
+from csos.exports import started_rows
+from csos.models import Membership, Role
 from csos.panels import portfolio_columns
-from csos.tenancy import current_workspace
 
 User = get_user_model()
 
@@ -75,20 +92,130 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     }
 
 
-def csm_choices() -> QuerySet:
-    """People who can own accounts: the workspace's CSMs, leaders and admins."""
-    return (
-        User.objects.filter(
-            memberships__workspace=current_workspace(),
-            memberships__role__in=[Role.CSM, Role.LEADER, Role.ADMIN],
+def csm_books(*, today: date) -> list[dict]:
+    """Each owner's book of active accounts, per currency: accounts, ARR and renewals within
+    90 days, in one query grouped by owner and currency. Unowned accounts come under ``None``."""
+    rows = (
+        Account.objects.filter(status=AccountStatus.ACTIVE)
+        .order_by()
+        .values("owner_id", "currency")
+        .annotate(
+            accounts=Count("id"),
+            arr=Sum("arr"),
+            renewing_90=Count(
+                "id",
+                filter=Q(renewal_date__gte=today, renewal_date__lte=today + timedelta(days=90)),
+            ),
         )
-        .order_by("first_name", "last_name", "email")
-        .distinct()
+        .order_by("owner_id", "-arr", "currency")
+    )
+    return list(rows)
+
+
+STAGE_LABELS = dict(LifecycleStage.choices)
+SEGMENT_LABELS = dict(Segment.choices)
+STATUS_LABELS = dict(AccountStatus.choices)
+
+
+def portfolio_export_rows(*, accounts: QuerySet[Account]) -> Iterator[tuple]:
+    """Every row of ``accounts`` in its order, as the portfolio export's cells.
+
+    The query runs now, in the caller's workspace scope; the rows come from its cursor in
+    chunks while the file streams.
+    """
+    return map(_portfolio_export_cells, started_rows(accounts.values_list(*PORTFOLIO_COLUMNS)))
+
+
+def _portfolio_export_cells(row: tuple) -> tuple:
+    name, external_id, arr, currency, renewal, stage, segment, status, first, last, email = row
+    return (
+        name,
+        external_id,
+        f"{first or ''} {last or ''}".strip() or email or "",
+        email or "",
+        arr,
+        currency,
+        renewal.isoformat() if renewal else "",
+        STAGE_LABELS.get(stage, stage),
+        SEGMENT_LABELS.get(segment, segment),
+        STATUS_LABELS.get(status, status),
     )
 
 
-def arr_ledger(*, account: Account) -> QuerySet[ArrMovement]:
-    return account.arr_movements.select_related("recorded_by").order_by("date", "id")
+OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
+
+
+def csm_choices() -> QuerySet:
+    """People who can own accounts: the workspace's CSMs, leaders and admins, sorted by name.
+
+    Each carries ``workspace_role``, their role here, and sorts by the name it is shown by:
+    the full name, or the e-mail address of someone without one (see ``owner_label``).
+    """
+    role = Membership.objects.filter(user=OuterRef("pk"), role__in=OWNER_ROLES).values("role")
+    shown_name = Case(
+        When(first_name="", last_name="", then=F("email")),
+        default=Trim(Concat("first_name", Value(" "), "last_name")),
+    )
+    return (
+        User.objects.annotate(workspace_role=Subquery(role[:1]), shown_name=Lower(shown_name))
+        .filter(workspace_role__isnull=False)
+        .order_by("shown_name", "email")
+    )
+
+
+def owner_label(user) -> str:
+    """How an owner is offered in a select: their name (or e-mail address) and role."""
+    return f"{user.get_full_name() or user.email} · {Role(user.workspace_role).label}"
+
+
+def csm_options() -> list[tuple[str, str]]:
+    """Owner choices as plain pairs: one query, whether the value is validated or rendered."""
+    return [(str(user.pk), owner_label(user)) for user in csm_choices()]
+
+
+def counted_arr_movements(movements: QuerySet[ArrMovement]) -> QuerySet[ArrMovement]:
+    """The movements that count for ARR rules and retention: neither reversed nor a reversal.
+
+    A reversal and the mistake it undoes cancel out; leaving both out keeps NRR and GRR from
+    counting a correction as churn and growth.
+    """
+    return movements.filter(reverses__isnull=True, reversal__isnull=True)
+
+
+def arr_ledger(*, account: Account) -> list[ArrMovement]:
+    """The account's movements in date order, reversals included, each marked ``reversible``.
+
+    Only the latest movement that counts can be reversed (see ``accounts.ledger``).
+    """
+    movements = list(
+        account.arr_movements.select_related("recorded_by", "reverses", "reversal").order_by(
+            "date", "id"
+        )
+    )
+    counted = [m for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    for movement in movements:
+        movement.reversible = bool(counted) and movement is counted[-1]
+    return movements
+
+
+def arr_movement_initial(*, account: Account, movements: list[ArrMovement], today: date) -> dict:
+    """What the ARR form starts with: today, and the kind of movement the account's state allows
+    (new business before any ARR, a reactivation after a churn, else an expansion)."""
+    counted = [m.date for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    state = ledger.Ledger(
+        arr=account.arr,
+        status=account.status,
+        currency=account.currency,
+        latest=max(counted, default=None),
+    )
+    return {"kind": ledger.suggested_kind(state), "date": today}
+
+
+def _is_reversed(movement: ArrMovement) -> bool:
+    try:
+        return movement.reversal is not None
+    except ArrMovement.reversal.RelatedObjectDoesNotExist:
+        return False
 
 
 def arr_history(*, account: Account) -> dict:
@@ -98,21 +225,13 @@ def arr_history(*, account: Account) -> dict:
     for movement in arr_ledger(account=account):
         running += float(movement.signed_amount)
         by_date[movement.date.isoformat()] = running
-    return {
-        "labels": list(by_date),
-        "series": [{"label": "ARR", "values": list(by_date.values())}],
-        "format": "money",
-        "unit": account.currency,
-        "stepped": True,
-    }
-
-
-def _ledger_frame() -> pd.DataFrame:
-    """Every ARR movement of the workspace with its account's currency, in one query."""
-    rows = ArrMovement.objects.values_list(
-        "account_id", "account__currency", "kind", "date", "amount"
+    return line_chart(
+        by_date,
+        {"ARR": by_date.values()},
+        value_format="money",
+        unit=account.currency,
+        stepped=True,
     )
-    return pd.DataFrame.from_records(list(rows), columns=list(CURRENCY_LEDGER_COLUMNS))
 
 
 def retention_default_period(*, today: date) -> dict[str, date]:
@@ -120,55 +239,229 @@ def retention_default_period(*, today: date) -> dict[str, date]:
     return {"start": trailing_year_start(today), "end": today}
 
 
-def workspace_retention(*, start: date, end: date) -> dict[str, RetentionRates]:
-    """NRR and GRR of the workspace in scope over [start, end], per account currency."""
-    return retention_by_currency(_ledger_frame(), start=start, end=end)
+@dataclass(frozen=True)
+class RetentionRow:
+    """One line of a retention breakdown: a CSM's or a segment's book in one currency."""
+
+    label: str
+    currency: str
+    rates: RetentionRates
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """The retention page: rates of the chosen book per currency, its breakdowns and its trend."""
+
+    rates: dict[str, RetentionRates]
+    by_csm: list[RetentionRow]
+    by_segment: list[RetentionRow]
+    trend: list[dict]
+
+
+Period = tuple[date, date]
+# Each account's movements count for its CURRENT owner and segment, whole history included.
+BOOK_COLUMNS = ("currency", "owner_id", "segment")
+_CENT = Decimal("0.01")
+
+
+def _per_account_columns(index: int) -> list[str]:
+    """The SQL of one period's sums per account: its ARR when the period opened (``%s`` is the
+    start) and its gains and losses inside the period (``%s`` pairs are the start and end)."""
+    within = "date >= %s AND date <= %s"
+    gains = f"kind IN ({', '.join(repr(kind) for kind in GAINS)})"
+    return [
+        f"SUM(CASE WHEN {gains} THEN amount ELSE -amount END) FILTER (WHERE date < %s) "
+        f"AS opening_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND {gains}) AS gains_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND kind = '{MovementKind.CONTRACTION.value}') "
+        f"AS contraction_{index}",
+        f"SUM(amount) FILTER (WHERE {within} AND kind = '{MovementKind.CHURN.value}') "
+        f"AS churn_{index}",
+    ]
+
+
+def _per_book_columns(index: int) -> list[str]:
+    """The SQL that totals one period's per-account sums into a book's ``BookSums``.
+
+    An account counts only if it had ARR when the period opened, and its gross loss is capped at
+    that ARR.
+    """
+    counted = f"FILTER (WHERE opening_{index} > 0)"
+    loss = f"COALESCE(contraction_{index}, 0) + COALESCE(churn_{index}, 0)"
+    return [
+        f"SUM(opening_{index}) {counted}",
+        f"SUM(gains_{index}) {counted}",
+        f"SUM(contraction_{index}) {counted}",
+        f"SUM(churn_{index}) {counted}",
+        f"SUM(CASE WHEN {loss} < opening_{index} THEN {loss} ELSE opening_{index} END) {counted}",
+    ]
+
+
+def retention_sums_sql(
+    *, periods: list[Period], owner_id: int | None = None, segment: str | None = None
+) -> tuple[str, list]:
+    """One query for the ``BookSums`` of every period, per currency, current owner and segment.
+
+    The ledger is summed per account in the database and those sums per book, so what comes
+    back has a row per book (currency x CSM x segment), however long the ledger is. The rows
+    come from two scoped querysets, the counted movements and the accounts with their book; the
+    ORM cannot aggregate over an aggregate (and compiles dozens of filtered sums slowly), so
+    the sums around them are SQL, with every date as a parameter.
+    """
+    accounts = Account.objects.all()
+    if owner_id is not None:
+        accounts = accounts.filter(owner_id=owner_id)
+    if segment is not None:
+        accounts = accounts.filter(segment=segment)
+    movements = counted_arr_movements(
+        ArrMovement.objects.filter(date__lte=max(end for _, end in periods))
+    )
+    if owner_id is not None or segment is not None:
+        movements = movements.filter(account__in=accounts.values("id"))
+    movements_sql, movements_params = (
+        movements.order_by().values("account_id", "kind", "date", "amount").query.sql_with_params()
+    )
+    books_sql, books_params = accounts.values("id", *BOOK_COLUMNS).query.sql_with_params()
+    per_account = ", ".join(
+        column for i in range(len(periods)) for column in _per_account_columns(i)
+    )
+    per_book = ", ".join(column for i in range(len(periods)) for column in _per_book_columns(i))
+    period_params = [
+        value for start, end in periods for value in (start, start, end, start, end, start, end)
+    ]
+    keys = ", ".join(f"book.{column}" for column in BOOK_COLUMNS)
+    sql = (
+        f"SELECT {keys}, {per_book} FROM ("
+        f"SELECT account_id, {per_account} FROM ({movements_sql}) movement GROUP BY account_id"
+        f") per_account JOIN ({books_sql}) book ON book.id = per_account.account_id "
+        f"GROUP BY {keys}"
+    )
+    return sql, [*period_params, *movements_params, *books_params]
+
+
+def _money(value) -> Decimal:
+    # Raw SQL skips the ORM's converters: SQLite answers floats where PostgreSQL answers Decimal.
+    return Decimal(str(value or 0)).quantize(_CENT)
+
+
+def _book_sums(
+    *, periods: list[Period], owner_id: int | None, segment: str | None
+) -> list[tuple[tuple, dict[Period, BookSums]]]:
+    """((currency, owner id, segment), BookSums per period) for every book with movements."""
+    sql, params = retention_sums_sql(periods=periods, owner_id=owner_id, segment=segment)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    width = len(BookSums.__dataclass_fields__)
+    books = []
+    for row in rows:
+        key, values = tuple(row[: len(BOOK_COLUMNS)]), row[len(BOOK_COLUMNS) :]
+        by_period = {
+            period: BookSums(*(_money(v) for v in values[i * width : (i + 1) * width]))
+            for i, period in enumerate(periods)
+        }
+        books.append((key, by_period))
+    return books
 
 
 def _percent(ratio: float | None) -> float | None:
-    return None if ratio is None else round(ratio * 100, 1)
+    return None if ratio is None else percent(ratio)
 
 
-def workspace_retention_trend(*, end: date, quarters: int = 8) -> list[dict]:
-    """Trailing-twelve-month NRR and GRR at each of the last quarter ends up to ``end``.
-
-    One entry per currency, in code order: its quarters as table rows and as a line chart.
-    """
-    return _retention_trend(_ledger_frame(), end=end, quarters=quarters)
-
-
-def workspace_retention_report(
-    *, start: date, end: date
-) -> tuple[dict[str, RetentionRates], list[dict]]:
-    """The retention page's rates for [start, end] and trend up to ``end``, from one ledger read."""
-    ledger = _ledger_frame()
-    return retention_by_currency(ledger, start=start, end=end), _retention_trend(ledger, end=end)
-
-
-def _retention_trend(ledger: pd.DataFrame, *, end: date, quarters: int = 8) -> list[dict]:
-    rows_by_currency: dict[str, list[dict]] = {}
-    for closing in quarter_ends(end, count=quarters):
-        period = retention_by_currency(ledger, start=trailing_year_start(closing), end=closing)
-        for currency, rates in period.items():
-            rows_by_currency.setdefault(currency, []).append(
-                {
-                    "label": f"{closing.year} Q{(closing.month - 1) // 3 + 1}",
-                    "nrr": _percent(rates.nrr),
-                    "grr": _percent(rates.grr),
-                }
-            )
+def _trend(books, *, windows: dict[date, Period]) -> list[dict]:
+    """Per currency in code order: NRR and GRR of the year closing at each quarter end."""
+    sums = books_add_up(
+        ((key[0], closing), by_period[window])
+        for key, by_period in books
+        for closing, window in windows.items()
+    )
+    trend: dict[str, list[dict]] = {}
+    for (currency, closing), book in sorted(sums.items()):
+        rates = retention_rates(book)
+        trend.setdefault(currency, []).append(
+            {
+                "label": quarter_label(closing),
+                "nrr": _percent(rates.nrr),
+                "grr": _percent(rates.grr),
+            }
+        )
     return [
         {
             "currency": currency,
             "quarters": rows,
-            "chart": {
-                "labels": [row["label"] for row in rows],
-                "series": [
-                    {"label": "NRR", "values": [row["nrr"] for row in rows]},
-                    {"label": "GRR", "values": [row["grr"] for row in rows]},
-                ],
-                "format": "percent",
-            },
+            "chart": line_chart(
+                [row["label"] for row in rows],
+                {"NRR": [row["nrr"] for row in rows], "GRR": [row["grr"] for row in rows]},
+                value_format="percent",
+            ),
         }
-        for currency, rows in rows_by_currency.items()
+        for currency, rows in trend.items()
     ]
+
+
+def _owner_labels(owner_ids) -> dict[int | None, str]:
+    people = User.objects.filter(pk__in=[pk for pk in owner_ids if pk is not None])
+    labels = {user.pk: user.get_full_name() or user.email for user in people}
+    return {None: "No CSM", **labels}
+
+
+SEGMENT_ORDER = {value: position for position, value in enumerate(Segment.values)}
+
+
+def retention_report(
+    *,
+    start: date,
+    end: date,
+    owner_id: int | None = None,
+    segment: str | None = None,
+    quarters: int = 8,
+) -> RetentionReport:
+    """Retention of the book of ``owner_id`` and/or ``segment`` (the workspace when neither).
+
+    Rates over [start, end] per currency, the same broken down by CSM and by segment, and the
+    trailing-twelve-month trend at the last ``quarters`` quarter ends up to ``end``. Accounts
+    count for their current CSM and segment. Amounts in different currencies are never added.
+    Two queries, whatever the size of the ledger: the sums and the CSMs' names.
+    """
+    period = (start, end)
+    windows = {
+        closing: (trailing_year_start(closing), closing)
+        for closing in quarter_ends(end, count=quarters)
+    }
+    periods = list(dict.fromkeys([period, *windows.values()]))
+    books = _book_sums(periods=periods, owner_id=owner_id, segment=segment)
+
+    def breakdown(position: int) -> dict[tuple, BookSums]:
+        return books_add_up(
+            ((key[position], key[0]), by_period[period]) for key, by_period in books
+        )
+
+    labels = _owner_labels({key[1] for key, _ in books})
+    by_csm = sorted(
+        breakdown(1).items(), key=lambda item: (labels[item[0][0]].casefold(), item[0][1])
+    )
+    by_segment = sorted(
+        breakdown(2).items(), key=lambda item: (SEGMENT_ORDER.get(item[0][0], 99), item[0][1])
+    )
+    return RetentionReport(
+        rates={
+            currency: retention_rates(sums)
+            for currency, sums in sorted(
+                books_add_up((key[0], by_period[period]) for key, by_period in books).items()
+            )
+        },
+        by_csm=[
+            RetentionRow(labels[owner], currency, retention_rates(sums))
+            for (owner, currency), sums in by_csm
+        ],
+        by_segment=[
+            RetentionRow(SEGMENT_LABELS.get(value, value), currency, retention_rates(sums))
+            for (value, currency), sums in by_segment
+        ],
+        trend=_trend(books, windows=windows),
+    )
+
+
+def workspace_retention(*, start: date, end: date) -> dict[str, RetentionRates]:
+    """NRR and GRR of the workspace in scope over [start, end], per account currency."""
+    return retention_report(start=start, end=end, quarters=0).rates

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import QueryDict
+from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,11 +9,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.filters import PortfolioFilter
-from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, RetentionPeriodForm
-from accounts.models import Account
+from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, RetentionForm
+from accounts.models import Account, ArrMovement
+from accounts.retention import percent
 from csos.decorators import member_required
+from csos.exports import csv_download
 from csos.models import Role
-from csos.panels import portfolio_columns, rendered_panels
+from csos.panels import page_panels, portfolio_columns
 
 PORTFOLIO_PAGE_SIZE = 50
 SORTABLE_COLUMNS = [
@@ -26,7 +28,7 @@ SORTABLE_COLUMNS = [
 ]
 
 
-def _portfolio_query(request) -> QueryDict:
+def _own_book_query(request) -> QueryDict:
     """A CSM lands on their own book; everyone can widen it with the CSM filter."""
     query = request.GET.copy()
     if "owner" not in query and request.membership.role == Role.CSM:
@@ -34,10 +36,25 @@ def _portfolio_query(request) -> QueryDict:
     return query
 
 
+def _filter_errors(form) -> HttpResponseBadRequest:
+    """A refused export names each field whose value was not understood."""
+    problems = "; ".join(
+        f"{form[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+    return HttpResponseBadRequest(
+        f"Nothing was exported. {problems}", content_type="text/plain; charset=utf-8"
+    )
+
+
+def _export_filename(request, table: str) -> str:
+    return f"{request.workspace.slug}-{table}-{timezone.localdate().isoformat()}.csv"
+
+
 @member_required
 def portfolio(request):
     today = timezone.localdate()
-    query = _portfolio_query(request)
+    query = _own_book_query(request)
     portfolio_filter = PortfolioFilter(query, queryset=selectors.portfolio_accounts())
     accounts = portfolio_filter.qs
     summary = selectors.portfolio_summary(accounts=accounts, today=today)
@@ -64,7 +81,37 @@ def portfolio(request):
             "today": today,
             # Rows link as prefix + id: reversing the URL fifty times costs more than the query.
             "account_url_prefix": reverse("account_detail", args=[0]).removesuffix("0/"),
+            "export_query": paging_query.urlencode(),
         },
+    )
+
+
+PORTFOLIO_EXPORT_HEADERS = (
+    "Account",
+    "External id",
+    "CSM",
+    "CSM e-mail",
+    "ARR",
+    "Currency",
+    "Renewal date",
+    "Stage",
+    "Segment",
+    "Status",
+)
+
+
+@member_required
+def portfolio_export(request):
+    """Every account the portfolio page shows for the same filters and sort, as CSV."""
+    portfolio_filter = PortfolioFilter(
+        _own_book_query(request), queryset=selectors.portfolio_accounts()
+    )
+    if not portfolio_filter.is_valid():
+        return _filter_errors(portfolio_filter.form)
+    return csv_download(
+        filename=_export_filename(request, "portfolio"),
+        headers=PORTFOLIO_EXPORT_HEADERS,
+        rows=selectors.portfolio_export_rows(accounts=portfolio_filter.qs),
     )
 
 
@@ -75,18 +122,25 @@ def _editable_account(request, account_id: int) -> Account:
     return account
 
 
-def _account_page(request, account: Account, *, movement_form: ArrMovementForm, status=200):
+def _account_page(request, account: Account, *, movement_form: ArrMovementForm | None, status=200):
+    """The account page; ``movement_form`` is a posted ARR form to show again with its errors."""
+    today = timezone.localdate()
+    ledger = selectors.arr_ledger(account=account)
+    if movement_form is None:
+        movement_form = ArrMovementForm(
+            initial=selectors.arr_movement_initial(account=account, movements=ledger, today=today)
+        )
     return render(
         request,
         "accounts/account_detail.html",
         {
             "account": account,
-            "ledger": selectors.arr_ledger(account=account),
+            "ledger": ledger,
             "arr_history": selectors.arr_history(account=account),
             "can_edit": services.account_can_edit(membership=request.membership, account=account),
             "movement_form": movement_form,
-            "today": timezone.localdate(),
-            "panels": rendered_panels("account", request=request, account=account),
+            "today": today,
+            "panels": page_panels(page="account", request=request, obj=account),
         },
         status=status,
     )
@@ -95,8 +149,7 @@ def _account_page(request, account: Account, *, movement_form: ArrMovementForm, 
 @member_required
 def account_detail(request, account_id: int):
     account = get_object_or_404(selectors.account_list(), pk=account_id)
-    form = ArrMovementForm(initial={"date": timezone.localdate()})
-    return _account_page(request, account, movement_form=form)
+    return _account_page(request, account, movement_form=None)
 
 
 @member_required(roles={Role.ADMIN, Role.LEADER})
@@ -170,17 +223,108 @@ def arr_movement_add(request, account_id: int):
     return _account_page(request, account, movement_form=form, status=400)
 
 
+def _retention_form(request) -> tuple[RetentionForm, dict]:
+    """The page's choices and what to show: the defaults fill what the query leaves out, and
+    stand in for the whole choice when it is invalid."""
+    today = timezone.localdate()
+    defaults = {
+        **selectors.retention_default_period(today=today),
+        "owner": request.user.pk if request.membership.role == Role.CSM else None,
+        "segment": None,
+    }
+    query = _own_book_query(request)
+    for name in ("start", "end"):
+        query.setdefault(name, defaults[name].isoformat())
+    form = RetentionForm(query)
+    return form, (form.cleaned_data if form.is_valid() else defaults)
+
+
+def _retention_report(choice: dict) -> selectors.RetentionReport:
+    return selectors.retention_report(
+        start=choice["start"],
+        end=choice["end"],
+        owner_id=choice["owner"],
+        segment=choice["segment"],
+    )
+
+
+@member_required
+@require_POST
+def arr_movement_reverse(request, account_id: int, movement_id: int):
+    account = _editable_account(request, account_id)
+    movement = get_object_or_404(ArrMovement, pk=movement_id, account=account)
+    try:
+        services.arr_movement_reverse(movement=movement, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The {movement.get_kind_display().lower()} was reversed.")
+    return redirect("account_detail", account_id=account.pk)
+
+
 @member_required
 def retention(request):
-    """NRR and GRR of the workspace for a chosen period, with the quarterly trend."""
-    today = timezone.localdate()
-    default = selectors.retention_default_period(today=today)
-    form = RetentionPeriodForm(request.GET or None, initial=default)
-    period = form.cleaned_data if form.is_valid() else default
-    rates, trend = selectors.workspace_retention_report(start=period["start"], end=period["end"])
+    """NRR and GRR of a book over a period, by CSM and by segment, with the quarterly trend."""
+    form, choice = _retention_form(request)
     return render(
         request,
         "accounts/retention.html",
-        {"form": form, "period": period, "rates": rates, "trend": trend},
+        {
+            "form": form,
+            "choice": choice,
+            "book": form.book_name(choice),
+            "report": _retention_report(choice),
+            "export_query": form.data.urlencode(),
+        },
         status=400 if form.errors else 200,
+    )
+
+
+def _percent_cell(ratio: float | None) -> float | str:
+    return "" if ratio is None else percent(ratio)
+
+
+RETENTION_EXPORT_HEADERS = {
+    "csm": ("CSM", "Currency"),
+    "segment": ("Segment", "Currency"),
+}
+RATES_HEADERS = ("Starting ARR", "Expansion", "Contraction", "Churn", "NRR %", "GRR %")
+
+
+@member_required
+def retention_export(request, table: str):
+    """One of the retention page's tables, for the same period and book, as CSV."""
+    form, choice = _retention_form(request)
+    if form.errors:
+        return _filter_errors(form)
+    report = _retention_report(choice)
+    if table == "trend":
+        headers = ("Currency", "Quarter", "NRR %", "GRR %")
+        rows = [
+            (
+                currency["currency"],
+                quarter["label"],
+                "" if quarter["nrr"] is None else quarter["nrr"],
+                "" if quarter["grr"] is None else quarter["grr"],
+            )
+            for currency in report.trend
+            for quarter in currency["quarters"]
+        ]
+    else:
+        headers = (*RETENTION_EXPORT_HEADERS[table], *RATES_HEADERS)
+        rows = [
+            (
+                row.label,
+                row.currency,
+                row.rates.starting_arr,
+                row.rates.expansion,
+                row.rates.contraction,
+                row.rates.churn,
+                _percent_cell(row.rates.nrr),
+                _percent_cell(row.rates.grr),
+            )
+            for row in (report.by_csm if table == "csm" else report.by_segment)
+        ]
+    return csv_download(
+        filename=_export_filename(request, f"retention-{table}"), headers=headers, rows=rows
     )

@@ -7,78 +7,42 @@ Run from the project root against PostgreSQL (see bench/README.md):
 The last line of output is one JSON object; everything before it goes to stderr.
 """
 
-# ruff: noqa: E402  (Django must be configured before the project's modules are imported)
-
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import os
-import resource
-import secrets
-import statistics
-import string
-import sys
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-# Measure the production profile: DEBUG off (no query log, cached templates). Plain http
-# through the test client needs the TLS redirect and secure-only cookies off.
-os.environ["DJANGO_SETTINGS_MODULE"] = "csos.settings"
-os.environ["DEBUG"] = "false"
-os.environ["SECRET_KEY"] = "".join(
-    secrets.choice(string.ascii_letters + string.digits) for _ in range(50)
+from harness import (
+    SEED,
+    WARMUP,
+    analyze,
+    bench_workspace,
+    database_prepare,
+    log,
+    peak_mb,
+    percentiles,
+    require_postgresql,
 )
-os.environ["ALLOWED_HOSTS"] = "testserver,localhost"
-os.environ["SECURE_SSL_REDIRECT"] = "false"
-os.environ["SECURE_COOKIES"] = "false"
 
-import django
-
-django.setup()
-
-import psycopg
-from django.conf import settings
+# isort: split
+# harness has configured Django: the project's modules can be imported now.
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.template import Context, Engine
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from tqdm import tqdm
 
-from accounts.demo import (
-    EXTERNAL_ID_PREFIX,
-    DemoOptions,
-    demo_email,
-    demo_workspace_build,
-)
+from accounts.demo import DemoOptions, demo_email
 from accounts.models import Account, Segment
 from accounts.views import PORTFOLIO_PAGE_SIZE
 from csos.models import Membership, Role, Workspace
 
-# With DEBUG off the staticfiles storage is whitenoise's manifest storage, whose {% static %}
-# needs a manifest from collectstatic. The plain storage renders the same tags without one;
-# the difference is a dict lookup per tag, so the page's cost is not misrepresented.
-override_settings(
-    STORAGES={
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-).enable()
-# WhiteNoise warns that STATIC_ROOT does not exist; the bench serves no static files.
-warnings.filterwarnings("ignore", message="No directory at")
-
 SLUG = "bench"
-SEED = 42
 CSMS = 10
 SMALL_BOOK = 10  # accounts of the one extra CSM whose page shows the small-portfolio query count
 SMALL_CSM_LOCAL = "csm-small"
@@ -90,7 +54,6 @@ ANCHOR_ORDER = {
     "renewal_date": "a.renewal_date, a.id",
     "segment": "a.segment, a.id",
 }
-WARMUP = 5
 
 
 @dataclass(frozen=True)
@@ -108,51 +71,6 @@ ANCHOR_TEMPLATE = """<table><tbody>{% for row in rows %}
 <td>{{ row.renewal_date }}</td><td>{{ row.lifecycle_stage }}</td><td>{{ row.segment }}</td>
 <td>{{ row.status }}</td></tr>{% endfor %}
 </tbody></table>"""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def database_prepare() -> None:
-    """Create the database DATABASE_URL names when it is missing, then migrate it."""
-    database = settings.DATABASES["default"]
-    server = {
-        "user": database["USER"] or None,
-        "password": database["PASSWORD"] or None,
-        "host": database["HOST"] or None,
-        "port": database["PORT"] or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as maintenance:
-        found = maintenance.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [database["NAME"]]
-        ).fetchone()
-        if not found:
-            log(f"Creating the database {database['NAME']}")
-            create = psycopg.sql.SQL("CREATE DATABASE {}").format(
-                psycopg.sql.Identifier(database["NAME"])
-            )
-            maintenance.execute(create)
-    call_command("migrate", verbosity=0)
-
-
-def bench_workspace(*, options: DemoOptions) -> tuple[Workspace, float | None]:
-    """The bench workspace as ``options`` describe it, rebuilt only when it does not hold it."""
-    workspace = Workspace.objects.filter(slug=SLUG).first()
-    if workspace is not None:
-        demo = Account.dangerously_unscoped.filter(
-            workspace=workspace, external_id__startswith=EXTERNAL_ID_PREFIX
-        )
-        owners = demo.values("owner").distinct().count()
-        if demo.count() == options.accounts and owners == options.csms:
-            log(f"Reusing workspace {SLUG!r} with {options.accounts:,} demo accounts.")
-            return workspace, None
-    log(f"Building workspace {SLUG!r}: {options.accounts:,} accounts, {options.csms} CSMs")
-    started = time.perf_counter()
-    result = demo_workspace_build(
-        options=options, progress=functools.partial(tqdm, file=sys.stderr, leave=False)
-    )
-    return result.workspace, time.perf_counter() - started
 
 
 def small_csm(*, workspace: Workspace, options: DemoOptions):
@@ -183,12 +101,6 @@ def small_csm(*, workspace: Workspace, options: DemoOptions):
         update_fields=["name", "owner", "arr", "renewal_date", "segment"],
     )
     return user
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """p50 and p95 in milliseconds."""
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return round(statistics.median(samples) * 1000, 2), round(cuts[94] * 1000, 2)
 
 
 def table_rows(html: str) -> int:
@@ -263,8 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 accounts, 60 iterations")
     size = QUICK if parser.parse_args().quick else FULL
-    if connection.vendor != "postgresql":
-        sys.exit("bench/portfolio.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    require_postgresql("portfolio.py")
     database_prepare()
 
     options = DemoOptions(
@@ -277,10 +188,7 @@ def main() -> None:
     )
     workspace, build_s = bench_workspace(options=options)
     small = small_csm(workspace=workspace, options=options)
-    with connection.cursor() as cursor:
-        # Measure tables as autovacuum leaves them soon after a bulk load: without it (as on
-        # some dev servers) rebuilds leave dead rows and the planner sees empty tables.
-        cursor.execute("VACUUM ANALYZE")
+    analyze()
     csm = get_user_model().objects.get(email=demo_email(options=options, local="csm1"))
     csm_accounts = Account.dangerously_unscoped.filter(workspace=workspace, owner=csm).count()
     pages = min(40, csm_accounts // PORTFOLIO_PAGE_SIZE)
@@ -308,7 +216,7 @@ def main() -> None:
                 "ours": ours_p95,
                 "anchor": anchor_p95,
                 "ratio": round(ours_p95 / anchor_p95, 2),
-                "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_mb": peak_mb(),
                 "size": Account.dangerously_unscoped.filter(workspace=workspace).count(),
                 "ours_p50": ours_p50,
                 "anchor_p50": anchor_p50,

@@ -4,3 +4,30 @@ from django.apps import AppConfig
 class CsosConfig(AppConfig):
     name = "csos"
     verbose_name = "CSOS core"
+
+    def ready(self) -> None:
+        from csos.panels import NavEntry, register_nav_entry
+
+        def admins(membership) -> bool:
+            return membership.is_admin
+
+        for order, (label, url_name) in enumerate(
+            [("Members", "member_list"), ("Settings", "workspace_settings")], start=10
+        ):
+            register_nav_entry(
+                NavEntry(
+                    section="Workspace", label=label, url_name=url_name, order=order, visible=admins
+                )
+            )
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Audit log",
+                url_name="audit_log",
+                order=90,
+                visible=admins,
+            )
+        )
+        register_nav_entry(
+            NavEntry(section="Integrations", label="API reference", url_name="api_docs", order=90)
+        )

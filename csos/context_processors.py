@@ -1,12 +1,14 @@
-from csos.panels import nav_entries
+from csos.panels import nav_sections
 
 
 def workspace(request):
+    membership = getattr(request, "membership", None)
+    match = getattr(request, "resolver_match", None)
     return {
         "workspace": getattr(request, "workspace", None),
-        "membership": getattr(request, "membership", None),
+        "membership": membership,
         "memberships": getattr(request, "memberships", []),
-        "customer_nav": nav_entries(
-            section="Customers", membership=getattr(request, "membership", None)
+        "nav_sections": nav_sections(
+            membership=membership, current_url_name=match.url_name if match else None
         ),
     }

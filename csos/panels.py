@@ -1,34 +1,124 @@
-"""Seams through which higher apps add to pages the lower layers own.
+"""Seams through which higher apps add to pages and navigation owned by lower ones.
 
-An app above ``accounts`` registers panels for the account page and entries for the main
-navigation from its ``AppConfig.ready()``; the owning page renders whatever is registered,
-so no lower layer imports a higher one.
+The account page belongs to ``accounts``, but value, stakeholders and health lead it with their
+own facts. Each such app registers a ``Panel`` from its ``AppConfig.ready()``; the page renders
+every registered panel in its declared order, and never imports the app behind it. Navigation
+entries work the same way, as NetBox plugins add template extensions and menu items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from csos.models import Membership
+
+
+def everyone(membership: Membership) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class Panel:
+    """A section of an object page, filled by one selector of the app that registers it.
+
+    ``context(request=..., <page>=obj)`` (for the account page, ``context(request=...,
+    account=...)``) returns the template's context; it is the panel's only
+    read of the database and runs a fixed number of queries, ``query_budget`` at most, however
+    much data the object has. ``visible`` decides per member whether the panel shows at all.
+    """
+
     page: str
     key: str
     title: str
     template: str
-    context: Callable[..., dict[str, Any]]  # (*, request, account) -> dict
+    context: Callable[..., dict[str, Any]]
     order: int = 100
+    query_budget: int = 5
+    visible: Callable[[Membership], bool] = everyone
 
 
 @dataclass(frozen=True)
 class NavEntry:
+    """A link in the sidebar, under ``section``; ``also_current`` names other URL names (its
+    sub-pages) on which the entry shows as the current page."""
+
     section: str
     label: str
     url_name: str
     order: int = 100
-    visible: Callable[[Any], bool] = lambda membership: True
+    visible: Callable[[Membership], bool] = everyone
+    also_current: tuple[str, ...] = ()
+
+
+# Sections in the order the sidebar shows them; a section not listed here comes last.
+NAV_SECTIONS = ("Customers", "Value", "Leaders", "Workspace", "Integrations")
+
+_panels: dict[str, dict[str, Panel]] = {}
+_nav_entries: dict[str, NavEntry] = {}
+
+
+def register_panel(panel: Panel) -> None:
+    """Add ``panel`` to its page; registering the same key again replaces it."""
+    _panels.setdefault(panel.page, {})[panel.key] = panel
+
+
+def unregister_panel(*, page: str, key: str) -> None:
+    _panels.get(page, {}).pop(key, None)
+
+
+def panels_for(page: str) -> list[Panel]:
+    return sorted(_panels.get(page, {}).values(), key=lambda panel: (panel.order, panel.key))
+
+
+def register_nav_entry(entry: NavEntry) -> None:
+    _nav_entries[entry.url_name] = entry
+
+
+def unregister_nav_entry(url_name: str) -> None:
+    _nav_entries.pop(url_name, None)
+
+
+@dataclass
+class RenderedPanel:
+    panel: Panel
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def page_panels(*, page: str, request: HttpRequest, obj: Any) -> list[RenderedPanel]:
+    """The panels of ``page`` this member may see, each with the context its selector read."""
+    return [
+        RenderedPanel(panel, panel.context(request=request, **{page: obj}))
+        for panel in panels_for(page)
+        if panel.visible(request.membership)
+    ]
+
+
+def nav_sections(*, membership: Membership | None, current_url_name: str | None) -> list[dict]:
+    """The sidebar for this member: sections in order, each with its visible entries."""
+    if membership is None:
+        return []
+    sections: dict[str, list[dict]] = {}
+    entries = sorted(_nav_entries.values(), key=lambda entry: (entry.order, entry.label))
+    for entry in entries:
+        if not entry.visible(membership):
+            continue
+        sections.setdefault(entry.section, []).append(
+            {
+                "label": entry.label,
+                "url": reverse(entry.url_name),
+                "current": current_url_name in {entry.url_name, *entry.also_current},
+            }
+        )
+    rank = {name: index for index, name in enumerate(NAV_SECTIONS)}
+    return [
+        {"name": name, "entries": sections[name]}
+        for name in sorted(sections, key=lambda name: rank.get(name, len(rank)))
+    ]
 
 
 @dataclass(frozen=True)
@@ -36,7 +126,8 @@ class PortfolioColumn:
     """A column a higher app adds to the portfolio: shown, sortable and filterable.
 
     ``key`` names the annotation, the sort parameter and the filter parameter; ``annotation``
-    returns the expression computing it per account, inside the portfolio's one query.
+    returns the expression computing it per account inside the portfolio's one query, and
+    ``choices`` are its values with their labels.
     """
 
     key: str
@@ -46,18 +137,7 @@ class PortfolioColumn:
     order: int = 100
 
 
-_panels: dict[tuple[str, str], Panel] = {}
 _portfolio_columns: dict[str, PortfolioColumn] = {}
-_nav_entries: dict[str, NavEntry] = {}
-
-
-def register_panel(panel: Panel) -> None:
-    """Add ``panel`` to its page; registering the same key again replaces it (ready() reruns)."""
-    _panels[(panel.page, panel.key)] = panel
-
-
-def register_nav_entry(entry: NavEntry) -> None:
-    _nav_entries[entry.url_name] = entry
 
 
 def register_portfolio_column(column: PortfolioColumn) -> None:
@@ -66,30 +146,3 @@ def register_portfolio_column(column: PortfolioColumn) -> None:
 
 def portfolio_columns() -> list[PortfolioColumn]:
     return sorted(_portfolio_columns.values(), key=lambda column: (column.order, column.key))
-
-
-def panels_for(page: str) -> list[Panel]:
-    return sorted(
-        (panel for panel in _panels.values() if panel.page == page),
-        key=lambda panel: (panel.order, panel.key),
-    )
-
-
-def rendered_panels(page: str, **context_args: Any) -> list[dict[str, Any]]:
-    """Each panel of ``page`` with its context, in order, ready for ``{% include %}``."""
-    return [
-        {"panel": panel, "context": panel.context(**context_args)} for panel in panels_for(page)
-    ]
-
-
-def nav_entries(*, section: str, membership) -> list[NavEntry]:
-    if membership is None:
-        return []
-    return sorted(
-        (
-            entry
-            for entry in _nav_entries.values()
-            if entry.section == section and entry.visible(membership)
-        ),
-        key=lambda entry: (entry.order, entry.label),
-    )

@@ -54,9 +54,16 @@ urlpatterns = [
     path("settings/members/", views.member_list, name="member_list"),
     path("settings/members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "settings/members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/audit/", views.audit_log, name="audit_log"),
     path("", include("accounts.urls")),
     path("", include("value.urls")),
+    path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import Account, ArrMovement, MovementKind
 from csos.models import Membership, Role, Workspace
+from csos.tenancy import workspace_scope
 from value.models import (
     AccountUseCase,
     Aggregation,
@@ -28,6 +29,12 @@ class TenantFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _get_manager(cls, model_class):
         return model_class.dangerously_unscoped
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Test data is written in its own workspace's scope, whatever scope the test is in.
+        with workspace_scope(kwargs["workspace"]):
+            return super()._create(model_class, *args, **kwargs)
 
 
 class WorkspaceFactory(factory.django.DjangoModelFactory):

@@ -24,7 +24,7 @@ from django.db import connection
 from csos.celery import app as celery_app
 from tests.conftest import redis_available
 
-READY_TIMEOUT = 30  # seconds for the worker to answer a ping
+READY_TIMEOUT = 90  # seconds for the worker to answer a ping; a loaded CI machine is slow to fork
 
 
 def worker_database_url() -> str:

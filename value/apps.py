@@ -26,6 +26,7 @@ class ValueConfig(AppConfig):
                 template="value/panels/retention_artifact.html",
                 context=retention_artifact_panel,
                 order=10,
+                query_budget=4,
             )
         )
         register_panel(
@@ -36,11 +37,12 @@ class ValueConfig(AppConfig):
                 template="value/panels/ladder.html",
                 context=value_ladder_panel,
                 order=12,
+                query_budget=7,
             )
         )
         register_nav_entry(
             NavEntry(
-                section="Customers",
+                section="Leaders",
                 label="Value coverage",
                 url_name="value_coverage",
                 order=30,

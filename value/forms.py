@@ -1,8 +1,9 @@
 from django import forms
 
-from accounts.forms import DateInput
 from accounts.selectors import csm_choices
 from csos.forms import ScopedModelForm
+from csos.scoping import WorkspaceScopedFieldsMixin
+from csos.widgets import DateInput
 from value.models import (
     USAGE_LEVELS,
     Evidence,
@@ -42,22 +43,17 @@ class UseCaseForm(forms.ModelForm):
         }
 
 
-class ThresholdForm(forms.Form):
+class ThresholdForm(WorkspaceScopedFieldsMixin, forms.Form):
     """One usage condition of level 1 or 2; a row left without a metric is dropped."""
 
     level = forms.TypedChoiceField(
         choices=[(level.value, level.label) for level in USAGE_LEVELS], coerce=int
     )
-    # Choices are set per form: they are the metrics of the workspace in scope.
-    metric = forms.ModelChoiceField(queryset=UsageMetric.objects.none(), required=False)
+    metric = forms.ModelChoiceField(queryset=UsageMetric.objects.all(), required=False)
     minimum = forms.DecimalField(
         max_digits=14, decimal_places=4, min_value=0, required=False, label="At least"
     )
     per_seat = forms.BooleanField(required=False, label="Share of licensed seats")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["metric"].queryset = UsageMetric.objects.all()
 
     def clean(self):
         cleaned = super().clean()
@@ -82,8 +78,7 @@ def threshold_rows(formset) -> list[dict]:
 
 
 class EvidenceForm(ScopedModelForm):
-    # Declared so the class builds outside any scope; ScopedModelForm fills the choices.
-    use_case = forms.ModelChoiceField(queryset=UseCase.objects.none())
+    use_case = forms.ModelChoiceField(queryset=UseCase.objects.all())
     document_url = forms.URLField(required=False, assume_scheme="https", label="Document link")
 
     class Meta:
@@ -96,17 +91,13 @@ class EvidenceForm(ScopedModelForm):
         }
 
 
-class AccountUseCasesForm(forms.Form):
+class AccountUseCasesForm(WorkspaceScopedFieldsMixin, forms.Form):
     use_cases = forms.ModelMultipleChoiceField(
-        queryset=UseCase.objects.none(),
+        queryset=UseCase.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Use cases this account pursues",
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["use_cases"].queryset = UseCase.objects.all()
 
 
 class ConfirmationSendForm(forms.Form):

@@ -273,7 +273,7 @@ def retention_artifact_edit(request, account_id: int):
             return render(
                 request,
                 "value/panels/retention_artifact.html",
-                {"ctx": retention_artifact_panel(request=request, account=account)},
+                retention_artifact_panel(request=request, account=account),
             )
     template = "value/panels/_artifact_form.html" if _is_htmx(request) else "value/simple_form.html"
     return render(

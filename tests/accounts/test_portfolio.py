@@ -1,4 +1,6 @@
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -160,3 +162,62 @@ def test_it_totals_arr_per_currency_never_across_them(login, alpha, lena):
     assert summary["count"] == 3
     body = response.content.decode()
     assert "9,000" in body and "1,500" in body and "10,500" not in body
+
+
+def _exported(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="alpha-portfolio-')
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.django_db
+def test_it_exports_every_filtered_account_not_only_one_page(login, alpha, lena, bob, carol):
+    for number in range(120):
+        AccountFactory(
+            workspace=alpha,
+            owner=(bob, carol)[number % 2],
+            name=f"Customer {number:03d}",
+            segment=(Segment.ENTERPRISE, Segment.SMALL, Segment.SMALL)[number % 3],
+        )
+    query = {"owner": bob.pk, "segment": Segment.SMALL, "sort": "-arr"}
+    rows = _exported(login(lena).get(reverse("portfolio_export"), query))
+    page = login(lena).get(reverse("portfolio"), query)
+    expected = Account.dangerously_unscoped.filter(
+        workspace=alpha, owner=bob, segment=Segment.SMALL
+    ).order_by("-arr", "id")
+    assert rows[0][:3] == ["Account", "External id", "CSM"]
+    assert [row[0] for row in rows[1:]] == [account.name for account in expected]
+    assert len(rows) - 1 == page.context["summary"]["count"] == 40
+    assert {row[2] for row in rows[1:]} == {"Bob Tester"}
+    assert {row[8] for row in rows[1:]} == {"Small business"}
+
+
+@pytest.mark.django_db
+def test_it_exports_a_csms_own_book_by_default(login, alpha, bob, carol):
+    AccountFactory(workspace=alpha, owner=bob, name="Bob's customer")
+    AccountFactory(workspace=alpha, owner=carol, name="Carol's customer")
+    rows = _exported(login(bob).get(reverse("portfolio_export")))
+    assert [row[0] for row in rows[1:]] == ["Bob's customer"]
+    everyone = _exported(login(bob).get(reverse("portfolio_export"), {"owner": ""}))
+    assert len(everyone) == 1 + 2
+
+
+@pytest.mark.django_db
+def test_it_exports_text_that_looks_like_a_formula_as_text(login, alpha, lena):
+    AccountFactory(workspace=alpha, name='=HYPERLINK("http://x")', external_id="+1-555")
+    [_, row] = _exported(login(lena).get(reverse("portfolio_export")))
+    assert row[:2] == ['\'=HYPERLINK("http://x")', "'+1-555"]
+
+
+@pytest.mark.django_db
+def test_it_exports_only_a_header_when_nothing_matches(login, alpha, lena):
+    rows = _exported(login(lena).get(reverse("portfolio_export"), {"q": "nothing like it"}))
+    assert len(rows) == 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_export_with_a_filter_it_cannot_read(login, alpha, lena):
+    response = login(lena).get(reverse("portfolio_export"), {"segment": "huge"})
+    assert response.status_code == 400
+    assert "Segment" in response.content.decode()

@@ -98,10 +98,11 @@ def test_it_refuses_a_threshold_that_is_not_a_number_and_saves_nothing(login, al
 def test_it_leads_the_account_page_with_the_retention_artifact(login, acme, triage, vera):
     AccountUseCaseFactory(account=acme, use_case=triage)
     body = login(vera).get(reverse("account_detail", args=[acme.pk])).content.decode()
-    artifact, ladder, contract = (
-        body.index(text) for text in ('id="retention-artifact"', 'id="value-ladder"', "Contract")
-    )
-    assert artifact < ladder < contract
+    first_panel = body.index('class="card panel"')
+    artifact = body.index('id="panel-retention-artifact"')
+    ladder = body.index('id="panel-value-ladder"')
+    assert first_panel < artifact < ladder
+    assert 'class="card panel"' not in body[first_panel + 1 : artifact]
     assert "Ticket triage: level 0 of 4" in body
     assert "usage alone never proves this level" in body
 
@@ -140,7 +141,7 @@ def test_it_edits_the_next_action_in_place(login, acme, bob):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith('<section class="card" aria-labelledby="retention-artifact"')
+    assert body.lstrip().startswith('<div class="grid-2" id="retention-artifact-body">')
     assert "Book the ROI review with the CFO" in body
     artifact = RetentionArtifact.dangerously_unscoped.get(account=acme)
     assert (artifact.owner, artifact.due_on) == (bob, due)

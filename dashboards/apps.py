@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class DashboardsConfig(AppConfig):
+    """Leader pages that compose several apps. They read other apps' selectors only, own no
+    models, and no other app imports them: the top of the layer order."""
+
+    name = "dashboards"
+
+    def ready(self) -> None:
+        from csos.panels import NavEntry, register_nav_entry
+
+        register_nav_entry(
+            NavEntry(
+                section="Leaders",
+                label="CSM load",
+                url_name="csm_load",
+                order=10,
+                visible=lambda membership: membership.sees_all_portfolios,
+            )
+        )
