@@ -1,5 +1,6 @@
 from django import forms
 
+from accounts.models import Segment
 from accounts.selectors import csm_choices
 from csos.forms import ScopedModelForm
 from csos.scoping import WorkspaceScopedFieldsMixin
@@ -12,6 +13,7 @@ from value.models import (
     UseCase,
     ValueSettings,
 )
+from value.selectors import LEVEL_CHOICES, UNASSIGNED
 from value.services import EVIDENCE_FIELDS, USE_CASE_FIELDS
 
 
@@ -129,3 +131,26 @@ class RetentionArtifactForm(ScopedModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = csm_choices()
+
+
+class CoverageDrillDownForm(forms.Form):
+    """Which cell of the coverage table to list: a group of segment or CSM, and a level."""
+
+    by = forms.ChoiceField(choices=[("segment", "Segment"), ("csm", "CSM")], required=False)
+    group = forms.CharField(required=False, max_length=40)
+    level = forms.TypedChoiceField(
+        choices=[(str(level), label) for level, label in LEVEL_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["by"] = cleaned.get("by") or "segment"
+        group = cleaned.get("group")
+        if group and cleaned["by"] == "segment" and group not in Segment.values:
+            self.add_error("group", "Choose a segment.")
+        if group and cleaned["by"] == "csm" and group != UNASSIGNED and not group.isdigit():
+            self.add_error("group", "Choose a CSM.")
+        return cleaned

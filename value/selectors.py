@@ -40,6 +40,8 @@ from value.models import (
 )
 
 LEVEL_CHOICES = [(0, "None proven"), *Level.choices]
+# The coverage group of the accounts no CSM owns.
+UNASSIGNED = "none"
 DAYS_PER_WEEK = 7
 
 
@@ -328,12 +330,12 @@ def _group_names(by: str, keys: set) -> dict:
     return {user.pk: user.get_full_name() or user.email for user in users}
 
 
-def coverage_accounts(*, level: int | None, by: str, group: str | None) -> QuerySet[Account]:
-    """The active accounts behind one cell of the coverage table."""
+def coverage_accounts(*, level: int | None, by: str, group: str) -> QuerySet[Account]:
+    """The active accounts behind one cell of the coverage table (an empty group: all)."""
     accounts = accounts_with_level().filter(status=AccountStatus.ACTIVE).select_related("owner")
     if level is not None:
         accounts = accounts.filter(highest_level=level)
-    if group is not None:
+    if group:
         column = COVERAGE_DIMENSIONS[by][0]
-        accounts = accounts.filter(**{column: None if group == "" else group})
+        accounts = accounts.filter(**{column: None if group == UNASSIGNED else group})
     return accounts.order_by("name", "id")

@@ -3,7 +3,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from value.forms import (
     AccountUseCasesForm,
     ConfirmationAnswerForm,
     ConfirmationSendForm,
+    CoverageDrillDownForm,
     EvidenceForm,
     RetentionArtifactForm,
     ThresholdFormSet,
@@ -324,16 +325,18 @@ def coverage(request):
 
 
 def _drill_down(request):
-    by = _coverage_by(request)
-    level = request.GET.get("level")
-    level = int(level) if level in {"0", "1", "2", "3", "4"} else None
-    group = request.GET.get("group")
-    return by, level, group, selectors.coverage_accounts(level=level, by=by, group=group)
+    """The drill-down's form and accounts; junk parameters leave the form invalid."""
+    form = CoverageDrillDownForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    return form, selectors.coverage_accounts(**form.cleaned_data)
 
 
 @member_required(roles=LEADERS)
 def coverage_accounts(request):
-    by, level, group, accounts = _drill_down(request)
+    form, accounts = _drill_down(request)
+    if accounts is None:
+        return HttpResponseBadRequest("Unknown coverage group or level.")
     page = Paginator(accounts, COVERAGE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -342,9 +345,8 @@ def coverage_accounts(request):
         "value/coverage_accounts.html",
         {
             "page": page,
-            "level_name": dict(selectors.LEVEL_CHOICES).get(level),
-            "by": by,
-            "group": group,
+            "level_name": dict(selectors.LEVEL_CHOICES).get(form.cleaned_data["level"]),
+            "by": form.cleaned_data["by"],
             "query": query.urlencode(),
         },
     )
@@ -352,7 +354,9 @@ def coverage_accounts(request):
 
 @member_required(roles=LEADERS)
 def coverage_csv(request):
-    _by, _level, _group, accounts = _drill_down(request)
+    _form, accounts = _drill_down(request)
+    if accounts is None:
+        return HttpResponseBadRequest("Unknown coverage group or level.")
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="value-coverage.csv"'
     writer = csv.writer(response)
