@@ -69,6 +69,7 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("stakeholders.urls")),
+    path("", include("value.urls")),
     path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("stakeholders.api.urls")),
