@@ -68,9 +68,8 @@ def read_streamed_responses_at_once(monkeypatch):
     def request(self, **kwargs):
         response = original(self, **kwargs)
         if response.streaming:
-            content = b"".join(response.streaming_content)
-            response.close()
-            response.streaming_content = [content]
+            # Reading to the end closes the response as the test client's WSGI emulation does.
+            response.streaming_content = [b"".join(response.streaming_content)]
         return response
 
     monkeypatch.setattr(Client, "request", request)

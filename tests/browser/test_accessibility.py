@@ -5,10 +5,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
+from accounts import imports
 from accounts.demo import DEMO_PASSWORD
-from accounts.models import Account, AccountImport
+from accounts.models import Account
 from csos.models import Invitation, Workspace
 from csos.services import invitation_token
+from csos.tenancy import workspace_scope
 
 pytestmark = pytest.mark.browser
 
@@ -47,13 +49,14 @@ def demo_ids(transactional_db) -> dict[str, str]:
     call_command("demo_workspace", "--accounts", "40", "--csms", "2", "--seed", "3", verbosity=0)
     workspace = Workspace.objects.get()
     account = Account.dangerously_unscoped.filter(workspace=workspace).order_by("pk").first()
-    account_import = AccountImport.dangerously_unscoped.create(
-        workspace=workspace,
-        filename="crm-export.csv",
-        content="external_id,name\nCRM-1,Acme\n",
-        status="ready",
-        row_count=1,
-    )
+    with workspace_scope(workspace):
+        created = imports.account_import_create(
+            workspace=workspace,
+            by=None,
+            filename="crm-export.csv",
+            content="external_id,name\nCRM-1,Acme\n",
+        )
+        account_import = imports.account_import_check(import_id=created.pk)
     invitation = Invitation.dangerously_unscoped.create(workspace=workspace, email="new@x.example")
     return {
         "account": str(account.pk),

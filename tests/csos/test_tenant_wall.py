@@ -239,6 +239,7 @@ ESCAPE_HATCH_ALLOWED = {
     "csos/api/base.py": "an empty queryset for schema generation, outside any request",
     "csos/api/tokens.py": "a token is looked up by its prefix before its workspace is known",
     "accounts/tasks.py": "the import recovery sweep runs for every workspace",
+    "csos/links.py": "a signed link finds its row before any workspace is in scope",
     "accounts/demo/": "the demo builder writes in bulk",
     "bench/": "benchmarks build their own data",
     "tests/": "tests build data in several workspaces",
@@ -246,6 +247,8 @@ ESCAPE_HATCH_ALLOWED = {
 
 
 def _allowed(relative: str) -> bool:
+    if relative.endswith("/demo.py"):
+        return True  # every app's demo step writes its rows in bulk
     return any(
         relative == entry or (entry.endswith("/") and relative.startswith(entry))
         for entry in ESCAPE_HATCH_ALLOWED
