@@ -452,3 +452,17 @@ def churn_rate_by_band(bands: pd.Series, churned: pd.Series) -> pd.DataFrame:
     grouped = grouped.reindex([b for b in (*BANDS, INSUFFICIENT) if b in grouped.index])
     grouped["churn_rate"] = grouped["churns"] / grouped["renewals"]
     return grouped
+
+
+def choose_models(segments: pd.Series, model_segments: list[frozenset[str] | None]) -> pd.Series:
+    """For each account (its segment in ``segments``), the position in ``model_segments`` of the
+    first model that takes it: a set of segments takes its members, ``None`` (the default)
+    takes any account no earlier model took. -1 where no model takes the account."""
+    chosen = pd.Series(-1, index=segments.index, dtype=int)
+    default = next((i for i, taken in enumerate(model_segments) if taken is None), None)
+    for position, taken in enumerate(model_segments):
+        if taken is not None:
+            chosen = chosen.where((chosen >= 0) | ~segments.isin(taken), position)
+    if default is not None:
+        chosen = chosen.where(chosen >= 0, default)
+    return chosen

@@ -249,3 +249,12 @@ def test_it_computes_auc_and_churn_rate_by_band_as_by_hand():
     table = s.churn_rate_by_band(pd.Series(["red", "green", "red", "yellow"]), churned)
     assert table["churn_rate"].to_dict() == {"green": 1.0, "yellow": 0.0, "red": 0.5}
     assert list(table.index) == ["green", "yellow", "red"]
+
+
+def test_it_chooses_the_first_model_whose_segments_match_else_the_default():
+    segments = pd.Series(["small", "enterprise", "mid_market"], index=[1, 2, 3])
+    chosen = s.choose_models(
+        segments, [frozenset({"enterprise"}), None, frozenset({"enterprise", "small"})]
+    )
+    pdt.assert_series_equal(chosen, pd.Series([2, 0, 1], index=[1, 2, 3]))
+    assert s.choose_models(segments, [frozenset({"small"})]).tolist() == [0, -1, -1]
