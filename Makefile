@@ -22,6 +22,8 @@ install-dev: $(BIN)/uv
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
 
 ## run: install, migrate, load the demo workspace and serve it (a worker too when REDIS_URL is set)
+# Debug is off unless asked for; a laptop trial asks for it (dev secret key, local hosts, no TLS).
+run: export DEBUG := true
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo_workspace
@@ -30,7 +32,7 @@ run: install
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "Celery worker started against $$REDIS_URL"; \
 	else echo "No REDIS_URL: background tasks run eagerly inside the web process."; fi; \
-	echo "CSOS is at http://$(ADDR)/"; \
+	echo "Starting the site on $(ADDR); sign in with a login above."; \
 	$(BIN)/python manage.py runserver $(ADDR)
 
 ## test: install and run the whole suite on PostgreSQL and Redis

@@ -3,6 +3,9 @@ from django.contrib import admin
 from accounts.models import Account, AccountImport, ArrMovement
 from csos.admin import WorkspaceScopedAdmin
 
+# Read-only (WorkspaceScopedAdmin): ARR and status follow the ledger, and every change to an
+# account, its ledger or an import goes through the audited services behind the pages.
+
 
 @admin.register(Account)
 class AccountAdmin(WorkspaceScopedAdmin):

@@ -8,13 +8,17 @@ A blank cell means "no value given": a new account takes the default, an existin
 it has, exactly as when the whole column is left out of the file.
 """
 
-import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+
+from accounts import ledger
+from csos.currencies import CURRENCY_CODES
+from csos.imports.reading import FileRefused, Limits, apply_mapping, read_table, summarize_errors
+from csos.imports.spec import ColumnMapping, FieldSpec, ImportSpec
 
 EXTERNAL_ID = "external_id"
 NAME = "name"
@@ -59,12 +63,112 @@ CHURNED = "churned"
 
 # Storage limits of the account table; tests/accounts/test_csv_import.py keeps them in step.
 MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80}
-MAX_ARR = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+MAX_ARR = ledger.MAX_ARR
 MAX_SEATS = 2**31 - 1  # PostgreSQL integer
 CENT = Decimal("0.01")
 
-HEADER_ROW = 1
 DATE_FORMAT = "%Y-%m-%d"
+ERROR_COLUMNS = ["row", "field", "message"]
+_FILE_ROW = {"row": None, "field": None}
+# What a file may hold; the settings ACCOUNT_IMPORT_MAX_COLUMNS and _MAX_ROWS override it.
+DEFAULT_LIMITS = Limits(max_columns=500, max_rows=100_000, max_listed_errors=100)
+
+# How other systems name the columns. CRM columns that only look like ours are lookalikes:
+# HubSpot's "Lifecycle Stage" and Salesforce's "Type" are sales stages (lead, customer), a
+# company's "Annual Revenue" is its own turnover, not what it pays us, and "Create Date" is when
+# the CRM record was made. None is guessed; each can still be mapped by hand.
+ACCOUNT_SPEC = ImportSpec(
+    kind="accounts",
+    fields=(
+        FieldSpec(
+            EXTERNAL_ID,
+            "External ID",
+            required=True,
+            synonyms=("record id", "account id", "company id", "crm id", "id", "customer id"),
+            example="CRM-1001",
+        ),
+        FieldSpec(
+            NAME,
+            "Name",
+            required=True,
+            synonyms=("company name", "account name", "company", "account", "customer name"),
+            example="Acme Ltd",
+        ),
+        FieldSpec(
+            OWNER_EMAIL,
+            "Owner",
+            synonyms=(
+                "company owner",
+                "account owner",
+                "owner",
+                "csm",
+                "customer success manager",
+                "account owner email",
+                "owner email address",
+                "csm email",
+            ),
+            maps_values=True,
+            example="csm@example.com",
+        ),
+        FieldSpec(
+            ARR,
+            "ARR",
+            synonyms=("annual recurring revenue", "arr amount", "current arr"),
+            lookalikes=("annual revenue", "revenue"),
+            example="12000.00",
+        ),
+        FieldSpec(
+            CURRENCY,
+            "Currency",
+            synonyms=("currency code", "account currency", "arr currency"),
+            example="USD",
+        ),
+        FieldSpec(
+            CONTRACT_START,
+            "Contract start",
+            synonyms=("contract start date", "start date", "customer since"),
+            lookalikes=("create date", "created date", "close date"),
+            example="2025-01-31",
+        ),
+        FieldSpec(
+            RENEWAL_DATE,
+            "Renewal date",
+            synonyms=("renewal", "contract end date", "contract end", "next renewal date"),
+            example="2026-01-31",
+        ),
+        FieldSpec(
+            LICENSED_SEATS,
+            "Licensed seats",
+            synonyms=("seats", "licenses", "licences", "licensed users"),
+            example="25",
+        ),
+        FieldSpec(
+            LIFECYCLE_STAGE,
+            "CS lifecycle stage",
+            synonyms=("cs stage", "cs lifecycle stage", "customer success stage"),
+            lookalikes=("lifecycle stage", "lifecyclestage", "stage", "lead status"),
+            maps_values=True,
+            example="onboarding",
+        ),
+        FieldSpec(
+            STATUS,
+            "Status",
+            synonyms=("account status", "customer status"),
+            lookalikes=("type",),
+            maps_values=True,
+            example="active",
+        ),
+        FieldSpec(
+            SEGMENT,
+            "Segment",
+            synonyms=("customer segment", "cs segment", "tier"),
+            maps_values=True,
+            example="mid_market",
+        ),
+        FieldSpec(INDUSTRY, "Industry", synonyms=("sector", "vertical"), example="Software"),
+        *(FieldSpec(key, key.replace("_", " ").capitalize(), example="3") for key in SCALE_COLUMNS),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +181,13 @@ class ImportRules:
 
     owner_emails: frozenset[str]
     choices: Mapping[str, Sequence[tuple[str, str]]]
+    # (e-mail, full name) of the same people, for files that name owners rather than give e-mails.
+    owners: Sequence[tuple[str, str]] = ()
+
+    @property
+    def value_choices(self) -> dict[str, Sequence[tuple[str, str]]]:
+        """What each value field's cells may be mapped onto."""
+        return {**self.choices, OWNER_EMAIL: self.owners}
 
 
 @dataclass(frozen=True)
@@ -85,13 +196,16 @@ class ParsedImport:
 
     ``rows`` holds the rows without errors, indexed by spreadsheet row number, with one column per
     known column of the file (blank cells are None); ``row_count`` counts every non-blank data row;
-    ``errors`` lists {"row", "field", "message"} dicts in row then column order (row and field are
-    None for a problem of the whole file).
+    ``errors`` lists the first {"row", "field", "message"} dicts in row then column order (row and
+    field are None for a problem of the whole file); ``error_kinds`` counts all
+    ``error_count`` of them by kind.
     """
 
     rows: pd.DataFrame
     row_count: int
     errors: list[dict]
+    error_kinds: list[dict]
+    error_count: int
 
 
 def column_key(header: str) -> str:
@@ -99,45 +213,49 @@ def column_key(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower()).replace("e_mail", "email")
 
 
-def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame) -> ParsedImport:
-    """Check every cell of an accounts CSV and return the clean rows with every error found.
+def parse_accounts_csv(
+    text: str,
+    *,
+    rules: ImportRules,
+    existing: pd.DataFrame,
+    limits: Limits = DEFAULT_LIMITS,
+    mapping: ColumnMapping | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ParsedImport:
+    """Check every cell of an accounts CSV and return the clean rows with its errors.
 
     ``existing`` lists the workspace's accounts (EXISTING_COLUMNS), so that a file changing only
     one of an account's dates is checked against the other one it already has, an ARR is
     checked against the status the account will have, and a currency against the one its ARR
-    ledger is kept in.
+    ledger is kept in. Without a ``mapping`` the headers must name the columns themselves.
     """
     missing = set(EXISTING_COLUMNS) - set(existing.columns)
     if missing:
         raise ValueError(f"existing lacks columns: {sorted(missing)}")
     try:
-        raw = pd.read_csv(
-            io.StringIO(text),
-            header=None,
-            dtype=str,
-            keep_default_na=False,  # "NA" or "null" may be a real name or id
-            skip_blank_lines=False,  # keep the index equal to the spreadsheet row
+        table = read_table(text, limits, on_progress=on_progress)
+    except FileRefused as refused:
+        return _file_error(str(refused))
+    if mapping is None:
+        raw = _without_blank_columns(table.frame)
+    else:
+        raw = apply_mapping(
+            table, columns=mapping.columns, values=mapping.values, choices=rules.value_choices
         )
-    except pd.errors.EmptyDataError:
-        return _file_error("The file is empty.")
-    except pd.errors.ParserError as error:
-        detail = str(error).strip().removeprefix("Error tokenizing data. C error: ")
-        return _file_error(f"The file is not a well-formed CSV: {detail}")
-
-    raw = _without_blank_columns(raw)
+    header_row = int(raw.index[0]) + 1
     headers = [str(header) for header in raw.iloc[0]]
     keys = [column_key(header) for header in headers]
     # Columns keep their spreadsheet number in messages, blank columns dropped or not.
-    errors = _header_errors(headers, keys, [int(label) + 1 for label in raw.columns])
+    errors = _header_errors(headers, keys, [int(label) + 1 for label in raw.columns], header_row)
     first_position = {key: pos for pos, key in reversed(list(enumerate(keys)))}
     known = [key for key in COLUMNS if key in first_position]
 
-    data = raw.iloc[1:].fillna("").apply(lambda column: column.str.strip())
-    data.index = data.index + HEADER_ROW
+    data = raw.iloc[1:].apply(lambda column: column.str.strip())
+    data.index = data.index + 1  # the spreadsheet row number
     data = data[(data != "").any(axis=1)]
     if data.empty:
-        no_rows = _file_error("The file has no data rows below its header.")
-        return ParsedImport(rows=no_rows.rows, row_count=0, errors=errors + no_rows.errors)
+        errors.append(_FILE_ROW | {"message": "The file has no data rows below its header."})
+        return _parsed(pd.DataFrame(columns=list(COLUMNS)), 0, pd.DataFrame(errors), limits)
     cells = data.iloc[:, [first_position[key] for key in known]]
     cells.columns = known
 
@@ -154,14 +272,23 @@ def parse_accounts_csv(text: str, *, rules: ImportRules, existing: pd.DataFrame)
     ):
         problems[key] = _first(problems[key], messages)
 
-    errors += [
-        {"row": int(row), "field": key, "message": message}
-        for row, messages in problems.iterrows()
-        for key, message in messages.items()
-        if message
-    ]
+    # Row then column order, built column-wise: a file may hold many thousands of errors.
+    stacked = problems.stack()
+    stacked = stacked[stacked != ""]
+    cell_errors = pd.DataFrame(
+        {
+            "row": stacked.index.get_level_values(0),
+            "field": stacked.index.get_level_values(1),
+            "message": stacked.to_numpy(),
+        }
+    )
     rows = clean[~(problems != "").any(axis=1)].astype(object)
-    return ParsedImport(rows=rows.where(rows.notna(), None), row_count=len(cells), errors=errors)
+    return _parsed(
+        rows.where(rows.notna(), None),
+        len(cells),
+        pd.concat([pd.DataFrame(errors, columns=ERROR_COLUMNS), cell_errors]),
+        limits,
+    )
 
 
 def status_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[int, int]:
@@ -178,10 +305,22 @@ def status_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[int, int
 
 
 def _file_error(message: str) -> ParsedImport:
+    return _parsed(
+        pd.DataFrame(columns=list(COLUMNS)),
+        0,
+        pd.DataFrame([_FILE_ROW | {"message": message}], columns=ERROR_COLUMNS),
+        DEFAULT_LIMITS,
+    )
+
+
+def _parsed(rows: pd.DataFrame, row_count: int, errors: pd.DataFrame, limits: Limits):
+    summary = summarize_errors(errors.reset_index(drop=True), limits)
     return ParsedImport(
-        rows=pd.DataFrame(columns=list(COLUMNS)),
-        row_count=0,
-        errors=[{"row": None, "field": None, "message": message}],
+        rows=rows,
+        row_count=row_count,
+        errors=summary.errors,
+        error_kinds=summary.kinds,
+        error_count=summary.total,
     )
 
 
@@ -195,22 +334,24 @@ def _without_blank_columns(raw: pd.DataFrame) -> pd.DataFrame:
     return raw.loc[:, ~blank]
 
 
-def _header_errors(headers: list[str], keys: list[str], positions: list[int]) -> list[dict]:
+def _header_errors(
+    headers: list[str], keys: list[str], positions: list[int], header_row: int
+) -> list[dict]:
     errors = []
     seen: set[str] = set()
     for position, header, key in zip(positions, headers, keys, strict=True):
         if not key:
             message = f"Column {position} has no name."
         elif key not in COLUMNS:
-            message = f"Unknown column {header.strip()!r}. Known columns: {', '.join(COLUMNS)}."
+            message = f"Unknown column {header.strip()!r}."
         elif key in seen:
             message = f"The column {key} appears more than once."
         else:
             seen.add(key)
             continue
-        errors.append({"row": HEADER_ROW, "field": header.strip() or None, "message": message})
+        errors.append({"row": header_row, "field": header.strip() or None, "message": message})
     errors += [
-        {"row": HEADER_ROW, "field": key, "message": f"The required column {key} is missing."}
+        {"row": header_row, "field": key, "message": f"The required column {key} is missing."}
         for key in REQUIRED_COLUMNS
         if key not in seen
     ]
@@ -226,8 +367,9 @@ def _check_column(key: str, values: pd.Series, rules: ImportRules) -> tuple[pd.S
     if key == ARR:
         return _check_each(values, _arr)
     if key == CURRENCY:
-        bad = ~values.str.fullmatch(r"[A-Za-z]{3}")
-        return _clean(values.str.upper(), values, bad, "{value!r} is not a 3-letter currency code.")
+        codes = values.str.upper()
+        bad = ~codes.isin(CURRENCY_CODES) | ~values.map(str.isascii)
+        return _clean(codes, values, bad, "{value!r} is not an ISO 4217 currency code.")
     if key in (CONTRACT_START, RENEWAL_DATE):
         dates = pd.to_datetime(values, format=DATE_FORMAT, errors="coerce")
         clean = pd.Series(dates.dt.date.astype(object), index=values.index)
@@ -389,11 +531,8 @@ def _status_arr(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame
 
 
 def _currency_change(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.DataFrame) -> dict:
-    """Messages where a file changes the currency of an account that has an ARR ledger.
-
-    Its movements are amounts in the account's currency: a new code would relabel them all
-    without converting a cent. A currency that is itself bad already has its own error.
-    """
+    """Messages where a file changes the currency of an account that has an ARR ledger, by the
+    ledger's rule. A currency that is itself bad already has its own error."""
     if EXTERNAL_ID not in cells or CURRENCY not in cells:
         return {}
     known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
@@ -404,10 +543,18 @@ def _currency_change(cells: pd.DataFrame, clean: pd.DataFrame, existing: pd.Data
     changed = ledgered & given.notna() & (given != was)
     messages = pd.Series("", index=cells.index, dtype=object)
     messages[changed] = [
-        f"The account's ARR ledger is in {currency}; its currency cannot change to {new}."
-        for currency, new in zip(was[changed], given[changed], strict=True)
+        _currency_refusal(current, new)
+        for current, new in zip(was[changed], given[changed], strict=True)
     ]
     return {CURRENCY: messages}
+
+
+def _currency_refusal(current: str, new: str) -> str:
+    try:
+        ledger.check_currency_change(booked=True, current=current, new=new)
+    except ledger.LedgerRefusal as refusal:
+        return refusal.message
+    return ""
 
 
 def _first(*messages: pd.Series) -> pd.Series:

@@ -7,20 +7,31 @@ from django.template.defaultfilters import filesizeformat
 
 from accounts import csv_import
 from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind, Segment
-from accounts.selectors import csm_choices, csm_options
+from accounts.selectors import csm_choices, csm_options, owner_label
 from accounts.services import ACCOUNT_FIELDS
-from csos.forms import ScopedModelForm, currency_code
+from csos.forms import CurrencyField, ScopedModelForm
 from csos.widgets import DateInput
 
 
+class OwnerChoiceField(forms.ModelChoiceField):
+    """A select of the people who can own accounts (``csm_choices``), by name, with their role."""
+
+    def label_from_instance(self, obj) -> str:
+        return owner_label(obj)
+
+
 class AccountForm(ScopedModelForm):
+    currency = CurrencyField()
+
     class Meta:
         model = Account
         fields = ACCOUNT_FIELDS
+        field_classes = {"owner": OwnerChoiceField}
         widgets = {"contract_start": DateInput(), "renewal_date": DateInput()}
 
     def __init__(self, *args, locked_fields: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        # The scoped mixin offers every member; an owner is one who can own accounts.
         self.fields["owner"].queryset = csm_choices()
         # A disabled field shows its value and ignores whatever the browser posts for it.
         for name in locked_fields:
@@ -28,9 +39,6 @@ class AccountForm(ScopedModelForm):
             self.fields[name].help_text = "Only a leader or admin can change this."
         for name in SEGMENTATION_ATTRIBUTES:
             self.fields[name].widget = forms.NumberInput(attrs={"min": 1, "max": 5})
-
-    def clean_currency(self):
-        return currency_code(self.cleaned_data["currency"])
 
 
 class AccountCreateForm(AccountForm):
@@ -91,9 +99,8 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="Accounts CSV",
         help_text=(
-            "UTF-8 CSV with a header row. Required columns: "
-            f"{', '.join(csv_import.REQUIRED_COLUMNS)}; optional: "
-            f"{', '.join(csv_import.OPTIONAL_COLUMNS)}."
+            "UTF-8 CSV with a header row, such as a CRM export. Required columns: "
+            f"{', '.join(csv_import.REQUIRED_COLUMNS)}; you match the columns to fields next."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

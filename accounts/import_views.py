@@ -1,4 +1,4 @@
-"""Pages of the accounts CSV import: upload, check, preview, commit and watch it run.
+"""Pages of the accounts CSV import: upload, map the columns, preview, commit and watch it run.
 
 Only leaders and admins import; everyone else gets 403 on every page, and an import of another
 workspace is a 404 because the scoped manager never finds it.
@@ -6,17 +6,23 @@ workspace is a 404 because the scoped manager never finds it.
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import imports
+from accounts.csv_import import ACCOUNT_SPEC
 from accounts.forms import ImportUploadForm
 from accounts.models import ImportStatus
-from accounts.tasks import account_import_commit_task
+from accounts.tasks import account_import_check_task, account_import_commit_task
 from csos.decorators import member_required
+from csos.imports.forms import ColumnMappingForm
+from csos.imports.spec import template_csv
 from csos.models import Role
 
 IMPORT_ROLES = {Role.ADMIN, Role.LEADER}
@@ -38,11 +44,64 @@ def import_upload(request):
             filename=upload.name,
             content=upload.content,
         )
+        transaction.on_commit(
+            partial(account_import_check_task.delay, request.workspace.pk, account_import.pk)
+        )
         return redirect("account_import_detail", import_id=account_import.pk)
     return render(
         request,
         "accounts/import_upload.html",
-        {"form": form, "recent_imports": imports.account_import_list()[:RECENT_IMPORTS]},
+        {
+            "form": form,
+            "recent_imports": imports.account_import_list()[:RECENT_IMPORTS],
+            "spec": ACCOUNT_SPEC,
+            "limits": imports.import_limits(),
+            "max_bytes": settings.ACCOUNT_IMPORT_MAX_BYTES,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required(roles=IMPORT_ROLES)
+def import_template(request):
+    """The accounts CSV template: every column, with an example row."""
+    response = HttpResponse(template_csv(ACCOUNT_SPEC), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="accounts-template.csv"'
+    return response
+
+
+@member_required(roles=IMPORT_ROLES)
+@require_http_methods(["GET", "POST"])
+def import_mapping(request, import_id: int):
+    account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
+    if account_import.status != ImportStatus.MAPPING:
+        return redirect("account_import_detail", import_id=account_import.pk)
+    form = ColumnMappingForm(
+        request.POST if request.method == "POST" else None,
+        spec=ACCOUNT_SPEC,
+        headers=account_import.headers,
+        columns=account_import.columns,
+        samples=account_import.samples,
+        choices=imports.account_import_mapping_choices(),
+    )
+    if form.is_bound and form.is_valid():
+        if imports.account_import_map(
+            account_import=account_import, mapping=form.mapping(), by=request.user
+        ):
+            transaction.on_commit(
+                partial(account_import_check_task.delay, request.workspace.pk, account_import.pk)
+            )
+        return redirect("account_import_detail", import_id=account_import.pk)
+    return render(
+        request,
+        "csos/import_mapping.html",
+        {
+            "form": form,
+            "spec": ACCOUNT_SPEC,
+            "title": f"Map the columns of {account_import.filename}",
+            "row_count": account_import.row_count,
+            "back_url": reverse("account_import"),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -50,6 +109,8 @@ def import_upload(request):
 @member_required(roles=IMPORT_ROLES)
 def import_detail(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
+    if account_import.status == ImportStatus.MAPPING:
+        return redirect("account_import_mapping", import_id=account_import.pk)
     preview = None
     if account_import.status == ImportStatus.READY:
         preview = imports.account_import_preview(account_import=account_import)
@@ -87,7 +148,7 @@ def import_commit(request, import_id: int):
 def import_progress(request, import_id: int):
     """The status block a running import's page polls; ``shown`` is the status it last showed."""
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
-    return render(
+    response = render(
         request,
         "accounts/_import_progress.html",
         {
@@ -96,3 +157,7 @@ def import_progress(request, import_id: int):
             "announce": request.GET.get("shown") != account_import.status,
         },
     )
+    if account_import.status in {ImportStatus.READY, ImportStatus.MAPPING}:
+        # The check is over and its outcome is a page of its own: the preview or the mapping.
+        response["HX-Redirect"] = reverse("account_import_detail", args=[account_import.pk])
+    return response

@@ -1,19 +1,22 @@
-"""The accounts CSV import: checked on upload, previewed, committed at once, purged later.
+"""The accounts CSV import: mapped, checked on a worker, previewed, committed at once, purged.
 
-The file itself is checked by the pure ``accounts.csv_import``; this module brings it what it
-needs from the database (owners, existing accounts) and writes the outcome back in bulk. Its
-reads (``account_import_list``, ``_preview``, ``_progress``) sit beside its writes because they
-only make sense together.
+Upload stores the file and queues its check. The check maps the columns (by a remembered
+mapping, or by itself when the headers are the import's own) or stops for the mapping step,
+then checks every row and stores the outcome, which the pages show without reading the file
+again. The file itself is read and checked by the pure ``accounts.csv_import`` and
+``csos.imports``; this module brings them what they need from the database (owners, existing
+accounts) and writes the outcome back in bulk. Its reads (``account_import_list``,
+``_preview``, ``_progress``) sit beside its writes because they only make sense together.
 """
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
@@ -21,6 +24,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts import csv_import as csv
+from accounts import ledger
 from accounts.models import (
     Account,
     AccountImport,
@@ -28,11 +32,14 @@ from accounts.models import (
     ArrMovement,
     ImportStatus,
     LifecycleStage,
-    MovementKind,
     Segment,
 )
+from accounts.selectors import counted_arr_movements
+from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
+from csos.imports.services import import_mapping_find, import_mapping_remember
+from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
 from csos.models import Membership, Role, Workspace
-from csos.services import audit_record
+from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +82,6 @@ class ImportPreview:
     update_count: int
     churn_count: int
     reactivation_count: int
-    # Problems found when the file is checked again: owners or accounts changed since the upload.
-    errors: list[dict]
 
 
 @dataclass(frozen=True)
@@ -86,40 +91,142 @@ class ImportProgress:
 
 
 def account_import_list() -> QuerySet[AccountImport]:
-    """The scope's imports, newest first, without their (possibly large) files."""
-    return AccountImport.objects.select_related("created_by").defer("content")
+    """The scope's imports, newest first, without their (possibly large) files and samples."""
+    return AccountImport.objects.select_related("created_by").defer("content", "samples")
+
+
+def import_limits() -> Limits:
+    """What one accounts file may hold; the settings say, the README states them."""
+    return Limits(
+        max_columns=settings.ACCOUNT_IMPORT_MAX_COLUMNS,
+        max_rows=settings.ACCOUNT_IMPORT_MAX_ROWS,
+        max_listed_errors=csv.DEFAULT_LIMITS.max_listed_errors,
+    )
 
 
 def account_import_create(
     *, workspace: Workspace, by: AbstractBaseUser, filename: str, content: str
 ) -> AccountImport:
-    """Check an uploaded CSV and store it: READY to commit, or INVALID with every error."""
-    parsed, _ = _check(content)
+    """Store an uploaded CSV to be checked by a worker (account_import_check).
+
+    Until the check has read the file, its line count stands in for its row count, so the
+    progress of the check has a total to show.
+    """
     return AccountImport.objects.create(
         workspace=workspace,
         created_by=by,
         filename=filename[: AccountImport._meta.get_field("filename").max_length],
         content=content,
-        status=ImportStatus.INVALID if parsed.errors else ImportStatus.READY,
-        row_count=parsed.row_count,
-        errors=parsed.errors,
+        status=ImportStatus.CHECKING,
+        row_count=content.count("\n"),
+        queued_at=timezone.now(),
     )
 
 
-def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
-    parsed, existing = _check(account_import.content)
-    will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing[csv.EXTERNAL_ID]).sum())
-    churns, reactivations = csv.status_changes(parsed.rows, existing)
-    head = parsed.rows.head(PREVIEW_ROWS)
-    return ImportPreview(
-        columns=list(head.columns),
-        # itertuples, not iterrows: a row as a Series would turn a blank (None) into NaN.
-        rows=[(int(row), list(values)) for row, *values in head.itertuples(name=None)],
-        create_count=len(parsed.rows) - will_update,
-        update_count=will_update,
-        churn_count=churns,
-        reactivation_count=reactivations,
+def account_import_check(
+    *, import_id: int, on_progress: ProgressCallback | None = None
+) -> AccountImport | None:
+    """Map and check a stored file, ending in MAPPING, READY or INVALID with its errors.
+
+    A file already mapped is checked with its mapping. Otherwise a mapping confirmed before for
+    the same header row is used, or the headers' own names when each names a field exactly;
+    failing both, the import stops at MAPPING with each column's guess and distinct values for
+    the mapping step. Returns None when the import is not waiting for a check.
+    """
+    account_import = AccountImport.objects.filter(
+        pk=import_id, status=ImportStatus.CHECKING
+    ).first()
+    if account_import is None:
+        return None
+    report = on_progress or (
+        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+    )
+    limits = import_limits()
+    content = account_import.content
+    mapping = _stored_mapping(account_import)
+    if mapping is None:
+        try:
+            headers = read_header(content, limits)
+        except FileRefused as refused:
+            return _refuse(import_id, str(refused))
+        guesses = guess_columns(headers, csv.ACCOUNT_SPEC)
+        mapping = import_mapping_find(kind=csv.ACCOUNT_SPEC.kind, headers=headers)
+        if mapping is None and is_own_format(guesses):
+            mapping = ColumnMapping(columns=tuple(guess.key for guess in guesses))
+        if mapping is None:
+            try:
+                table = read_table(content, limits)
+            except FileRefused as refused:
+                return _refuse(import_id, str(refused))
+            AccountImport.objects.filter(pk=import_id).update(
+                status=ImportStatus.MAPPING,
+                headers=headers,
+                columns=[guess.key for guess in guesses],
+                samples=column_samples(table),
+                row_count=int((table.frame.iloc[1:] != "").any(axis=1).sum()),
+            )
+            return AccountImport.objects.get(pk=import_id)
+        AccountImport.objects.filter(pk=import_id).update(
+            headers=headers, columns=list(mapping.columns), value_map=dict(mapping.values)
+        )
+
+    parsed, existing = _check(
+        content,
+        mapping=mapping,
+        on_progress=lambda rows: report(rows, account_import.row_count),
+    )
+    preview = {} if parsed.errors else _preview(parsed, existing)
+    AccountImport.objects.filter(pk=import_id, status=ImportStatus.CHECKING).update(
+        status=ImportStatus.INVALID if parsed.errors else ImportStatus.READY,
+        row_count=parsed.row_count,
         errors=parsed.errors,
+        error_kinds=parsed.error_kinds,
+        error_count=parsed.error_count,
+        preview=preview,
+    )
+    return AccountImport.objects.get(pk=import_id)
+
+
+def account_import_map(
+    *, account_import: AccountImport, mapping: ColumnMapping, by: AbstractBaseUser
+) -> bool:
+    """Confirm an import's mapping, remember it for its header row, and send it to be checked.
+
+    False when the import was not waiting for its mapping.
+    """
+    mapped = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.MAPPING).update(
+        status=ImportStatus.CHECKING,
+        columns=list(mapping.columns),
+        value_map={key: dict(values) for key, values in mapping.values.items()},
+        samples=[],
+    )
+    if mapped:
+        import_mapping_remember(
+            workspace=account_import.workspace,
+            kind=csv.ACCOUNT_SPEC.kind,
+            headers=account_import.headers,
+            mapping=mapping,
+            by=by,
+        )
+        account_import_progress_record(import_id=account_import.pk, done=0)
+    return bool(mapped)
+
+
+def account_import_mapping_choices() -> dict[str, list[tuple[str, str]]]:
+    """What the value fields of the workspace in scope may be mapped onto."""
+    return dict(_rules().value_choices)
+
+
+def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
+    """The stored preview of a ready import: the pages never read its file again."""
+    stored = account_import.preview
+    return ImportPreview(
+        columns=stored["columns"],
+        rows=[(row, values) for row, values in stored["rows"]],
+        create_count=stored["create_count"],
+        update_count=stored["update_count"],
+        churn_count=stored["churn_count"],
+        reactivation_count=stored["reactivation_count"],
     )
 
 
@@ -134,12 +241,12 @@ def account_import_queue(*, account_import: AccountImport, by: AbstractBaseUser 
 
 
 def account_import_progress_record(*, import_id: int, done: int) -> None:
-    """Publish how many rows the running write has done, for the web process to read."""
+    """Publish how many rows the running check has read, or the write has done, for the web."""
     cache.set(_progress_key(import_id), done, PROGRESS_TTL)
 
 
 def account_import_progress(*, account_import: AccountImport) -> ImportProgress:
-    """How far the write has got: the worker's count while it runs, the result once done."""
+    """How far the check or write has got: the worker's count while it runs, then the result."""
     if account_import.status == ImportStatus.DONE:
         written = account_import.created_count + account_import.updated_count
         return ImportProgress(done=written, total=written)
@@ -181,9 +288,15 @@ def account_import_commit(
             )
             if account_import is None:  # recovered and queued again meanwhile
                 return None
-            parsed, _ = _check(account_import.content)
+            parsed, _ = _check(account_import.content, mapping=_stored_mapping(account_import))
             if parsed.errors:
-                return _finish(import_id, status=ImportStatus.FAILED, errors=parsed.errors)
+                return _finish(
+                    import_id,
+                    status=ImportStatus.FAILED,
+                    errors=parsed.errors,
+                    error_kinds=parsed.error_kinds,
+                    error_count=parsed.error_count,
+                )
             created, updated = _write(
                 account_import=account_import,
                 rows=parsed.rows,
@@ -199,6 +312,8 @@ def account_import_commit(
                 after={"created": created, "updated": updated},
             )
             return _finish(import_id, status=ImportStatus.DONE, created=created, updated=updated)
+    except _RowRefused as refused:
+        return _finish(import_id, status=ImportStatus.FAILED, errors=[refused.error])
     except DatabaseError:
         logger.exception("Account import %s failed; nothing was written.", import_id)
         return _finish(import_id, status=ImportStatus.FAILED, errors=[WRITE_FAILED])
@@ -242,6 +357,19 @@ def account_import_recover(*, now: datetime | None = None) -> list[AccountImport
     return list(AccountImport.objects.filter(pk__in=resend).only("pk", "queued_by_id"))
 
 
+def account_import_lost_checks(*, now: datetime | None = None) -> list[int]:
+    """The scope's imports sent to be checked more than RESUME_AFTER ago and still unchecked.
+
+    Their task was most likely lost (a broker restarted without persistence). Checking one
+    twice is harmless: only the first check to finish records its outcome.
+    """
+    now = now or timezone.now()
+    lost = AccountImport.objects.filter(
+        status=ImportStatus.CHECKING, queued_at__lt=now - RESUME_AFTER
+    )
+    return list(lost.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def account_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
     """Empty the stored files of the scope's imports older than ``older_than``; returns how many.
@@ -261,25 +389,82 @@ def account_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
     return expired + finished
 
 
-def _check(content: str) -> tuple[csv.ParsedImport, pd.DataFrame]:
-    """Check a file against the workspace in scope; also return its existing accounts."""
-    owners = Membership.objects.filter(role__in=OWNER_ROLES).values_list("user__email", flat=True)
-    rules = csv.ImportRules(
-        owner_emails=frozenset(email.lower() for email in owners),
+def _rules() -> csv.ImportRules:
+    owners = Membership.objects.filter(role__in=OWNER_ROLES).select_related("user")
+    people = sorted(
+        (member.user.email.lower(), member.user.get_full_name() or member.user.email)
+        for member in owners
+    )
+    return csv.ImportRules(
+        owner_emails=frozenset(email for email, _ in people),
         choices={
             csv.LIFECYCLE_STAGE: LifecycleStage.choices,
             csv.STATUS: AccountStatus.choices,
             csv.SEGMENT: Segment.choices,
         },
+        owners=people,
     )
+
+
+def _check(
+    content: str,
+    *,
+    mapping: ColumnMapping | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[csv.ParsedImport, pd.DataFrame]:
+    """Check a file against the workspace in scope; also return its existing accounts."""
     accounts = Account.objects.annotate(
         **{csv.HAS_LEDGER: Exists(ArrMovement.objects.filter(account=OuterRef("pk")))}
     )
     existing = pd.DataFrame.from_records(
         list(accounts.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
     )
-    parsed = csv.parse_accounts_csv(content, rules=rules, existing=existing)
+    parsed = csv.parse_accounts_csv(
+        content,
+        rules=_rules(),
+        existing=existing,
+        limits=import_limits(),
+        mapping=mapping,
+        on_progress=on_progress,
+    )
     return parsed, existing
+
+
+def _stored_mapping(account_import: AccountImport) -> ColumnMapping | None:
+    if not account_import.columns:
+        return None
+    return ColumnMapping(columns=tuple(account_import.columns), values=account_import.value_map)
+
+
+def _preview(parsed: csv.ParsedImport, existing: pd.DataFrame) -> dict:
+    """What a clean file would do, and its first rows as text, to store with the import."""
+    will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing[csv.EXTERNAL_ID]).sum())
+    churns, reactivations = csv.status_changes(parsed.rows, existing)
+    head = parsed.rows.head(PREVIEW_ROWS)
+    return {
+        "columns": list(head.columns),
+        # itertuples, not iterrows: a row as a Series would turn a blank (None) into NaN.
+        "rows": [
+            [int(row), [None if value is None else str(value) for value in values]]
+            for row, *values in head.itertuples(name=None)
+        ],
+        "create_count": len(parsed.rows) - will_update,
+        "update_count": will_update,
+        "churn_count": churns,
+        "reactivation_count": reactivations,
+    }
+
+
+def _refuse(import_id: int, message: str) -> AccountImport:
+    """End a check on a file refused as a whole."""
+    return _finish(
+        import_id,
+        status=ImportStatus.INVALID,
+        errors=[{"row": None, "field": None, "message": message}],
+        error_kinds=[{"field": None, "example": message, "count": 1}],
+        error_count=1,
+        finished=False,
+    )
 
 
 def _write(
@@ -303,23 +488,34 @@ def _write(
     existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
 
     to_create: list[Account] = []
-    # Each updated account with its ARR, status and latest movement date before the file.
-    to_update: list[tuple[Account, Decimal, str, date | None]] = []
-    for record in rows.to_dict("records"):
+    to_update: list[Account] = []
+    # Each account's ARR change, decided by the ledger before anything is written.
+    changes: list[tuple[Account, ledger.Movement, ledger.Ledger]] = []
+    for row, record in zip(rows.index, rows.to_dict("records"), strict=True):
         values = {key: value for key, value in record.items() if value is not None}
         if csv.OWNER_EMAIL in values:
             values["owner_id"] = owner_ids[values.pop(csv.OWNER_EMAIL)]
         account = existing.get(record[csv.EXTERNAL_ID])
         if account is None:
-            to_create.append(
-                Account(workspace=workspace, **{"currency": workspace.default_currency, **values})
+            account = Account(
+                workspace=workspace, **{"currency": workspace.default_currency, **values}
             )
+            before = ledger.Ledger(currency=account.currency)
+            to_create.append(account)
         else:
-            to_update.append((account, account.arr, account.status, account.latest_movement_date))
+            before = ledger.Ledger(
+                arr=account.arr,
+                status=account.status,
+                currency=account.currency,
+                latest=account.latest_movement_date,
+            )
             for field, value in values.items():
                 setattr(account, field, value)
-            if account.status == AccountStatus.CHURNED:
-                account.arr = Decimal(0)
+            to_update.append(account)
+        movement = _ledger_change(row, before, account, today=today, columns=rows.columns)
+        if movement is not None:
+            changes.append((account, movement, before))
+            account.arr = ledger.effect(before, movement).arr
 
     total, done = len(rows), 0
     report(done, total)
@@ -336,66 +532,89 @@ def _write(
         fields.add(csv.ARR)
     now = timezone.now()
     for chunk in _chunks(to_update, chunk_size):
-        accounts = [account for account, *_ in chunk]
-        for account in accounts:
+        for account in chunk:
             account.updated_at = now
-        Account.objects.bulk_update(accounts, [*fields, "updated_at"])
+        Account.objects.bulk_update(chunk, [*fields, "updated_at"])
         done += len(chunk)
         report(done, total)
 
-    # A new account changes from nothing: no ARR, active, no ledger.
-    changes = [(account, Decimal(0), AccountStatus.ACTIVE, None) for account in to_create]
     movements = [
         ArrMovement(
             workspace=workspace,
             account=account,
-            kind=kind,
-            date=on,
-            amount=amount,
+            kind=movement.kind,
+            date=movement.on,
+            amount=movement.amount,
             note=note,
             recorded_by=by,
         )
-        for account, arr_before, status_before, latest in changes + to_update
-        for kind, on, amount in _ledger_change(
-            account, arr_before, status_before, latest=latest, today=today
-        )
+        for account, movement, _ in changes
     ]
     ArrMovement.objects.bulk_create(movements, batch_size=chunk_size)
+    audit_record_many(
+        workspace=workspace,
+        actor=by,
+        action="arr_movement.import",
+        changes=[
+            (
+                account,
+                before.audited(),
+                {
+                    **ledger.effect(before, movement).audited(),
+                    "movement": booked.pk,
+                    "kind": booked.kind,
+                    "date": booked.date.isoformat(),
+                    "amount": str(booked.amount),
+                },
+            )
+            for (account, movement, before), booked in zip(changes, movements, strict=True)
+        ],
+        batch_size=chunk_size,
+    )
     return len(to_create), len(to_update)
 
 
-def _ledger_change(
-    account: Account, arr_before: Decimal, status_before: str, *, latest: date | None, today: date
-) -> list[tuple[MovementKind, date, Decimal]]:
-    """The movement that takes an account from its old ARR and status to its new ones.
+class _RowRefused(Exception):
+    """The ledger refused a row's ARR change; ``error`` names the row, as a check's errors do."""
 
-    The file's checks guarantee a churned account ends with no ARR and a reactivated one with
-    some, so a status change is always one churn or one reactivation of the whole amount. The
-    first ARR of an account without a ledger is new business, dated like a new account's; any
-    other change is dated today, or on the account's latest movement if that is later, since
-    the ledger is kept in date order (``latest`` is its latest movement's date, if any).
-    """
-    on = max(today, latest) if latest else today
-    if account.status == AccountStatus.CHURNED:
-        if status_before == AccountStatus.CHURNED or arr_before == 0:
-            return []
-        return [(MovementKind.CHURN, on, arr_before)]
-    if status_before == AccountStatus.CHURNED:
-        return [(MovementKind.REACTIVATION, on, account.arr)]
-    if account.arr == arr_before:
-        return []
-    if arr_before == 0 and latest is None:
-        return [(MovementKind.NEW, account.contract_start or today, account.arr)]
-    kind = MovementKind.EXPANSION if account.arr > arr_before else MovementKind.CONTRACTION
-    return [(kind, on, abs(account.arr - arr_before))]
+    def __init__(self, error: dict):
+        super().__init__(error["message"])
+        self.error = error
+
+
+def _ledger_change(
+    row: int, before: ledger.Ledger, account: Account, *, today: date, columns: Sequence[str]
+) -> ledger.Movement | None:
+    """The movement the ledger books to take an account from ``before`` to its row's ARR and
+    status; a refusal stops the whole import with an error on the row."""
+    try:
+        return ledger.change_to(
+            before,
+            arr=account.arr,
+            status=account.status,
+            today=today,
+            first_on=account.contract_start or today,
+        )
+    except ledger.LedgerRefusal as refusal:
+        raise _RowRefused(
+            {
+                "row": int(row),
+                "field": csv.ARR if csv.ARR in columns else csv.STATUS,
+                "message": f"The ARR ledger refuses this change: {refusal.message}",
+            }
+        ) from None
 
 
 def _existing_accounts(external_ids: list[str], chunk_size: int) -> dict[str, Account]:
     """The scope's accounts with these external ids, locked until the import's write commits.
 
-    Each carries ``latest_movement_date``, the date of its latest ARR movement or None.
+    Each carries ``latest_movement_date``, the date of its latest ARR movement that counts, or None.
     """
-    latest = ArrMovement.objects.filter(account=OuterRef("pk")).order_by("-date").values("date")
+    latest = (
+        counted_arr_movements(ArrMovement.objects.filter(account=OuterRef("pk")))
+        .order_by("-date")
+        .values("date")
+    )
     accounts = Account.objects.select_for_update().annotate(
         latest_movement_date=Subquery(latest[:1])
     )
@@ -416,15 +635,24 @@ def _finish(
     *,
     status: ImportStatus,
     errors: list[dict] | None = None,
+    error_kinds: list[dict] | None = None,
+    error_count: int | None = None,
     created: int = 0,
     updated: int = 0,
+    finished: bool = True,
 ) -> AccountImport:
+    """Record how an import ended; ``finished`` is False for a file refused by its check."""
+    errors = errors or []
     AccountImport.objects.filter(pk=import_id).update(
         status=status,
-        errors=errors or [],
+        errors=errors,
+        error_kinds=error_kinds
+        if error_kinds is not None
+        else [{"field": e["field"], "example": e["message"], "count": 1} for e in errors],
+        error_count=len(errors) if error_count is None else error_count,
         created_count=created,
         updated_count=updated,
-        finished_at=timezone.now(),
+        finished_at=timezone.now() if finished else None,
     )
     return AccountImport.objects.get(pk=import_id)
 

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from accounts import ledger
 from csos.models import TenantModel
-from csos.tenancy import TenantForeignKey
+from csos.tenancy import TenantForeignKey, TenantOneToOneField
 
 
 class LifecycleStage(models.TextChoices):
@@ -17,8 +18,8 @@ class LifecycleStage(models.TextChoices):
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    CHURNED = "churned", "Churned"
+    ACTIVE = ledger.ACTIVE, "Active"
+    CHURNED = ledger.CHURNED, "Churned"
 
 
 class Segment(models.TextChoices):
@@ -108,21 +109,14 @@ class Account(TenantModel):
 
 
 class MovementKind(models.TextChoices):
-    NEW = "new", "New"
-    EXPANSION = "expansion", "Expansion"
-    CONTRACTION = "contraction", "Contraction"
-    CHURN = "churn", "Churn"
-    REACTIVATION = "reactivation", "Reactivation"
+    NEW = ledger.NEW, "New"
+    EXPANSION = ledger.EXPANSION, "Expansion"
+    CONTRACTION = ledger.CONTRACTION, "Contraction"
+    CHURN = ledger.CHURN, "Churn"
+    REACTIVATION = ledger.REACTIVATION, "Reactivation"
 
 
-# The direction each movement moves ARR; amounts are stored as positive magnitudes.
-MOVEMENT_SIGN = {
-    MovementKind.NEW: 1,
-    MovementKind.EXPANSION: 1,
-    MovementKind.REACTIVATION: 1,
-    MovementKind.CONTRACTION: -1,
-    MovementKind.CHURN: -1,
-}
+MOVEMENT_SIGN = ledger.SIGN
 
 
 class ArrMovement(TenantModel):
@@ -137,6 +131,14 @@ class ArrMovement(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    reverses = TenantOneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reversal",
+        help_text="The mistaken movement this one undoes; retention counts neither of them.",
+    )
 
     class Meta:
         ordering = ["date", "id"]
@@ -154,6 +156,8 @@ class ArrMovement(TenantModel):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "Checking"
+    MAPPING = "mapping", "Needs its columns mapped"
     INVALID = "invalid", "Has errors"
     READY = "ready", "Ready to commit"
     QUEUED = "queued", "Queued"
@@ -163,7 +167,11 @@ class ImportStatus(models.TextChoices):
 
 
 class AccountImport(TenantModel):
-    """An uploaded accounts CSV: validated on upload, previewed, then committed all at once."""
+    """An uploaded accounts CSV: mapped, checked on a worker, previewed, then committed at once.
+
+    The check's outcome is stored (errors, their counts by kind, the preview), so its pages
+    never read the file again.
+    """
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -173,7 +181,18 @@ class AccountImport(TenantModel):
     content = models.TextField(help_text="The uploaded file; purged some days after the import.")
     status = models.CharField(max_length=10, choices=ImportStatus.choices)
     row_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors, row by row.")
+    error_kinds = models.JSONField(default=list, blank=True, help_text="Every error, by kind.")
+    error_count = models.PositiveIntegerField(default=0)
+    headers = models.JSONField(default=list, blank=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="The field each header fills, once mapped."
+    )
+    value_map = models.JSONField(default=dict, blank=True)
+    samples = models.JSONField(
+        default=list, blank=True, help_text="Each column's distinct values, for the mapping step."
+    )
+    preview = models.JSONField(default=dict, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     queued_by = models.ForeignKey(
@@ -194,3 +213,8 @@ class AccountImport(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.INVALID}
+
+    @property
+    def is_under_way(self) -> bool:
+        """Whether a worker is checking or writing it (or about to), so its page polls."""
+        return self.status in {ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING}

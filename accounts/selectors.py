@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Concat, Lower, Trim
 
+from accounts import ledger
 from accounts.models import (
     Account,
     AccountStatus,
@@ -134,21 +136,80 @@ def _portfolio_export_cells(row: tuple) -> tuple:
     )
 
 
+OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
+
+
 def csm_choices() -> QuerySet:
-    """People who can own accounts: the workspace's CSMs, leaders and admins."""
-    owners = Membership.objects.filter(role__in=[Role.CSM, Role.LEADER, Role.ADMIN])
-    return User.objects.filter(pk__in=owners.values("user_id")).order_by(
-        "first_name", "last_name", "email"
+    """People who can own accounts: the workspace's CSMs, leaders and admins, sorted by name.
+
+    Each carries ``workspace_role``, their role here, and sorts by the name it is shown by:
+    the full name, or the e-mail address of someone without one (see ``owner_label``).
+    """
+    role = Membership.objects.filter(user=OuterRef("pk"), role__in=OWNER_ROLES).values("role")
+    shown_name = Case(
+        When(first_name="", last_name="", then=F("email")),
+        default=Trim(Concat("first_name", Value(" "), "last_name")),
+    )
+    return (
+        User.objects.annotate(workspace_role=Subquery(role[:1]), shown_name=Lower(shown_name))
+        .filter(workspace_role__isnull=False)
+        .order_by("shown_name", "email")
     )
 
 
+def owner_label(user) -> str:
+    """How an owner is offered in a select: their name (or e-mail address) and role."""
+    return f"{user.get_full_name() or user.email} · {Role(user.workspace_role).label}"
+
+
 def csm_options() -> list[tuple[str, str]]:
-    """CSM choices as plain pairs: one query, whether the value is validated or rendered."""
-    return [(str(user.pk), user.get_full_name() or user.email) for user in csm_choices()]
+    """Owner choices as plain pairs: one query, whether the value is validated or rendered."""
+    return [(str(user.pk), owner_label(user)) for user in csm_choices()]
 
 
-def arr_ledger(*, account: Account) -> QuerySet[ArrMovement]:
-    return account.arr_movements.select_related("recorded_by").order_by("date", "id")
+def counted_arr_movements(movements: QuerySet[ArrMovement]) -> QuerySet[ArrMovement]:
+    """The movements that count for ARR rules and retention: neither reversed nor a reversal.
+
+    A reversal and the mistake it undoes cancel out; leaving both out keeps NRR and GRR from
+    counting a correction as churn and growth.
+    """
+    return movements.filter(reverses__isnull=True, reversal__isnull=True)
+
+
+def arr_ledger(*, account: Account) -> list[ArrMovement]:
+    """The account's movements in date order, reversals included, each marked ``reversible``.
+
+    Only the latest movement that counts can be reversed (see ``accounts.ledger``).
+    """
+    movements = list(
+        account.arr_movements.select_related("recorded_by", "reverses", "reversal").order_by(
+            "date", "id"
+        )
+    )
+    counted = [m for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    for movement in movements:
+        movement.reversible = bool(counted) and movement is counted[-1]
+    return movements
+
+
+def arr_movement_initial(*, account: Account, movements: list[ArrMovement], today: date) -> dict:
+    """What the ARR form starts with: today, and the kind of movement the account's state allows
+    (new business before any ARR, a reactivation after a churn, else an expansion)."""
+    counted = [m.date for m in movements if m.reverses_id is None and not _is_reversed(m)]
+    state = ledger.Ledger(
+        arr=account.arr,
+        status=account.status,
+        currency=account.currency,
+        latest=max(counted, default=None),
+    )
+    return {"kind": ledger.suggested_kind(state), "date": today}
+
+
+def _is_reversed(movement: ArrMovement) -> bool:
+    try:
+        return movement.reversal is not None
+    except ArrMovement.reversal.RelatedObjectDoesNotExist:
+        return False
 
 
 def arr_history(*, account: Account) -> dict:
@@ -165,15 +226,6 @@ def arr_history(*, account: Account) -> dict:
         unit=account.currency,
         stepped=True,
     )
-
-
-def counted_arr_movements(queryset: QuerySet[ArrMovement]) -> QuerySet[ArrMovement]:
-    """The movements of ``queryset`` that count towards retention.
-
-    This is the one place where movements that must not count are left out; every retention
-    figure is summed over what it returns.
-    """
-    return queryset
 
 
 def retention_default_period(*, today: date) -> dict[str, date]:

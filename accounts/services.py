@@ -2,10 +2,13 @@
 
 The ledger (ArrMovement) is the truth about an account's ARR: ``Account.arr`` always equals the
 signed sum of its movements, and an account is churned exactly when its last status-changing
-movement was a churn. So ARR and status change only through ``arr_movement_record`` (or the CSV
-import, which books the same movements), and account edits never write them.
+movement that counts was a churn. So ARR and status change only through ``arr_movement_record``
+and ``arr_movement_reverse`` (or the CSV import, which books the same movements), all by the
+rules of ``accounts.ledger``, and account edits never write them. Every edit and every ARR
+change is audited with the values before and after.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,14 +17,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import (
-    MOVEMENT_SIGN,
-    Account,
-    AccountStatus,
-    ArrMovement,
-    MovementKind,
-)
+from accounts import ledger
+from accounts.models import Account, ArrMovement, MovementKind
+from accounts.selectors import counted_arr_movements
 from csos.models import Membership, Role, Workspace
+from csos.services import audit_record
 
 ACCOUNT_FIELDS = (
     "name",
@@ -42,9 +42,6 @@ ACCOUNT_FIELDS = (
 )
 # Who owns an account and the key integrations match it on are decisions for leaders and admins.
 LEADER_ONLY_FIELDS = ("owner", "external_id")
-
-_arr_field = Account._meta.get_field("arr")
-MAX_ARR = Decimal(10) ** (_arr_field.max_digits - _arr_field.decimal_places)
 
 
 def account_fields_locked_for(*, membership: Membership) -> tuple[str, ...]:
@@ -110,6 +107,13 @@ def account_create(
     account = Account(workspace=workspace, **{k: data[k] for k in ACCOUNT_FIELDS if k in data})
     _validate_account(account)
     _save_checked(account)
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="account.create",
+        obj=account,
+        after=_described(account, ACCOUNT_FIELDS),
+    )
     if arr > 0:
         arr_movement_record(
             account=account,
@@ -128,30 +132,52 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
 
     The row is read again under a lock and only ACCOUNT_FIELDS are written, so a movement or
     import committed since ``account`` was loaded is kept. A member changing a field locked for
-    them, or the currency of an account that has a ledger, gets a field error.
+    them, or the currency of an account that has a ledger, gets a field error. The change is
+    audited with the fields it changed, before and after.
     """
     current = Account.objects.select_for_update().get(pk=account.pk)
     errors: dict[str, str] = {}
     for field in account_fields_locked_for(membership=membership):
         if field in data and _field_value(current, field) != _plain(data[field]):
             errors[field] = f"Only a leader or admin can change the {_label(field)}."
-    if (
-        "currency" in data
-        and data["currency"] != current.currency
-        and ArrMovement.objects.filter(account=current).exists()
-    ):
-        errors["currency"] = (
-            f"The ARR ledger of this account is in {current.currency}; "
-            "its currency cannot change once ARR has been recorded."
-        )
+    if "currency" in data and data["currency"] != current.currency:
+        try:
+            ledger.check_currency_change(
+                booked=ArrMovement.objects.filter(account=current).exists(),
+                current=current.currency,
+                new=data["currency"],
+            )
+        except ledger.LedgerRefusal as refusal:
+            errors[refusal.field] = refusal.message
     if errors:
         raise ValidationError(errors)
     fields = [field for field in ACCOUNT_FIELDS if field in data]
+    before = _described(current, fields)
     for field in fields:
         setattr(current, field, data[field])
     _validate_account(current)
     _save_checked(current, update_fields=[*fields, "updated_at"])
+    after = _described(current, fields)
+    changed = [field for field in fields if before[field] != after[field]]
+    if changed:
+        audit_record(
+            workspace=current.workspace,
+            actor=membership.user,
+            action="account.update",
+            obj=current,
+            before={field: before[field] for field in changed},
+            after={field: after[field] for field in changed},
+        )
     return current
+
+
+def _described(account: Account, fields: Sequence[str]) -> dict[str, Any]:
+    """The fields' stored values as JSON can hold them: users and dates by id and ISO text."""
+    values = {}
+    for field in fields:
+        value = _field_value(account, field)
+        values[field] = value.isoformat() if isinstance(value, date) else value
+    return values
 
 
 def _field_value(account: Account, field: str) -> Any:
@@ -167,6 +193,23 @@ def _label(field: str) -> str:
     return str(Account._meta.get_field(field).verbose_name)
 
 
+def _ledger_of(account: Account) -> ledger.Ledger:
+    """The account as the ledger's rules see it, dated by its latest movement that counts."""
+    latest = (
+        counted_arr_movements(ArrMovement.objects.filter(account=account))
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    return ledger.Ledger(
+        arr=account.arr, status=account.status, currency=account.currency, latest=latest
+    )
+
+
+def _refused(refusal: ledger.LedgerRefusal) -> ValidationError:
+    return ValidationError({refusal.field: refusal.message})
+
+
 @transaction.atomic
 def arr_movement_record(
     *,
@@ -179,23 +222,15 @@ def arr_movement_record(
 ) -> ArrMovement:
     """Book an ARR change in the ledger and carry it into the account's current ARR and status.
 
-    Movements are booked in date order: one dated before the account's latest movement would
-    change the ARR of dates already booked past, where the checks below cannot see it. A date
-    after today is accepted, as a signed change takes effect on its contract date; the account's
-    ARR is then its contracted ARR, and later changes are dated on or after it. New business is
-    only the first ARR of an account that never had any; after that, growth is an expansion,
-    and a churned account can only be reactivated.
+    The rules are ``accounts.ledger``'s; a refusal is a field error. The change is audited
+    with the account's ARR and status before and after.
     """
     account = Account.objects.select_for_update().get(pk=account.pk)
-    kind = MovementKind(kind)
-    latest = (
-        ArrMovement.objects.filter(account=account)
-        .order_by("-date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    _check_movement(account, kind=kind, on=on, amount=amount, latest=latest)
-
+    before = _ledger_of(account)
+    try:
+        after = ledger.book(before, ledger.Movement(kind, on, amount))
+    except ledger.LedgerRefusal as refusal:
+        raise _refused(refusal) from None
     movement = ArrMovement.objects.create(
         workspace=account.workspace,
         account=account,
@@ -205,59 +240,74 @@ def arr_movement_record(
         note=note,
         recorded_by=by if by is not None and by.is_authenticated else None,
     )
-    account.arr += MOVEMENT_SIGN[kind] * amount
-    if kind == MovementKind.CHURN:
-        account.status = AccountStatus.CHURNED
-    elif kind == MovementKind.REACTIVATION:
-        account.status = AccountStatus.ACTIVE
-    account.save(update_fields=["arr", "status", "updated_at"])
+    _carry(account, after, by=by, action="arr_movement.record", movement=movement)
     return movement
 
 
-def _check_movement(
-    account: Account, *, kind: MovementKind, on: date, amount: Decimal, latest: date | None
+@transaction.atomic
+def arr_movement_reverse(
+    *, movement: ArrMovement, by: AbstractBaseUser | None, note: str = ""
+) -> ArrMovement:
+    """Undo a mistaken movement by booking its reversal, linked to it and audited.
+
+    Only the account's latest movement that counts can be reversed; the reversal restores the
+    ARR and status from before it, and retention leaves both movements out.
+    """
+    account = Account.objects.select_for_update().get(pk=movement.account_id)
+    movement = ArrMovement.objects.get(pk=movement.pk)
+    counted = counted_arr_movements(ArrMovement.objects.filter(account=account))
+    latest = counted.order_by("-date", "-id").values_list("pk", flat=True).first()
+    mistaken = ledger.Movement(movement.kind, movement.date, movement.amount)
+    try:
+        undoing = ledger.reversal_of(
+            mistaken,
+            counts=counted.filter(pk=movement.pk).exists(),
+            is_latest=latest == movement.pk,
+        )
+    except ledger.LedgerRefusal as refusal:
+        raise _refused(refusal) from None
+    reversal = ArrMovement.objects.create(
+        workspace=account.workspace,
+        account=account,
+        kind=undoing.kind,
+        date=undoing.on,
+        amount=undoing.amount,
+        note=note or f"Reverses the {movement.get_kind_display().lower()} of {movement.date}",
+        recorded_by=by if by is not None and by.is_authenticated else None,
+        reverses=movement,
+    )
+    after = ledger.effect(ledger.Ledger(arr=account.arr, status=account.status), undoing)
+    _carry(account, after, by=by, action="arr_movement.reverse", movement=reversal)
+    return reversal
+
+
+def _carry(
+    account: Account,
+    after: ledger.Ledger,
+    *,
+    by: AbstractBaseUser | None,
+    action: str,
+    movement: ArrMovement,
 ) -> None:
-    """Raise a field error if booking this movement would break the ledger's rules."""
-    if amount <= 0:
-        raise ValidationError({"amount": "Enter the size of the change as a positive amount."})
-    if latest is not None and on < latest:
-        raise ValidationError(
-            {
-                "date": (
-                    f"The ledger already has a change on {latest:%Y-%m-%d}; "
-                    "record this one on that date or later."
-                )
-            }
-        )
-    churned = account.status == AccountStatus.CHURNED
-    if churned and kind != MovementKind.REACTIVATION:
-        raise ValidationError(
-            {"kind": "The account has churned: only a reactivation can be recorded."}
-        )
-    if kind == MovementKind.REACTIVATION and not churned:
-        raise ValidationError({"kind": "Only a churned account can be reactivated."})
-    never_booked = latest is None and account.arr == 0
-    if kind == MovementKind.NEW and not never_booked:
-        raise ValidationError(
-            {"kind": "New business is the first ARR of an account; record an expansion instead."}
-        )
-    if kind == MovementKind.EXPANSION and never_booked:
-        raise ValidationError(
-            {"kind": "The account has no ARR yet: record its first ARR as new business."}
-        )
-    sign = MOVEMENT_SIGN[kind]
-    if kind == MovementKind.CHURN and amount != account.arr:
-        raise ValidationError(
-            {"amount": f"A churn removes the whole ARR: {account.arr} {account.currency}."}
-        )
-    if sign < 0 and amount > account.arr:
-        raise ValidationError(
-            {"amount": f"Cannot take away more than the current ARR ({account.arr})."}
-        )
-    if sign > 0 and account.arr + amount >= MAX_ARR:
-        raise ValidationError(
-            {"amount": f"The account's ARR must stay below {MAX_ARR:,} {account.currency}."}
-        )
+    """Write the ledger's new ARR and status to the account and audit the change."""
+    before = ledger.Ledger(arr=account.arr, status=account.status).audited()
+    account.arr, account.status = after.arr, after.status
+    account.save(update_fields=["arr", "status", "updated_at"])
+    audit_record(
+        workspace=account.workspace,
+        actor=by,
+        action=action,
+        obj=account,
+        before=before,
+        after={
+            **after.audited(),
+            "movement": movement.pk,
+            "kind": movement.kind,
+            "date": movement.date.isoformat(),
+            "amount": str(movement.amount),
+            **({"reverses": movement.reverses_id} if movement.reverses_id else {}),
+        },
+    )
 
 
 def account_can_edit(*, membership: Membership, account: Account) -> bool:

@@ -1,4 +1,5 @@
-"""Background jobs of customer accounts: committing CSV imports, recovering and purging them."""
+"""Background jobs of customer accounts: checking and committing CSV imports, recovering and
+purging them."""
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -14,6 +15,12 @@ User = get_user_model()
 
 @shared_task
 @workspace_task
+def account_import_check_task(workspace_id: int, import_id: int) -> None:
+    imports.account_import_check(import_id=import_id)
+
+
+@shared_task
+@workspace_task
 def account_import_commit_task(workspace_id: int, import_id: int, user_id: int | None) -> None:
     # No retry: a failed write marks the import FAILED, and a retry would find it claimed.
     imports.account_import_commit(import_id=import_id, by=User.objects.filter(pk=user_id).first())
@@ -22,6 +29,8 @@ def account_import_commit_task(workspace_id: int, import_id: int, user_id: int |
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 @workspace_task
 def account_import_recover_task(workspace_id: int) -> None:
+    for import_id in imports.account_import_lost_checks():
+        account_import_check_task.delay(workspace_id, import_id)
     for account_import in imports.account_import_recover():
         account_import_commit_task.delay(
             workspace_id, account_import.pk, account_import.queued_by_id
@@ -32,7 +41,7 @@ def account_import_recover_task(workspace_id: int) -> None:
 def account_import_recover_all_task() -> None:
     """The frequent sweep, sent only to the workspaces with an import under way."""
     under_way = AccountImport.dangerously_unscoped.filter(
-        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        status__in=[ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING]
     )
     for workspace_id in under_way.order_by().values_list("workspace_id", flat=True).distinct():
         account_import_recover_task.delay(workspace_id)

@@ -19,7 +19,22 @@ urlpatterns = [
     path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:account_id>/arr/", views.arr_movement_add, name="arr_movement_add"),
+    path(
+        "accounts/<int:account_id>/arr/<int:movement_id>/reverse/",
+        views.arr_movement_reverse,
+        name="arr_movement_reverse",
+    ),
     path("accounts/import/", import_views.import_upload, name="account_import"),
+    path(
+        "accounts/import/template.csv",
+        import_views.import_template,
+        name="account_import_template",
+    ),
+    path(
+        "accounts/import/<int:import_id>/mapping/",
+        import_views.import_mapping,
+        name="account_import_mapping",
+    ),
     path(
         "accounts/import/<int:import_id>/", import_views.import_detail, name="account_import_detail"
     ),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.filters import PortfolioFilter
 from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, RetentionForm
-from accounts.models import Account
+from accounts.models import Account, ArrMovement
 from accounts.retention import percent
 from csos.decorators import member_required
 from csos.exports import csv_download
@@ -121,17 +121,24 @@ def _editable_account(request, account_id: int) -> Account:
     return account
 
 
-def _account_page(request, account: Account, *, movement_form: ArrMovementForm, status=200):
+def _account_page(request, account: Account, *, movement_form: ArrMovementForm | None, status=200):
+    """The account page; ``movement_form`` is a posted ARR form to show again with its errors."""
+    today = timezone.localdate()
+    ledger = selectors.arr_ledger(account=account)
+    if movement_form is None:
+        movement_form = ArrMovementForm(
+            initial=selectors.arr_movement_initial(account=account, movements=ledger, today=today)
+        )
     return render(
         request,
         "accounts/account_detail.html",
         {
             "account": account,
-            "ledger": selectors.arr_ledger(account=account),
+            "ledger": ledger,
             "arr_history": selectors.arr_history(account=account),
             "can_edit": services.account_can_edit(membership=request.membership, account=account),
             "movement_form": movement_form,
-            "today": timezone.localdate(),
+            "today": today,
             "panels": page_panels(page="account", request=request, obj=account),
         },
         status=status,
@@ -141,8 +148,7 @@ def _account_page(request, account: Account, *, movement_form: ArrMovementForm, 
 @member_required
 def account_detail(request, account_id: int):
     account = get_object_or_404(selectors.account_list(), pk=account_id)
-    form = ArrMovementForm(initial={"date": timezone.localdate()})
-    return _account_page(request, account, movement_form=form)
+    return _account_page(request, account, movement_form=None)
 
 
 @member_required(roles={Role.ADMIN, Role.LEADER})
@@ -239,6 +245,20 @@ def _retention_report(choice: dict) -> selectors.RetentionReport:
         owner_id=choice["owner"],
         segment=choice["segment"],
     )
+
+
+@member_required
+@require_POST
+def arr_movement_reverse(request, account_id: int, movement_id: int):
+    account = _editable_account(request, account_id)
+    movement = get_object_or_404(ArrMovement, pk=movement_id, account=account)
+    try:
+        services.arr_movement_reverse(movement=movement, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The {movement.get_kind_display().lower()} was reversed.")
+    return redirect("account_detail", account_id=account.pk)
 
 
 @member_required

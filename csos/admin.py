@@ -1,15 +1,22 @@
-"""Django admin, for the operators of a CSOS installation (superusers only).
+"""Django admin: a read-only window for the operators of a CSOS installation (superusers only).
 
 Tenant models are listed through their scoped managers, so even an operator sees one workspace
-at a time: the one active in their session.
+at a time: the one active in their session. The admin writes nothing: every change goes
+through the audited pages and services. Its one action is a password-reset e-mail, itself
+audited; it never sets a password, because users are shared by every workspace they belong to.
+The sign-in log of django-axes spans every workspace, so it is not in the admin at all
+(AXES_ENABLE_ADMIN); docs/deploy.md says how an operator reads it.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 
+from csos.forms import password_reset_send
 from csos.models import AuditEvent, Membership, Workspace
 from csos.scoping import scoped_choice_queryset
+from csos.services import audit_record
 from csos.tenancy import current_workspace
 
 
@@ -25,21 +32,6 @@ admin.site.has_permission = _superuser_in_a_workspace
 admin.site.site_header = "CSOS administration"
 
 
-class WorkspaceScopedAdmin(admin.ModelAdmin):
-    """Admin of tenant models: rows, choices and new objects all belong to the scope."""
-
-    exclude = ("workspace",)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        kwargs["queryset"] = scoped_choice_queryset(db_field.related_model._default_manager.all())
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.workspace = current_workspace()
-        super().save_model(request, obj, form, change)
-
-
 class ViewOnlyAdmin(admin.ModelAdmin):
     """Rows the admin shows but never writes: their writes go through audited services."""
 
@@ -53,6 +45,12 @@ class ViewOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class WorkspaceScopedAdmin(ViewOnlyAdmin):
+    """Admin of tenant models: the rows of the workspace in scope, read-only."""
+
+    exclude = ("workspace",)
+
+
 @admin.register(Workspace)
 class WorkspaceAdmin(ViewOnlyAdmin):
     """View only: name and currency change on the settings page (/settings/), which audits it."""
@@ -64,7 +62,7 @@ class WorkspaceAdmin(ViewOnlyAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
+class MembershipAdmin(WorkspaceScopedAdmin):
     """View only: the members page (/settings/members/) adds, changes and removes members.
 
     It audits each change and keeps the workspace's last admin.
@@ -75,7 +73,7 @@ class MembershipAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
+class AuditEventAdmin(WorkspaceScopedAdmin):
     """View only: the audit log is append-only (also shown at /settings/audit/)."""
 
     list_display = ("at", "actor", "action", "object_repr")
@@ -85,11 +83,33 @@ class AuditEventAdmin(ViewOnlyAdmin, WorkspaceScopedAdmin):
 
 User = get_user_model()
 admin.site.unregister(User)
+# Roles live on memberships; Django's groups and permissions are global and CSOS grants none.
+admin.site.unregister(Group)
+
+
+@admin.action(description="Send a password-reset e-mail")
+def send_password_reset(modeladmin, request, queryset):
+    """The admin's only way to help with a password: the person chooses it themselves."""
+    workspace = current_workspace()
+    for user in queryset:
+        password_reset_send(request=request, user=user)
+        audit_record(
+            workspace=workspace,
+            actor=request.user,
+            action="user.password_reset_email",
+            obj=user,
+            after={"user": user.email},
+        )
+    messages.success(request, f"Password-reset e-mails sent: {len(queryset)}.")
 
 
 @admin.register(User)
-class WorkspaceUserAdmin(UserAdmin):
-    """Users who belong to the workspace in scope."""
+class WorkspaceUserAdmin(ViewOnlyAdmin, UserAdmin):
+    """Users who belong to the workspace in scope, read-only: a user is shared by every
+    workspace they belong to, so no workspace's operator may change their name, address,
+    flags or password."""
+
+    actions = [send_password_reset]
 
     def get_queryset(self, request):
         return scoped_choice_queryset(User.objects.all())

@@ -5,6 +5,7 @@ override ``get_queryset``, so no endpoint can reach rows outside the workspace i
 """
 
 from rest_framework import permissions, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
 from csos.middleware import SESSION_WORKSPACE_KEY
@@ -29,6 +30,16 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # The base class checks the cursor's encoding, not its position: a position that is
+        # no id would reach the database as one and fail there.
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        if not cursor.position.isascii() or not cursor.position.isdigit():
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class ScopedViewSetMixin:

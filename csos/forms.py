@@ -2,20 +2,58 @@ import unicodedata
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
+from django.urls import reverse
 
-from csos.models import Membership, Role, Workspace
+from csos.currencies import CURRENCY_CHOICES, currency_problem
+from csos.models import Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
-from csos.services import password_reset_email_claim
+from csos.services import invitation_token, password_reset_email_claim
 
 
-class MemberAddForm(forms.Form):
-    """Add a person by e-mail address. A person new to CSOS chooses their own password."""
+class MemberInviteForm(forms.Form):
+    """Invite a person by e-mail address: they choose their own name and password on accepting."""
 
-    email = forms.EmailField()
-    full_name = forms.CharField(max_length=150, required=False, label="Full name")
+    email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.CSM)
+
+
+class InvitationAcceptForm(forms.Form):
+    """A person new to CSOS accepts an invitation by naming themselves and choosing a password."""
+
+    full_name = forms.CharField(max_length=150, label="Your name")
+    new_password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "The two passwords differ.")
+        elif first:
+            user_model = get_user_model()
+            try:
+                password_validation.validate_password(
+                    first, user_model(email=self.email, username=self.email)
+                )
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+        return cleaned
 
 
 class MemberRoleForm(forms.ModelForm):
@@ -26,18 +64,32 @@ class MemberRoleForm(forms.ModelForm):
 
 def currency_code(value: str) -> str:
     """A currency as its upper-case ISO 4217 code, or a ValidationError saying what is expected."""
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise forms.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
-    return code
+    problem = currency_problem(value)
+    if problem:
+        raise forms.ValidationError(problem, code="invalid_currency")
+    return value.strip().upper()
+
+
+class CurrencyField(forms.ChoiceField):
+    """A select of the ISO 4217 currencies; a code posted in any case is taken as its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CURRENCY_CHOICES, **kwargs)
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        return value.strip().upper() if value and value.isascii() else value
+
+    def validate(self, value) -> None:
+        if value in self.empty_values:
+            super().validate(value)
+        else:
+            currency_code(value)
 
 
 class WorkspaceSettingsForm(forms.Form):
     name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
-    default_currency = forms.CharField(max_length=3, label="Default currency")
-
-    def clean_default_currency(self):
-        return currency_code(self.cleaned_data["default_currency"])
+    default_currency = CurrencyField(label="Default currency")
 
 
 class ScopedModelForm(WorkspaceScopedFieldsMixin, forms.ModelForm):
@@ -98,7 +150,7 @@ def same_email_address(first: str, second: str) -> bool:
 RESET_LINK_LIFETIME = {"link_valid_hours": settings.PASSWORD_RESET_TIMEOUT // (60 * 60)}
 
 
-class _InvitationForm(PasswordResetForm):
+class _OneUserResetForm(PasswordResetForm):
     """Django's reset e-mail, addressed to one known user instead of whoever has the address."""
 
     def __init__(self, user):
@@ -109,22 +161,33 @@ class _InvitationForm(PasswordResetForm):
         return [self.invited_user]
 
 
-def invitation_send(*, request, membership: Membership) -> None:
-    """E-mail the member a one-use link to choose their password and sign in.
+def invitation_send(*, request, invitation: Invitation) -> None:
+    """E-mail the invited address a signed link to accept, valid for PASSWORD_RESET_TIMEOUT.
 
-    The link is a password-reset link, valid for PASSWORD_RESET_TIMEOUT; once it has expired
-    the member asks for a new one with "Forgot your password?".
+    The e-mail is the same whether or not the address already uses CSOS: the accept page asks
+    a known person to sign in and a new one to choose a password.
     """
-    form = _InvitationForm(membership.user)
+    path = reverse("invitation_accept", args=[invitation_token(invitation=invitation)])
+    context = {
+        "inviter": request.user,
+        "workspace_name": invitation.workspace.name,
+        "role": invitation.get_role_display(),
+        "link": request.build_absolute_uri(path),
+        **RESET_LINK_LIFETIME,
+    }
+    subject = loader.render_to_string("registration/invitation_subject.txt", context)
+    body = loader.render_to_string("registration/invitation_email.txt", context)
+    EmailMultiAlternatives(" ".join(subject.splitlines()), body, to=[invitation.email]).send()
+
+
+def password_reset_send(*, request, user) -> None:
+    """E-mail ``user`` the same one-use link "Forgot your password?" sends."""
+    form = _OneUserResetForm(user)
     form.full_clean()
     form.save(
         request=request,
         use_https=request.is_secure(),
-        subject_template_name="registration/invitation_subject.txt",
-        email_template_name="registration/invitation_email.txt",
-        extra_email_context={
-            "inviter": request.user,
-            "workspace_name": membership.workspace.name,
-            **RESET_LINK_LIFETIME,
-        },
+        email_template_name="registration/password_reset_email.txt",
+        subject_template_name="registration/password_reset_subject.txt",
+        extra_email_context=RESET_LINK_LIFETIME,
     )

@@ -97,6 +97,40 @@ class Membership(TenantModel):
         return self.role != Role.VIEWER
 
 
+class Invitation(TenantModel):
+    """An offer to join a workspace, e-mailed to an address. Nobody joins until they accept it.
+
+    It names no user: whether the address already uses CSOS is for the person, who accepts
+    signed in as that user or chooses a password, not for the workspace inviting them.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CSM)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_address",
+            ),
+        ]
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.workspace} as {self.get_role_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
 class AuditEvent(TenantModel):
     """Who changed what, when, in which workspace, with the values before and after."""
 
@@ -117,3 +151,32 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"
+
+
+class ImportMapping(TenantModel):
+    """A column mapping someone confirmed for one header row of one kind of CSV import.
+
+    The next file of that kind with the same header row (the nightly CRM export) is mapped the
+    same way with no questions asked. ``columns`` holds per header, in order, its field or null;
+    ``values`` holds per value field what each of the file's values stands for.
+    """
+
+    kind = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64)
+    headers = models.JSONField(default=list)
+    columns = models.JSONField(default=list)
+    values = models.JSONField(default=dict, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "fingerprint"], name="import_mapping_unique_headers"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mapping of {len(self.headers)} columns"

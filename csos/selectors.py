@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from csos.models import AuditEvent, Membership
+from csos.models import AuditEvent, Invitation, Membership
 
 
 def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
@@ -33,3 +33,7 @@ def membership_list() -> QuerySet[Membership]:
 
 def audit_event_list() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor")
+
+
+def invitation_pending_list() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at=None, revoked_at=None).order_by("email")

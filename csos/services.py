@@ -5,11 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
-from csos.models import AuditEvent, Membership, Role, Workspace
+from csos.models import AuditEvent, Invitation, Membership, Role, Workspace
 
 User = get_user_model()
 
@@ -36,6 +38,34 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    action: str,
+    changes: list[tuple[models.Model, dict[str, Any], dict[str, Any]]],
+    batch_size: int = 500,
+) -> None:
+    """``audit_record`` for many objects at once, as (object, before, after), in bulk."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    AuditEvent.dangerously_unscoped.bulk_create(
+        [
+            AuditEvent(
+                workspace=workspace,
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                before=before,
+                after=after,
+            )
+            for obj, before, after in changes
+        ],
+        batch_size=batch_size,
+    )
+
+
 @transaction.atomic
 def membership_add(
     *,
@@ -43,20 +73,18 @@ def membership_add(
     by: AbstractBaseUser | None,
     email: str,
     role: str,
-    full_name: str = "",
     password: str | None = None,
 ) -> Membership:
-    """Add a person to the workspace, creating their user on first sight of the e-mail address.
+    """Make a person a member at once, creating their user on first sight of the address.
 
-    A new user gets an unusable password until they choose one through their invitation.
-    ``password`` is for the operator's ``workspace_create`` command only: users are shared by
-    every workspace, so a workspace admin who chose one could sign in as that person anywhere.
+    Only for the operator's ``workspace_create`` command and for an accepted invitation: a
+    workspace admin invites (``invitation_create``), so nobody joins without consenting.
+    A new user without ``password`` gets an unusable one until they choose one.
     """
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        first, _, last = full_name.strip().partition(" ")
-        user = User(username=email, email=email, first_name=first[:150], last_name=last[:150])
+        user = User(username=email, email=email)
         if password:
             user.set_password(password)
         else:
@@ -73,6 +101,117 @@ def membership_add(
         after={"user": email, "role": role},
     )
     return membership
+
+
+INVITATION_SALT = "csos.invitation"
+
+
+@transaction.atomic
+def invitation_create(
+    *, workspace: Workspace, by: AbstractBaseUser | None, email: str, role: str
+) -> Invitation:
+    """Invite an address to the workspace. The answer is the same whether or not the address
+    already uses CSOS elsewhere; only this workspace's own members and invitations refuse it."""
+    email = email.strip().lower()
+    members = Membership.dangerously_unscoped.filter(workspace=workspace)
+    if members.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of this workspace."})
+    if Invitation.dangerously_unscoped.filter(
+        workspace=workspace, email=email, accepted_at=None, revoked_at=None
+    ).exists():
+        raise ValidationError(
+            {"email": f"{email} has a pending invitation; revoke it to send a new one."}
+        )
+    invitation = Invitation.dangerously_unscoped.create(
+        workspace=workspace, email=email, role=role, invited_by=by
+    )
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="invitation.create",
+        obj=invitation,
+        after={"email": email, "role": role},
+    )
+    return invitation
+
+
+def user_with_email_exists(*, email: str) -> bool:
+    """Asked only on an invitation's own page, by the holder of the link sent to ``email``."""
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def invitation_token(*, invitation: Invitation) -> str:
+    """The signed part of the e-mailed link: it names the workspace and the invitation."""
+    return signing.dumps([invitation.workspace_id, invitation.pk], salt=INVITATION_SALT)
+
+
+def invitation_token_read(token: str) -> tuple[int, int] | None:
+    """(workspace id, invitation id) of a genuine token younger than PASSWORD_RESET_TIMEOUT."""
+    try:
+        workspace_id, invitation_id = signing.loads(
+            token, salt=INVITATION_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT
+        )
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return int(workspace_id), int(invitation_id)
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
+    """``user``, signed in with the invited address, joins with the invited role."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError("This invitation has been used or revoked.")
+    if user.email.strip().lower() != invitation.email:
+        raise ValidationError(f"This invitation is for {invitation.email}.")
+    membership = membership_add(
+        workspace=invitation.workspace, by=user, email=invitation.email, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        workspace=invitation.workspace,
+        actor=user,
+        action="invitation.accept",
+        obj=invitation,
+        after={"email": invitation.email, "role": invitation.role},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_as_new_user(
+    *, invitation: Invitation, full_name: str, password: str
+) -> Membership:
+    """A person new to CSOS accepts by choosing their own name and password."""
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError(f"{invitation.email} already has a CSOS sign-in: sign in to accept.")
+    first, _, last = full_name.strip().partition(" ")
+    user = User(
+        username=invitation.email,
+        email=invitation.email,
+        first_name=first[:150],
+        last_name=last.strip()[:150],
+    )
+    user.set_password(password)
+    user.save()
+    return invitation_accept(invitation=invitation, user=user)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: AbstractBaseUser | None) -> None:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        return
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        workspace=invitation.workspace,
+        actor=by,
+        action="invitation.revoke",
+        obj=invitation,
+        before={"email": invitation.email, "role": invitation.role},
+    )
 
 
 def _ensure_an_admin_remains(membership: Membership) -> None:

@@ -199,13 +199,8 @@ class UnscopedTenantManager(models.Manager.from_queryset(TenantQuerySet)):
     sweep. Its name warns; ``tests/csos/test_tenancy.py`` lists the modules allowed to use it."""
 
 
-class TenantForeignKey(models.ForeignKey):
-    """A foreign key from a tenant model to another tenant model of the same workspace.
-
-    On PostgreSQL it adds a composite constraint, ``(workspace_id, <field>_id)`` referencing the
-    target's unique ``(workspace_id, id)``, so the database itself refuses a row that points into
-    another workspace. Migrations record it as a plain ``ForeignKey`` plus that constraint.
-    """
+class _SameWorkspaceKey:
+    """What ``TenantForeignKey`` and ``TenantOneToOneField`` share: the composite constraint."""
 
     def contribute_to_class(self, cls, name, *args, **kwargs):
         super().contribute_to_class(cls, name, *args, **kwargs)
@@ -219,7 +214,23 @@ class TenantForeignKey(models.ForeignKey):
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
-        return name, "django.db.models.ForeignKey", args, kwargs
+        plain = (
+            models.OneToOneField if isinstance(self, models.OneToOneField) else models.ForeignKey
+        )
+        return name, f"django.db.models.{plain.__name__}", args, kwargs
+
+
+class TenantForeignKey(_SameWorkspaceKey, models.ForeignKey):
+    """A foreign key from a tenant model to another tenant model of the same workspace.
+
+    On PostgreSQL it adds a composite constraint, ``(workspace_id, <field>_id)`` referencing the
+    target's unique ``(workspace_id, id)``, so the database itself refuses a row that points into
+    another workspace. Migrations record it as a plain ``ForeignKey`` plus that constraint.
+    """
+
+
+class TenantOneToOneField(_SameWorkspaceKey, models.OneToOneField):
+    """``TenantForeignKey`` for a one-to-one link between two rows of one workspace."""
 
 
 def _constraint_name(table: str, field: str, suffix: str) -> str:

@@ -54,6 +54,12 @@ urlpatterns = [
     path("settings/members/", views.member_list, name="member_list"),
     path("settings/members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "settings/members/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/audit/", views.audit_log, name="audit_log"),
     path("", include("accounts.urls")),
     path("", include("dashboards.urls")),

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,9 +11,16 @@ from django.views.decorators.http import require_POST
 
 from csos import selectors, services
 from csos.decorators import admin_required
-from csos.forms import MemberAddForm, MemberRoleForm, WorkspaceSettingsForm, invitation_send
+from csos.forms import (
+    InvitationAcceptForm,
+    MemberInviteForm,
+    MemberRoleForm,
+    WorkspaceSettingsForm,
+    invitation_send,
+)
 from csos.middleware import SESSION_WORKSPACE_KEY
-from csos.models import Membership
+from csos.models import Invitation, Membership, Workspace
+from csos.tenancy import workspace_scope
 
 
 @never_cache
@@ -45,28 +53,92 @@ def workspace_switch(request):
 
 @admin_required
 def member_list(request):
-    form = MemberAddForm(request.POST or None)
+    form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_add(
+            invitation = services.invitation_create(
                 workspace=request.workspace, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            joined = f"{membership.user.email} joined as {membership.get_role_display()}."
-            if membership.user.has_usable_password():
-                messages.success(request, joined)
-            else:
-                invitation_send(request=request, membership=membership)
-                messages.success(request, f"{joined} An invitation was e-mailed to them.")
+            invitation_send(request=request, invitation=invitation)
+            messages.success(request, f"Invitation e-mailed to {invitation.email}.")
             return redirect("member_list")
-    members = selectors.membership_list()
     return render(
         request,
         "csos/member_list.html",
-        {"form": form, "members": members, "role_form": MemberRoleForm()},
+        {
+            "form": form,
+            "members": selectors.membership_list(),
+            "invitations": selectors.invitation_pending_list(),
+            "role_form": MemberRoleForm(),
+        },
         status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+@require_POST
+def invitation_revoke(request, invitation_id: int):
+    invitation = get_object_or_404(Invitation, pk=invitation_id)
+    services.invitation_revoke(invitation=invitation, by=request.user)
+    messages.success(request, f"The invitation of {invitation.email} is revoked.")
+    return redirect("member_list")
+
+
+def invitation_accept(request, token: str):
+    """The page an invitation e-mail links to. The signed token names the workspace, which is
+    held in scope for the rest of the request; anything but an open invitation is "not valid"."""
+    found = services.invitation_token_read(token)
+    workspace = Workspace.objects.filter(pk=found[0]).first() if found else None
+    with workspace_scope(workspace):
+        invitation = (
+            Invitation.objects.filter(pk=found[1], accepted_at=None, revoked_at=None).first()
+            if workspace
+            else None
+        )
+        if invitation is None:
+            return render(request, "csos/invitation_accept.html", {"invalid": True}, status=404)
+        return _invitation_answer(request, invitation)
+
+
+def _invitation_answer(request, invitation: Invitation):
+    known = services.user_with_email_exists(email=invitation.email)
+    signed_in_as_invited = (
+        request.user.is_authenticated and request.user.email.lower() == invitation.email
+    )
+    form, problems = None, []
+    if not known:
+        form = InvitationAcceptForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (signed_in_as_invited or (form and form.is_valid())):
+        try:
+            if signed_in_as_invited:
+                membership = services.invitation_accept(invitation=invitation, user=request.user)
+            else:
+                membership = services.invitation_accept_as_new_user(
+                    invitation=invitation,
+                    full_name=form.cleaned_data["full_name"],
+                    password=form.cleaned_data["new_password1"],
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        except ValidationError as error:
+            problems = error.messages
+        else:
+            request.session[SESSION_WORKSPACE_KEY] = membership.workspace_id
+            messages.success(request, f"Welcome to {membership.workspace.name}.")
+            return redirect("portfolio")
+    return render(
+        request,
+        "csos/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "known": known,
+            "signed_in_as_invited": signed_in_as_invited,
+            "form": form,
+            "problems": problems,
+        },
+        status=400 if problems or (form is not None and form.errors) else 200,
     )
 
 

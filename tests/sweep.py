@@ -2,19 +2,24 @@
 
 The list is read from the URL configuration, so pages and endpoints added later are swept
 without touching the tests. A URL argument the sweep cannot fill fails the test: give it an
-entry in ``OBJECT_IDS`` below.
+entry in ``OBJECT_IDS`` below. A tenant model with no row in ``make_alpha_objects`` fails it too,
+and the names that carry ids in query strings and bodies are read from the models' fields.
 """
 
+from contextlib import contextmanager
+
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.http import QueryDict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, Membership
+from csos.models import AuditEvent, ImportMapping, Invitation, Membership, TenantModel, Workspace
 from csos.services import audit_record
 from tests.factories import AccountFactory, ArrMovementFactory
 
@@ -24,6 +29,8 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "invitee@alpha-secret.example",
+    "ALPHA-SECRET-HEADER",
 )
 
 
@@ -50,15 +57,36 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         content="external_id,name\nALPHA-EXT-777,ALPHA-SECRET-ACCOUNT\n",
         status="ready",
         row_count=1,
+        preview={
+            "columns": ["external_id", "name"],
+            "rows": [[2, ["ALPHA-EXT-777", "ALPHA-SECRET-ACCOUNT"]]],
+            "create_count": 0,
+            "update_count": 1,
+            "churn_count": 0,
+            "reactivation_count": 0,
+        },
+    )
+    import_mapping = ImportMapping.dangerously_unscoped.create(
+        workspace=alpha,
+        kind="accounts",
+        fingerprint="alpha-secret-fingerprint",
+        headers=["ALPHA-SECRET-HEADER"],
+        columns=["external_id"],
+        confirmed_by=alice,
     )
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
+    invitation = Invitation.dangerously_unscoped.create(
+        workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
+    )
     return {
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
+        ImportMapping: import_mapping,
         Membership: membership,
         AuditEvent: event,
+        Invitation: invitation,
         type(alice): alice,
         type(alpha): alpha,
     }
@@ -69,7 +97,126 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "invitation_id": Invitation,
+    "movement_id": ArrMovement,
 }
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    """Every concrete tenant model of every installed app."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and not model._meta.proxy
+    ]
+
+
+def tenant_models_without_a_row(objects, workspace) -> list[str]:
+    """What to add to ``make_alpha_objects`` for each tenant model it made no row of."""
+    missing = []
+    for model in tenant_models():
+        row = objects.get(model)
+        if row is None or row.workspace_id != workspace.pk:
+            label = model._meta.label
+            missing.append(
+                f"{label} has no row in the sweep's data: in make_alpha_objects "
+                f"(tests/sweep.py) create one {model.__name__} in Alpha "
+                f"({model.__name__}.dangerously_unscoped.create(workspace=alpha, ...)), put one "
+                f"of MARKERS in a text field it shows, and return it under the key "
+                f"{model.__name__}; add an OBJECT_IDS entry for any URL argument naming it."
+            )
+    return missing
+
+
+def id_parameters() -> dict[str, type]:
+    """Names a query string or body may use to name an object -> the model of that object.
+
+    Read from the models, so a new model or foreign key is swept without touching this file:
+    a model's own name (``account``, ``account_id``), every foreign key of a tenant model by
+    name and column (``owner``, ``owner_id``), and the URL arguments of ``OBJECT_IDS``.
+    """
+    names = {"workspace": Workspace, "workspace_id": Workspace, "user": get_user_model()}
+    names.update(OBJECT_IDS)
+    for model in tenant_models():
+        names.setdefault(model._meta.model_name, model)
+        names.setdefault(f"{model._meta.model_name}_id", model)
+        for field in model._meta.get_fields():
+            if field.many_to_one and field.concrete:
+                names.setdefault(field.name, field.related_model)
+                names.setdefault(field.attname, field.related_model)
+    # The short names the pages use for an import.
+    names.setdefault("import", AccountImport)
+    return names
+
+
+def foreign_ids(objects) -> dict[str, str]:
+    """Every id parameter, filled with the id of Alpha's object of its model."""
+    return {name: str(objects[model].pk) for name, model in id_parameters().items()}
+
+
+# Query parameters any page or endpoint might read, sent to every route.
+GENERIC_PARAMETERS = ("page", "page_size", "cursor", "sort", "ordering", "format", "q")
+
+# Parameters a view reads by hand on a path the probe request does not take.
+HAND_READ_PARAMETERS = {
+    "account_import_progress": ("shown",),
+    "login": ("next",),
+    "logout": ("next",),
+}
+
+JUNK_VALUES = (
+    "cD1hYmM=",  # base64 of "p=abc": a well-formed cursor whose position is no id
+    "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk=",  # a cursor whose position overflows bigint
+    "-1",
+    "1e309",
+    "NaN",
+    "\x00",
+    "x" * 10_240,
+    "[]",
+    "'; DROP TABLE accounts_account; --",
+    "\u202e\U0001f600é\ud7ff",
+)
+
+
+@contextmanager
+def reading_parameters():
+    """Record the names every query string or body is asked for while the block runs."""
+    names = set()
+    originals = {
+        method: getattr(QueryDict, method)
+        for method in ("get", "getlist", "__getitem__", "__contains__")
+    }
+
+    def recording(original):
+        def read(self, key, *args, **kwargs):
+            names.add(key)
+            return original(self, key, *args, **kwargs)
+
+        return read
+
+    for method, original in originals.items():
+        setattr(QueryDict, method, recording(original))
+    try:
+        yield names
+    finally:
+        for method, original in originals.items():
+            setattr(QueryDict, method, original)
+
+
+def declared_parameters(callback) -> set[str]:
+    """The query parameters an API view declares through its filter set and paginator."""
+    view_class = getattr(callback, "cls", None)
+    names = set()
+    filterset_class = getattr(view_class, "filterset_class", None)
+    if filterset_class is not None:
+        names.update(filterset_class.base_filters)
+    pagination_class = getattr(view_class, "pagination_class", None)
+    if pagination_class is not None:
+        for attribute in ("page_query_param", "page_size_query_param", "cursor_query_param"):
+            name = getattr(pagination_class, attribute, None)
+            if name:
+                names.add(name)
+    return names
 
 
 def forged_reset_link(objects) -> dict[str, str]:
@@ -91,8 +238,11 @@ def _admin_object_id(url_name: str, objects) -> int:
     raise AssertionError(f"no admin model for {url_name}")
 
 
-def build_sweep(objects):
-    """(url, is_admin, names_an_object) for every pattern, filled with Alpha's ids."""
+def build_sweep(objects, *, with_routes=False):
+    """(url, is_admin, names_an_object) for every pattern, filled with Alpha's ids.
+
+    With ``with_routes``, each entry also carries the URL name and the view callback.
+    """
     urls = []
     reset_link = forged_reset_link(objects)
     for namespace, pattern in iter_url_patterns():
@@ -120,5 +270,6 @@ def build_sweep(objects):
             else:
                 pytest.fail(f"the sweep cannot fill {{{arg}}} in {name}: add it to OBJECT_IDS")
         names_an_object = bool(kwargs.keys() - reset_link.keys())
-        urls.append((reverse(name, kwargs=kwargs), namespace == "admin:", names_an_object))
+        entry = (reverse(name, kwargs=kwargs), namespace == "admin:", names_an_object)
+        urls.append((*entry, name, pattern.callback) if with_routes else entry)
     return urls

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = (ROOT / "Makefile").read_text()
+# What `make run` exports: debug is off unless asked for, and the laptop trial asks.
+MAKE_RUN_DEBUG = re.search(r"^run: export DEBUG := (\w+)$", MAKEFILE, re.MULTILINE).group(1)
 
 
 def _manage(*args, env):
@@ -38,8 +40,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def bare_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CI"}}
+    dropped = {"DATABASE_URL", "REDIS_URL", "CI", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'csos.sqlite3'}"
+    env["DEBUG"] = MAKE_RUN_DEBUG
     return env
 
 

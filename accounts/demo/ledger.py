@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from decimal import Decimal
 
+from accounts import ledger
 from accounts.demo.portfolio import SEGMENT_PROFILES, add_years, demo_accounts, round_arr
 from accounts.demo.step import DemoOptions, Progress, bulk_create_batched
-from accounts.models import AccountStatus, ArrMovement, MovementKind
+from accounts.models import AccountStatus, ArrMovement
 from csos.models import Workspace
 
 
@@ -31,7 +33,7 @@ def demo_arr_ledger_rebuild(
             final_arr = min(max(round_arr(seats * price), low), high)
         else:
             final_arr = int(arr)
-        for kind, on, amount, note in _ledger(
+        for movement, note in _ledger(
             rng=rng,
             contract_start=contract_start,
             today=options.today,
@@ -42,9 +44,9 @@ def demo_arr_ledger_rebuild(
                 ArrMovement(
                     workspace=workspace,
                     account_id=account_id,
-                    kind=kind,
-                    date=on,
-                    amount=amount,
+                    kind=movement.kind,
+                    date=movement.on,
+                    amount=movement.amount,
                     note=note,
                 )
             )
@@ -55,12 +57,13 @@ def demo_arr_ledger_rebuild(
 
 def _ledger(
     *, rng: random.Random, contract_start: date, today: date, final_arr: int, churned: bool
-) -> list[tuple[str, date, int, str]]:
-    """(kind, date, amount, note) movements from contract start whose signed sum is the ARR.
+) -> list[tuple[ledger.Movement, str]]:
+    """Movements from contract start, each with its note, whose signed sum is the ARR.
 
-    Built backwards from the ARR the account ends with, so the sum is exact by construction:
-    each earlier change is drawn as a share of the ARR after it. A churned account loses
-    ``final_arr`` at its last renewal and ends at zero.
+    The ARR the account had after each change is drawn backwards from the ARR it ends with,
+    each earlier level as a share of the one after it, so the sum is exact by construction. A
+    churned account loses ``final_arr`` at its last renewal and ends at zero. The ledger's
+    rules then decide, and check, the movement that reaches each level from the one before.
     """
     anniversaries = []
     year = 1
@@ -69,26 +72,36 @@ def _ledger(
         year += 1
     tail = []
     if churned:
-        tail = [(MovementKind.CHURN, anniversaries.pop(), final_arr, "Did not renew")]
-    limit = tail[0][1] if tail else today
+        tail = [(anniversaries.pop(), 0, ledger.CHURNED, "Did not renew")]
+    limit = tail[0][0] if tail else today
     arr = final_arr
-    changes = []
+    levels = []
     for anniversary in reversed(anniversaries):
         draw = rng.random()
         if draw < 0.4:
             before = round_arr(arr / (1 + rng.uniform(0.05, 0.35)))
-            kind, on, note = MovementKind.EXPANSION, anniversary, "Seats added at renewal"
+            on, note = anniversary, "Seats added at renewal"
             # Some customers grow inside the contract year; reductions wait for the renewal.
             mid_term = anniversary + timedelta(days=rng.randint(60, 240))
             if rng.random() < 0.3 and mid_term < limit:
                 on, note = mid_term, "Seats added mid-term"
         elif draw < 0.52:
             before = round_arr(arr / (1 - rng.uniform(0.05, 0.2)))
-            kind, on, note = MovementKind.CONTRACTION, anniversary, "Seats reduced at renewal"
+            on, note = anniversary, "Seats reduced at renewal"
         else:
             continue
         if before < 1_000 or before == arr:
             continue
-        changes.append((kind, on, abs(arr - before), note))
+        levels.append((on, arr, ledger.ACTIVE, note))
         arr = before
-    return [(MovementKind.NEW, contract_start, arr, "First contract"), *reversed(changes), *tail]
+    levels = [(contract_start, arr, ledger.ACTIVE, "First contract"), *reversed(levels), *tail]
+
+    booked, movements = ledger.Ledger(), []
+    for on, level, status, note in levels:
+        movement = ledger.change_to(
+            booked, arr=Decimal(level), status=status, today=on, first_on=contract_start
+        )
+        if movement is not None:
+            booked = ledger.effect(booked, movement)
+            movements.append((movement, note))
+    return movements

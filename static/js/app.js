@@ -2,6 +2,16 @@
 (function () {
   "use strict";
 
+  // Narrow screens hide the navigation behind its Menu button; without this script it stays open.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (!toggle) { return; }
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+  });
+
   // Selects marked data-autosubmit submit their form on change. Only for filters that merely
   // narrow a list: a change of context or a saved change needs its own button (WCAG 3.2.2).
   document.addEventListener("change", function (event) {

@@ -1,6 +1,7 @@
 """Role rules on every page that writes an account: who may, and what they get otherwise."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -8,8 +9,9 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Account, AccountStatus, ArrMovement
+from csos.models import Role
 from csos.tenancy import workspace_scope
-from tests.factories import AccountFactory, ArrMovementFactory
+from tests.factories import AccountFactory, ArrMovementFactory, MembershipFactory, UserFactory
 
 EDIT = {
     "name": "Renamed Ltd",
@@ -25,6 +27,7 @@ EDIT = {
     "executive_visibility": 5,
 }
 MOVEMENT = {"kind": "expansion", "date": "2026-01-15", "amount": "3000"}
+JAN = dt.date(2025, 1, 1)
 
 
 @pytest.fixture
@@ -255,3 +258,125 @@ def test_it_answers_a_lost_race_for_an_external_id_with_a_field_error(
     assert response.status_code == 400
     assert "external_id" in response.context["form"].errors
     assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 1
+
+
+def suggested_kind(client, account) -> str:
+    response = client.get(reverse("account_detail", args=[account.pk]))
+    return response.context["movement_form"]["kind"].value()
+
+
+@pytest.mark.django_db
+def test_it_suggests_the_movement_that_fits_the_account_s_state(login, alpha, bob):
+    client = login(bob)
+    account = AccountFactory(workspace=alpha, owner=bob, arr=Decimal(0))
+    assert suggested_kind(client, account) == "new"
+    services.arr_movement_record(account=account, by=bob, kind="new", on=JAN, amount=Decimal(10))
+    assert suggested_kind(client, account) == "expansion"
+    services.arr_movement_record(account=account, by=bob, kind="churn", on=JAN, amount=Decimal(10))
+    assert suggested_kind(client, account) == "reactivation"
+
+
+@pytest.mark.django_db
+def test_it_lays_each_arr_error_out_beside_its_own_field(login, bobs_account, bob):
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    response = login(bob).post(url, {"kind": "new", "date": "2026-01-15", "amount": "5"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    marked = re.findall(
+        r'<div class="field has-error">\s*<label for="id_(\w+)".*?</div>\s*</div>', body, re.S
+    )
+    assert marked == ["kind"]
+    [kind_field] = re.findall(r'<div class="field has-error">.*?</ul>', body, re.S)
+    assert "New business is the first ARR of an account" in kind_field
+    assert "Please correct the fields marked below." in body
+
+
+def reverse_button(body: str, movement) -> bool:
+    return reverse("arr_movement_reverse", args=[movement.account_id, movement.pk]) in body
+
+
+@pytest.mark.django_db
+def test_it_offers_to_reverse_only_the_latest_movement(login, bobs_account, bob):
+    first = ArrMovement.dangerously_unscoped.get(account=bobs_account)
+    latest = services.arr_movement_record(
+        account=bobs_account, by=bob, kind="expansion", on=JAN + dt.timedelta(days=9), amount=5
+    )
+    body = login(bob).get(reverse("account_detail", args=[bobs_account.pk])).content.decode()
+    assert reverse_button(body, latest) and not reverse_button(body, first)
+    assert "data-confirm=" in body
+
+
+@pytest.mark.django_db
+@rights(EDITORS)
+def test_it_lets_only_editors_reverse_a_movement(client, bobs_account, person, allowed):
+    movement = ArrMovement.dangerously_unscoped.get(account=bobs_account)
+    client.force_login(person)
+    url = reverse("arr_movement_reverse", args=[bobs_account.pk, movement.pk])
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == (302 if allowed else 403)
+    bobs_account.refresh_from_db()
+    assert bobs_account.arr == (Decimal(0) if allowed else Decimal(12000))
+
+
+@pytest.mark.django_db
+def test_it_lists_a_reversal_with_the_movement_it_reverses(login, bobs_account, bob):
+    movement = ArrMovement.dangerously_unscoped.get(account=bobs_account)
+    client = login(bob)
+    client.post(reverse("arr_movement_reverse", args=[bobs_account.pk, movement.pk]))
+    body = client.get(reverse("account_detail", args=[bobs_account.pk])).content.decode()
+    assert "Reversal</span> of the new of Jan 1, 2025" in body
+    assert '<span class="muted">reversed</span>' in body
+
+
+@pytest.mark.django_db
+def test_it_answers_404_for_a_movement_of_another_account(login, alpha, bobs_account, bob):
+    other = AccountFactory(workspace=alpha, owner=bob)
+    movement = ArrMovementFactory(account=other, amount=Decimal(10))
+    url = reverse("arr_movement_reverse", args=[bobs_account.pk, movement.pk])
+    assert login(bob).post(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_explains_a_refused_reversal(login, bobs_account, bob):
+    first = ArrMovement.dangerously_unscoped.get(account=bobs_account)
+    services.arr_movement_record(
+        account=bobs_account, by=bob, kind="expansion", on=JAN, amount=Decimal(5)
+    )
+    client = login(bob)
+    response = client.post(
+        reverse("arr_movement_reverse", args=[bobs_account.pk, first.pk]), follow=True
+    )
+    assert "Only the latest movement can be reversed" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_offers_owners_by_name_sorted_with_their_role(login, alpha, alice, lena, bob, vera):
+    nameless = UserFactory(first_name="", last_name="", username="a@x.example", email="a@x.example")
+    MembershipFactory(workspace=alpha, user=nameless, role=Role.CSM)
+    choices = login(lena).get(reverse("account_create")).context["form"].fields["owner"].choices
+    assert [label for value, label in choices if value] == [
+        "a@x.example · CSM",
+        "Alice Tester · Admin",
+        "Bob Tester · CSM",
+        "Lena Tester · CS leader",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa", "XTS"])
+def test_it_refuses_a_code_that_is_not_an_iso_currency_on_the_account_form(
+    login, bobs_account, bob, code
+):
+    url = reverse("account_edit", args=[bobs_account.pk])
+    response = login(bob).post(url, {**EDIT, "currency": code, "owner": bob.pk})
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["currency"]
+    bobs_account.refresh_from_db()
+    assert bobs_account.currency == "USD"
+
+
+@pytest.mark.django_db
+def test_it_offers_the_iso_currencies_as_a_select(login, lena):
+    body = login(lena).get(reverse("account_create")).content.decode()
+    assert '<select name="currency"' in body and '<option value="EUR">EUR · Euro</option>' in body

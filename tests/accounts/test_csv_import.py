@@ -181,7 +181,7 @@ def test_it_reports_every_bad_cell_of_every_row():
         ("licensed_seats", "ten", "'ten' is not a whole number of seats (0 or more)."),
         ("complexity", "2.5", "'2.5' is not a whole number from 1 to 5."),
         ("complexity", "0", "'0' is not a whole number from 1 to 5."),
-        ("currency", "U$D", "'U$D' is not a 3-letter currency code."),
+        ("currency", "U$D", "'U$D' is not an ISO 4217 currency code."),
         ("contract_start", "2025-02-30", "'2025-02-30' is not a date like 2025-01-31."),
         ("segment", "Huge", "'Huge' is not one of: small, mid_market, enterprise."),
         ("owner_email", "carol@beta.example", "carol@beta.example is not a CSM, leader or admin"),
@@ -323,3 +323,57 @@ def test_it_keeps_its_storage_limits_in_step_with_the_account_model():
     assert Decimal(10) ** (arr.max_digits - arr.decimal_places) == csv.MAX_ARR
     assert set(csv.COLUMNS) - {"owner_email"} <= {f.name for f in Account._meta.get_fields()}
     assert csv.CHURNED == AccountStatus.CHURNED
+
+
+def test_it_counts_errors_by_kind_and_lists_only_the_first():
+    rows = "".join(f"A-{n},Acme {n},lots,ten\n" for n in range(150))
+    parsed = parse("external_id,name,arr,licensed_seats\n" + rows)
+    assert parsed.error_count == 300
+    assert len(parsed.errors) == csv.DEFAULT_LIMITS.max_listed_errors
+    assert parsed.errors[:2] == [
+        {"row": 2, "field": "arr", "message": "'lots' is not a number."},
+        {
+            "row": 2,
+            "field": "licensed_seats",
+            "message": "'ten' is not a whole number of seats (0 or more).",
+        },
+    ]
+    assert parsed.error_kinds == [
+        {"field": "arr", "example": "'lots' is not a number.", "count": 150},
+        {
+            "field": "licensed_seats",
+            "example": "'ten' is not a whole number of seats (0 or more).",
+            "count": 150,
+        },
+    ]
+
+
+def test_it_reads_a_file_whose_first_line_is_blank_and_keeps_row_numbers():
+    parsed = parse("\nexternal_id,name,arr\nA-1,Acme,x\n")
+    assert parsed.errors == [{"row": 3, "field": "arr", "message": "'x' is not a number."}]
+
+
+def test_it_refuses_a_file_past_a_limit_in_one_error_naming_it():
+    limits = csv.DEFAULT_LIMITS
+    header = ",".join(f"c{n}" for n in range(limits.max_columns + 1))
+    parsed = parse(header + "\n")
+    assert parsed.errors == [
+        {
+            "row": None,
+            "field": None,
+            "message": f"The file has {limits.max_columns + 1} columns; an import takes at most "
+            f"{limits.max_columns}.",
+        }
+    ]
+
+
+@pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa", "XXX"])
+def test_it_refuses_a_currency_that_is_not_an_iso_code(code):
+    [error] = parse(f"external_id,name,currency\nA-1,Acme,{code}\n").errors
+    assert (error["row"], error["field"]) == (2, "currency")
+    assert "ISO 4217" in error["message"]
+
+
+def test_it_takes_an_iso_currency_in_any_case():
+    parsed = parse("external_id,name,currency\nA-1,Acme,jpy\n")
+    assert (parsed.errors, parsed.rows["currency"].tolist()) == ([], ["JPY"])

@@ -271,6 +271,8 @@ def test_it_prints_the_demo_logins_from_the_command():
     assert Account.dangerously_unscoped.filter(workspace__slug="cmd").count() == 5
     assert re.search(r"admin@cmd\.csos\.example\s+Admin\s+.+\s+csos-demo-2026", out.getvalue())
     assert "csm1@cmd.csos.example" in out.getvalue()
+    # It neither starts the site nor knows its address, so it names neither.
+    assert "runserver" not in out.getvalue() and "http" not in out.getvalue()
 
 
 def test_it_refuses_a_demo_without_csms():

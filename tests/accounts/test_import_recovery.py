@@ -19,6 +19,7 @@ def queued(text: str, *, workspace, by, minutes_ago: int = 0) -> AccountImport:
     account_import = imports.account_import_create(
         workspace=workspace, by=by, filename="accounts.csv", content=text
     )
+    imports.account_import_check(import_id=account_import.pk)
     assert imports.account_import_queue(account_import=account_import, by=by)
     AccountImport.objects.filter(pk=account_import.pk).update(
         queued_at=timezone.now() - timedelta(minutes=minutes_ago)
@@ -82,6 +83,23 @@ def test_it_sends_again_an_import_queued_so_long_its_task_was_lost(in_alpha, alp
     assert imports.account_import_recover() == []
     waiting.refresh_from_db()
     assert waiting.status == ImportStatus.QUEUED
+
+
+def test_it_checks_again_a_file_whose_check_task_was_lost(in_alpha, alpha, lena):
+    lost = imports.account_import_create(
+        workspace=alpha, by=lena, filename="lost.csv", content=ONE_ROW
+    )
+    fresh = imports.account_import_create(
+        workspace=alpha, by=lena, filename="fresh.csv", content=ONE_ROW
+    )
+    AccountImport.objects.filter(pk=lost.pk).update(
+        queued_at=timezone.now() - imports.RESUME_AFTER - timedelta(minutes=1)
+    )
+
+    tasks.account_import_recover_task.delay(alpha.pk)
+
+    assert AccountImport.objects.get(pk=lost.pk).status == ImportStatus.READY
+    assert AccountImport.objects.get(pk=fresh.pk).status == ImportStatus.CHECKING
 
 
 def test_it_fails_an_import_that_stopped_too_often_instead_of_trying_again(in_alpha, alpha, lena):

@@ -38,7 +38,7 @@ def big_file() -> str:
 def test_it_commits_an_import_on_a_real_worker(celery_worker, login, alpha, lena, bob):  # noqa: F811
     client = login(lena)
     upload(client, big_file())
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    account_import = checked_by_the_worker(alpha)
     assert account_import.status == ImportStatus.READY
 
     client.post(reverse("account_import_commit", args=[account_import.pk]))
@@ -74,8 +74,9 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     """The first worker dies holding the write open; the sweep hands the import to a second."""
     AccountFactory(workspace=alpha, external_id="W-00000", name="Before")
     client = login(lena)
-    upload(client, big_file())
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    with running_worker(celery_queue):
+        upload(client, big_file())
+        account_import = checked_by_the_worker(alpha)
     assert account_import.status == ImportStatus.READY
     database = worker_database_url()
 
@@ -106,6 +107,20 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
         Account.dangerously_unscoped.filter(workspace=alpha, external_id__startswith="W-").count()
         == ROWS
     )
+
+
+def checked_by_the_worker(workspace) -> AccountImport:
+    """The workspace's import once the worker has checked it."""
+    account_import = AccountImport.dangerously_unscoped.get(workspace=workspace)
+    wait_until(
+        lambda: (
+            AccountImport.dangerously_unscoped.get(pk=account_import.pk).status
+            != ImportStatus.CHECKING
+        ),
+        "the worker never checked the file",
+    )
+    account_import.refresh_from_db()
+    return account_import
 
 
 def wait_until(condition, failure: str) -> None:

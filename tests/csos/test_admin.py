@@ -1,12 +1,16 @@
-"""The Django admin shows workspaces, memberships and the audit log but never writes them:
-those writes go through the audited services behind the settings and members pages."""
+"""The Django admin is the operators' read-only window: it writes nothing (those writes go
+through the audited services behind the pages), sets no password, and keeps every
+workspace's sign-in log out of reach."""
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
+from accounts.models import Account, ArrMovement
 from csos.models import AuditEvent, Membership, Role
 from csos.services import audit_record
 from tests.factories import UserFactory
+from tests.sweep import make_alpha_objects
 
 
 @pytest.fixture
@@ -93,3 +97,100 @@ def test_it_refuses_to_rename_the_workspace_in_the_admin(login, operator, alpha)
     assert response.status_code == 403
     alpha.refresh_from_db()
     assert (alpha.name, alpha.default_currency) == ("Alpha Analytics", "USD")
+
+
+@pytest.mark.django_db
+def test_it_sets_no_password_in_the_admin_even_of_a_member(login, operator, alpha, charlie):
+    shared = charlie
+    Membership.dangerously_unscoped.create(workspace=alpha, user=shared, role=Role.VIEWER)
+    client = login(operator)
+    url = reverse("admin:auth_user_password_change", args=[shared.pk])
+    assert client.get(url).status_code == 403
+    posted = client.post(url, {"password1": "taken-over-42!", "password2": "taken-over-42!"})
+    assert posted.status_code == 403
+    shared.refresh_from_db()
+    assert not shared.check_password("taken-over-42!")
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_change_or_add_users_in_the_admin(login, operator, alpha, bob):
+    client = login(operator)
+    change = client.post(
+        reverse("admin:auth_user_change", args=[bob.pk]),
+        {"username": bob.username, "email": "mine@evil.example", "is_superuser": "on"},
+    )
+    add = client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "new@evil.example", "password1": "x-Y-z-123456", "password2": "x-Y-z-123456"},
+    )
+    assert (change.status_code, add.status_code) == (403, 403)
+    bob.refresh_from_db()
+    assert (bob.email, bob.is_superuser) == ("bob@alpha.example", False)
+
+
+@pytest.mark.django_db
+def test_it_sends_a_password_reset_e_mail_from_the_admin_and_audits_it(
+    login, operator, alpha, bob, mailoutbox
+):
+    response = login(operator).post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "send_password_reset", "_selected_action": [bob.pk]},
+    )
+    assert response.status_code == 302
+    (message,) = mailoutbox
+    assert message.to == [bob.email]
+    assert "/password/reset/" in message.body
+    [event] = AuditEvent.dangerously_unscoped.filter(
+        workspace=alpha, action="user.password_reset_email"
+    )
+    assert (event.actor, event.object_id) == (operator, str(bob.pk))
+
+
+@pytest.mark.django_db
+def test_it_keeps_every_workspaces_sign_in_log_out_of_the_admin(login, operator):
+    client = login(operator)
+    for model in ("accessattempt", "accesslog", "accessfailurelog"):
+        assert client.get(f"/admin/axes/{model}/").status_code == 404, model
+    assert b"/admin/axes/" not in client.get(reverse("admin:index")).content
+
+
+@pytest.mark.django_db
+def test_it_shows_arr_status_and_the_ledger_read_only(login, operator, alpha, alice, bob):
+    objects = make_alpha_objects(alpha, alice, bob)
+    account, movement = objects[Account], objects[ArrMovement]
+    client = login(operator)
+    detail = client.get(reverse("admin:accounts_account_change", args=[account.pk]))
+    assert detail.status_code == 200
+    assert 'name="arr"' not in detail.content.decode()
+    assert 'name="status"' not in detail.content.decode()
+    changed = client.post(
+        reverse("admin:accounts_account_change", args=[account.pk]),
+        {"name": account.name, "arr": "1", "status": "churned"},
+    )
+    added = client.post(
+        reverse("admin:accounts_arrmovement_add"),
+        {"account": account.pk, "kind": "expansion", "amount": "1000", "date": "2026-01-01"},
+    )
+    edited = client.post(
+        reverse("admin:accounts_arrmovement_change", args=[movement.pk]), {"amount": "1"}
+    )
+    assert (changed.status_code, added.status_code, edited.status_code) == (403, 403, 403)
+    account.refresh_from_db()
+    movement.refresh_from_db()
+    assert account.status != "churned" and movement.amount != 1
+    assert ArrMovement.dangerously_unscoped.filter(account=account).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_registers_no_admin_that_writes(rf, operator):
+    """Every change goes through an audited service, so no admin page may add, change or
+    delete; a new app's admin that writes fails here."""
+    request = rf.get("/admin/")
+    request.user = operator
+    for model, model_admin in admin.site._registry.items():
+        writes = (
+            model_admin.has_add_permission(request),
+            model_admin.has_change_permission(request),
+            model_admin.has_delete_permission(request),
+        )
+        assert writes == (False, False, False), model._meta.label

@@ -259,6 +259,24 @@ def test_it_refuses_to_start_in_production_without(tmp_path, variable, message):
     assert message in result.stderr
 
 
+def test_it_keeps_debug_off_when_the_environment_does_not_ask_for_it(tmp_path):
+    environment = production_env(tmp_path)
+    del environment["DEBUG"]
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", env=environment
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_not_asked_for(tmp_path):
+    environment = production_env(tmp_path, SECRET_KEY="")
+    del environment["DEBUG"]
+    result = manage("check", env=environment)
+    assert "SECRET_KEY must be set" in result.stderr
+    assert "set DEBUG=true" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -97,3 +97,41 @@ def test_it_decides_the_last_admin_rule_from_the_stored_role_not_a_stale_copy(
     assert Membership.dangerously_unscoped.get(pk=own.pk).role == Role.ADMIN
     last = AuditEvent.dangerously_unscoped.filter(action="membership.role_change").latest("pk")
     assert (last.before, last.after) == ({"role": "csm"}, {"role": "viewer"})
+
+
+@pytest.mark.django_db
+def test_it_lets_only_the_invited_address_accept_and_only_once(alpha, alice, bob, charlie):
+    invitation = services.invitation_create(
+        workspace=alpha, by=alice, email=charlie.email, role=Role.VIEWER
+    )
+    with workspace_scope(alpha):
+        with pytest.raises(ValidationError, match=r"is for charlie@beta\.example"):
+            services.invitation_accept(invitation=invitation, user=bob)
+        membership = services.invitation_accept(invitation=invitation, user=charlie)
+        with pytest.raises(ValidationError, match="used or revoked"):
+            services.invitation_accept(invitation=invitation, user=charlie)
+    assert (membership.workspace, membership.role) == (alpha, Role.VIEWER)
+
+
+@pytest.mark.django_db
+def test_it_reads_back_only_a_genuine_invitation_token(alpha, alice):
+    invitation = services.invitation_create(
+        workspace=alpha, by=alice, email="nina@example.com", role=Role.CSM
+    )
+    token = services.invitation_token(invitation=invitation)
+    assert services.invitation_token_read(token) == (alpha.pk, invitation.pk)
+    assert services.invitation_token_read(token[:-1]) is None
+    assert services.invitation_token_read("not-a-token") is None
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_new_sign_in_for_an_address_that_has_one(alpha, alice, charlie):
+    invitation = services.invitation_create(
+        workspace=alpha, by=alice, email=charlie.email, role=Role.CSM
+    )
+    with workspace_scope(alpha), pytest.raises(ValidationError, match="sign in to accept"):
+        services.invitation_accept_as_new_user(
+            invitation=invitation, full_name="Mallory", password="a-long-passphrase-9"
+        )
+    charlie.refresh_from_db()
+    assert charlie.first_name == "Charlie"

@@ -17,6 +17,7 @@ from csos.models import Membership, TenantModel
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.tenancy import (
     TenantForeignKey,
+    TenantOneToOneField,
     WorkspaceScopeMissing,
     WorkspaceScopeViolation,
     workspace_scope,
@@ -181,9 +182,11 @@ def test_it_uses_a_composite_key_for_every_foreign_key_between_tenant_models():
         if isinstance(field, ForeignKey)
         and field.name != "workspace"
         and issubclass(field.related_model, TenantModel)
-        and not isinstance(field, TenantForeignKey)
+        and not isinstance(field, TenantForeignKey | TenantOneToOneField)
     ]
-    assert missing == [], f"use csos.tenancy.TenantForeignKey for {missing}"
+    assert missing == [], (
+        f"use csos.tenancy.TenantForeignKey (or TenantOneToOneField) for {missing}"
+    )
 
 
 @pytest.mark.django_db
@@ -196,7 +199,7 @@ def test_it_has_the_composite_keys_in_the_database(on_postgres):
         definitions = {(table, definition) for table, definition in cursor.fetchall()}
     for model in _tenant_models():
         for field in model._meta.concrete_fields:
-            if isinstance(field, TenantForeignKey):
+            if isinstance(field, TenantForeignKey | TenantOneToOneField):
                 target = field.related_model._meta.db_table
                 expected = (
                     f"FOREIGN KEY (workspace_id, {field.column}) "

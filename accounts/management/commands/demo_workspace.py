@@ -46,10 +46,8 @@ class Command(BaseCommand):
             f"{result.accounts:,} accounts, {result.arr_movements:,} ARR movements "
             f"in {elapsed:.1f} s (seed {seed})."
         )
-        self.stdout.write(
-            "Start the site (`python manage.py runserver`), open http://127.0.0.1:8000/ "
-            "and sign in as:\n"
-        )
+        # Only the logins: whoever runs the site (`make run`, a deployment) knows its address.
+        self.stdout.write("Sign in as:\n")
         width = max(len(login.email) for login in result.logins)
         self.stdout.write(f"  {'e-mail':<{width}}  {'role':<9}  {'name':<22}  password")
         for login in result.logins:

@@ -1,0 +1,22 @@
+"""The currencies CSOS accepts: ISO 4217, from pycountry. Pure, so the CSV checks can use it.
+
+Forms offer ``CURRENCY_CHOICES`` as a select and validate with ``csos.forms.currency_code``;
+the CSV import checks cells against ``CURRENCY_CODES``.
+"""
+
+import pycountry
+
+# ISO 4217 also codes "testing" (XTS) and "no currency" (XXX); neither can price a contract.
+_NOT_MONEY = {"XTS", "XXX"}
+_CURRENCIES = [c for c in pycountry.currencies if c.alpha_3 not in _NOT_MONEY]
+CURRENCY_CODES = frozenset(currency.alpha_3 for currency in _CURRENCIES)
+CURRENCY_CHOICES = sorted((c.alpha_3, f"{c.alpha_3} · {c.name}") for c in _CURRENCIES)
+
+
+def currency_problem(value: str) -> str | None:
+    """Why ``value`` is not a currency code CSOS accepts, or None when it is one (in any case)."""
+    code = value.strip()
+    # ASCII first: "ßa" upper-cases to "SSA", which must not pass for a code by accident.
+    if code.isascii() and code.upper() in CURRENCY_CODES:
+        return None
+    return f"{code!r} is not an ISO 4217 currency code; choose one such as USD or EUR."

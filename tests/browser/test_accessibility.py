@@ -1,0 +1,137 @@
+"""Every page family, at a desktop and a phone width: no serious or critical axe-core violation
+and no horizontal overflow of the page itself (wide tables scroll inside their own box)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+
+from accounts.demo import DEMO_PASSWORD
+from accounts.models import Account, AccountImport
+from csos.models import Invitation, Workspace
+from csos.services import invitation_token
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"desktop": 1440, "phone": 390}
+BLOCKING_IMPACTS = {"serious", "critical"}
+ADMIN = "admin@demo.csos.example"
+
+# Pages behind sign-in, as the demo workspace's admin sees them; "{account}", "{import}" are ids.
+SIGNED_IN_PAGES = [
+    "/portfolio/",
+    "/portfolio/?segment=small&sort=-arr",
+    "/accounts/{account}/",
+    "/accounts/{account}/edit/",
+    "/accounts/new/",
+    "/retention/",
+    "/accounts/import/",
+    "/accounts/import/{import}/",
+    "/settings/members/",
+    "/settings/",
+    "/settings/audit/",
+    "/password/",
+    "/password/done/",
+]
+PUBLIC_PAGES = [
+    "/login/",
+    "/password/reset/",
+    "/password/reset/sent/",
+    "/password/reset/Mg/forged-token/",
+    "/invitations/{invitation}/",
+    "/invitations/forged-token/",
+]
+
+
+@pytest.fixture
+def demo_ids(transactional_db) -> dict[str, str]:
+    call_command("demo_workspace", "--accounts", "40", "--csms", "2", "--seed", "3", verbosity=0)
+    workspace = Workspace.objects.get()
+    account = Account.dangerously_unscoped.filter(workspace=workspace).order_by("pk").first()
+    account_import = AccountImport.dangerously_unscoped.create(
+        workspace=workspace,
+        filename="crm-export.csv",
+        content="external_id,name\nCRM-1,Acme\n",
+        status="ready",
+        row_count=1,
+    )
+    invitation = Invitation.dangerously_unscoped.create(workspace=workspace, email="new@x.example")
+    return {
+        "account": str(account.pk),
+        "import": str(account_import.pk),
+        "invitation": invitation_token(invitation=invitation),
+    }
+
+
+# The outermost elements that stick out past the right edge, to say what overflows.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter(el => !el.parentElement.closest(".table-scroll"))
+  .filter(el => el.parentElement.getBoundingClientRect().right <= window.innerWidth + 0.5)
+  .slice(0, 3).map(el => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""))"""
+
+
+def _problems(page, path: str, width: int) -> list[str]:
+    response = page.goto(path)
+    assert response is not None and response.status < 500, path
+    page.wait_for_load_state("load")
+    problems = []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        culprits = page.evaluate(OVERFLOWING)
+        problems.append(f"{path} at {width}px: the page overflows by {overflow}px: {culprits}")
+    for violation in Axe().run(page).response["violations"]:
+        if violation["impact"] in BLOCKING_IMPACTS:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(
+                f"{path} at {width}px: {violation['impact']} {violation['id']}: "
+                f"{violation['help']} {targets}"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_it_passes_axe_without_overflow_on_every_page_family(browser, live_server, demo_ids, width):
+    problems = []
+    viewport = {"width": width, "height": 900}
+    public = browser.new_context(base_url=live_server.url, viewport=viewport)
+    public_tab = public.new_page()
+    for path in PUBLIC_PAGES:
+        problems += _problems(public_tab, path.format(**demo_ids), width)
+    public.close()
+
+    signed_in = browser.new_context(base_url=live_server.url, viewport=viewport)
+    tab = signed_in.new_page()
+    tab.goto("/login/")
+    tab.get_by_label("E-mail address").fill(ADMIN)
+    tab.get_by_label("Password").fill(DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/portfolio/")
+    for path in SIGNED_IN_PAGES:
+        problems += _problems(tab, path.format(**demo_ids), width)
+    signed_in.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_it_folds_the_navigation_and_scrolls_the_portfolio_at_phone_width(
+    browser, live_server, demo_ids
+):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 900})
+    tab = context.new_page()
+    tab.goto("/login/")
+    tab.get_by_label("E-mail address").fill(ADMIN)
+    tab.get_by_label("Password").fill(DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/portfolio/")
+    menu = tab.get_by_role("button", name="Menu")
+    retention_link = tab.get_by_role("link", name="Retention")
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert not retention_link.is_visible()
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true"
+    assert retention_link.is_visible()
+
+    last_header = tab.locator(".table-scroll th").last
+    last_header.scroll_into_view_if_needed()
+    box = last_header.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1
+    context.close()
