@@ -62,6 +62,8 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/audit/", views.audit_log, name="audit_log"),
     path("", include("accounts.urls")),
+    path("", include("health.urls")),
+    path("", include("playbooks.urls")),
     path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),

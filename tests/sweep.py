@@ -21,7 +21,22 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Account, AccountImport, ArrMovement
 from csos.models import AuditEvent, ImportMapping, Invitation, Membership, TenantModel, Workspace
 from csos.services import audit_record
-from tests.factories import AccountFactory, ArrMovementFactory
+from health.models import (
+    HealthJudgement,
+    HealthModel,
+    HealthOverride,
+    HealthRecompute,
+    HealthSnapshot,
+    SupportTicket,
+    SurveyResponse,
+)
+from playbooks.models import Task
+from tests.factories import (
+    AccountFactory,
+    ArrMovementFactory,
+    SupportTicketFactory,
+    SurveyResponseFactory,
+)
 
 MARKERS = (
     "ALPHA-SECRET-ACCOUNT",
@@ -79,7 +94,9 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     invitation = Invitation.dangerously_unscoped.create(
         workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
     )
+    health = _make_alpha_health_objects(alpha, alice, account)
     return {
+        **health,
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -92,8 +109,50 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     }
 
 
+def _make_alpha_health_objects(alpha, alice, account) -> dict:
+    marker = "ALPHA-SECRET-ACCOUNT"
+    unscoped = {"workspace": alpha, "account": account}
+    return {
+        SupportTicket: SupportTicketFactory(account=account, subject=marker),
+        SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
+        HealthModel: HealthModel.dangerously_unscoped.create(
+            workspace=alpha, name=marker, is_default=True, dimensions=[]
+        ),
+        HealthSnapshot: HealthSnapshot.dangerously_unscoped.create(
+            **unscoped,
+            week="2026-01-05",
+            total=28,
+            band="red",
+            drivers={"usage": marker},
+            model_name=marker,
+            model_version=1,
+        ),
+        HealthRecompute: HealthRecompute.dangerously_unscoped.create(
+            workspace=alpha, week="2026-01-05", started_by=alice
+        ),
+        HealthOverride: HealthOverride.dangerously_unscoped.create(
+            **unscoped, band="green", reason=marker, expires_on="2099-01-01", created_by=alice
+        ),
+        HealthJudgement: HealthJudgement.dangerously_unscoped.create(
+            **unscoped, verdict="yes", reason=marker, created_by=alice
+        ),
+        Task: Task.dangerously_unscoped.create(
+            **unscoped,
+            playbook="save",
+            title=marker,
+            reason=marker,
+            due_on="2026-01-05",
+            priority="urgent",
+            cause=marker,
+        ),
+    }
+
+
 # URL argument name -> the model whose Alpha object fills it.
 OBJECT_IDS = {
+    "model_id": HealthModel,
+    "recompute_id": HealthRecompute,
+    "task_id": Task,
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,

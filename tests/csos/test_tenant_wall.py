@@ -239,6 +239,7 @@ ESCAPE_HATCH_ALLOWED = {
     "csos/api.py": "an empty queryset for schema generation, outside any request",
     "accounts/tasks.py": "the import recovery sweep runs for every workspace",
     "accounts/demo/": "the demo builder writes in bulk",
+    "health/demo.py": "the demo builder writes in bulk",
     "bench/": "benchmarks build their own data",
     "tests/": "tests build data in several workspaces",
 }

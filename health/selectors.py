@@ -1,0 +1,106 @@
+"""Reads of the health engine for pages: each a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.services import account_can_edit
+from csos.charts import line_chart
+from health.forms import JudgementForm, OverrideForm
+from health.models import (
+    OPEN_TICKET_STATUSES,
+    HealthJudgement,
+    HealthModel,
+    HealthOverride,
+    HealthRecompute,
+    HealthSnapshot,
+    SupportTicket,
+    SurveyResponse,
+)
+from health.scoring import CALCULATORS, DEFAULT_MODEL
+
+TREND_WEEKS = 26
+DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODEL.dimensions}
+BAND_BADGES = {"green": "good", "yellow": "warn", "red": "bad", "insufficient": ""}
+
+
+def dimension_rows(snapshot: HealthSnapshot) -> list[dict]:
+    return [
+        {
+            "key": key,
+            "label": DIMENSION_LABELS.get(key, key.replace("_", " ").capitalize()),
+            "score": score,
+            "drivers": snapshot.drivers.get(key, ""),
+        }
+        for key, score in snapshot.scores.items()
+    ]
+
+
+def account_health(*, account: Account, today: dt.date) -> dict:
+    """The account's snapshots of the last 26 weeks, its live override and latest judgement,
+    and its ticket and survey counts: four queries."""
+    since = today - dt.timedelta(weeks=TREND_WEEKS)
+    snapshots = list(
+        HealthSnapshot.objects.filter(account=account, week__gt=since).order_by("week")
+    )
+    latest = snapshots[-1] if snapshots else None
+    override = (
+        HealthOverride.objects.filter(account=account, expires_on__gte=today)
+        .select_related("created_by")
+        .first()
+    )
+    judgement = HealthJudgement.objects.filter(account=account).select_related("created_by").first()
+    signals = SupportTicket.objects.filter(account=account).aggregate(
+        open_tickets=Count("pk", filter=Q(status__in=OPEN_TICKET_STATUSES)),
+        open_p1=Count("pk", filter=Q(status__in=OPEN_TICKET_STATUSES, priority="p1")),
+    )
+    trend = line_chart(
+        [f"{s.week:%d %b}" for s in snapshots],
+        {"Health": [s.total for s in snapshots]},
+        value_format="score",
+        unit="of 100",
+    )
+    return {
+        "latest": latest,
+        "badge": BAND_BADGES.get(latest.band, "") if latest else "",
+        "dimensions": dimension_rows(latest) if latest else [],
+        "snapshots": snapshots,
+        "trend": trend,
+        "override": override,
+        "override_badge": BAND_BADGES.get(override.band, "") if override else "",
+        "judgement": judgement,
+        **signals,
+    }
+
+
+def account_health_panel(*, request, account: Account) -> dict:
+    """The account page's health panel."""
+    return {
+        **account_health(account=account, today=timezone.localdate()),
+        "can_edit": account_can_edit(membership=request.membership, account=account),
+        "override_form": OverrideForm(),
+        "judgement_form": JudgementForm(),
+    }
+
+
+def account_signals(*, account: Account) -> dict:
+    return {
+        "tickets": SupportTicket.objects.filter(account=account).order_by("-opened_on", "-pk"),
+        "surveys": SurveyResponse.objects.filter(account=account).order_by("-answered_on", "-pk"),
+    }
+
+
+def health_model_list():
+    return HealthModel.objects.order_by("position", "pk").select_related("updated_by")
+
+
+def recompute_list():
+    return HealthRecompute.objects.select_related("started_by").order_by("-started_at", "-pk")
+
+
+def recompute_progress(*, recompute: HealthRecompute) -> dict:
+    return {"done": len(recompute.chunks_done), "total": recompute.chunk_count}
