@@ -34,6 +34,15 @@ class HealthConfig(AppConfig):
         )
         register_nav_entry(
             NavEntry(
+                section="Leaders",
+                label="Health model quality",
+                url_name="health_quality",
+                order=61,
+                visible=leaders,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
                 section="Workspace",
                 label="Health models",
                 url_name="health_models",

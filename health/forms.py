@@ -83,3 +83,25 @@ DimensionFormSet = forms.formset_factory(
 
 class RecomputeForm(forms.Form):
     week = forms.DateField(label="A day of the week", widget=DateInput())
+
+
+class ProposedWeightsForm(forms.Form):
+    """New weights for the published model's dimensions, judged before publishing."""
+
+    def __init__(self, *args, dimensions: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dimension_rows = dimensions
+        for dimension in dimensions:
+            self.fields[dimension["key"]] = forms.FloatField(
+                label=f"{dimension['key']} (%)",
+                min_value=0,
+                max_value=100,
+                initial=dimension["weight"],
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        total = sum(value for value in cleaned.values() if value is not None)
+        if not self.errors and abs(total - 100) > 1e-9:
+            raise forms.ValidationError(f"The weights sum to {total:g}%, not 100%.")
+        return cleaned

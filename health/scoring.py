@@ -13,6 +13,7 @@ is written out in tests/health/test_scoring.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -42,6 +43,11 @@ DAYS_SINCE_INTERACTION = "days_since_interaction"
 INSUFFICIENT = "insufficient"
 GREEN, YELLOW, RED = "green", "yellow", "red"
 BANDS = (GREEN, YELLOW, RED)
+
+
+def iso_week(day: dt.date) -> dt.date:
+    """The Monday of the ISO week ``day`` falls in: how snapshots name their week."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 class MissingColumns(ValueError):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.services import account_can_edit
 from csos.charts import line_chart
 from health.forms import JudgementForm, OverrideForm
@@ -21,7 +22,8 @@ from health.models import (
     SupportTicket,
     SurveyResponse,
 )
-from health.scoring import CALCULATORS, DEFAULT_MODEL
+from health.quality import HORIZONS
+from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
 
 TREND_WEEKS = 26
 DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODEL.dimensions}
@@ -104,3 +106,52 @@ def recompute_list():
 
 def recompute_progress(*, recompute: HealthRecompute) -> dict:
     return {"done": len(recompute.chunks_done), "total": recompute.chunk_count}
+
+
+# A ledger movement this close to a renewal date is that renewal's outcome.
+RENEWAL_MOVEMENT_DAYS = 60
+
+
+def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Past renewals with their outcome, and the snapshots 90 and 180 days before them: three
+    queries. An account renewing on a past date churned if it is churned now, expanded or was
+    downgraded if the ledger moved that way around the date, and renewed otherwise."""
+    renewals = list(
+        Account.objects.filter(renewal_date__lte=today).values_list("pk", "renewal_date", "status")
+    )
+    moves = ArrMovement.objects.filter(
+        account_id__in=[pk for pk, _r, _s in renewals],
+        kind__in=[MovementKind.EXPANSION, MovementKind.CONTRACTION],
+    ).values_list("account_id", "kind", "date")
+    moved = {}
+    for account_id, kind, day in moves:
+        moved.setdefault(account_id, []).append((kind, day))
+    rows = []
+    for account_id, renewal, status in renewals:
+        near = [
+            kind
+            for kind, day in moved.get(account_id, [])
+            if abs((day - renewal).days) <= RENEWAL_MOVEMENT_DAYS
+        ]
+        if status == AccountStatus.CHURNED:
+            outcome = "churned"
+        elif MovementKind.CONTRACTION in near:
+            outcome = "downgraded"
+        elif MovementKind.EXPANSION in near:
+            outcome = "expanded"
+        else:
+            outcome = "renewed"
+        rows.append((account_id, renewal, outcome))
+    outcomes = pd.DataFrame(rows, columns=["account_id", "renewal", "outcome"])
+    weeks = {
+        iso_week(renewal - dt.timedelta(days=days)) for _a, renewal, _o in rows for days in HORIZONS
+    }
+    snapshots = pd.DataFrame(
+        list(
+            HealthSnapshot.objects.filter(
+                account_id__in=outcomes["account_id"].tolist(), week__in=weeks
+            ).values_list("account_id", "week", "scores")
+        ),
+        columns=["account_id", "week", "scores"],
+    )
+    return outcomes, snapshots

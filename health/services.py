@@ -24,15 +24,11 @@ from health.models import (
     HealthSnapshot,
     RecomputeStatus,
 )
+from health.scoring import iso_week
 from health.signals import snapshots_recomputed
 
 CHUNK_SIZE = 500  # accounts per chunk: a chunk's queries and write take well under a second
 THEATRE = s.TheatreParams()
-
-
-def iso_week(day: dt.date) -> dt.date:
-    """The Monday of the ISO week ``day`` falls in: how snapshots name their week."""
-    return day - dt.timedelta(days=day.weekday())
 
 
 def scoring_model_of(model: HealthModel) -> s.ScoringModel:

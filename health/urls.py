@@ -17,6 +17,7 @@ urlpatterns = [
     path("health/models/", views.health_models, name="health_models"),
     path("health/models/new/", views.health_model_edit, name="health_model_create"),
     path("health/models/<int:model_id>/", views.health_model_edit, name="health_model_edit"),
+    path("health/quality/", views.health_quality, name="health_quality"),
     path("health/recompute/", views.health_recompute, name="health_recompute"),
     path(
         "health/recompute/<int:recompute_id>/",

@@ -1,5 +1,6 @@
 """Pages of the health engine: account signals, overrides and judgements, models, recomputes."""
 
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
@@ -15,12 +16,13 @@ from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
 from csos.models import Role
-from health import selectors, services
+from health import quality, selectors, services
 from health.forms import (
     DimensionFormSet,
     HealthModelForm,
     JudgementForm,
     OverrideForm,
+    ProposedWeightsForm,
     RecomputeForm,
 )
 from health.models import HealthModel
@@ -208,4 +210,33 @@ def health_recompute_progress(request, recompute_id: int):
             "progress": selectors.recompute_progress(recompute=recompute),
             "announce": request.GET.get("shown") != recompute.status,
         },
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+def health_quality(request):
+    """Renewal outcomes against the band 90 and 180 days before, for the published default
+    model and, when weights are given, for a proposed one."""
+    published = services.health_model_default_ensure(workspace=request.workspace)
+    model = services.scoring_model_of(published)
+    outcomes, snapshots = selectors.renewal_history(today=timezone.localdate())
+    form = ProposedWeightsForm(request.GET or None, dimensions=published.dimensions)
+    proposed = None
+    if form.is_bound and form.is_valid():
+        proposed_model = replace(
+            model,
+            dimensions=tuple(replace(d, weight=form.cleaned_data[d.key]) for d in model.dimensions),
+        )
+        proposed = quality.figures(outcomes, snapshots, proposed_model)
+    figures = quality.figures(outcomes, snapshots, model)
+    return render(
+        request,
+        "health/quality.html",
+        {
+            "published": published,
+            "figures": figures,
+            "comparison": list(zip(figures, proposed, strict=True)) if proposed else None,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )

@@ -145,3 +145,39 @@ def test_it_keeps_recomputes_and_models_from_csms(login, alpha, bob):
     assert client.get(reverse("health_recompute")).status_code == 403
     assert client.get(reverse("health_models")).status_code == 403
     assert HealthModel.dangerously_unscoped.count() == 0
+
+
+def test_it_shows_model_quality_for_published_and_proposed_weights(login, alpha, lena):
+    renewed = AccountFactory(
+        workspace=alpha, renewal_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    churned = AccountFactory(
+        workspace=alpha, status="churned", renewal_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    for account, usage in ((renewed, 9.0), (churned, 1.0)):
+        HealthSnapshot.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            week=services.iso_week(account.renewal_date - dt.timedelta(days=90)),
+            total=0,
+            band="red",
+            scores={"usage": usage},
+            model_name="Default",
+            model_version=1,
+        )
+    client = login(lena)
+    page = client.get(reverse("health_quality")).content.decode()
+    assert "AUC 1.00" in page.split("90 days before renewal")[1]
+    weights = {
+        "usage": 50,
+        "ladder": 10,
+        "value_proof": 10,
+        "stakeholders": 10,
+        "support": 10,
+        "sentiment": 5,
+        "engagement": 5,
+    }
+    page = client.get(reverse("health_quality"), weights).content.decode()
+    assert "AUC, proposed" in page
+    refused = client.get(reverse("health_quality"), dict(weights, usage=60))
+    assert refused.status_code == 400 and "sum to 110%" in refused.content.decode()
