@@ -69,9 +69,11 @@ class PortfolioFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A list, not a callable: Django re-runs callable choices at every iteration.
-        self.filters["owner"].extra["choices"] = csm_options()
+        owners = csm_options()
+        self.filters["owner"].extra["choices"] = owners.choices
+        self.owner_names = owners.names
 
     def owner_name(self) -> str | None:
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""
         chosen = self.form.cleaned_data.get("owner") if self.is_bound else None
-        return dict(self.form.fields["owner"].choices).get(chosen) if chosen else None
+        return self.owner_names.get(chosen) if chosen else None

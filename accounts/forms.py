@@ -67,7 +67,9 @@ class RetentionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "All CSMs"), *csm_options()]
+        owners = csm_options()
+        self.fields["owner"].choices = [("", "All CSMs"), *owners.choices]
+        self.owner_names = owners.names
 
     def clean_segment(self) -> str | None:
         return self.cleaned_data["segment"] or None
@@ -76,7 +78,7 @@ class RetentionForm(forms.Form):
         """Whose accounts ``choice`` (this form's cleaned data or the defaults) covers."""
         parts = []
         if choice["owner"] is not None:
-            csm = dict(self.fields["owner"].choices).get(str(choice["owner"]), "the chosen CSM")
+            csm = self.owner_names.get(str(choice["owner"]), "the chosen CSM")
             parts.append(f"{csm}'s accounts")
         if choice["segment"] is not None:
             segment = dict(Segment.choices)[choice["segment"]]

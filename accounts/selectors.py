@@ -162,9 +162,20 @@ def owner_label(user) -> str:
     return f"{user.get_full_name() or user.email} · {Role(user.workspace_role).label}"
 
 
-def csm_options() -> list[tuple[str, str]]:
-    """Owner choices as plain pairs: one query, whether the value is validated or rendered."""
-    return [(str(user.pk), owner_label(user)) for user in csm_choices()]
+@dataclass(frozen=True)
+class OwnerOptions:
+    """Owner choices as plain pairs, and each owner's name for headings: one query."""
+
+    choices: list[tuple[str, str]]
+    names: dict[str, str]
+
+
+def csm_options() -> OwnerOptions:
+    owners = list(csm_choices())
+    return OwnerOptions(
+        choices=[(str(user.pk), owner_label(user)) for user in owners],
+        names={str(user.pk): user.get_full_name() or user.email for user in owners},
+    )
 
 
 def counted_arr_movements(movements: QuerySet[ArrMovement]) -> QuerySet[ArrMovement]:

@@ -266,7 +266,7 @@ def suggested_kind(client, account) -> str:
 
 
 @pytest.mark.django_db
-def test_it_suggests_the_movement_that_fits_the_account_s_state(login, alpha, bob):
+def test_it_suggests_the_movement_that_fits_the_account_s_state(login, alpha, in_alpha, bob):
     client = login(bob)
     account = AccountFactory(workspace=alpha, owner=bob, arr=Decimal(0))
     assert suggested_kind(client, account) == "new"
@@ -296,7 +296,7 @@ def reverse_button(body: str, movement) -> bool:
 
 
 @pytest.mark.django_db
-def test_it_offers_to_reverse_only_the_latest_movement(login, bobs_account, bob):
+def test_it_offers_to_reverse_only_the_latest_movement(login, bobs_account, bob, in_alpha):
     first = ArrMovement.dangerously_unscoped.get(account=bobs_account)
     latest = services.arr_movement_record(
         account=bobs_account, by=bob, kind="expansion", on=JAN + dt.timedelta(days=9), amount=5
@@ -338,7 +338,7 @@ def test_it_answers_404_for_a_movement_of_another_account(login, alpha, bobs_acc
 
 
 @pytest.mark.django_db
-def test_it_explains_a_refused_reversal(login, bobs_account, bob):
+def test_it_explains_a_refused_reversal(login, bobs_account, bob, in_alpha):
     first = ArrMovement.dangerously_unscoped.get(account=bobs_account)
     services.arr_movement_record(
         account=bobs_account, by=bob, kind="expansion", on=JAN, amount=Decimal(5)
@@ -351,7 +351,9 @@ def test_it_explains_a_refused_reversal(login, bobs_account, bob):
 
 
 @pytest.mark.django_db
-def test_it_offers_owners_by_name_sorted_with_their_role(login, alpha, alice, lena, bob, vera):
+def test_it_offers_owners_by_name_sorted_with_their_role(
+    login, alpha, alice, lena, bob, vera, in_alpha
+):
     nameless = UserFactory(first_name="", last_name="", username="a@x.example", email="a@x.example")
     MembershipFactory(workspace=alpha, user=nameless, role=Role.CSM)
     choices = login(lena).get(reverse("account_create")).context["form"].fields["owner"].choices

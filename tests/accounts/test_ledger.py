@@ -14,8 +14,7 @@ from accounts.demo import DemoOptions, demo_workspace_build
 from accounts.models import Account, AccountStatus, ArrMovement, ImportStatus, MovementKind
 from accounts.selectors import (
     counted_arr_movements,
-    workspace_retention,
-    workspace_retention_trend,
+    retention_report,
 )
 from csos.models import AuditEvent, Membership
 from csos.tenancy import workspace_scope
@@ -295,8 +294,8 @@ def test_it_leaves_a_reversal_and_the_movement_it_reverses_out_of_retention(alph
     reverse(record(fresh, "churn", MAR, 100))
     record(fresh, "expansion", JUN, 20)
     with workspace_scope(alpha):
-        rates = workspace_retention(start=dt.date(2025, 2, 1), end=dt.date(2025, 12, 31))["USD"]
-        trend = workspace_retention_trend(end=dt.date(2026, 3, 31))
+        rates = retention_report(start=dt.date(2025, 2, 1), end=dt.date(2025, 12, 31)).rates["USD"]
+        trend = retention_report(start=dt.date(2025, 4, 1), end=dt.date(2026, 3, 31)).trend
         counted = counted_arr_movements(ArrMovement.objects.filter(account=fresh))
         assert [m.kind for m in counted] == ["new", "expansion"]
     assert (rates.starting_arr, rates.churn, rates.expansion) == (400.0, 0.0, 20.0)
@@ -334,6 +333,7 @@ def test_it_changes_the_form_the_import_and_the_demo_when_one_rule_changes(
             filename="a.csv",
             content="external_id,name,arr\nN-1,New,800\n",
         )
+        imports.account_import_check(import_id=account_import.pk)
         imports.account_import_queue(account_import=account_import, by=lena)
         done = imports.account_import_commit(import_id=account_import.pk, by=lena)
     assert done.status == ImportStatus.FAILED
