@@ -400,6 +400,10 @@ class TheatreParams:
     usage_dimensions: tuple[str, ...] = ("usage", "ladder")
 
 
+def _shown(value: float) -> str:
+    return "no data" if pd.isna(value) else f"{value:g}"
+
+
 def theatre_flags(
     now: pd.DataFrame, before: pd.DataFrame, params: TheatreParams = TheatreParams()
 ) -> pd.Series:
@@ -425,7 +429,7 @@ def theatre_flags(
     ]
     moved = {
         account: ", ".join(
-            f"{column} {row[f'{column}_before']:g} → {row[column]:g}"
+            f"{column} {_shown(row[f'{column}_before'])} → {_shown(row[column])}"
             for column in dimension_columns
             if not (pd.isna(row[column]) and pd.isna(row[f"{column}_before"]))
             and row[column] != row[f"{column}_before"]

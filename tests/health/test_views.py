@@ -181,3 +181,34 @@ def test_it_shows_model_quality_for_published_and_proposed_weights(login, alpha,
     assert "AUC, proposed" in page
     refused = client.get(reverse("health_quality"), dict(weights, usage=60))
     assert refused.status_code == 400 and "sum to 110%" in refused.content.decode()
+
+
+def test_it_shows_an_override_until_it_expires(alpha, alice, account):
+    today = timezone.localdate()
+    with workspace_scope(alpha):
+        services.health_override_set(
+            workspace=alpha,
+            account=account,
+            by=alice,
+            band="green",
+            reason="Signed early",
+            expires_on=today,
+            today=today,
+        )
+        assert account_health(account=account, today=today)["override"].reason == "Signed early"
+        tomorrow = today + dt.timedelta(days=1)
+        assert account_health(account=account, today=tomorrow)["override"] is None
+
+
+def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alpha):
+    """Four weeks ago only an old P1 was known (0); now a glowing survey lifts the total to 40."""
+    today = timezone.localdate()
+    account = AccountFactory(workspace=alpha)
+    SupportTicketFactory(account=account, priority="p1", opened_on=today - dt.timedelta(days=60))
+    with workspace_scope(alpha):
+        services.health_recompute(workspace=alpha, week=today - dt.timedelta(weeks=4))
+        SurveyResponseFactory(account=account, score=10, answered_on=today)
+        services.health_recompute(workspace=alpha, week=today)
+        snapshot = HealthSnapshot.objects.get(account=account, week=services.iso_week(today))
+    assert snapshot.total == 40.0
+    assert snapshot.theatre == "sentiment no data → 10"
