@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
@@ -155,3 +155,9 @@ def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
         columns=["account_id", "week", "scores"],
     )
     return outcomes, snapshots
+
+
+def latest_band_subquery() -> Subquery:
+    """The band of the account's latest snapshot, for the portfolio's one query."""
+    latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
+    return Subquery(latest.values("band")[:1])
