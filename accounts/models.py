@@ -127,6 +127,12 @@ class ArrMovement(TenantModel):
     date = models.DateField()
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     note = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        db_default="",
+        help_text="The integration's key for this change (a CRM deal or invoice id).",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -144,6 +150,11 @@ class ArrMovement(TenantModel):
         ordering = ["date", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="arr_movement_positive"),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="arr_movement_unique_external_id",
+            ),
         ]
         indexes = [models.Index(fields=["workspace", "date"])]
 

@@ -219,6 +219,7 @@ def arr_movement_record(
     on: date,
     amount: Decimal,
     note: str = "",
+    external_id: str = "",
 ) -> ArrMovement:
     """Book an ARR change in the ledger and carry it into the account's current ARR and status.
 
@@ -238,6 +239,7 @@ def arr_movement_record(
         date=on,
         amount=amount,
         note=note,
+        external_id=external_id,
         recorded_by=by if by is not None and by.is_authenticated else None,
     )
     _carry(account, after, by=by, action="arr_movement.record", movement=movement)

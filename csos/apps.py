@@ -29,5 +29,14 @@ class CsosConfig(AppConfig):
             )
         )
         register_nav_entry(
+            NavEntry(
+                section="Integrations",
+                label="API tokens",
+                url_name="api_token_list",
+                order=80,
+                visible=admins,
+            )
+        )
+        register_nav_entry(
             NavEntry(section="Integrations", label="API reference", url_name="api_docs", order=90)
         )

@@ -9,7 +9,7 @@ from django.template import loader
 from django.urls import reverse
 
 from csos.currencies import CURRENCY_CHOICES, currency_problem
-from csos.models import Invitation, Membership, Role, Workspace
+from csos.models import ApiScope, Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.services import invitation_token, password_reset_email_claim
 
@@ -190,4 +190,20 @@ def password_reset_send(*, request, user) -> None:
         email_template_name="registration/password_reset_email.txt",
         subject_template_name="registration/password_reset_subject.txt",
         extra_email_context=RESET_LINK_LIFETIME,
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Which integration uses it, e.g. CRM sync.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiScope.INGEST],
+        help_text="Ingest pushes batches; read and write use the rest of the API.",
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The token stops working at the start of that day (UTC).",
     )

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models.signals import class_prepared
 
 from csos.tenancy import (
+    TenantForeignKey,
     UnscopedTenantManager,
     WorkspaceScopedManager,
     add_model_constraint,
@@ -180,3 +181,63 @@ class ImportMapping(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} mapping of {len(self.headers)} columns"
+
+
+class ApiScope(models.TextChoices):
+    INGEST = "ingest", "Ingest (bulk upserts)"
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+
+
+class ApiToken(TenantModel):
+    """A workspace's key for one integration. Only a hash of the secret is stored.
+
+    The secret is ``csos_<prefix>_<secret>``: the prefix finds the row, the hash of the whole
+    string proves it. It is shown once, when created.
+    """
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+class IdempotencyKey(TenantModel):
+    """The first request sent with an ``Idempotency-Key``, and its response once finished.
+
+    The row is claimed before the request runs, so a second request with the key finds it
+    running (409) or finished (replayed); a request that failed releases its claim.
+    """
+
+    token = TenantForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "token", "key"], name="idempotency_key_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.key

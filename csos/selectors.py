@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from csos.models import AuditEvent, Invitation, Membership
+from csos.models import ApiToken, AuditEvent, Invitation, Membership
 
 
 def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
@@ -33,6 +33,10 @@ def membership_list() -> QuerySet[Membership]:
 
 def audit_event_list() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.select_related("actor")
+
+
+def api_token_list() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("created_by")
 
 
 def invitation_pending_list() -> QuerySet[Invitation]:

@@ -1,5 +1,6 @@
 """Writes of the tenancy core: memberships, roles and workspace configuration, all audited."""
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from csos.models import AuditEvent, Invitation, Membership, Role, Workspace
+from csos.api.tokens import token_generate, token_hash
+from csos.models import ApiScope, ApiToken, AuditEvent, Invitation, Membership, Role, Workspace
 
 User = get_user_model()
 
@@ -331,3 +333,50 @@ def password_reset_email_claim(*, user: AbstractBaseUser) -> bool:
         True,
         timeout=int(settings.PASSWORD_RESET_EMAIL_INTERVAL.total_seconds()),
     )
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    workspace: Workspace,
+    by: AbstractBaseUser,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Issue a token; the raw secret is returned once here and never stored."""
+    if not scopes:
+        raise ValidationError({"scopes": "Choose at least one scope."})
+    unknown = set(scopes) - set(ApiScope.values)
+    if unknown:
+        raise ValidationError({"scopes": f"Unknown scopes: {', '.join(sorted(unknown))}."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must lie in the future."})
+    prefix, raw = token_generate()
+    token = ApiToken.dangerously_unscoped.create(
+        workspace=workspace,
+        name=name,
+        prefix=prefix,
+        secret_hash=token_hash(raw),
+        scopes=sorted(set(scopes)),
+        created_by=by,
+        expires_at=expires_at,
+    )
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="api_token.create",
+        obj=token,
+        after={"scopes": token.scopes},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, by: AbstractBaseUser) -> ApiToken:
+    """Stop a token working from now on; revoking twice keeps the first time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(workspace=token.workspace, actor=by, action="api_token.revoke", obj=token)
+    return token

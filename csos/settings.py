@@ -248,16 +248,46 @@ ACCOUNT_IMPORT_MAX_BYTES = env_int("ACCOUNT_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 ACCOUNT_IMPORT_MAX_COLUMNS = env_int("ACCOUNT_IMPORT_MAX_COLUMNS", 500)
 ACCOUNT_IMPORT_MAX_ROWS = env_int("ACCOUNT_IMPORT_MAX_ROWS", 100_000)
 
+# Bulk ingestion: the largest batch an integration may send in one request (records, and
+# bytes after gzip decompression).
+API_BATCH_MAX_RECORDS = env_int("API_BATCH_MAX_RECORDS", 10_000)
+API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 5 * 1024 * 1024)
+API_IDEMPOTENCY_KEY_HOURS = 24
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "csos.api.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "csos.api.problems.problem_exception_handler",
+    # Requests per token (or signed-in user) and scope; published in the README and the schema.
+    "DEFAULT_THROTTLE_RATES": {
+        "ingest": env.str("API_RATE_INGEST", default="120/min"),
+        "read": env.str("API_RATE_READ", default="600/min"),
+        "write": env.str("API_RATE_WRITE", default="120/min"),
+    },
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSOS API",
-    "DESCRIPTION": "Customer accounts, value evidence and health for one CSOS workspace.",
+    "DESCRIPTION": (
+        "Customer accounts, value evidence and health for one CSOS workspace.\n\n"
+        "**Authentication**: `Authorization: Bearer <token>` with a workspace API token "
+        "(admins create them under Settings > API tokens), or a signed-in session for reads.\n\n"
+        "**Rate limits** per token and scope: ingest "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['ingest']}, read "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['read']}, write "
+        f"{REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['write']}; over the limit answers 429 "
+        "with `Retry-After`.\n\n"
+        f"**Batches**: up to {API_BATCH_MAX_RECORDS:,} records or {API_BATCH_MAX_BYTES:,} bytes "
+        "of JSON, `Content-Encoding: gzip` accepted; "
+        "validated first and written all or nothing; `Idempotency-Key` replays for 24 hours.\n\n"
+        "**Errors** are RFC 9457 problem details (`application/problem+json`) with per-record "
+        "`errors` (index, field, code, message)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -61,6 +61,12 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/audit/", views.audit_log, name="audit_log"),
+    path("settings/api-tokens/", views.api_token_list, name="api_token_list"),
+    path(
+        "settings/api-tokens/<int:token_id>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("", include("accounts.urls")),
     path("", include("health.urls")),
     path("", include("playbooks.urls")),

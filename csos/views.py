@@ -1,3 +1,6 @@
+from datetime import UTC, datetime, time
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_POST
 from csos import selectors, services
 from csos.decorators import admin_required
 from csos.forms import (
+    ApiTokenForm,
     InvitationAcceptForm,
     MemberInviteForm,
     MemberRoleForm,
@@ -19,7 +23,7 @@ from csos.forms import (
     invitation_send,
 )
 from csos.middleware import SESSION_WORKSPACE_KEY
-from csos.models import Invitation, Membership, Workspace
+from csos.models import ApiToken, Invitation, Membership, Workspace
 from csos.tenancy import workspace_scope
 
 
@@ -196,3 +200,46 @@ def workspace_settings(request):
 def audit_log(request):
     page = Paginator(selectors.audit_event_list(), 50).get_page(request.GET.get("page"))
     return render(request, "csos/audit_log.html", {"page": page})
+
+
+@admin_required
+@never_cache
+def api_token_list(request):
+    """Tokens of the workspace; a new token's secret is shown in this response only."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        expires_on = form.cleaned_data["expires_on"]
+        try:
+            token, raw = services.api_token_create(
+                workspace=request.workspace,
+                by=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=expires_on and datetime.combine(expires_on, time.min, tzinfo=UTC),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            created = {"token": token, "raw": raw}
+            form = ApiTokenForm()
+    return render(
+        request,
+        "csos/api_token_list.html",
+        {
+            "form": form,
+            "tokens": selectors.api_token_list(),
+            "created": created,
+            "rates": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+@require_POST
+def api_token_revoke(request, token_id: int):
+    token = get_object_or_404(ApiToken, pk=token_id)
+    services.api_token_revoke(token=token, by=request.user)
+    messages.success(request, f"The token {token.name} no longer works.")
+    return redirect("api_token_list")

@@ -19,8 +19,18 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
-from csos.models import AuditEvent, ImportMapping, Invitation, Membership, TenantModel, Workspace
-from csos.services import audit_record
+from csos.models import (
+    ApiScope,
+    ApiToken,
+    AuditEvent,
+    IdempotencyKey,
+    ImportMapping,
+    Invitation,
+    Membership,
+    TenantModel,
+    Workspace,
+)
+from csos.services import api_token_create, audit_record
 from health.models import (
     HealthJudgement,
     HealthModel,
@@ -44,6 +54,7 @@ MARKERS = (
     "alice@alpha.example",
     "Alpha Analytics",
     "alpha-secret.csv",
+    "ALPHA-SECRET-TOKEN",
     "invitee@alpha-secret.example",
     "ALPHA-SECRET-HEADER",
 )
@@ -91,12 +102,24 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     )
     membership = Membership.dangerously_unscoped.get(workspace=alpha, user=bob)
     event = audit_record(workspace=alpha, actor=alice, action="test", obj=membership)
+    token, _raw = api_token_create(
+        workspace=alpha, by=alice, name="ALPHA-SECRET-TOKEN", scopes=list(ApiScope.values)
+    )
+    idempotency_key = IdempotencyKey.dangerously_unscoped.create(
+        workspace=alpha,
+        token=token,
+        key="ALPHA-SECRET-TOKEN-key",
+        request_hash="0" * 64,
+        created_at=token.created_at,
+    )
     invitation = Invitation.dangerously_unscoped.create(
         workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
     )
     health = _make_alpha_health_objects(alpha, alice, account)
     return {
         **health,
+        ApiToken: token,
+        IdempotencyKey: idempotency_key,
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -156,6 +179,7 @@ OBJECT_IDS = {
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,
+    "token_id": ApiToken,
     "invitation_id": Invitation,
     "movement_id": ArrMovement,
 }

@@ -1,8 +1,9 @@
 import django_filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from accounts.api.serializers import AccountOutputSerializer
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from csos.api import ScopedReadOnlyViewSet
+from csos.api.base import ScopedReadOnlyViewSet
 
 
 class AccountApiFilter(django_filters.FilterSet):
@@ -20,6 +21,46 @@ class AccountApiFilter(django_filters.FilterSet):
         fields = []
 
 
+ACCOUNT_EXAMPLE = {
+    "id": 42,
+    "external_id": "CRM-1001",
+    "name": "Acme Corp",
+    "owner_email": "bob@example.com",
+    "arr": "48000.00",
+    "currency": "USD",
+    "contract_start": "2025-04-01",
+    "renewal_date": "2027-03-31",
+    "licensed_seats": 250,
+    "lifecycle_stage": "adoption",
+    "status": "active",
+    "segment": "enterprise",
+    "industry": "Manufacturing",
+    "complexity": 4,
+    "strategic_potential": 5,
+    "product_maturity": 3,
+    "implementation_difficulty": 3,
+    "executive_visibility": 4,
+    "created_at": "2025-03-20T09:14:00Z",
+    "updated_at": "2026-11-02T17:40:12Z",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List accounts",
+        examples=[
+            OpenApiExample(
+                "A page of accounts",
+                response_only=True,
+                value=[ACCOUNT_EXAMPLE],
+            )
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="Get one account",
+        examples=[OpenApiExample("An account", response_only=True, value=ACCOUNT_EXAMPLE)],
+    ),
+)
 class AccountViewSet(ScopedReadOnlyViewSet):
     """Customer accounts of the workspace, oldest first, paged by cursor."""
 

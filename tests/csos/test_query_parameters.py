@@ -40,7 +40,8 @@ def test_it_answers_a_forged_cursor_position_with_404_for_every_role(
     junk_client.force_login(request.getfixturevalue(role))
     response = junk_client.get("/api/v1/accounts/", {"cursor": _cursor(raw)})
     assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid cursor"}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "Invalid cursor"
 
 
 @pytest.mark.django_db

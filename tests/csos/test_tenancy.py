@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 
 from accounts.models import Account
-from csos.api import ScopedReadOnlyViewSet
+from csos.api.base import ScopedReadOnlyViewSet
 from csos.models import TenantModel, Workspace
 from csos.tenancy import (
     WorkspaceScopeMissing,

@@ -1,0 +1,270 @@
+"""Benchmark of bulk ingestion over HTTP against a raw COPY-and-upsert anchor.
+
+Run from the project root against PostgreSQL (see bench/README.md):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/csos_bench python bench/ingest.py [--quick]
+
+It starts gunicorn (2 workers) on a free local port, sends the records in batches of 10,000
+over HTTP, first as inserts, then again with changed values as updates, and measures the
+anchor in the same run: the same rows through one psycopg COPY into a staging table and one
+INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation. The records are accounts (upserted
+by external_id). The last line of output is one JSON object; everything before goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from harness import ROOT, database_prepare, log, require_postgresql
+
+# isort: split
+# harness has configured Django: the project's modules can be imported now.
+
+import orjson
+import psycopg
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from accounts.models import Account
+from csos.models import ApiScope, ApiToken, Membership, Role, Workspace
+from csos.services import api_token_create
+
+BATCH = 10_000
+FULL_ROWS = 1_000_000
+QUICK_ROWS = 40_000
+CLIENT_THREADS = 2  # one request in flight per gunicorn worker
+API_SLUG, ANCHOR_SLUG = "bench-ingest", "bench-ingest-anchor"
+SEGMENTS = ("small", "mid_market", "enterprise")
+
+
+def record(n: int, *, revision: int) -> dict:
+    return {
+        "external_id": f"B{n:07d}",
+        "name": f"Bench customer {n} r{revision}",
+        "licensed_seats": (n + revision) % 500,
+        "segment": SEGMENTS[(n + revision) % 3],
+    }
+
+
+def workspace_fresh(slug: str) -> Workspace:
+    """The bench workspace, emptied of the accounts of an earlier run."""
+    workspace, _ = Workspace.objects.get_or_create(slug=slug, defaults={"name": slug})
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_account WHERE workspace_id = %s", [workspace.pk])
+    return workspace
+
+
+def bench_token(workspace: Workspace) -> str:
+    admin, _ = get_user_model().objects.get_or_create(
+        username="bench-ingest@example.com", defaults={"email": "bench-ingest@example.com"}
+    )
+    Membership.dangerously_unscoped.get_or_create(
+        workspace=workspace, user=admin, defaults={"role": Role.ADMIN}
+    )
+    ApiToken.dangerously_unscoped.filter(workspace=workspace).delete()
+    _token, raw = api_token_create(
+        workspace=workspace, by=admin, name="bench", scopes=[ApiScope.INGEST]
+    )
+    return raw
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_start(port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "API_RATE_INGEST": "1000000/min",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_TIMEOUT": "300",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "csos.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, "GET", "/healthz", b"", {})
+            if status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit("gunicorn did not answer /healthz within 60 s")
+
+
+def request(port: int, method: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def send_all(*, port: int, token: str, rows: int, revision: int) -> tuple[float, dict]:
+    """Send every batch over HTTP, CLIENT_THREADS at a time; seconds taken and summed counts."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    bodies = [
+        orjson.dumps(
+            {"records": [record(n, revision=revision) for n in range(start, start + BATCH)]}
+        )
+        for start in range(0, rows, BATCH)
+    ]
+
+    def send(body: bytes) -> dict:
+        status, answer = request(port, "POST", "/api/v1/accounts/bulk/", body, headers)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {answer[:500]!r}")
+        return orjson.loads(answer)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        answers = list(pool.map(send, bodies))
+    elapsed = time.perf_counter() - started
+    return elapsed, {key: sum(a[key] for a in answers) for key in ("created", "updated")}
+
+
+ANCHOR_UPSERT = """
+INSERT INTO accounts_account (
+    workspace_id, external_id, name, licensed_seats, segment, arr, currency, lifecycle_stage,
+    status, industry, complexity, strategic_potential, product_maturity,
+    implementation_difficulty, executive_visibility, created_at, updated_at)
+SELECT %s, external_id, name, licensed_seats, segment, 0, 'USD', 'onboarding', 'active', '',
+    3, 3, 3, 3, 3, now(), now()
+FROM anchor_stage
+ON CONFLICT (workspace_id, external_id) DO UPDATE SET
+    name = EXCLUDED.name, licensed_seats = EXCLUDED.licensed_seats,
+    segment = EXCLUDED.segment, updated_at = now()
+"""
+
+
+def anchor(*, workspace: Workspace, rows: int, revision: int) -> float:
+    """Seconds for one COPY of every row into a staging table and one upsert, in one transaction."""
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=database["NAME"],
+        user=database["USER"] or None,
+        password=database["PASSWORD"] or None,
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+    ) as conn:
+        started = time.perf_counter()
+        conn.execute(
+            "CREATE TEMPORARY TABLE anchor_stage (external_id varchar(100), name varchar(200), "
+            "licensed_seats integer, segment varchar(20)) ON COMMIT DROP"
+        )
+        with conn.cursor().copy("COPY anchor_stage FROM STDIN") as copy:
+            for n in range(rows):
+                values = record(n, revision=revision)
+                copy.write_row(
+                    (
+                        values["external_id"],
+                        values["name"],
+                        values["licensed_seats"],
+                        values["segment"],
+                    )
+                )
+        conn.execute(ANCHOR_UPSERT, [workspace.pk])
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def peak_mb(server: subprocess.Popen) -> float:
+    """The largest peak resident memory (VmHWM) of the gunicorn master and its workers."""
+    pids = [server.pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == server.pid:
+                pids.append(int(entry.name))
+    peaks = []
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return round(max(peaks), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows")
+    rows = QUICK_ROWS if parser.parse_args().quick else FULL_ROWS
+    require_postgresql("ingest.py")
+    database_prepare()
+    workspace, anchor_workspace = workspace_fresh(API_SLUG), workspace_fresh(ANCHOR_SLUG)
+    token = bench_token(workspace)
+    port = free_port()
+    server = server_start(port)
+    try:
+        log(f"Sending {rows:,} accounts in batches of {BATCH:,} to gunicorn on port {port}")
+        api_insert_s, inserted = send_all(port=port, token=token, rows=rows, revision=0)
+        api_update_s, updated = send_all(port=port, token=token, rows=rows, revision=1)
+        memory = peak_mb(server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert inserted == {"created": rows, "updated": 0}, inserted
+    assert updated == {"created": 0, "updated": rows}, updated
+    log("Anchor: raw COPY and one upsert of the same rows")
+    anchor_insert_s = anchor(workspace=anchor_workspace, rows=rows, revision=0)
+    anchor_update_s = anchor(workspace=anchor_workspace, rows=rows, revision=1)
+    stored = Account.dangerously_unscoped.filter(workspace=workspace).count()
+    assert stored == rows, stored
+
+    api_rate = 2 * rows / (api_insert_s + api_update_s)
+    anchor_rate = 2 * rows / (anchor_insert_s + anchor_update_s)
+    result = {
+        "rows": rows,
+        "api_insert_rows_s": round(rows / api_insert_s),
+        "api_update_rows_s": round(rows / api_update_s),
+        "anchor_insert_rows_s": round(rows / anchor_insert_s),
+        "anchor_update_rows_s": round(rows / anchor_update_s),
+        "api_rows_s": round(api_rate),
+        "anchor_rows_s": round(anchor_rate),
+        "ratio": round(api_rate / anchor_rate, 3),
+        "server_peak_mb": memory,
+    }
+    log(
+        f"API {result['api_rows_s']:,} rows/s, anchor {result['anchor_rows_s']:,} rows/s, "
+        f"ratio {result['ratio']}, server peak {memory} MB"
+    )
+    for slug in (API_SLUG, ANCHOR_SLUG):
+        workspace_fresh(slug)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

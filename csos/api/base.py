@@ -1,0 +1,148 @@
+"""The bases every API view builds on: who is calling, the workspace scope, rights, pagination.
+
+A request is authenticated by an API token (it acts for the token's workspace, within the
+token's scopes) or by a signed-in session (it acts for the session's workspace, within the
+member's role). Either way the scope is set here, once, as ``WorkspaceMiddleware`` does for
+pages. Viewsets name a ``model`` and may narrow its rows in ``scope_queryset``; they may not
+override ``get_queryset``, so no endpoint can reach rows outside the workspace in scope.
+"""
+
+from rest_framework import authentication, permissions, throttling, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from csos.api.tokens import ApiTokenAuthentication
+from csos.middleware import SESSION_WORKSPACE_KEY
+from csos.models import ApiScope, ApiToken
+from csos.selectors import membership_pick, memberships_of_user
+from csos.tenancy import reset_scope, set_scope
+
+
+class HasApiAccess(permissions.BasePermission):
+    """A token holding the scope the endpoint needs, or a member whose role allows the method.
+
+    The needed scope is the view's ``required_scope`` when it names one (bulk ingestion), else
+    ``read`` for safe methods and ``write`` for the rest. Ingestion endpoints take tokens only.
+    """
+
+    message = "This token or member may not use this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        scope = view.required_scope or (
+            ApiScope.READ if request.method in permissions.SAFE_METHODS else ApiScope.WRITE
+        )
+        if isinstance(request.auth, ApiToken):
+            if scope not in request.auth.scopes:
+                self.message = f"The token lacks the `{scope}` scope."
+                return False
+            return True
+        membership = getattr(view, "membership", None)
+        if membership is None or scope == ApiScope.INGEST:
+            return False
+        return scope == ApiScope.READ or membership.can_write
+
+
+class ApiRateThrottle(throttling.SimpleRateThrottle):
+    """Requests per minute for one token (or signed-in user), per scope; counted in the cache."""
+
+    def __init__(self):
+        # The scope, and so the rate, depends on the view and method: set in allow_request.
+        pass
+
+    def allow_request(self, request, view) -> bool:
+        self.scope = view.required_scope or (
+            ApiScope.READ if request.method in permissions.SAFE_METHODS else ApiScope.WRITE
+        )
+        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view) -> str | None:
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class IdCursorPagination(CursorPagination):
+    """Stable paging for integrations: a cursor over the primary key survives concurrent inserts."""
+
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def decode_cursor(self, request):
+        # The base class checks the cursor's encoding, not its position: a position that is
+        # no id would reach the database as one and fail there.
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        if not cursor.position.isascii() or not cursor.position.isdigit():
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+
+class WorkspaceScopeMixin:
+    """Sets the workspace scope for the request from the token or the session, and resets it."""
+
+    authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
+    permission_classes = [HasApiAccess]
+    throttle_classes = [ApiRateThrottle]
+    required_scope: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        self.perform_authentication(request)
+        if isinstance(request.auth, ApiToken):
+            self.membership = None
+            self.workspace = request.auth.workspace
+        else:
+            self.membership = membership_pick(
+                memberships=memberships_of_user(user=request.user),
+                workspace_id=request.session.get(SESSION_WORKSPACE_KEY),
+            )
+            self.workspace = self.membership.workspace if self.membership else None
+        self._scope_token = set_scope(self.workspace)
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = getattr(self, "_scope_token", None)
+        if token is not None:
+            reset_scope(token)
+            self._scope_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ScopedAPIView(WorkspaceScopeMixin, APIView):
+    """Base of endpoints that are not viewsets (bulk ingestion): scope, rights, throttles."""
+
+
+class ScopedViewSetMixin(WorkspaceScopeMixin):
+    model = None
+    pagination_class = IdCursorPagination
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset; narrow rows in scope_queryset instead."
+            )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation inspects the view outside any request or workspace.
+            return self.model.dangerously_unscoped.none()
+        return self.scope_queryset(self.model.objects.all())
+
+    def scope_queryset(self, queryset):
+        return queryset
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
