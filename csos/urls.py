@@ -68,10 +68,12 @@ urlpatterns = [
         name="api_token_revoke",
     ),
     path("", include("accounts.urls")),
+    path("", include("stakeholders.urls")),
     path("", include("health.urls")),
     path("", include("playbooks.urls")),
     path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("stakeholders.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/v1/docs/",

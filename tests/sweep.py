@@ -41,12 +41,22 @@ from health.models import (
     SurveyResponse,
 )
 from playbooks.models import Task
+from stakeholders.models import (
+    HandoffPromise,
+    Interaction,
+    Milestone,
+    Objective,
+    PlanShareLink,
+    Stakeholder,
+    SuccessPlan,
+)
 from tests.factories import (
     AccountFactory,
     ArrMovementFactory,
     SupportTicketFactory,
     SurveyResponseFactory,
 )
+from tests.stakeholders.factories import alpha_stakeholder_objects
 
 MARKERS = (
     "ALPHA-SECRET-ACCOUNT",
@@ -55,6 +65,12 @@ MARKERS = (
     "Alpha Analytics",
     "alpha-secret.csv",
     "ALPHA-SECRET-TOKEN",
+    "ALPHA-SECRET-PERSON",
+    "alpha-person@customer.example",
+    "ALPHA-SECRET-PLAN",
+    "ALPHA-SECRET-OBJECTIVE",
+    "ALPHA-SECRET-PROMISE",
+    "ALPHA-SECRET-MEETING",
     "invitee@alpha-secret.example",
     "ALPHA-SECRET-HEADER",
 )
@@ -126,6 +142,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         ImportMapping: import_mapping,
         Membership: membership,
         AuditEvent: event,
+        **alpha_stakeholder_objects(account),
         Invitation: invitation,
         type(alice): alice,
         type(alpha): alpha,
@@ -180,6 +197,13 @@ OBJECT_IDS = {
     "import_id": AccountImport,
     "membership_id": Membership,
     "token_id": ApiToken,
+    "stakeholder_id": Stakeholder,
+    "plan_id": SuccessPlan,
+    "objective_id": Objective,
+    "milestone_id": Milestone,
+    "link_id": PlanShareLink,
+    "promise_id": HandoffPromise,
+    "interaction_id": Interaction,
     "invitation_id": Invitation,
     "movement_id": ArrMovement,
 }

@@ -29,6 +29,13 @@
     }
   });
 
+  // Buttons marked data-print open the browser's print dialog (the meeting prep sheet).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   function readJson(id) {
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : null;

@@ -1,0 +1,228 @@
+"""Reads of stakeholders, plans, handoffs and interactions; each a fixed number of queries."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from accounts.models import Account
+from stakeholders.flags import AccountFacts, Departure, Flag, Thresholds, account_flags
+from stakeholders.models import (
+    KEY_ROLES,
+    FlagThresholds,
+    HandoffPromise,
+    Interaction,
+    Milestone,
+    Objective,
+    PlanShareLink,
+    PlanStatus,
+    RoleGuide,
+    SalesHandoff,
+    Stakeholder,
+    StakeholderChange,
+    StakeholderRole,
+    SuccessPlan,
+)
+
+THRESHOLD_FIELDS = (
+    "plan_due_days",
+    "review_due_days",
+    "departure_signal_days",
+    "theatre_window_days",
+    "theatre_min_interactions",
+)
+# Roles in the order the map shows them: from the conditions to the value.
+MAP_ROLES = (
+    StakeholderRole.ENABLER,
+    StakeholderRole.PRODUCER,
+    StakeholderRole.CHAMPION,
+    StakeholderRole.OWNER,
+)
+
+
+def flag_thresholds() -> Thresholds:
+    """The workspace's thresholds, or the defaults where it has not set its own."""
+    row = FlagThresholds.objects.values(*THRESHOLD_FIELDS).first()
+    return Thresholds(**row) if row else Thresholds()
+
+
+def stakeholder_list(*, account: Account) -> QuerySet[Stakeholder]:
+    """The account's stakeholders, each with the date of the last interaction they took part in."""
+    return Stakeholder.objects.filter(account=account).annotate(
+        last_engaged_on=Max("interactions__occurred_on")
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def role_guides() -> dict[str, dict[str, list[str]]]:
+    """The workspace's stakeholder model: per role its messages, metrics and forums."""
+    guides = {role: {"messages": [], "metrics": [], "forums": []} for role in StakeholderRole}
+    for guide in RoleGuide.objects.all():
+        guides[guide.role] = {
+            "messages": _lines(guide.messages),
+            "metrics": _lines(guide.metrics),
+            "forums": _lines(guide.forums),
+        }
+    return guides
+
+
+def stakeholder_map(*, account: Account, today: date) -> dict:
+    """The four roles side by side: their people, the gaps, and the framework's guide per role."""
+    people = list(stakeholder_list(account=account))
+    guides = role_guides()
+    columns = []
+    for role in MAP_ROLES:
+        in_role = [person for person in people if person.role == role]
+        active = [person for person in in_role if not person.has_left]
+        gaps = []
+        if not active:
+            left = [person for person in in_role if person.has_left]
+            if left:
+                latest = max(left, key=lambda person: person.left_on)
+                days = (today - latest.left_on).days
+                gaps.append(f"{role.label} left {days} day{'' if days == 1 else 's'} ago")
+            else:
+                gaps.append(f"No {role.label}")
+        columns.append({"role": role, "people": in_role, "gaps": gaps, "guide": guides[role]})
+    return {"columns": columns, "count": len(people)}
+
+
+def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> AccountFacts:
+    """What the flags read of one account, in three queries whatever its size."""
+    plan = (
+        SuccessPlan.objects.filter(account=account, status=PlanStatus.ACTIVE)
+        .annotate(ownerless=Count("objectives", filter=Q(objectives__owner__isnull=True)))
+        .only("starts_on", "last_reviewed_on")
+        .first()
+    )
+    departures = tuple(
+        Departure(role_label=StakeholderRole(role).label, left_on=left_on)
+        for role, left_on in StakeholderChange.objects.filter(
+            account=account,
+            role__in=KEY_ROLES,
+            left_on__gte=today - timedelta(days=thresholds.departure_signal_days),
+        ).values_list("role", "left_on")
+    )
+    window = Interaction.objects.filter(
+        account=account,
+        occurred_on__gt=today - timedelta(days=thresholds.theatre_window_days),
+        occurred_on__lte=today,
+    ).aggregate(
+        total=Count("id"),
+        updated=Count("id", filter=Q(updated_evidence=True) | Q(updated_plan=True)),
+    )
+    return AccountFacts(
+        contract_start=account.contract_start,
+        has_plan=plan is not None,
+        plan_reviewed_or_started_on=plan.reviewed_or_started_on if plan else None,
+        objectives_without_owner=plan.ownerless if plan else 0,
+        departures=departures,
+        interactions_in_window=window["total"],
+        interactions_that_updated=window["updated"],
+    )
+
+
+def account_flag_list(*, account: Account, today: date) -> list[Flag]:
+    thresholds = flag_thresholds()
+    facts = account_facts(account=account, thresholds=thresholds, today=today)
+    return account_flags(facts, thresholds=thresholds, today=today)
+
+
+def active_plan(*, account: Account) -> SuccessPlan | None:
+    """The account's active plan with its objectives (and owners) and milestones."""
+    return (
+        SuccessPlan.objects.filter(account=account, status=PlanStatus.ACTIVE)
+        .prefetch_related(
+            Prefetch("objectives", queryset=Objective.objects.select_related("owner")),
+            Prefetch("milestones", queryset=Milestone.objects.all()),
+        )
+        .first()
+    )
+
+
+def archived_plans(*, account: Account) -> QuerySet[SuccessPlan]:
+    return SuccessPlan.objects.filter(account=account, status=PlanStatus.ARCHIVED)
+
+
+def account_handoff(*, account: Account) -> SalesHandoff | None:
+    return (
+        SalesHandoff.objects.filter(account=account).prefetch_related("promises", "people").first()
+    )
+
+
+def promise_list(*, account: Account) -> QuerySet[HandoffPromise]:
+    return HandoffPromise.objects.filter(handoff__account=account)
+
+
+def interaction_list(*, account: Account) -> QuerySet[Interaction]:
+    """The account's timeline, newest first, with participants and next-action owners."""
+    return (
+        Interaction.objects.filter(account=account)
+        .select_related("next_action_owner")
+        .prefetch_related(Prefetch("participants", queryset=Stakeholder.objects.order_by("name")))
+    )
+
+
+def share_link_list(*, plan: SuccessPlan) -> QuerySet[PlanShareLink]:
+    return PlanShareLink.objects.filter(plan=plan)
+
+
+def stakeholder_changes_since(*, since: date) -> QuerySet[StakeholderChange]:
+    """Owner and Champion departures on or after ``since``: what health and playbooks read."""
+    return StakeholderChange.objects.filter(left_on__gte=since)
+
+
+# ---- personal data export --------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "name",
+    "email",
+    "title",
+    "role",
+    "influence",
+    "sentiment",
+    "status",
+    "added_on",
+    "left_on",
+    "notes",
+)
+
+
+def stakeholder_export(*, stakeholder: Stakeholder) -> dict:
+    """Everything CSOS holds about one person: their record, conversations and objectives."""
+    interactions = Interaction.objects.filter(participants=stakeholder).order_by("occurred_on")
+    return {
+        "stakeholder": {field: _plain(getattr(stakeholder, field)) for field in EXPORT_FIELDS},
+        "account": stakeholder.account.name,
+        "interactions": [
+            {"date": row.occurred_on.isoformat(), "kind": row.kind, "title": row.title}
+            for row in interactions
+        ],
+        "objectives_owned": list(
+            Objective.objects.filter(owner=stakeholder).values_list("title", flat=True)
+        ),
+    }
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def stakeholder_export_csv(*, stakeholder: Stakeholder) -> str:
+    """The export as CSV: one row per fact, ``section,field,value``."""
+    data = stakeholder_export(stakeholder=stakeholder)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "field", "value"])
+    for field, value in data["stakeholder"].items():
+        writer.writerow(["stakeholder", field, "" if value is None else value])
+    writer.writerow(["account", "name", data["account"]])
+    for row in data["interactions"]:
+        writer.writerow(["interaction", row["date"], f"{row['kind']}: {row['title']}"])
+    for title in data["objectives_owned"]:
+        writer.writerow(["objective", "owner of", title])
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Pages of the stakeholders app: people, plans and handoffs, conversations."""
