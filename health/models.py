@@ -69,6 +69,14 @@ class SurveyResponse(TenantModel):
     kind = models.CharField(max_length=4, choices=SurveyKind.choices)
     score = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
+    respondent = TenantForeignKey(
+        "stakeholders.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+        help_text="The stakeholder who answered, when they are on the account's map.",
+    )
     respondent_name = models.CharField(max_length=200, blank=True)
     respondent_email = models.EmailField(blank=True)
     answered_on = models.DateField()

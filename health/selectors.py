@@ -92,7 +92,9 @@ def account_health_panel(*, request, account: Account) -> dict:
 def account_signals(*, account: Account) -> dict:
     return {
         "tickets": SupportTicket.objects.filter(account=account).order_by("-opened_on", "-pk"),
-        "surveys": SurveyResponse.objects.filter(account=account).order_by("-answered_on", "-pk"),
+        "surveys": SurveyResponse.objects.filter(account=account)
+        .select_related("respondent")
+        .order_by("-answered_on", "-pk"),
     }
 
 

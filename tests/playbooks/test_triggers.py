@@ -8,7 +8,9 @@ from csos.models import AuditEvent
 from health.models import HealthSnapshot
 from playbooks import services
 from playbooks.models import Task, TaskStatus
+from stakeholders.models import StakeholderChange
 from tests.factories import AccountFactory
+from tests.stakeholders.factories import StakeholderFactory, SuccessPlanFactory
 
 WEEK = dt.date(2026, 11, 23)
 TODAY = dt.date(2026, 11, 25)
@@ -79,3 +81,45 @@ def test_it_closes_a_task_with_an_audit_row(in_alpha, bob, alice):
     task = services.task_close(workspace=in_alpha, task=Task.objects.get(), by=alice, status="done")
     assert task.status == TaskStatus.DONE
     assert AuditEvent.objects.get(action="task.close").after == {"status": "done"}
+
+
+def test_it_fires_a_remap_once_per_departed_owner_or_champion(in_alpha, bob):
+    account = AccountFactory(workspace=in_alpha, owner=bob, renewal_date=None)
+    champion = StakeholderFactory(account=account, role="champion", name="Chris Champion")
+    producer = StakeholderFactory(account=account, role="producer")
+    for person in (champion, producer):
+        StakeholderChange.objects.create(
+            workspace=in_alpha,
+            account=account,
+            stakeholder=person,
+            role=person.role,
+            left_on=TODAY - dt.timedelta(days=2),
+        )
+    assert services.daily_triggers_run(workspace=in_alpha, today=TODAY) == 1
+    assert services.daily_triggers_run(workspace=in_alpha, today=TODAY) == 0
+    task = Task.objects.get()
+    assert (task.playbook, task.reason) == ("remap", "Champion Chris Champion left on 23 Nov 2026")
+
+
+def test_it_asks_for_a_success_plan_30_days_after_contract_start(in_alpha, bob):
+    AccountFactory(
+        workspace=in_alpha,
+        owner=bob,
+        renewal_date=None,
+        contract_start=TODAY - dt.timedelta(days=29),
+    )
+    due = AccountFactory(
+        workspace=in_alpha,
+        owner=bob,
+        renewal_date=None,
+        contract_start=TODAY - dt.timedelta(days=30),
+    )
+    planned = AccountFactory(
+        workspace=in_alpha,
+        owner=bob,
+        renewal_date=None,
+        contract_start=TODAY - dt.timedelta(days=30),
+    )
+    SuccessPlanFactory(account=planned)
+    assert services.daily_triggers_run(workspace=in_alpha, today=TODAY) == 1
+    assert Task.objects.get().account == due
