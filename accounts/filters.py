@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
 from accounts.selectors import csm_options
 from csos.filters import StableOrderingFilter
+from csos.panels import portfolio_columns
 
 RENEWAL_WINDOWS = [
     ("30", "Next 30 days"),
@@ -72,6 +73,22 @@ class PortfolioFilter(django_filters.FilterSet):
         owners = csm_options()
         self.filters["owner"].extra["choices"] = owners.choices
         self.owner_names = owners.names
+        self._add_registered_columns()
+
+    def _add_registered_columns(self) -> None:
+        """Filter and sort by the columns other apps add (see ``csos.panels``)."""
+        sort = self.filters["sort"]
+        for column in portfolio_columns():
+            self.filters[column.key] = django_filters.ChoiceFilter(
+                field_name=column.key,
+                choices=[(str(value), label) for value, label in column.choices],
+                empty_label=f"Any {column.label.lower()}",
+                label=column.label,
+            )
+            self.filters[column.key].model = Account
+            self.filters[column.key].parent = self
+            sort.columns = {**sort.columns, column.key: (column.key,)}
+        sort.extra["choices"] = sort.build_choices({param: param for param in sort.columns}, {})
 
     def owner_name(self) -> str | None:
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""

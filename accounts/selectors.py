@@ -33,6 +33,7 @@ from accounts.retention import (
 from csos.charts import line_chart
 from csos.exports import started_rows
 from csos.models import Membership, Role
+from csos.panels import portfolio_columns
 
 User = get_user_model()
 
@@ -58,7 +59,12 @@ PORTFOLIO_COLUMNS = (
 
 
 def portfolio_accounts() -> QuerySet[Account]:
-    return Account.objects.select_related("owner").only(*PORTFOLIO_COLUMNS)
+    """The portfolio's rows, with the columns other apps register computed in the same query."""
+    return (
+        Account.objects.select_related("owner")
+        .only(*PORTFOLIO_COLUMNS)
+        .annotate(**{column.key: column.annotation() for column in portfolio_columns()})
+    )
 
 
 def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:

@@ -15,7 +15,7 @@ from accounts.retention import percent
 from csos.decorators import member_required
 from csos.exports import csv_download
 from csos.models import Role
-from csos.panels import page_panels
+from csos.panels import page_panels, portfolio_columns
 
 PORTFOLIO_PAGE_SIZE = 50
 SORTABLE_COLUMNS = [
@@ -75,7 +75,8 @@ def portfolio(request):
             "paging_query": paging_query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "current_sort": query.get("sort", "name"),
-            "columns": SORTABLE_COLUMNS,
+            "columns": SORTABLE_COLUMNS + [(c.key, c.label) for c in portfolio_columns()],
+            "extra_columns": portfolio_columns(),
             "can_create": request.membership.sees_all_portfolios,
             "today": today,
             # Rows link as prefix + id: reversing the URL fifty times costs more than the query.

@@ -7,8 +7,10 @@ Run from the project root against PostgreSQL (see bench/README.md):
 It starts gunicorn (2 workers) on a free local port, sends the records in batches of 10,000
 over HTTP, first as inserts, then again with changed values as updates, and measures the
 anchor in the same run: the same rows through one psycopg COPY into a staging table and one
-INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation. The records are accounts (upserted
-by external_id). The last line of output is one JSON object; everything before goes to stderr.
+INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation. The records are daily usage
+records (``--resource usage``, the default: 1,000 accounts x 1,000 days of one metric) or
+accounts upserted by external_id (``--resource accounts``). The last line of output is one JSON
+object; everything before goes to stderr.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from harness import ROOT, database_prepare, log, require_postgresql
@@ -34,10 +39,13 @@ import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Account
 from csos.models import ApiScope, ApiToken, Membership, Role, Workspace
 from csos.services import api_token_create
+from csos.tenancy import workspace_scope
+from value.models import UsageMetric
 
 BATCH = 10_000
 FULL_ROWS = 1_000_000
@@ -45,9 +53,23 @@ QUICK_ROWS = 40_000
 CLIENT_THREADS = 2  # one request in flight per gunicorn worker
 API_SLUG, ANCHOR_SLUG = "bench-ingest", "bench-ingest-anchor"
 SEGMENTS = ("small", "mid_market", "enterprise")
+USAGE_ACCOUNTS = 1_000
+USAGE_METRIC = "events"
 
 
-def record(n: int, *, revision: int) -> dict:
+@dataclass(frozen=True)
+class Resource:
+    """What the bench sends: its endpoint, its records, and the anchor's SQL for the same rows."""
+
+    url: str
+    record: Callable[[int, int], dict]
+    stage_columns: str
+    anchor_row: Callable[[int, int, dict], tuple]
+    anchor_upsert: str
+    table: str
+
+
+def account_record(n: int, revision: int) -> dict:
     return {
         "external_id": f"B{n:07d}",
         "name": f"Bench customer {n} r{revision}",
@@ -56,12 +78,75 @@ def record(n: int, *, revision: int) -> dict:
     }
 
 
+def usage_record(n: int, revision: int) -> dict:
+    day = timezone.localdate() - timedelta(days=1 + n // USAGE_ACCOUNTS)
+    return {
+        "account_external_id": f"U{n % USAGE_ACCOUNTS:05d}",
+        "metric": USAGE_METRIC,
+        "day": day.isoformat(),
+        "value": (n % 97) + revision,
+    }
+
+
+RESOURCES = {
+    "accounts": Resource(
+        url="/api/v1/accounts/bulk/",
+        record=account_record,
+        stage_columns="external_id varchar(100), name varchar(200), licensed_seats integer, "
+        "segment varchar(20)",
+        anchor_row=lambda n, revision, ids: tuple(account_record(n, revision).values()),
+        anchor_upsert="""
+INSERT INTO accounts_account (
+    workspace_id, external_id, name, licensed_seats, segment, arr, currency, lifecycle_stage,
+    status, industry, complexity, strategic_potential, product_maturity,
+    implementation_difficulty, executive_visibility, created_at, updated_at)
+SELECT %s, external_id, name, licensed_seats, segment, 0, 'USD', 'onboarding', 'active', '',
+    3, 3, 3, 3, 3, now(), now()
+FROM anchor_stage
+ON CONFLICT (workspace_id, external_id) DO UPDATE SET
+    name = EXCLUDED.name, licensed_seats = EXCLUDED.licensed_seats,
+    segment = EXCLUDED.segment, updated_at = now()
+""",
+        table="accounts_account",
+    ),
+    "usage": Resource(
+        url="/api/v1/usage-records/bulk/",
+        record=usage_record,
+        stage_columns="account_id bigint, metric_id bigint, day date, value double precision",
+        anchor_row=lambda n, revision, ids: (
+            ids[(record := usage_record(n, revision))["account_external_id"]],
+            ids[USAGE_METRIC],
+            record["day"],
+            record["value"],
+        ),
+        anchor_upsert="""
+INSERT INTO value_usagerecord (workspace_id, account_id, metric_id, day, value)
+SELECT %s, account_id, metric_id, day, value FROM anchor_stage
+ON CONFLICT (workspace_id, account_id, metric_id, day) DO UPDATE SET value = EXCLUDED.value
+""",
+        table="value_usagerecord",
+    ),
+}
+
+
 def workspace_fresh(slug: str) -> Workspace:
-    """The bench workspace, emptied of the accounts of an earlier run."""
+    """The bench workspace, emptied of the records of an earlier run."""
     workspace, _ = Workspace.objects.get_or_create(slug=slug, defaults={"name": slug})
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM accounts_account WHERE workspace_id = %s", [workspace.pk])
+        for table in ("value_usagerecord", "accounts_account", "value_usagemetric"):
+            cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s", [workspace.pk])
     return workspace
+
+
+def usage_subjects(workspace: Workspace) -> dict[str, int]:
+    """The accounts and the metric usage records name, created; ids by external id or key."""
+    with workspace_scope(workspace):
+        accounts = Account.objects.bulk_create(
+            Account(workspace=workspace, external_id=f"U{n:05d}", name=f"Usage customer {n}")
+            for n in range(USAGE_ACCOUNTS)
+        )
+        metric = UsageMetric.objects.create(workspace=workspace, key=USAGE_METRIC, name="Events")
+    return {**{a.external_id: a.pk for a in accounts}, USAGE_METRIC: metric.pk}
 
 
 def bench_token(workspace: Workspace) -> str:
@@ -131,18 +216,20 @@ def request(port: int, method: str, path: str, body: bytes, headers: dict) -> tu
         conn.close()
 
 
-def send_all(*, port: int, token: str, rows: int, revision: int) -> tuple[float, dict]:
+def send_all(
+    *, resource: Resource, port: int, token: str, rows: int, revision: int
+) -> tuple[float, dict]:
     """Send every batch over HTTP, CLIENT_THREADS at a time; seconds taken and summed counts."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     bodies = [
         orjson.dumps(
-            {"records": [record(n, revision=revision) for n in range(start, start + BATCH)]}
+            {"records": [resource.record(n, revision) for n in range(start, start + BATCH)]}
         )
         for start in range(0, rows, BATCH)
     ]
 
     def send(body: bytes) -> dict:
-        status, answer = request(port, "POST", "/api/v1/accounts/bulk/", body, headers)
+        status, answer = request(port, "POST", resource.url, body, headers)
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {answer[:500]!r}")
         return orjson.loads(answer)
@@ -154,21 +241,9 @@ def send_all(*, port: int, token: str, rows: int, revision: int) -> tuple[float,
     return elapsed, {key: sum(a[key] for a in answers) for key in ("created", "updated")}
 
 
-ANCHOR_UPSERT = """
-INSERT INTO accounts_account (
-    workspace_id, external_id, name, licensed_seats, segment, arr, currency, lifecycle_stage,
-    status, industry, complexity, strategic_potential, product_maturity,
-    implementation_difficulty, executive_visibility, created_at, updated_at)
-SELECT %s, external_id, name, licensed_seats, segment, 0, 'USD', 'onboarding', 'active', '',
-    3, 3, 3, 3, 3, now(), now()
-FROM anchor_stage
-ON CONFLICT (workspace_id, external_id) DO UPDATE SET
-    name = EXCLUDED.name, licensed_seats = EXCLUDED.licensed_seats,
-    segment = EXCLUDED.segment, updated_at = now()
-"""
-
-
-def anchor(*, workspace: Workspace, rows: int, revision: int) -> float:
+def anchor(
+    *, resource: Resource, workspace: Workspace, ids: dict, rows: int, revision: int
+) -> float:
     """Seconds for one COPY of every row into a staging table and one upsert, in one transaction."""
     database = settings.DATABASES["default"]
     with psycopg.connect(
@@ -180,21 +255,12 @@ def anchor(*, workspace: Workspace, rows: int, revision: int) -> float:
     ) as conn:
         started = time.perf_counter()
         conn.execute(
-            "CREATE TEMPORARY TABLE anchor_stage (external_id varchar(100), name varchar(200), "
-            "licensed_seats integer, segment varchar(20)) ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE anchor_stage ({resource.stage_columns}) ON COMMIT DROP"
         )
         with conn.cursor().copy("COPY anchor_stage FROM STDIN") as copy:
             for n in range(rows):
-                values = record(n, revision=revision)
-                copy.write_row(
-                    (
-                        values["external_id"],
-                        values["name"],
-                        values["licensed_seats"],
-                        values["segment"],
-                    )
-                )
-        conn.execute(ANCHOR_UPSERT, [workspace.pk])
+                copy.write_row(resource.anchor_row(n, revision, ids))
+        conn.execute(resource.anchor_upsert, [workspace.pk])
         conn.commit()
         return time.perf_counter() - started
 
@@ -221,17 +287,25 @@ def peak_mb(server: subprocess.Popen) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows")
-    rows = QUICK_ROWS if parser.parse_args().quick else FULL_ROWS
+    parser.add_argument("--resource", choices=sorted(RESOURCES), default="usage")
+    arguments = parser.parse_args()
+    rows = QUICK_ROWS if arguments.quick else FULL_ROWS
+    resource = RESOURCES[arguments.resource]
     require_postgresql("ingest.py")
     database_prepare()
     workspace, anchor_workspace = workspace_fresh(API_SLUG), workspace_fresh(ANCHOR_SLUG)
     token = bench_token(workspace)
+    anchor_ids = {}
+    if resource is RESOURCES["usage"]:
+        usage_subjects(workspace)
+        anchor_ids = usage_subjects(anchor_workspace)
     port = free_port()
     server = server_start(port)
     try:
-        log(f"Sending {rows:,} accounts in batches of {BATCH:,} to gunicorn on port {port}")
-        api_insert_s, inserted = send_all(port=port, token=token, rows=rows, revision=0)
-        api_update_s, updated = send_all(port=port, token=token, rows=rows, revision=1)
+        log(f"Sending {rows:,} {arguments.resource} records in batches of {BATCH:,} to port {port}")
+        sent = {"resource": resource, "port": port, "token": token, "rows": rows}
+        api_insert_s, inserted = send_all(**sent, revision=0)
+        api_update_s, updated = send_all(**sent, revision=1)
         memory = peak_mb(server)
     finally:
         server.terminate()
@@ -239,14 +313,19 @@ def main() -> None:
     assert inserted == {"created": rows, "updated": 0}, inserted
     assert updated == {"created": 0, "updated": rows}, updated
     log("Anchor: raw COPY and one upsert of the same rows")
-    anchor_insert_s = anchor(workspace=anchor_workspace, rows=rows, revision=0)
-    anchor_update_s = anchor(workspace=anchor_workspace, rows=rows, revision=1)
-    stored = Account.dangerously_unscoped.filter(workspace=workspace).count()
-    assert stored == rows, stored
+    anchored = {"resource": resource, "workspace": anchor_workspace, "ids": anchor_ids}
+    anchor_insert_s = anchor(**anchored, rows=rows, revision=0)
+    anchor_update_s = anchor(**anchored, rows=rows, revision=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {resource.table} WHERE workspace_id = %s", [workspace.pk]
+        )
+        assert cursor.fetchone()[0] == rows
 
     api_rate = 2 * rows / (api_insert_s + api_update_s)
     anchor_rate = 2 * rows / (anchor_insert_s + anchor_update_s)
     result = {
+        "resource": arguments.resource,
         "rows": rows,
         "api_insert_rows_s": round(rows / api_insert_s),
         "api_update_rows_s": round(rows / api_update_s),

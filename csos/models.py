@@ -241,3 +241,31 @@ class IdempotencyKey(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class SharedLink(TenantModel):
+    """A link someone outside the workspace may open without signing in, for one purpose.
+
+    The URL carries a signed token naming this row (see ``csos.links``); the row decides
+    whether it still opens: before it expires, not revoked, and for a single-use link only
+    until it is used.
+    """
+
+    purpose = models.CharField(max_length=40)
+    target_id = models.PositiveBigIntegerField(help_text="The id of the object the link shows.")
+    single_use = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_from = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "purpose", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link to {self.target_id}"

@@ -119,3 +119,30 @@ def nav_sections(*, membership: Membership | None, current_url_name: str | None)
         {"name": name, "entries": sections[name]}
         for name in sorted(sections, key=lambda name: rank.get(name, len(rank)))
     ]
+
+
+@dataclass(frozen=True)
+class PortfolioColumn:
+    """A column a higher app adds to the portfolio: shown, sortable and filterable.
+
+    ``key`` names the annotation, the sort parameter and the filter parameter; ``annotation``
+    returns the expression computing it per account inside the portfolio's one query, and
+    ``choices`` are its values with their labels.
+    """
+
+    key: str
+    label: str
+    annotation: Callable[[], Any]
+    choices: list[tuple[Any, str]]
+    order: int = 100
+
+
+_portfolio_columns: dict[str, PortfolioColumn] = {}
+
+
+def register_portfolio_column(column: PortfolioColumn) -> None:
+    _portfolio_columns[column.key] = column
+
+
+def portfolio_columns() -> list[PortfolioColumn]:
+    return sorted(_portfolio_columns.values(), key=lambda column: (column.order, column.key))

@@ -69,11 +69,13 @@ urlpatterns = [
     ),
     path("", include("accounts.urls")),
     path("", include("stakeholders.urls")),
+    path("", include("value.urls")),
     path("", include("health.urls")),
     path("", include("playbooks.urls")),
     path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("stakeholders.api.urls")),
+    path("api/v1/", include("value.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/v1/docs/",

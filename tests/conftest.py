@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from csos.celery import app as celery_app
 from csos.models import Role
@@ -54,6 +55,25 @@ def eager_celery():
     """Tasks run in-process unless a test asks for the real worker (see tests/worker.py)."""
     celery_app.conf.task_always_eager = True
     yield
+
+
+@pytest.fixture(autouse=True)
+def read_streamed_responses_at_once(monkeypatch):
+    """The test client leaves a streamed response unread; a browser or WSGI server reads and
+    closes it before the next request. An export left unread keeps its server-side cursor, and
+    the garbage collector would close that cursor in the middle of a later query on the same
+    connection, which deadlocks psycopg. So tests read every stream when it arrives."""
+    original = Client.request
+
+    def request(self, **kwargs):
+        response = original(self, **kwargs)
+        if response.streaming:
+            content = b"".join(response.streaming_content)
+            response.close()
+            response.streaming_content = [content]
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,15 @@ from django.contrib.auth import get_user_model
 from accounts.models import Account, ArrMovement, MovementKind
 from csos.models import Membership, Role, Workspace
 from csos.tenancy import workspace_scope
+from value.models import (
+    AccountUseCase,
+    Aggregation,
+    Evidence,
+    EvidenceSource,
+    EvidenceStatus,
+    UsageMetric,
+    UseCase,
+)
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -104,3 +113,50 @@ class SurveyResponseFactory(TenantFactory):
     score = 8
     respondent_name = "Pat Reader"
     answered_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=10))
+
+
+class UsageMetricFactory(TenantFactory):
+    class Meta:
+        model = UsageMetric
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    key = factory.Sequence(lambda n: f"metric_{n}")
+    name = factory.Sequence(lambda n: f"Metric {n}")
+    aggregation = Aggregation.SUM
+
+
+class UseCaseFactory(TenantFactory):
+    class Meta:
+        model = UseCase
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Use case {n}")
+    outcome = "Faster work"
+    implicit_value = Decimal("10000")
+    assisted_value = Decimal("40000")
+
+
+class AccountUseCaseFactory(TenantFactory):
+    class Meta:
+        model = AccountUseCase
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    use_case = factory.SubFactory(UseCaseFactory, workspace=factory.SelfAttribute("..workspace"))
+
+
+class EvidenceFactory(TenantFactory):
+    class Meta:
+        model = Evidence
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    use_case = factory.SubFactory(UseCaseFactory, workspace=factory.SelfAttribute("..workspace"))
+    level = 3
+    claim = "Hours per week fell from 40 to 12."
+    metric_name = "Hours per week"
+    baseline = Decimal("40")
+    current = Decimal("12")
+    unit = "hours"
+    source = EvidenceSource.CUSTOMER
+    status = EvidenceStatus.UNPROVEN

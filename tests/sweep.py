@@ -27,6 +27,7 @@ from csos.models import (
     ImportMapping,
     Invitation,
     Membership,
+    SharedLink,
     TenantModel,
     Workspace,
 )
@@ -41,6 +42,7 @@ from health.models import (
     SurveyResponse,
 )
 from playbooks.models import Task
+from csos.tenancy import workspace_scope
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -57,6 +59,19 @@ from tests.factories import (
     SurveyResponseFactory,
 )
 from tests.stakeholders.factories import alpha_stakeholder_objects
+from value import services as value_services
+from value.models import (
+    AccountUseCase,
+    ConfirmationRequest,
+    Evidence,
+    EvidenceChange,
+    RetentionArtifact,
+    Threshold,
+    UsageMetric,
+    UsageRecord,
+    UseCase,
+    ValueSettings,
+)
 
 MARKERS = (
     "ALPHA-SECRET-ACCOUNT",
@@ -73,6 +88,11 @@ MARKERS = (
     "ALPHA-SECRET-MEETING",
     "invitee@alpha-secret.example",
     "ALPHA-SECRET-HEADER",
+    "ALPHA-SECRET-USE-CASE",
+    "ALPHA-SECRET-METRIC",
+    "ALPHA-SECRET-CLAIM",
+    "ALPHA-SECRET-NEXT-ACTION",
+    "alpha-confirmer@customer.example",
 )
 
 
@@ -136,6 +156,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         **health,
         ApiToken: token,
         IdempotencyKey: idempotency_key,
+        **_make_alpha_value_objects(alpha, alice, account),
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -184,6 +205,56 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
             due_on="2026-01-05",
             priority="urgent",
             cause=marker,
+def _make_alpha_value_objects(alpha, alice, account) -> dict:
+    metric = UsageMetric.dangerously_unscoped.create(
+        workspace=alpha, key="alpha-metric", name="ALPHA-SECRET-METRIC"
+    )
+    use_case = UseCase.dangerously_unscoped.create(
+        workspace=alpha, name="ALPHA-SECRET-USE-CASE", outcome="ALPHA-SECRET-USE-CASE"
+    )
+    with workspace_scope(alpha):
+        evidence = value_services.evidence_record(
+            workspace=alpha,
+            account=account,
+            by=alice,
+            data={
+                "use_case": use_case,
+                "level": 3,
+                "claim": "ALPHA-SECRET-CLAIM",
+                "source": "customer",
+                "baseline": 10,
+                "current": 5,
+            },
+        )
+        confirmation, _url = value_services.evidence_confirmation_send(
+            evidence=evidence,
+            by=alice,
+            confirmer_name="ALPHA-SECRET-CLAIM",
+            confirmer_email="alpha-confirmer@customer.example",
+            url_for_token=str,
+        )
+        change = evidence.changes.first()
+    return {
+        UsageMetric: metric,
+        UsageRecord: UsageRecord.dangerously_unscoped.create(
+            workspace=alpha, account=account, metric=metric, day="2026-01-01", value=1
+        ),
+        UseCase: use_case,
+        Threshold: Threshold.dangerously_unscoped.create(
+            workspace=alpha, use_case=use_case, level=1, metric=metric, minimum=1
+        ),
+        AccountUseCase: AccountUseCase.dangerously_unscoped.create(
+            workspace=alpha, account=account, use_case=use_case
+        ),
+        Evidence: evidence,
+        EvidenceChange: change,
+        ConfirmationRequest: confirmation,
+        SharedLink: confirmation.link,
+        RetentionArtifact: RetentionArtifact.dangerously_unscoped.create(
+            workspace=alpha, account=account, next_action="ALPHA-SECRET-NEXT-ACTION"
+        ),
+        ValueSettings: ValueSettings.dangerously_unscoped.create(
+            workspace=alpha, value_unit="ALPHA-SECRET-METRIC"
         ),
     }
 
@@ -206,6 +277,9 @@ OBJECT_IDS = {
     "interaction_id": Interaction,
     "invitation_id": Invitation,
     "movement_id": ArrMovement,
+    "use_case_id": UseCase,
+    "metric_id": UsageMetric,
+    "evidence_id": Evidence,
 }
 
 

@@ -140,6 +140,8 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
     public.add(reverse("password_reset_confirm", kwargs=forged))
     # Opens for anyone, and with a forged token shows only "invitation not valid".
     public.add(reverse("invitation_accept", kwargs={"token": forged["token"]}))
+    # A customer's confirmation link: with a forged token it shows only "link not valid".
+    public.add(reverse("value_confirm", kwargs={"token": forged["token"]}))
     for url, _is_admin, _names_object in build_sweep(alpha_objects):
         for method in ("get", "post"):
             client.logout()

@@ -3,3 +3,64 @@ from django.apps import AppConfig
 
 class ValueConfig(AppConfig):
     name = "value"
+
+    def ready(self) -> None:
+        from accounts.demo import demo_step_register
+        from csos.panels import (
+            NavEntry,
+            Panel,
+            PortfolioColumn,
+            register_nav_entry,
+            register_panel,
+            register_portfolio_column,
+        )
+        from value.demo import demo_value_build
+        from value.selectors import LEVEL_CHOICES, highest_level_subquery
+        from value.views import retention_artifact_panel, value_ladder_panel
+
+        register_panel(
+            Panel(
+                page="account",
+                key="retention-artifact",
+                title="Retention artifact",
+                template="value/panels/retention_artifact.html",
+                context=retention_artifact_panel,
+                order=10,
+                query_budget=4,
+            )
+        )
+        register_panel(
+            Panel(
+                page="account",
+                key="value-ladder",
+                title="Value ladder",
+                template="value/panels/ladder.html",
+                context=value_ladder_panel,
+                order=12,
+                query_budget=7,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Leaders",
+                label="Value coverage",
+                url_name="value_coverage",
+                order=30,
+                visible=lambda membership: membership.sees_all_portfolios,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Customers", label="Value framework", url_name="value_framework", order=40
+            )
+        )
+        register_portfolio_column(
+            PortfolioColumn(
+                key="proven_level",
+                label="Proven level",
+                annotation=highest_level_subquery,
+                choices=LEVEL_CHOICES,
+                order=10,
+            )
+        )
+        demo_step_register(demo_value_build)

@@ -39,3 +39,9 @@ def stage_label(value: str) -> str:
 @register.filter
 def segment_label(value: str) -> str:
     return SEGMENT_LABELS.get(value, value)
+
+
+@register.filter
+def column_label(account, column) -> str:
+    """The label of a registered portfolio column's value for ``account``."""
+    return dict(column.choices).get(getattr(account, column.key), "—")

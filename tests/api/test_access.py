@@ -24,6 +24,17 @@ PUBLIC = {reverse("api_schema"), reverse("api_docs")}
 # A batch for each ingestion endpoint that names Alpha's objects by their external ids.
 FOREIGN_BATCHES = {
     "api-account-bulk": {"records": [{"external_id": "ALPHA-EXT-777", "name": "Hijacked"}]},
+    "api-usage-record-bulk": {
+        "records": [
+            {
+                "account_external_id": "ALPHA-EXT-777",
+                "metric": "ALPHA-METRIC",
+                "day": dt.date.today().isoformat(),
+                "value": 1,
+            }
+        ],
+        "create_missing_metrics": True,
+    },
     "api-arr-movement-bulk": {
         "records": [
             {

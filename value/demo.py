@@ -1,0 +1,292 @@
+"""The demo's value data: a framework, six months of daily usage with trends, evidence, levels.
+
+Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
+fresh ``make run`` stays quick on SQLite; the other accounts pursue use cases with no usage
+and sit at level 0, as customers that never reported usage would. Rows are generated with
+numpy and written with one ``executemany`` per batch, not as model instances.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+from django.db import connection
+
+from accounts.demo import DemoOptions, Progress, bulk_create_batched, demo_accounts
+from csos.models import Workspace
+from value.models import (
+    AccountUseCase,
+    Aggregation,
+    Evidence,
+    EvidenceSource,
+    EvidenceStatus,
+    Threshold,
+    UsageMetric,
+    UsageRecord,
+    UseCase,
+)
+from value.services import ladder_refresh
+
+USAGE_ACCOUNTS = 100
+USAGE_DAYS = 182
+BATCH_ROWS = 20_000
+
+# key, name, unit, aggregation, daily amount per licensed seat
+METRICS = (
+    ("active_users", "Active users", "users", Aggregation.MAX, 0.7),
+    ("tickets_triaged", "Automated triages", "tickets", Aggregation.SUM, 1.2),
+    ("workflows_run", "Workflows run", "runs", Aggregation.SUM, 0.8),
+    ("reports_viewed", "Reports viewed", "views", Aggregation.SUM, 0.5),
+    ("integrations_live", "Live integrations", "integrations", Aggregation.LAST, 0.05),
+)
+
+# name, outcome, meanings (1-4), implicit and assisted value, engagement metric and weekly
+# amount per seat it must reach
+USE_CASES = (
+    (
+        "Automate ticket triage",
+        "Faster first response at lower support cost",
+        ("Support agents are active in the product.", "Tickets are routed automatically.",
+         "First-response time fell against its baseline.", "Support ties it to cost."),
+        (20_000, 60_000),
+        ("tickets_triaged", 5),
+    ),
+    (
+        "Self-service reporting",
+        "Decisions made on current data without analyst queues",
+        ("Managers sign in.", "Reports are opened every week.",
+         "Hours spent building reports fell.", "Finance confirms the analyst time saved."),
+        (10_000, 35_000),
+        ("reports_viewed", 2),
+    ),
+    (
+        "Workflow automation",
+        "Manual hand-offs removed from core processes",
+        ("Process owners are active.", "Automated workflows run daily.",
+         "Cycle time of the process fell.", "Operations confirms the cost per case fell."),
+        (25_000, 90_000),
+        ("workflows_run", 3.5),
+    ),
+    (
+        "Connected systems",
+        "One source of truth across the customer's tools",
+        ("Admins set up the workspace.", "Integrations stay live.",
+         "Duplicate data entry fell.", "IT confirms tools retired or licences saved."),
+        (8_000, 30_000),
+        ("integrations_live", 0.03),
+    ),
+    (
+        "Executive visibility",
+        "Leaders steer from shared dashboards",
+        ("Executives have access.", "Dashboards are reviewed weekly.",
+         "Meetings run from dashboards, not decks.", "The sponsor links it to a strategic goal."),
+        (5_000, 25_000),
+        ("reports_viewed", 1),
+    ),
+)  # fmt: skip
+
+# Share of usage accounts per trend: how their usage moves over the six months.
+TRENDS = (("growing", 0.3), ("flat", 0.35), ("decaying", 0.27), ("collapsing", 0.08))
+
+
+def demo_value_build(
+    *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
+) -> None:
+    """Replace the demo's framework, usage, pursuits and evidence, then compute every ladder."""
+    accounts = demo_accounts(workspace=workspace)
+    Evidence.dangerously_unscoped.filter(workspace=workspace).delete()
+    UsageRecord.dangerously_unscoped.filter(workspace=workspace).delete()
+    UseCase.dangerously_unscoped.filter(workspace=workspace).delete()
+    UsageMetric.dangerously_unscoped.filter(workspace=workspace).delete()
+
+    metrics = {
+        key: UsageMetric.dangerously_unscoped.create(
+            workspace=workspace, key=key, name=name, unit=unit, aggregation=aggregation
+        )
+        for key, name, unit, aggregation, _per_seat in METRICS
+    }
+    use_cases = []
+    for name, outcome, meanings, values, (metric_key, weekly_per_seat) in USE_CASES:
+        use_case = UseCase.dangerously_unscoped.create(
+            workspace=workspace,
+            name=name,
+            outcome=outcome,
+            description=outcome + ".",
+            presence_meaning=meanings[0],
+            engagement_meaning=meanings[1],
+            value_meaning=meanings[2],
+            roi_meaning=meanings[3],
+            implicit_value=Decimal(values[0]),
+            assisted_value=Decimal(values[1]),
+        )
+        Threshold.dangerously_unscoped.bulk_create(
+            [
+                Threshold(
+                    workspace=workspace,
+                    use_case=use_case,
+                    level=1,
+                    metric=metrics["active_users"],
+                    minimum=Decimal("0.5"),
+                    per_seat=True,
+                ),
+                Threshold(
+                    workspace=workspace,
+                    use_case=use_case,
+                    level=2,
+                    metric=metrics[metric_key],
+                    minimum=Decimal(str(weekly_per_seat)),
+                    per_seat=True,
+                ),
+            ]
+        )
+        use_cases.append(use_case)
+
+    rows = list(accounts.order_by("external_id").values_list("id", "licensed_seats"))
+    pursuits = []
+    for account_id, _seats in rows:
+        for use_case in rng.sample(use_cases, rng.randint(1, 3)):
+            pursuits.append(
+                AccountUseCase(workspace=workspace, account_id=account_id, use_case=use_case)
+            )
+    bulk_create_batched(
+        AccountUseCase.dangerously_unscoped, pursuits, progress=progress, desc="use cases"
+    )
+    _usage_write(
+        workspace=workspace,
+        accounts=rows[:USAGE_ACCOUNTS],
+        metrics=metrics,
+        rng=rng,
+        today=options.today,
+        progress=progress,
+    )
+    ladder_refresh(as_of=options.today)
+    _evidence_write(workspace=workspace, rng=rng, today=options.today, progress=progress)
+    ladder_refresh(as_of=options.today)
+
+
+def _trend(kind: str, days: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, days)
+    if kind == "growing":
+        return 0.45 + 0.75 * t
+    if kind == "decaying":
+        return 1.1 - 0.7 * t
+    if kind == "collapsing":
+        cliff = rng.uniform(0.5, 0.85)
+        return np.where(t < cliff, 1.0, 0.05)
+    return np.full(days, 0.95)
+
+
+def _usage_write(
+    *,
+    workspace: Workspace,
+    accounts: list[tuple[int, int]],
+    metrics: dict[str, UsageMetric],
+    rng: random.Random,
+    today: date,
+    progress: Progress,
+) -> None:
+    generator = np.random.default_rng(rng.getrandbits(32))
+    days = [today - timedelta(days=offset) for offset in range(USAGE_DAYS - 1, -1, -1)]
+    weekday_factor = np.array([0.35 if day.weekday() >= 5 else 1.0 for day in days])
+    kinds, weights = zip(*TRENDS, strict=True)
+    table = UsageRecord._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (workspace_id, account_id, metric_id, day, value) "
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
+    per_seat = {key: amount for key, _n, _u, _a, amount in METRICS}
+    batch: list[tuple] = []
+    total = len(accounts) * len(metrics) * USAGE_DAYS
+    with progress(total=total, desc="usage records") as bar, connection.cursor() as cursor:
+        for account_id, seats in accounts:
+            shape = _trend(rng.choices(kinds, weights)[0], USAGE_DAYS, generator)
+            # Customers adopt each capability to a different depth.
+            adoption = generator.uniform(0.3, 1.3, size=len(metrics))
+            for (key, metric), depth in zip(metrics.items(), adoption, strict=True):
+                noise = generator.normal(1.0, 0.12, size=USAGE_DAYS).clip(0.5, 1.5)
+                daily = max(seats, 1) * per_seat[key] * depth * shape * noise
+                if metric.aggregation != Aggregation.LAST:
+                    daily = daily * weekday_factor
+                values = np.round(daily, 0 if metric.aggregation != Aggregation.LAST else 2)
+                batch.extend(
+                    zip(
+                        [workspace.pk] * USAGE_DAYS,
+                        [account_id] * USAGE_DAYS,
+                        [metric.pk] * USAGE_DAYS,
+                        days,
+                        values.tolist(),
+                        strict=True,
+                    )
+                )
+                if len(batch) >= BATCH_ROWS:
+                    cursor.executemany(sql, batch)
+                    bar.update(len(batch))
+                    batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            bar.update(len(batch))
+
+
+def _evidence_write(
+    *, workspace: Workspace, rng: random.Random, today: date, progress: Progress
+) -> None:
+    """Claims on engaged pursuits: mostly proven, some stale, unproven or disputed; some ROI."""
+    engaged = list(
+        AccountUseCase.dangerously_unscoped.filter(workspace=workspace, level__gte=2)
+        .order_by("id")
+        .values_list("account_id", "use_case_id", "use_case__name")
+    )
+    claims = []
+    for account_id, use_case_id, name in engaged:
+        draw = rng.random()
+        if draw < 0.25:
+            continue
+        baseline = rng.randint(20, 60)
+        current = round(baseline * rng.uniform(0.4, 0.85))
+        status, confirmed_on = EvidenceStatus.PROVEN, today - timedelta(days=rng.randint(5, 150))
+        if draw < 0.35:
+            confirmed_on = today - timedelta(days=rng.randint(200, 400))  # stale
+        elif draw < 0.45:
+            status, confirmed_on = EvidenceStatus.UNPROVEN, None
+        elif draw < 0.5:
+            status = EvidenceStatus.DISPUTED
+        claims.append(
+            Evidence(
+                workspace=workspace,
+                account_id=account_id,
+                use_case_id=use_case_id,
+                level=3,
+                claim=f"{name}: hours spent per week fell from {baseline} to {current}.",
+                metric_name="Hours per week",
+                baseline=Decimal(baseline),
+                current=Decimal(current),
+                unit="hours",
+                source=rng.choice([EvidenceSource.USAGE, EvidenceSource.CUSTOMER]),
+                confirmed_by_name="Customer team lead" if status == EvidenceStatus.PROVEN else "",
+                confirmed_on=confirmed_on,
+                status=status,
+            )
+        )
+        if status == EvidenceStatus.PROVEN and draw > 0.8:
+            saving = rng.randint(20, 200) * 1_000
+            claims.append(
+                Evidence(
+                    workspace=workspace,
+                    account_id=account_id,
+                    use_case_id=use_case_id,
+                    level=4,
+                    claim=f"{name} saves {saving:,} a year, agreed in the business review.",
+                    metric_name="Annual saving",
+                    baseline=Decimal(0),
+                    current=Decimal(saving),
+                    unit="USD a year",
+                    source=EvidenceSource.SURVEY,
+                    confirmed_by_name="Chief Financial Officer",
+                    confirmed_on=today - timedelta(days=rng.randint(5, 90)),
+                    status=EvidenceStatus.PROVEN,
+                )
+            )
+    bulk_create_batched(Evidence.dangerously_unscoped, claims, progress=progress, desc="evidence")

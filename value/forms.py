@@ -1,0 +1,156 @@
+from django import forms
+
+from accounts.models import Segment
+from accounts.selectors import csm_choices
+from csos.forms import ScopedModelForm
+from csos.scoping import WorkspaceScopedFieldsMixin
+from csos.widgets import DateInput
+from value.models import (
+    USAGE_LEVELS,
+    Evidence,
+    RetentionArtifact,
+    UsageMetric,
+    UseCase,
+    ValueSettings,
+)
+from value.selectors import LEVEL_CHOICES, UNASSIGNED
+from value.services import EVIDENCE_FIELDS, USE_CASE_FIELDS
+
+
+class ValueSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ValueSettings
+        fields = ["value_unit", "usage_window_days", "evidence_stale_days"]
+
+
+class UsageMetricForm(forms.ModelForm):
+    class Meta:
+        model = UsageMetric
+        fields = ["key", "name", "unit", "aggregation"]
+
+
+class UseCaseForm(forms.ModelForm):
+    class Meta:
+        model = UseCase
+        fields = USE_CASE_FIELDS
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in (
+                "description",
+                "presence_meaning",
+                "engagement_meaning",
+                "value_meaning",
+                "roi_meaning",
+            )
+        }
+
+
+class ThresholdForm(WorkspaceScopedFieldsMixin, forms.Form):
+    """One usage condition of level 1 or 2; a row left without a metric is dropped."""
+
+    level = forms.TypedChoiceField(
+        choices=[(level.value, level.label) for level in USAGE_LEVELS], coerce=int
+    )
+    metric = forms.ModelChoiceField(queryset=UsageMetric.objects.all(), required=False)
+    minimum = forms.DecimalField(
+        max_digits=14, decimal_places=4, min_value=0, required=False, label="At least"
+    )
+    per_seat = forms.BooleanField(required=False, label="Share of licensed seats")
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("metric")
+            and cleaned.get("minimum") is None
+            and "minimum" not in self.errors
+        ):
+            self.add_error("minimum", "Give the number the metric must reach.")
+        return cleaned
+
+
+ThresholdFormSet = forms.formset_factory(ThresholdForm, extra=2)
+
+
+def threshold_rows(formset) -> list[dict]:
+    return [
+        {name: form.cleaned_data[name] for name in ("level", "metric", "minimum", "per_seat")}
+        for form in formset.forms
+        if form.cleaned_data.get("metric")
+    ]
+
+
+class EvidenceForm(ScopedModelForm):
+    use_case = forms.ModelChoiceField(queryset=UseCase.objects.all())
+    document_url = forms.URLField(required=False, assume_scheme="https", label="Document link")
+
+    class Meta:
+        model = Evidence
+        fields = EVIDENCE_FIELDS
+        widgets = {"claim": forms.Textarea(attrs={"rows": 3}), "confirmed_on": DateInput()}
+        help_texts = {
+            "confirmed_by_name": "Who at the customer confirmed it. Required for ROI.",
+            "baseline": "The figure before, for use-case value.",
+        }
+
+
+class AccountUseCasesForm(WorkspaceScopedFieldsMixin, forms.Form):
+    use_cases = forms.ModelMultipleChoiceField(
+        queryset=UseCase.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Use cases this account pursues",
+    )
+
+
+class ConfirmationSendForm(forms.Form):
+    confirmer_name = forms.CharField(max_length=120, label="Stakeholder's name")
+    confirmer_email = forms.EmailField(label="Stakeholder's e-mail")
+
+
+class ConfirmationAnswerForm(forms.Form):
+    answer = forms.ChoiceField(
+        choices=[("confirm", "I confirm this result"), ("dispute", "I dispute this result")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("answer") == "dispute" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "Tell us what is wrong with the result.")
+        return cleaned
+
+
+class RetentionArtifactForm(ScopedModelForm):
+    class Meta:
+        model = RetentionArtifact
+        fields = ["next_action", "owner", "due_on"]
+        widgets = {"due_on": DateInput()}
+        labels = {"next_action": "Next action to close the gap"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = csm_choices()
+
+
+class CoverageDrillDownForm(forms.Form):
+    """Which cell of the coverage table to list: a group of segment or CSM, and a level."""
+
+    by = forms.ChoiceField(choices=[("segment", "Segment"), ("csm", "CSM")], required=False)
+    group = forms.CharField(required=False, max_length=40)
+    level = forms.TypedChoiceField(
+        choices=[(str(level), label) for level, label in LEVEL_CHOICES],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["by"] = cleaned.get("by") or "segment"
+        group = cleaned.get("group")
+        if group and cleaned["by"] == "segment" and group not in Segment.values:
+            self.add_error("group", "Choose a segment.")
+        if group and cleaned["by"] == "csm" and group != UNASSIGNED and not group.isdigit():
+            self.add_error("group", "Choose a CSM.")
+        return cleaned

@@ -1,0 +1,341 @@
+"""Reads of the value ladder: the framework, the ladder's inputs, account panels and coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import Account, AccountStatus, Segment
+from value import ladder
+from value.models import (
+    AccountUseCase,
+    Aggregation,
+    ConfirmationRequest,
+    Evidence,
+    Level,
+    RetentionArtifact,
+    Threshold,
+    UsageMetric,
+    UsageRecord,
+    UseCase,
+    ValueSettings,
+)
+
+LEVEL_CHOICES = [(0, "None proven"), *Level.choices]
+# The coverage group of the accounts no CSM owns.
+UNASSIGNED = "none"
+DAYS_PER_WEEK = 7
+
+
+def value_settings() -> ValueSettings:
+    """The workspace's value settings, or the defaults when none were saved."""
+    return ValueSettings.objects.first() or ValueSettings()
+
+
+def use_case_list() -> QuerySet[UseCase]:
+    return UseCase.objects.prefetch_related(
+        Prefetch("thresholds", queryset=Threshold.objects.select_related("metric"))
+    )
+
+
+def metric_list() -> QuerySet[UsageMetric]:
+    return UsageMetric.objects.all()
+
+
+# ----------------------------------------------------------------------------- ladder inputs
+
+
+def ladder_inputs(
+    *, account_ids: Iterable[int] | None, as_of: date, settings: ValueSettings
+) -> dict[str, pd.DataFrame]:
+    """The frames ``ladder.ladder_levels`` needs, for some accounts or (None) all of them.
+
+    Usage is aggregated in the database over the trailing window ending on ``as_of``: summed
+    metrics become a weekly rate, maximum metrics their peak, latest-value metrics the value of
+    their last reported day.
+    """
+    window_start = as_of - timedelta(days=settings.usage_window_days - 1)
+    pursuits = AccountUseCase.objects.all()
+    records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
+    evidence = Evidence.objects.all()
+    if account_ids is not None:
+        account_ids = list(account_ids)
+        pursuits = pursuits.filter(account_id__in=account_ids)
+        records = records.filter(account_id__in=account_ids)
+        evidence = evidence.filter(account_id__in=account_ids)
+    aggregations = dict(UsageMetric.objects.values_list("id", "aggregation"))
+    return {
+        "pursuits": _frame(
+            pursuits.values_list("account_id", "use_case_id", "account__licensed_seats"),
+            ladder.PURSUIT_COLUMNS,
+        ),
+        "thresholds": _frame(
+            Threshold.objects.values_list(
+                "use_case_id", "level", "metric_id", "metric__name", "minimum", "per_seat"
+            ),
+            ladder.THRESHOLD_COLUMNS,
+        ),
+        "usage": _usage_frame(
+            records, aggregations=aggregations, window_days=settings.usage_window_days
+        ),
+        "evidence": _frame(
+            evidence.values_list(
+                "account_id",
+                "use_case_id",
+                "level",
+                "status",
+                "baseline",
+                "current",
+                "confirmed_by_name",
+                "confirmed_on",
+            ),
+            ladder.EVIDENCE_COLUMNS,
+        ),
+    }
+
+
+def ladder_frame(*, account_ids: list[int] | None, as_of: date) -> pd.DataFrame:
+    """The ladder (level and four reasons per pursuit) of some accounts, or all of them."""
+    settings = value_settings()
+    frames = ladder_inputs(account_ids=account_ids, as_of=as_of, settings=settings)
+    return ladder.ladder_levels(
+        **frames, params=ladder.LadderParams(as_of=as_of, stale_days=settings.evidence_stale_days)
+    )
+
+
+def _frame(rows: QuerySet, columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=list(columns))
+
+
+def _usage_frame(
+    records: QuerySet[UsageRecord], *, aggregations: dict[int, str], window_days: int
+) -> pd.DataFrame:
+    latest_ids = [key for key, how in aggregations.items() if how == Aggregation.LAST]
+    grouped = _frame(
+        records.exclude(metric_id__in=latest_ids)
+        .values("account_id", "metric_id")
+        .annotate(total=Sum("value"), peak=Max("value"))
+        .order_by()
+        .values_list("account_id", "metric_id", "total", "peak"),
+        ("account_id", "metric_id", "total", "peak"),
+    )
+    weekly = grouped["total"].astype(float) * DAYS_PER_WEEK / window_days
+    is_max = grouped["metric_id"].map(aggregations) == Aggregation.MAX
+    grouped[ladder.VALUE] = weekly.where(~is_max, grouped["peak"].astype(float))
+    frames = [grouped[list(ladder.USAGE_COLUMNS)]]
+    if latest_ids:
+        latest = _frame(
+            records.filter(metric_id__in=latest_ids)
+            .order_by("account_id", "metric_id", "day")
+            .values_list("account_id", "metric_id", "value"),
+            ladder.USAGE_COLUMNS,
+        )
+        frames.append(latest.drop_duplicates(["account_id", "metric_id"], keep="last"))
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- account pages
+
+
+def account_pursuits(*, account: Account) -> list[AccountUseCase]:
+    return list(AccountUseCase.objects.filter(account=account).select_related("use_case"))
+
+
+def account_evidence(*, account: Account) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(account=account).select_related("use_case")
+
+
+def evidence_history(*, evidence: Evidence) -> QuerySet:
+    return evidence.changes.select_related("by")
+
+
+def evidence_confirmations(*, evidence: Evidence) -> QuerySet[ConfirmationRequest]:
+    return evidence.confirmations.select_related("link", "sent_by")
+
+
+@dataclass
+class LadderRow:
+    """One pursued use case on the account page: its level and a line per level."""
+
+    pursuit: AccountUseCase
+    level: int
+    steps: list[dict] = field(default_factory=list)
+
+
+def account_ladder(*, account: Account, as_of: date) -> list[LadderRow]:
+    """The account's pursued use cases, each level computed now with the reason it is or is not
+    reached. A fixed number of queries whatever the account holds."""
+    pursuits = account_pursuits(account=account)
+    if not pursuits:
+        return []
+    result = ladder_frame(account_ids=[account.pk], as_of=as_of).set_index(ladder.USE_CASE)
+    rows = []
+    for pursuit in pursuits:
+        level = int(result.at[pursuit.use_case_id, ladder.LEVEL])
+        reasons = result.at[pursuit.use_case_id, ladder.REASONS]
+        steps = [
+            {
+                "level": number,
+                "name": label,
+                "reached": level >= number,
+                "reason": reasons[number - 1].split(": ", 1)[1],
+            }
+            for number, label in Level.choices
+        ]
+        rows.append(LadderRow(pursuit=pursuit, level=level, steps=steps))
+    return rows
+
+
+def account_value_delta(*, pursuits: list[AccountUseCase]) -> Decimal:
+    """Unrealised assisted value: the assisted value of use cases not proven at level 3 or more."""
+    return sum(
+        (p.use_case.assisted_value for p in pursuits if p.level < Level.USE_CASE_VALUE),
+        Decimal("0"),
+    )
+
+
+def retention_artifact(*, account: Account, as_of: date) -> dict:
+    """What the account has proven, what not yet, and the next action to close the gap.
+
+    Three queries whatever the account holds: pursuits, evidence, the stored next action.
+    """
+    settings_stale_days = value_settings().evidence_stale_days
+    pursuits = account_pursuits(account=account)
+    fresh_since = as_of - timedelta(days=settings_stale_days)
+    proven, unproven = [], []
+    for claim in account_evidence(account=account):
+        stale = claim.confirmed_on is not None and claim.confirmed_on < fresh_since
+        if claim.status == "proven" and not stale:
+            proven.append({"evidence": claim, "stale": False})
+        else:
+            unproven.append({"evidence": claim, "stale": stale and claim.status == "proven"})
+    gaps = [p for p in pursuits if p.level < Level.ROI]
+    return {
+        "proven": proven,
+        "unproven": unproven,
+        "gaps": gaps,
+        "artifact": RetentionArtifact.objects.filter(account=account)
+        .select_related("owner")
+        .first(),
+        "value_delta": account_value_delta(pursuits=pursuits),
+        "stale_days": settings_stale_days,
+    }
+
+
+# ----------------------------------------------------------------------------- coverage
+
+
+def highest_level_subquery() -> Coalesce:
+    """An account's highest reached level over its use cases, 0 when it has none."""
+    best = (
+        AccountUseCase.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(best=Max("level"))
+        .values("best")
+    )
+    return Coalesce(Subquery(best, output_field=IntegerField()), Value(0))
+
+
+def accounts_with_level() -> QuerySet[Account]:
+    return Account.objects.annotate(highest_level=highest_level_subquery())
+
+
+COVERAGE_DIMENSIONS = {
+    "segment": ("segment", "Segment"),
+    "csm": ("owner_id", "CSM"),
+}
+
+
+def value_coverage(*, by: str) -> dict:
+    """Share of accounts and of ARR at each highest proven level, per group of ``by``.
+
+    One query: accounts are grouped by (group, currency, level) in the database. ARR shares
+    are per currency and never summed across currencies.
+    """
+    column, label = COVERAGE_DIMENSIONS[by]
+    rows = list(
+        accounts_with_level()
+        .filter(status=AccountStatus.ACTIVE)
+        .annotate(group=F(column), level=F("highest_level"))
+        .values("group", "currency", "level")
+        .annotate(count=Count("id"), arr=Sum("arr"))
+        .order_by()
+    )
+    names = _group_names(by, {row["group"] for row in rows})
+    groups: dict = {}
+    for row in rows:
+        group = groups.setdefault(
+            row["group"],
+            {
+                "key": row["group"],
+                "name": names.get(row["group"], "Unassigned"),
+                "count": 0,
+                "counts": {level: 0 for level, _ in LEVEL_CHOICES},
+                "arr": {},
+            },
+        )
+        group["count"] += row["count"]
+        group["counts"][row["level"]] += row["count"]
+        by_level = group["arr"].setdefault(
+            row["currency"], {level: Decimal("0") for level, _ in LEVEL_CHOICES}
+        )
+        by_level[row["level"]] += row["arr"] or Decimal("0")
+    table = []
+    for group in sorted(groups.values(), key=lambda g: g["name"]):
+        table.append(
+            {
+                **group,
+                "count_shares": {
+                    level: _share(count, group["count"]) for level, count in group["counts"].items()
+                },
+                "arr_shares": {
+                    currency: {
+                        level: _share(amount, sum(levels.values()))
+                        for level, amount in levels.items()
+                    }
+                    for currency, levels in sorted(group["arr"].items())
+                },
+            }
+        )
+    return {"by": by, "label": label, "levels": LEVEL_CHOICES, "groups": table}
+
+
+def _share(part, whole) -> float | None:
+    return None if not whole else round(float(part) / float(whole) * 100, 1)
+
+
+def _group_names(by: str, keys: set) -> dict:
+    if by == "segment":
+        return dict(Segment.choices)
+    users = get_user_model().objects.filter(pk__in=[key for key in keys if key is not None])
+    return {user.pk: user.get_full_name() or user.email for user in users}
+
+
+def coverage_accounts(*, level: int | None, by: str, group: str) -> QuerySet[Account]:
+    """The active accounts behind one cell of the coverage table (an empty group: all)."""
+    accounts = accounts_with_level().filter(status=AccountStatus.ACTIVE).select_related("owner")
+    if level is not None:
+        accounts = accounts.filter(highest_level=level)
+    if group:
+        column = COVERAGE_DIMENSIONS[by][0]
+        accounts = accounts.filter(**{column: None if group == UNASSIGNED else group})
+    return accounts.order_by("name", "id")

@@ -1,0 +1,41 @@
+from django.urls import path
+
+from value import views
+
+urlpatterns = [
+    path("value/framework/", views.framework, name="value_framework"),
+    path("value/framework/use-cases/new/", views.use_case_edit, name="value_use_case_create"),
+    path(
+        "value/framework/use-cases/<int:use_case_id>/",
+        views.use_case_edit,
+        name="value_use_case_edit",
+    ),
+    path("value/framework/metrics/new/", views.metric_edit, name="value_metric_create"),
+    path("value/framework/metrics/<int:metric_id>/", views.metric_edit, name="value_metric_edit"),
+    path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
+    path("value/coverage/", views.coverage, name="value_coverage"),
+    path("value/coverage/accounts/", views.coverage_accounts, name="value_coverage_accounts"),
+    path("value/coverage.csv", views.coverage_csv, name="value_coverage_csv"),
+    path(
+        "accounts/<int:account_id>/use-cases/",
+        views.account_use_cases,
+        name="value_account_use_cases",
+    ),
+    path(
+        "accounts/<int:account_id>/evidence/new/",
+        views.evidence_create,
+        name="value_evidence_create",
+    ),
+    path(
+        "accounts/<int:account_id>/next-action/",
+        views.retention_artifact_edit,
+        name="value_retention_artifact",
+    ),
+    path("value/evidence/<int:evidence_id>/", views.evidence_detail, name="value_evidence"),
+    path(
+        "value/evidence/<int:evidence_id>/confirmation/",
+        views.evidence_confirmation_send,
+        name="value_confirmation_send",
+    ),
+    path("confirm/<str:token>/", views.confirm, name="value_confirm"),
+]
