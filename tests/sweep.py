@@ -32,6 +32,7 @@ from csos.models import (
     Workspace,
 )
 from csos.services import api_token_create, audit_record
+from csos.tenancy import workspace_scope
 from health.models import (
     HealthJudgement,
     HealthModel,
@@ -42,7 +43,6 @@ from health.models import (
     SurveyResponse,
 )
 from playbooks.models import Task
-from csos.tenancy import workspace_scope
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -205,6 +205,10 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
             due_on="2026-01-05",
             priority="urgent",
             cause=marker,
+        ),
+    }
+
+
 def _make_alpha_value_objects(alpha, alice, account) -> dict:
     metric = UsageMetric.dangerously_unscoped.create(
         workspace=alpha, key="alpha-metric", name="ALPHA-SECRET-METRIC"

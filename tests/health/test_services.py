@@ -30,16 +30,16 @@ def test_it_writes_one_snapshot_per_account_and_replaces_it_on_recompute(in_alph
     snapshots = HealthSnapshot.objects.filter(week=WEEK)
     assert snapshots.count() == 2
     small_row = snapshots.get(account=small)
-    # Tickets, surveys and stakeholders are known here (no usage, ladder or interactions):
-    # support 0 (one P1), no Owner or Champion 0, sentiment: no survey.
+    # Known here: tickets, surveys, stakeholders and evidence (no usage, ladder or
+    # interactions): support 0 (one P1), no Owner or Champion 0, nothing proven 0, no survey.
     assert small_row.scores["support"] == 0.0 and small_row.scores["usage"] is None
     assert small_row.total == 0.0 and small_row.band == Band.RED
     assert small_row.drivers["support"] == "Open tickets: 1 P1, 0 P2, 0 P3/P4"
     assert small_row.drivers["sentiment"] == "Insufficient data"
     assert (small_row.model_name, small_row.model_version) == ("Default", 1)
     # No tickets 10 (weight 15), CSAT 5 of 5 10 (weight 10), no Owner or Champion 0 (weight
-    # 15): 10 x (150 + 100 + 0) / 40 = 62.5.
-    assert snapshots.get(account=big).total == 62.5
+    # 15), nothing proven 0 (weight 15): 10 x (150 + 100) / 55 = 45.5.
+    assert snapshots.get(account=big).total == 45.5
 
 
 def test_it_records_the_change_since_last_week(in_alpha, accounts):
@@ -49,11 +49,11 @@ def test_it_records_the_change_since_last_week(in_alpha, accounts):
     SurveyResponseFactory(account=small, kind="nps", score=6, answered_on=WEEK)
     services.health_recompute(workspace=in_alpha, week=WEEK)
     now = HealthSnapshot.objects.get(account=small, week=WEEK)
-    # Stakeholders 0 (no Owner or Champion, weight 15) both weeks. Last week the P1 was not
-    # open yet: support 10 (weight 15), total 10 x 150 / 30 = 50. This week support 0 and
-    # sentiment 6 (weight 10): 10 x 60 / 40 = 15.
-    assert HealthSnapshot.objects.get(account=small, week=last_week).total == 50.0
-    assert (now.total, now.change) == (15.0, -35.0)
+    # Stakeholders and value proof 0 (weight 15 each) both weeks. Last week the P1 was not
+    # open yet: support 10 (weight 15), total 10 x 150 / 45 = 33.3. This week support 0 and
+    # sentiment 6 (weight 10): 10 x 60 / 55 = 10.9.
+    assert HealthSnapshot.objects.get(account=small, week=last_week).total == 33.3
+    assert (now.total, now.change) == (10.9, -22.4)
 
 
 def test_it_chooses_the_model_by_segment(in_alpha, accounts, alice):

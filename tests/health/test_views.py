@@ -201,8 +201,8 @@ def test_it_shows_an_override_until_it_expires(alpha, alice, account):
 
 
 def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alpha):
-    """Four weeks ago an old P1 and no Owner or Champion scored 0; now a glowing survey lifts
-    the total to 10 x (10 x 10) / 40 = 25 while usage and proof stood still."""
+    """Four weeks ago an old P1, no Owner or Champion and no proof scored 0; now a glowing
+    survey lifts the total to 10 x (10 x 10) / 55 = 18.2 while usage and proof stood still."""
     today = timezone.localdate()
     account = AccountFactory(workspace=alpha)
     SupportTicketFactory(account=account, priority="p1", opened_on=today - dt.timedelta(days=60))
@@ -211,5 +211,5 @@ def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alp
         SurveyResponseFactory(account=account, score=10, answered_on=today)
         services.health_recompute(workspace=alpha, week=today)
         snapshot = HealthSnapshot.objects.get(account=account, week=services.iso_week(today))
-    assert snapshot.total == 25.0
+    assert snapshot.total == 18.2
     assert snapshot.theatre == "sentiment no data → 10"
