@@ -221,6 +221,7 @@ def workers_start(count: int) -> list[subprocess.Popen]:
             ],
             cwd=ROOT,
             env=os.environ,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         for n in range(count)

@@ -6,9 +6,17 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.demo import demo_step_register
-        from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
+        from csos.panels import (
+            NavEntry,
+            Panel,
+            PortfolioColumn,
+            register_nav_entry,
+            register_panel,
+            register_portfolio_column,
+        )
         from health.demo import demo_health_history_build, demo_health_signals_build
-        from health.selectors import account_health_panel
+        from health.models import Band
+        from health.selectors import account_health_panel, latest_band_subquery
 
         register_panel(
             Panel(
@@ -19,6 +27,15 @@ class HealthConfig(AppConfig):
                 context=account_health_panel,
                 order=15,
                 query_budget=4,
+            )
+        )
+        register_portfolio_column(
+            PortfolioColumn(
+                key="health_band",
+                label="Health",
+                annotation=latest_band_subquery,
+                choices=Band.choices,
+                order=20,
             )
         )
         leaders = lambda membership: membership.sees_all_portfolios  # noqa: E731

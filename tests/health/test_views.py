@@ -213,3 +213,13 @@ def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alp
         snapshot = HealthSnapshot.objects.get(account=account, week=services.iso_week(today))
     assert snapshot.total == 18.2
     assert snapshot.theatre == "sentiment no data → 10"
+
+
+def test_it_shows_and_filters_the_latest_band_on_the_portfolio(login, alpha, bob, account):
+    recompute_weeks(alpha, 1)
+    unscored = AccountFactory(workspace=alpha, owner=bob, name="Unscored Customer")
+    client = login(bob)
+    page = client.get(reverse("portfolio")).content.decode()
+    assert "<td>Red</td>" in page
+    red = client.get(reverse("portfolio"), {"health_band": "red"}).content.decode()
+    assert account.name in red and unscored.name not in red
