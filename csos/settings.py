@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -303,6 +304,9 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="csos")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than the longest task (a health chunk takes seconds), or Redis redelivers a task
+# that is still running to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "recover-account-imports": {
@@ -312,6 +316,14 @@ CELERY_BEAT_SCHEDULE = {
     "purge-account-import-files": {
         "task": "accounts.tasks.account_import_purge_all_task",
         "schedule": 60 * 60 * 24,
+    },
+    "recompute-health-weekly": {
+        "task": "health.tasks.health_recompute_all_task",
+        "schedule": crontab(minute=0, hour=2, day_of_week="mon"),
+    },
+    "run-playbook-triggers-daily": {
+        "task": "playbooks.tasks.playbook_triggers_run_all_task",
+        "schedule": crontab(minute=0, hour=5),
     },
 }
 

@@ -70,6 +70,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("stakeholders.urls")),
     path("", include("value.urls")),
+    path("", include("health.urls")),
+    path("", include("playbooks.urls")),
     path("", include("dashboards.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("stakeholders.api.urls")),

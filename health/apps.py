@@ -3,3 +3,70 @@ from django.apps import AppConfig
 
 class HealthConfig(AppConfig):
     name = "health"
+
+    def ready(self) -> None:
+        from accounts.demo import demo_step_register
+        from csos.panels import (
+            NavEntry,
+            Panel,
+            PortfolioColumn,
+            register_nav_entry,
+            register_panel,
+            register_portfolio_column,
+        )
+        from health.demo import demo_health_history_build, demo_health_signals_build
+        from health.models import Band
+        from health.selectors import account_health_panel, latest_band_subquery
+
+        register_panel(
+            Panel(
+                page="account",
+                key="health",
+                title="Health",
+                template="health/panels/health.html",
+                context=account_health_panel,
+                order=15,
+                query_budget=4,
+            )
+        )
+        register_portfolio_column(
+            PortfolioColumn(
+                key="health_band",
+                label="Health",
+                annotation=latest_band_subquery,
+                choices=Band.choices,
+                order=20,
+            )
+        )
+        leaders = lambda membership: membership.sees_all_portfolios  # noqa: E731
+        register_nav_entry(
+            NavEntry(
+                section="Leaders",
+                label="Recompute health",
+                url_name="health_recompute",
+                order=60,
+                visible=leaders,
+                also_current=("health_recompute_detail",),
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Leaders",
+                label="Health model quality",
+                url_name="health_quality",
+                order=61,
+                visible=leaders,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Health models",
+                url_name="health_models",
+                order=40,
+                visible=leaders,
+                also_current=("health_model_edit", "health_model_create"),
+            )
+        )
+        demo_step_register(demo_health_signals_build)
+        demo_step_register(demo_health_history_build)

@@ -90,6 +90,31 @@ class ArrMovementFactory(TenantFactory):
     amount = Decimal("12000.00")
 
 
+class SupportTicketFactory(TenantFactory):
+    class Meta:
+        model = "health.SupportTicket"
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    external_id = factory.Sequence(lambda n: f"TCK-{n:06d}")
+    subject = "Cannot export reports"
+    priority = "p3"
+    status = "open"
+    opened_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=3))
+
+
+class SurveyResponseFactory(TenantFactory):
+    class Meta:
+        model = "health.SurveyResponse"
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    kind = "nps"
+    score = 8
+    respondent_name = "Pat Reader"
+    answered_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=10))
+
+
 class UsageMetricFactory(TenantFactory):
     class Meta:
         model = UsageMetric

@@ -33,6 +33,16 @@ from csos.models import (
 )
 from csos.services import api_token_create, audit_record
 from csos.tenancy import workspace_scope
+from health.models import (
+    HealthJudgement,
+    HealthModel,
+    HealthOverride,
+    HealthRecompute,
+    HealthSnapshot,
+    SupportTicket,
+    SurveyResponse,
+)
+from playbooks.models import Task
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -42,7 +52,12 @@ from stakeholders.models import (
     Stakeholder,
     SuccessPlan,
 )
-from tests.factories import AccountFactory, ArrMovementFactory
+from tests.factories import (
+    AccountFactory,
+    ArrMovementFactory,
+    SupportTicketFactory,
+    SurveyResponseFactory,
+)
 from tests.stakeholders.factories import alpha_stakeholder_objects
 from value import services as value_services
 from value.models import (
@@ -136,7 +151,9 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
     invitation = Invitation.dangerously_unscoped.create(
         workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
     )
+    health = _make_alpha_health_objects(alpha, alice, account)
     return {
+        **health,
         ApiToken: token,
         IdempotencyKey: idempotency_key,
         **_make_alpha_value_objects(alpha, alice, account),
@@ -150,6 +167,45 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         Invitation: invitation,
         type(alice): alice,
         type(alpha): alpha,
+    }
+
+
+def _make_alpha_health_objects(alpha, alice, account) -> dict:
+    marker = "ALPHA-SECRET-ACCOUNT"
+    unscoped = {"workspace": alpha, "account": account}
+    return {
+        SupportTicket: SupportTicketFactory(account=account, subject=marker),
+        SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
+        HealthModel: HealthModel.dangerously_unscoped.create(
+            workspace=alpha, name=marker, is_default=True, dimensions=[]
+        ),
+        HealthSnapshot: HealthSnapshot.dangerously_unscoped.create(
+            **unscoped,
+            week="2026-01-05",
+            total=28,
+            band="red",
+            drivers={"usage": marker},
+            model_name=marker,
+            model_version=1,
+        ),
+        HealthRecompute: HealthRecompute.dangerously_unscoped.create(
+            workspace=alpha, week="2026-01-05", started_by=alice
+        ),
+        HealthOverride: HealthOverride.dangerously_unscoped.create(
+            **unscoped, band="green", reason=marker, expires_on="2099-01-01", created_by=alice
+        ),
+        HealthJudgement: HealthJudgement.dangerously_unscoped.create(
+            **unscoped, verdict="yes", reason=marker, created_by=alice
+        ),
+        Task: Task.dangerously_unscoped.create(
+            **unscoped,
+            playbook="save",
+            title=marker,
+            reason=marker,
+            due_on="2026-01-05",
+            priority="urgent",
+            cause=marker,
+        ),
     }
 
 
@@ -209,6 +265,9 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
 
 # URL argument name -> the model whose Alpha object fills it.
 OBJECT_IDS = {
+    "model_id": HealthModel,
+    "recompute_id": HealthRecompute,
+    "task_id": Task,
     "account_id": Account,
     "import_id": AccountImport,
     "membership_id": Membership,

@@ -1,0 +1,70 @@
+"""Does the score predict anything? Pure pandas: renewal outcomes against the band and score
+an account had 90 and 180 days before, for the published model and for a proposed one.
+
+``outcomes``: one row per past renewal, columns ``account_id``, ``renewal`` (date) and
+``outcome`` (renewed, expanded, downgraded, churned). ``snapshots``: columns ``account_id``,
+``week`` (Monday) and ``scores`` (dimension key -> 0-10 or None). Totals and bands are computed
+here from the stored dimension scores, so a proposed weighting is judged on the same history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from health import scoring as s
+
+HORIZONS = (90, 180)
+OUTCOMES = ("renewed", "expanded", "downgraded", "churned")
+
+
+def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:
+    """Total and band of stored dimension scores under ``model``; a dimension the model has
+    and the scores lack counts as insufficient data."""
+    keys = [d.key for d in model.dimensions]
+    table = pd.DataFrame(list(scores), index=scores.index, columns=keys, dtype=float)
+    weights = pd.Series({d.key: float(d.weight) for d in model.dimensions}, dtype=float)
+    known = table.notna().mul(weights, axis=1).sum(axis=1)
+    points = table.mul(weights, axis=1).sum(axis=1, min_count=1)
+    total = (10 * points / known.where(known > 0)).round(1)
+    bands = s.band(total, green_above=model.green_above, red_below=model.red_below)
+    return pd.DataFrame({"total": total, "band": bands})
+
+
+@dataclass(frozen=True)
+class HorizonFigures:
+    days: int
+    table: pd.DataFrame  # band x outcome counts
+    churn: pd.DataFrame  # per band: renewals, churns, churn_rate
+    auc: float  # of the score's shortfall (100 - total) for churn
+    renewals: int
+
+
+def figures(
+    outcomes: pd.DataFrame, snapshots: pd.DataFrame, model: s.ScoringModel
+) -> list[HorizonFigures]:
+    results = []
+    keyed = snapshots.set_index(["account_id", "week"])
+    for days in HORIZONS:
+        weeks = [s.iso_week(r - dt.timedelta(days=days)) for r in outcomes["renewal"]]
+        index = pd.MultiIndex.from_arrays([outcomes["account_id"], weeks])
+        scores = keyed["scores"].reindex(index)
+        present = scores.notna().to_numpy()
+        rescored = rescore(scores[present], model).reset_index(drop=True)
+        joined = outcomes[present].reset_index(drop=True).join(rescored)
+        churned = joined["outcome"] == "churned"
+        table = pd.crosstab(joined["band"], joined["outcome"]).reindex(
+            columns=list(OUTCOMES), fill_value=0
+        )
+        results.append(
+            HorizonFigures(
+                days=days,
+                table=table,
+                churn=s.churn_rate_by_band(joined["band"], churned),
+                auc=s.roc_auc(100 - joined["total"], churned),
+                renewals=len(joined),
+            )
+        )
+    return results

@@ -1,0 +1,165 @@
+"""Reads of the health engine for pages: each a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
+from accounts.services import account_can_edit
+from csos.charts import line_chart
+from health.forms import JudgementForm, OverrideForm
+from health.models import (
+    OPEN_TICKET_STATUSES,
+    HealthJudgement,
+    HealthModel,
+    HealthOverride,
+    HealthRecompute,
+    HealthSnapshot,
+    SupportTicket,
+    SurveyResponse,
+)
+from health.quality import HORIZONS
+from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
+
+TREND_WEEKS = 26
+DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODEL.dimensions}
+BAND_BADGES = {"green": "good", "yellow": "warn", "red": "bad", "insufficient": ""}
+
+
+def dimension_rows(snapshot: HealthSnapshot) -> list[dict]:
+    return [
+        {
+            "key": key,
+            "label": DIMENSION_LABELS.get(key, key.replace("_", " ").capitalize()),
+            "score": score,
+            "drivers": snapshot.drivers.get(key, ""),
+        }
+        for key, score in snapshot.scores.items()
+    ]
+
+
+def account_health(*, account: Account, today: dt.date) -> dict:
+    """The account's snapshots of the last 26 weeks, its live override and latest judgement,
+    and its ticket and survey counts: four queries."""
+    since = today - dt.timedelta(weeks=TREND_WEEKS)
+    snapshots = list(
+        HealthSnapshot.objects.filter(account=account, week__gt=since).order_by("week")
+    )
+    latest = snapshots[-1] if snapshots else None
+    override = (
+        HealthOverride.objects.filter(account=account, expires_on__gte=today)
+        .select_related("created_by")
+        .first()
+    )
+    judgement = HealthJudgement.objects.filter(account=account).select_related("created_by").first()
+    signals = SupportTicket.objects.filter(account=account).aggregate(
+        open_tickets=Count("pk", filter=Q(status__in=OPEN_TICKET_STATUSES)),
+        open_p1=Count("pk", filter=Q(status__in=OPEN_TICKET_STATUSES, priority="p1")),
+    )
+    trend = line_chart(
+        [f"{s.week:%d %b}" for s in snapshots],
+        {"Health": [s.total for s in snapshots]},
+        value_format="score",
+        unit="of 100",
+    )
+    return {
+        "latest": latest,
+        "badge": BAND_BADGES.get(latest.band, "") if latest else "",
+        "dimensions": dimension_rows(latest) if latest else [],
+        "snapshots": snapshots,
+        "trend": trend,
+        "override": override,
+        "override_badge": BAND_BADGES.get(override.band, "") if override else "",
+        "judgement": judgement,
+        **signals,
+    }
+
+
+def account_health_panel(*, request, account: Account) -> dict:
+    """The account page's health panel."""
+    return {
+        **account_health(account=account, today=timezone.localdate()),
+        "can_edit": account_can_edit(membership=request.membership, account=account),
+        "override_form": OverrideForm(),
+        "judgement_form": JudgementForm(),
+    }
+
+
+def account_signals(*, account: Account) -> dict:
+    return {
+        "tickets": SupportTicket.objects.filter(account=account).order_by("-opened_on", "-pk"),
+        "surveys": SurveyResponse.objects.filter(account=account)
+        .select_related("respondent")
+        .order_by("-answered_on", "-pk"),
+    }
+
+
+def health_model_list():
+    return HealthModel.objects.order_by("position", "pk").select_related("updated_by")
+
+
+def recompute_list():
+    return HealthRecompute.objects.select_related("started_by").order_by("-started_at", "-pk")
+
+
+def recompute_progress(*, recompute: HealthRecompute) -> dict:
+    return {"done": len(recompute.chunks_done), "total": recompute.chunk_count}
+
+
+# A ledger movement this close to a renewal date is that renewal's outcome.
+RENEWAL_MOVEMENT_DAYS = 60
+
+
+def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Past renewals with their outcome, and the snapshots 90 and 180 days before them: three
+    queries. An account renewing on a past date churned if it is churned now, expanded or was
+    downgraded if the ledger moved that way around the date, and renewed otherwise."""
+    renewals = list(
+        Account.objects.filter(renewal_date__lte=today).values_list("pk", "renewal_date", "status")
+    )
+    moves = ArrMovement.objects.filter(
+        account_id__in=[pk for pk, _r, _s in renewals],
+        kind__in=[MovementKind.EXPANSION, MovementKind.CONTRACTION],
+    ).values_list("account_id", "kind", "date")
+    moved = {}
+    for account_id, kind, day in moves:
+        moved.setdefault(account_id, []).append((kind, day))
+    rows = []
+    for account_id, renewal, status in renewals:
+        near = [
+            kind
+            for kind, day in moved.get(account_id, [])
+            if abs((day - renewal).days) <= RENEWAL_MOVEMENT_DAYS
+        ]
+        if status == AccountStatus.CHURNED:
+            outcome = "churned"
+        elif MovementKind.CONTRACTION in near:
+            outcome = "downgraded"
+        elif MovementKind.EXPANSION in near:
+            outcome = "expanded"
+        else:
+            outcome = "renewed"
+        rows.append((account_id, renewal, outcome))
+    outcomes = pd.DataFrame(rows, columns=["account_id", "renewal", "outcome"])
+    weeks = {
+        iso_week(renewal - dt.timedelta(days=days)) for _a, renewal, _o in rows for days in HORIZONS
+    }
+    snapshots = pd.DataFrame(
+        list(
+            HealthSnapshot.objects.filter(
+                account_id__in=outcomes["account_id"].tolist(), week__in=weeks
+            ).values_list("account_id", "week", "scores")
+        ),
+        columns=["account_id", "week", "scores"],
+    )
+    return outcomes, snapshots
+
+
+def latest_band_subquery() -> Subquery:
+    """The band of the account's latest snapshot, for the portfolio's one query."""
+    latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
+    return Subquery(latest.values("band")[:1])

@@ -1,0 +1,70 @@
+"""Background jobs of the health engine: the weekly recompute, split into parallel chunks.
+
+Each chunk task is idempotent (it upserts the week's snapshots of its account range and records
+its number in the recompute), acknowledged late and requeued when its worker dies, so a re-run
+after a crash completes without duplicating anything. The last chunk to finish marks the
+recompute done; no chord callback is needed, so no result backend either.
+"""
+
+import datetime as dt
+
+from celery import group, shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from csos.models import Workspace
+from csos.tenancy import workspace_task
+from health import services
+from health.models import HealthRecompute
+
+CHUNK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+}
+
+
+@shared_task(**CHUNK_OPTIONS)
+@workspace_task
+def health_recompute_chunk_task(
+    workspace_id: int, recompute_id: int, chunk: int, first_id: int, last_id: int, as_of: str
+) -> None:
+    recompute = HealthRecompute.objects.get(pk=recompute_id)
+    services.health_recompute_chunk(
+        recompute=recompute,
+        chunk=chunk,
+        first_id=first_id,
+        last_id=last_id,
+        as_of=dt.date.fromisoformat(as_of),
+    )
+
+
+def health_recompute_enqueue(*, recompute: HealthRecompute, bounds: list[tuple[int, int]]) -> None:
+    """Send the chunks of ``recompute`` to the workers, in parallel."""
+    as_of = services.recompute_as_of(recompute.week, timezone.localdate()).isoformat()
+    group(
+        health_recompute_chunk_task.s(
+            recompute.workspace_id, recompute.pk, chunk, first_id, last_id, as_of
+        )
+        for chunk, (first_id, last_id) in enumerate(bounds)
+    ).apply_async()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def health_recompute_task(workspace_id: int, week: str | None = None) -> None:
+    """Recompute a workspace's week (this week unless given), fanned out in chunks."""
+    day = dt.date.fromisoformat(week) if week else timezone.localdate()
+    recompute, bounds = services.health_recompute_start(
+        workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
+    )
+    health_recompute_enqueue(recompute=recompute, bounds=bounds)
+
+
+@shared_task
+def health_recompute_all_task() -> None:
+    """The weekly recompute, one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        health_recompute_task.delay(workspace_id)

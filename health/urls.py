@@ -1,0 +1,32 @@
+from django.urls import path
+
+from health import views
+
+urlpatterns = [
+    path("accounts/<int:account_id>/signals/", views.account_signals, name="account_signals"),
+    path(
+        "accounts/<int:account_id>/health/override/",
+        views.health_override,
+        name="health_override",
+    ),
+    path(
+        "accounts/<int:account_id>/health/judgement/",
+        views.health_judgement,
+        name="health_judgement",
+    ),
+    path("health/models/", views.health_models, name="health_models"),
+    path("health/models/new/", views.health_model_edit, name="health_model_create"),
+    path("health/models/<int:model_id>/", views.health_model_edit, name="health_model_edit"),
+    path("health/quality/", views.health_quality, name="health_quality"),
+    path("health/recompute/", views.health_recompute, name="health_recompute"),
+    path(
+        "health/recompute/<int:recompute_id>/",
+        views.health_recompute_detail,
+        name="health_recompute_detail",
+    ),
+    path(
+        "health/recompute/<int:recompute_id>/progress/",
+        views.health_recompute_progress,
+        name="health_recompute_progress",
+    ),
+]

@@ -1,0 +1,242 @@
+"""Pages of the health engine: account signals, overrides and judgements, models, recomputes."""
+
+from dataclasses import replace
+from functools import partial
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Account
+from accounts.services import account_can_edit
+from csos.decorators import admin_required, member_required
+from csos.models import Role
+from health import quality, selectors, services
+from health.forms import (
+    DimensionFormSet,
+    HealthModelForm,
+    JudgementForm,
+    OverrideForm,
+    ProposedWeightsForm,
+    RecomputeForm,
+)
+from health.models import HealthModel
+from health.scoring import CALCULATORS
+from health.tasks import health_recompute_enqueue
+
+RECOMPUTE_ROLES = {Role.ADMIN, Role.LEADER}
+
+
+@member_required
+def account_signals(request, account_id: int):
+    account = get_object_or_404(Account, pk=account_id)
+    return render(
+        request,
+        "health/account_signals.html",
+        {"account": account, **selectors.account_signals(account=account)},
+    )
+
+
+def _panel_url(account: Account) -> str:
+    return reverse("account_detail", args=[account.pk]) + "#panel-health"
+
+
+def _refusal(form) -> str:
+    return " ".join(
+        f"{form[name].label if name in form.fields else ''}: {' '.join(errors)}".lstrip(": ")
+        for name, errors in form.errors.items()
+    )
+
+
+def _editable(request, account_id: int) -> Account:
+    account = get_object_or_404(Account, pk=account_id)
+    if not account_can_edit(membership=request.membership, account=account):
+        raise PermissionDenied
+    return account
+
+
+@member_required
+@require_POST
+def health_override(request, account_id: int):
+    account = _editable(request, account_id)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.health_override_set(
+                workspace=request.workspace,
+                account=account,
+                by=request.user,
+                today=timezone.localdate(),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                form.add_error(field, problems)
+    if form.errors:
+        messages.error(request, f"The override was not saved. {_refusal(form)}")
+    else:
+        messages.success(request, "Override recorded beside the computed score.")
+    return redirect(_panel_url(account))
+
+
+@member_required
+@require_POST
+def health_judgement(request, account_id: int):
+    account = _editable(request, account_id)
+    form = JudgementForm(request.POST)
+    if form.is_valid():
+        services.health_judgement_record(
+            workspace=request.workspace, account=account, by=request.user, **form.cleaned_data
+        )
+        messages.success(request, "Judgement recorded.")
+    else:
+        messages.error(request, f"The judgement was not saved. {_refusal(form)}")
+    return redirect(_panel_url(account))
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+def health_models(request):
+    return render(
+        request,
+        "health/model_list.html",
+        {"models": selectors.health_model_list(), "can_edit": request.membership.is_admin},
+    )
+
+
+def _model_form_initial(model: HealthModel) -> tuple[dict, list[dict]]:
+    initial = {
+        "name": model.name,
+        "position": model.position,
+        "segments": model.segments,
+        "green_above": model.green_above,
+        "red_below": model.red_below,
+    }
+    return initial, [dict(d, params=d.get("params") or {}) for d in model.dimensions]
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def health_model_edit(request, model_id: int | None = None):
+    if model_id is None:
+        model = HealthModel(dimensions=services.default_dimensions())
+    else:
+        model = get_object_or_404(HealthModel, pk=model_id)
+    initial, dimensions = _model_form_initial(model)
+    if request.method == "POST":
+        form = HealthModelForm(request.POST)
+        formset = DimensionFormSet(request.POST, prefix="dimensions")
+        if form.is_valid() and formset.is_valid():
+            rows = [
+                f.cleaned_data
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            try:
+                services.health_model_save(
+                    workspace=request.workspace,
+                    model=model,
+                    by=request.user,
+                    dimensions=[
+                        {k: row[k] for k in ("key", "calculator", "weight", "params")}
+                        for row in rows
+                    ],
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                for part, problems in error.message_dict.items():
+                    form.add_error(None, f"{part}: {' '.join(problems)}")
+            else:
+                messages.success(request, f"Published {model}.")
+                return redirect("health_models")
+    else:
+        form = HealthModelForm(initial=initial)
+        formset = DimensionFormSet(initial=dimensions, prefix="dimensions")
+    return render(
+        request,
+        "health/model_form.html",
+        {
+            "model": model,
+            "form": form,
+            "formset": formset,
+            "calculators": sorted(CALCULATORS.items()),
+        },
+        status=400 if form.errors or formset.errors or formset.non_form_errors() else 200,
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+@require_http_methods(["GET", "POST"])
+def health_recompute(request):
+    form = RecomputeForm(request.POST or None, initial={"week": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        recompute, bounds = services.health_recompute_start(
+            workspace=request.workspace, week=form.cleaned_data["week"], by=request.user
+        )
+        transaction.on_commit(partial(health_recompute_enqueue, recompute=recompute, bounds=bounds))
+        return redirect("health_recompute_detail", recompute_id=recompute.pk)
+    return render(
+        request,
+        "health/recompute.html",
+        {"form": form, "recomputes": selectors.recompute_list()[:10]},
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+def health_recompute_detail(request, recompute_id: int):
+    recompute = get_object_or_404(selectors.recompute_list(), pk=recompute_id)
+    return render(
+        request,
+        "health/recompute_detail.html",
+        {"recompute": recompute, "progress": selectors.recompute_progress(recompute=recompute)},
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+@never_cache
+def health_recompute_progress(request, recompute_id: int):
+    """The status block a running recompute's page polls."""
+    recompute = get_object_or_404(selectors.recompute_list(), pk=recompute_id)
+    return render(
+        request,
+        "health/_recompute_progress.html",
+        {
+            "recompute": recompute,
+            "progress": selectors.recompute_progress(recompute=recompute),
+            "announce": request.GET.get("shown") != recompute.status,
+        },
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+def health_quality(request):
+    """Renewal outcomes against the band 90 and 180 days before, for the published default
+    model and, when weights are given, for a proposed one."""
+    published = services.health_model_default_ensure(workspace=request.workspace)
+    model = services.scoring_model_of(published)
+    outcomes, snapshots = selectors.renewal_history(today=timezone.localdate())
+    form = ProposedWeightsForm(request.GET or None, dimensions=published.dimensions)
+    proposed = None
+    if form.is_bound and form.is_valid():
+        proposed_model = replace(
+            model,
+            dimensions=tuple(replace(d, weight=form.cleaned_data[d.key]) for d in model.dimensions),
+        )
+        proposed = quality.figures(outcomes, snapshots, proposed_model)
+    figures = quality.figures(outcomes, snapshots, model)
+    return render(
+        request,
+        "health/quality.html",
+        {
+            "published": published,
+            "figures": figures,
+            "comparison": list(zip(figures, proposed, strict=True)) if proposed else None,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )

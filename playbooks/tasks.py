@@ -1,0 +1,41 @@
+"""Background jobs of playbooks: band triggers after each recompute, the others daily."""
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from csos.models import Workspace
+from csos.tenancy import workspace_task
+from playbooks import services
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def playbook_band_triggers_task(workspace_id: int, week: str) -> None:
+    services.band_triggers_run(
+        workspace=Workspace.objects.get(pk=workspace_id),
+        week=dt.date.fromisoformat(week),
+        today=timezone.localdate(),
+    )
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def playbook_daily_triggers_task(workspace_id: int) -> None:
+    services.daily_triggers_run(
+        workspace=Workspace.objects.get(pk=workspace_id), today=timezone.localdate()
+    )
+
+
+@shared_task
+def playbook_triggers_run_all_task() -> None:
+    """The daily trigger run, one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        playbook_daily_triggers_task.delay(workspace_id)
+
+
+def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:
+    """Subscribed to health's ``snapshots_recomputed``: run the band triggers of that week."""
+    playbook_band_triggers_task.delay(workspace.pk, week.isoformat())

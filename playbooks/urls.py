@@ -1,0 +1,8 @@
+from django.urls import path
+
+from playbooks import views
+
+urlpatterns = [
+    path("tasks/", views.my_tasks, name="my_tasks"),
+    path("tasks/<int:task_id>/close/", views.task_close, name="task_close"),
+]

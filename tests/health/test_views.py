@@ -1,0 +1,225 @@
+"""Health pages: wiring, rights, field errors, and the account panel's query budget."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from csos.tenancy import workspace_scope
+from health import services
+from health.models import HealthModel, HealthOverride, HealthRecompute, HealthSnapshot
+from health.selectors import account_health
+from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
+
+
+@pytest.fixture
+def account(alpha, bob):
+    account = AccountFactory(workspace=alpha, owner=bob)
+    SupportTicketFactory(account=account, priority="p1", subject="Outage in EU")
+    SurveyResponseFactory(account=account, comment="Slow support")
+    return account
+
+
+def recompute_weeks(workspace, weeks):
+    today = timezone.localdate()
+    with workspace_scope(workspace):
+        for ago in range(weeks - 1, -1, -1):
+            services.health_recompute(workspace=workspace, week=today - dt.timedelta(weeks=ago))
+
+
+def test_it_shows_score_band_drivers_and_trend_on_the_account_page(login, alpha, bob, account):
+    recompute_weeks(alpha, 2)
+    page = login(bob).get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert 'id="panel-health"' in page
+    assert "Open tickets: 1 P1, 0 P2, 0 P3/P4" in page
+    assert "health-trend-data" in page and "Red" in page
+    assert reverse("health_override", args=[account.pk]) in page  # Bob owns it
+
+
+def test_it_reads_the_panel_in_four_queries_at_any_history_length(alpha, account):
+    today = timezone.localdate()
+    for weeks in (1, 8):
+        recompute_weeks(alpha, weeks)
+        with workspace_scope(alpha), CaptureQueriesContext(connection) as queries:
+            context = account_health(account=account, today=today)
+        assert len(queries) == 4
+        assert len(context["snapshots"]) == weeks
+
+
+def test_it_lists_an_accounts_tickets_and_surveys(login, alpha, carol, account):
+    page = login(carol).get(reverse("account_signals", args=[account.pk])).content.decode()
+    assert "Outage in EU" in page and "Slow support" in page
+
+
+def test_it_refuses_an_override_expiring_in_the_past_and_saves_nothing(login, alpha, bob, account):
+    client = login(bob)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    response = client.post(
+        reverse("health_override", args=[account.pk]),
+        {"band": "green", "reason": "Renewal signed", "expires_on": yesterday},
+        follow=True,
+    )
+    assert "The expiry cannot be in the past." in response.content.decode()
+    assert not HealthOverride.dangerously_unscoped.exists()
+
+
+def test_it_lets_only_editors_override(login, alpha, carol, vera, account):
+    data = {"band": "green", "reason": "x", "expires_on": timezone.localdate()}
+    url = reverse("health_override", args=[account.pk])
+    assert login(vera).post(url, data).status_code == 403
+    assert login(carol).post(url, data).status_code == 403  # a CSM who does not own it
+
+
+def dimension_post(rows, **overrides):
+    data = {
+        "name": "Default",
+        "position": 0,
+        "green_above": 75,
+        "red_below": 50,
+        "dimensions-TOTAL_FORMS": len(rows),
+        "dimensions-INITIAL_FORMS": len(rows),
+        **overrides,
+    }
+    for index, (key, calculator, weight) in enumerate(rows):
+        data |= {
+            f"dimensions-{index}-key": key,
+            f"dimensions-{index}-calculator": calculator,
+            f"dimensions-{index}-weight": weight,
+            f"dimensions-{index}-params": "{}",
+        }
+    return data
+
+
+@pytest.mark.parametrize(
+    ("rows", "overrides", "message"),
+    [
+        ([("usage", "usage_vs_contract", 60), ("support", "support_burden", 30)], {}, "sum to 90%"),
+        ([("usage", "usage_vs_contract", 100)], {"red_below": 80}, "Red below must not be above"),
+        ([("usage", "crystal_ball", 100)], {}, "Unknown calculator"),
+    ],
+)
+def test_it_names_the_bad_field_of_a_model_and_saves_nothing(
+    login, alpha, alice, rows, overrides, message
+):
+    with workspace_scope(alpha):
+        model = services.health_model_default_ensure(workspace=alpha)
+    response = login(alice).post(
+        reverse("health_model_edit", args=[model.pk]), dimension_post(rows, **overrides)
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    model.refresh_from_db()
+    assert model.version == 1
+
+
+def test_it_publishes_a_model_from_the_page(login, alpha, alice):
+    with workspace_scope(alpha):
+        model = services.health_model_default_ensure(workspace=alpha)
+    rows = [("usage", "usage_vs_contract", 70), ("support", "support_burden", 30)]
+    response = login(alice).post(
+        reverse("health_model_edit", args=[model.pk]), dimension_post(rows)
+    )
+    assert response.status_code == 302
+    model.refresh_from_db()
+    assert model.version == 2 and [d["weight"] for d in model.dimensions] == [70, 30]
+
+
+def test_it_lets_a_leader_start_a_recompute_and_watch_it_finish(
+    login, alpha, lena, account, django_capture_on_commit_callbacks
+):
+    client = login(lena)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("health_recompute"), {"week": timezone.localdate()})
+    recompute = HealthRecompute.dangerously_unscoped.get()
+    assert response.url == reverse("health_recompute_detail", args=[recompute.pk])
+    partial = client.get(reverse("health_recompute_progress", args=[recompute.pk])).content.decode()
+    assert 'data-status="done"' in partial and "1 of 1 chunks" in partial
+    assert HealthSnapshot.dangerously_unscoped.filter(account=account).count() == 1
+
+
+def test_it_keeps_recomputes_and_models_from_csms(login, alpha, bob):
+    client = login(bob)
+    assert client.get(reverse("health_recompute")).status_code == 403
+    assert client.get(reverse("health_models")).status_code == 403
+    assert HealthModel.dangerously_unscoped.count() == 0
+
+
+def test_it_shows_model_quality_for_published_and_proposed_weights(login, alpha, lena):
+    renewed = AccountFactory(
+        workspace=alpha, renewal_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    churned = AccountFactory(
+        workspace=alpha, status="churned", renewal_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    for account, usage in ((renewed, 9.0), (churned, 1.0)):
+        HealthSnapshot.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            week=services.iso_week(account.renewal_date - dt.timedelta(days=90)),
+            total=0,
+            band="red",
+            scores={"usage": usage},
+            model_name="Default",
+            model_version=1,
+        )
+    client = login(lena)
+    page = client.get(reverse("health_quality")).content.decode()
+    assert "AUC 1.00" in page.split("90 days before renewal")[1]
+    weights = {
+        "usage": 50,
+        "ladder": 10,
+        "value_proof": 10,
+        "stakeholders": 10,
+        "support": 10,
+        "sentiment": 5,
+        "engagement": 5,
+    }
+    page = client.get(reverse("health_quality"), weights).content.decode()
+    assert "AUC, proposed" in page
+    refused = client.get(reverse("health_quality"), dict(weights, usage=60))
+    assert refused.status_code == 400 and "sum to 110%" in refused.content.decode()
+
+
+def test_it_shows_an_override_until_it_expires(alpha, alice, account):
+    today = timezone.localdate()
+    with workspace_scope(alpha):
+        services.health_override_set(
+            workspace=alpha,
+            account=account,
+            by=alice,
+            band="green",
+            reason="Signed early",
+            expires_on=today,
+            today=today,
+        )
+        assert account_health(account=account, today=today)["override"].reason == "Signed early"
+        tomorrow = today + dt.timedelta(days=1)
+        assert account_health(account=account, today=tomorrow)["override"] is None
+
+
+def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alpha):
+    """Four weeks ago an old P1, no Owner or Champion and no proof scored 0; now a glowing
+    survey lifts the total to 10 x (10 x 10) / 55 = 18.2 while usage and proof stood still."""
+    today = timezone.localdate()
+    account = AccountFactory(workspace=alpha)
+    SupportTicketFactory(account=account, priority="p1", opened_on=today - dt.timedelta(days=60))
+    with workspace_scope(alpha):
+        services.health_recompute(workspace=alpha, week=today - dt.timedelta(weeks=4))
+        SurveyResponseFactory(account=account, score=10, answered_on=today)
+        services.health_recompute(workspace=alpha, week=today)
+        snapshot = HealthSnapshot.objects.get(account=account, week=services.iso_week(today))
+    assert snapshot.total == 18.2
+    assert snapshot.theatre == "sentiment no data → 10"
+
+
+def test_it_shows_and_filters_the_latest_band_on_the_portfolio(login, alpha, bob, account):
+    recompute_weeks(alpha, 1)
+    unscored = AccountFactory(workspace=alpha, owner=bob, name="Unscored Customer")
+    client = login(bob)
+    page = client.get(reverse("portfolio")).content.decode()
+    assert "<td>Red</td>" in page
+    red = client.get(reverse("portfolio"), {"health_band": "red"}).content.decode()
+    assert account.name in red and unscored.name not in red

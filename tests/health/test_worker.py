@@ -1,0 +1,103 @@
+"""The recompute on a real Celery worker on Redis, including a worker killed mid-chunk."""
+
+import time
+
+import psycopg
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from health.models import HealthRecompute, HealthSnapshot, RecomputeStatus
+from health.services import CHUNK_SIZE, iso_week
+from health.tasks import health_recompute_task
+from tests.factories import AccountFactory, SupportTicketFactory
+from tests.worker import (  # noqa: F401  (fixtures)
+    celery_queue,
+    celery_worker,
+    running_worker,
+    worker_database_url,
+)
+
+pytestmark = pytest.mark.worker
+
+TIMEOUT = 90  # seconds
+ACCOUNTS = CHUNK_SIZE * 2 + 10  # three chunks
+
+
+@pytest.fixture
+def accounts(alpha):
+    made = AccountFactory.create_batch(ACCOUNTS, workspace=alpha)
+    SupportTicketFactory(account=made[0], priority="p1")
+    return made
+
+
+def wait_until(condition, failure: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.2)
+
+
+def finished(recompute_id=None) -> bool:
+    recomputes = HealthRecompute.dangerously_unscoped.all()
+    if recompute_id is not None:
+        recomputes = recomputes.filter(pk=recompute_id)
+    return recomputes.exists() and all(r.is_finished for r in recomputes)
+
+
+def assert_one_snapshot_per_account_and_week(alpha) -> None:
+    snapshots = HealthSnapshot.dangerously_unscoped.filter(workspace=alpha)
+    assert snapshots.count() == ACCOUNTS
+    assert not snapshots.values("account", "week").annotate(n=Count("pk")).filter(n__gt=1).exists()
+
+
+def test_it_recomputes_a_workspace_on_a_real_worker(celery_worker, alpha, accounts):  # noqa: F811
+    health_recompute_task.delay(alpha.pk)
+    wait_until(finished, "the recompute did not finish")
+    recompute = HealthRecompute.dangerously_unscoped.get()
+    assert recompute.status == RecomputeStatus.DONE
+    assert (recompute.chunk_count, recompute.chunks_done) == (3, [0, 1, 2])
+    assert_one_snapshot_per_account_and_week(alpha)
+    assert HealthSnapshot.dangerously_unscoped.get(account=accounts[0]).band == "red"
+
+
+def lock_waiters(dsn: str) -> int:
+    query = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    with psycopg.connect(dsn, autocommit=True) as observer:
+        return observer.execute(query).fetchone()[0]
+
+
+def test_it_leaves_one_snapshot_per_account_after_a_worker_dies_mid_run(
+    celery_queue,  # noqa: F811
+    alpha,
+    accounts,
+):
+    """The first worker dies inside a chunk's transaction; the re-run completes the week."""
+    database = worker_database_url()
+    week = iso_week(timezone.localdate())
+    with psycopg.connect(database) as holder, running_worker(celery_queue) as first:
+        # Another session writing the first account's snapshot makes the chunk's write wait.
+        holder.execute(
+            "INSERT INTO health_healthsnapshot (workspace_id, account_id, week, band, scores,"
+            " drivers, model_name, model_version, theatre, computed_at)"
+            " VALUES (%s, %s, %s, 'red', '{}', '{}', 'held', 1, '', now())",
+            [alpha.pk, accounts[0].pk, week],
+        )
+        health_recompute_task.delay(alpha.pk)
+        wait_until(lambda: lock_waiters(database) > 0, "the chunk never reached its write")
+        first.kill()
+        first.wait()
+        holder.rollback()
+    first_run = HealthRecompute.dangerously_unscoped.get()
+    assert first_run.status == RecomputeStatus.RUNNING and first_run.chunks_done == []
+
+    with running_worker(celery_queue):
+        health_recompute_task.delay(alpha.pk)
+        wait_until(
+            lambda: HealthRecompute.dangerously_unscoped.filter(status="done").exists(),
+            "the re-run did not finish",
+        )
+    assert_one_snapshot_per_account_and_week(alpha)
