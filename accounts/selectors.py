@@ -177,10 +177,19 @@ class OwnerOptions:
 
 
 def csm_options() -> OwnerOptions:
-    owners = list(csm_choices())
+    """The owners ``csm_choices`` offers, in its order, read as plain membership rows: every
+    list page builds these, so they skip the name-sorting SQL and sort the few rows here."""
+    rows = Membership.objects.filter(role__in=OWNER_ROLES).values_list(
+        "user_id", "role", "user__first_name", "user__last_name", "user__email"
+    )
+    owners = []
+    for user_id, role, first, last, email in rows:
+        name = f"{first} {last}".strip() or email
+        owners.append((name.casefold(), email, str(user_id), name, Role(role).label))
+    owners.sort()
     return OwnerOptions(
-        choices=[(str(user.pk), owner_label(user)) for user in owners],
-        names={str(user.pk): user.get_full_name() or user.email for user in owners},
+        choices=[(user_id, f"{name} · {role}") for _, _, user_id, name, role in owners],
+        names={user_id: name for _, _, user_id, name, _ in owners},
     )
 
 
