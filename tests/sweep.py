@@ -38,7 +38,6 @@ from stakeholders.models import (
     Interaction,
     Milestone,
     Objective,
-    PlanShareLink,
     Stakeholder,
     SuccessPlan,
 )
@@ -217,7 +216,8 @@ OBJECT_IDS = {
     "plan_id": SuccessPlan,
     "objective_id": Objective,
     "milestone_id": Milestone,
-    "link_id": PlanShareLink,
+    # The plan share link: alpha_stakeholder_objects files it under SharedLink after the value rows.
+    "link_id": SharedLink,
     "promise_id": HandoffPromise,
     "interaction_id": Interaction,
     "invitation_id": Invitation,
