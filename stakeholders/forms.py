@@ -120,8 +120,9 @@ class ObjectiveForm(ScopedModelForm):
 
     class Meta:
         model = Objective
-        fields = ["title", "use_case_name", "target_level", "owner"]
+        fields = ["title", "use_case", "use_case_name", "target_level", "owner"]
         widgets = {"target_level": forms.NumberInput(attrs={"min": 1, "max": 4})}
+        help_texts = {"use_case_name": "Shown when no use case of the framework is chosen."}
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)

@@ -269,7 +269,16 @@ class Objective(TenantModel):
 
     plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="objectives")
     title = models.CharField(max_length=300)
-    use_case_name = models.CharField("use case", max_length=150, blank=True)
+    # The framework's use case; the name stays for objectives written before it was chosen.
+    use_case = TenantForeignKey(
+        "value.UseCase",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="use case",
+    )
+    use_case_name = models.CharField("use case name", max_length=150, blank=True)
     target_level = models.PositiveSmallIntegerField(
         "target ladder level", default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
@@ -337,24 +346,6 @@ class PlanReview(TenantModel):
 
     def __str__(self) -> str:
         return f"Review on {self.reviewed_on}"
-
-
-class PlanShareLink(TenantModel):
-    """A read-only link to a plan for the customer's people; it expires and can be revoked."""
-
-    plan = TenantForeignKey(SuccessPlan, on_delete=models.CASCADE, related_name="share_links")
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Share link of {self.plan}"
 
 
 class InteractionKind(models.TextChoices):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from accounts.models import Account
+from csos.models import SharedLink
 from stakeholders.flags import AccountFacts, Departure, Flag, Thresholds, account_flags
 from stakeholders.models import (
     KEY_ROLES,
@@ -15,7 +16,6 @@ from stakeholders.models import (
     Interaction,
     Milestone,
     Objective,
-    PlanShareLink,
     PlanStatus,
     RoleGuide,
     SalesHandoff,
@@ -24,6 +24,7 @@ from stakeholders.models import (
     StakeholderRole,
     SuccessPlan,
 )
+from stakeholders.sharing import PLAN_SHARE_PURPOSE
 
 THRESHOLD_FIELDS = (
     "plan_due_days",
@@ -137,7 +138,7 @@ def active_plan(*, account: Account) -> SuccessPlan | None:
     return (
         SuccessPlan.objects.filter(account=account, status=PlanStatus.ACTIVE)
         .prefetch_related(
-            Prefetch("objectives", queryset=Objective.objects.select_related("owner")),
+            Prefetch("objectives", queryset=Objective.objects.select_related("owner", "use_case")),
             Prefetch("milestones", queryset=Milestone.objects.all()),
         )
         .first()
@@ -167,8 +168,8 @@ def interaction_list(*, account: Account) -> QuerySet[Interaction]:
     )
 
 
-def share_link_list(*, plan: SuccessPlan) -> QuerySet[PlanShareLink]:
-    return PlanShareLink.objects.filter(plan=plan)
+def share_link_list(*, plan: SuccessPlan) -> QuerySet[SharedLink]:
+    return SharedLink.objects.filter(purpose=PLAN_SHARE_PURPOSE, target_id=plan.pk)
 
 
 def stakeholder_changes_since(*, since: date) -> QuerySet[StakeholderChange]:

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from csos.models import AuditEvent, Workspace
+from csos.links import link_issue, link_revoke
+from csos.models import AuditEvent, SharedLink, Workspace
 from csos.services import audit_record
 from stakeholders.models import (
     KEY_ROLES,
@@ -26,7 +27,6 @@ from stakeholders.models import (
     Milestone,
     Objective,
     PlanReview,
-    PlanShareLink,
     PlanStatus,
     PromiseStatus,
     RoleGuide,
@@ -37,6 +37,7 @@ from stakeholders.models import (
     StakeholderStatus,
     SuccessPlan,
 )
+from stakeholders.sharing import PLAN_SHARE_PURPOSE
 
 ERASED_NAME = "Erased person"
 ERASED_TEXT = "[erased]"
@@ -400,7 +401,7 @@ def objective_save(
 ) -> Objective:
     _check_owner(plan, data.get("owner"))
     objective = objective or Objective(workspace=plan.workspace, plan=plan)
-    for key in ("title", "use_case_name", "target_level", "owner"):
+    for key in ("title", "use_case", "use_case_name", "target_level", "owner"):
         if key in data:
             setattr(objective, key, data[key])
     objective.save()
@@ -460,22 +461,23 @@ SHARE_LINK_DAYS = 30
 @transaction.atomic
 def plan_share_link_create(
     *, plan: SuccessPlan, by: AbstractBaseUser | None, days: int = SHARE_LINK_DAYS
-) -> PlanShareLink:
-    link = PlanShareLink.objects.create(
+) -> SharedLink:
+    link = link_issue(
         workspace=plan.workspace,
-        plan=plan,
-        expires_at=timezone.now() + timedelta(days=days),
-        created_by=by,
-    )
+        purpose=PLAN_SHARE_PURPOSE,
+        target_id=plan.pk,
+        by=by,
+        lifetime=timedelta(days=days),
+        single_use=False,
+    ).link
     audit_record(workspace=plan.workspace, actor=by, action="plan.share", obj=link)
     return link
 
 
 @transaction.atomic
-def plan_share_link_revoke(*, link: PlanShareLink, by: AbstractBaseUser | None) -> None:
+def plan_share_link_revoke(*, link: SharedLink, by: AbstractBaseUser | None) -> None:
     if link.revoked_at is None:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
+        link_revoke(link=link)
         audit_record(workspace=link.workspace, actor=by, action="plan.share_revoke", obj=link)
 
 

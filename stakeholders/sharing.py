@@ -1,52 +1,43 @@
-"""Read-only plan links for the customer: signed, expiring, revocable.
+"""Read-only plan links for the customer, on the core's signed links (``csos.links``).
 
-This is the small interface the plan pages use (``share_token``, ``shared_plan``), so the
-signing can move to the core's shared link mechanics without touching the pages. The token
-is signed, so its ids cannot be guessed or altered; it names the workspace, so the link is
-looked up inside that workspace's scope like any other row; expiry and revocation live on the
-``PlanShareLink`` row, so a CSM can end a link before its time.
+A plan link is a ``SharedLink`` of purpose ``success-plan``: it expires and can be revoked, and
+unlike a confirmation link it opens as often as the customer's people need until then.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.core import signing
 from django.db.models import Prefetch
-from django.utils import timezone
 
-from csos.models import Workspace
+from csos.links import LinkRefused, link_resolve, link_token
+from csos.models import SharedLink
 from csos.tenancy import workspace_scope
-from stakeholders.models import Milestone, Objective, PlanShareLink, SuccessPlan
+from stakeholders.models import Milestone, Objective, SuccessPlan
 
-SALT = "stakeholders.plan-share"
+PLAN_SHARE_PURPOSE = "success-plan"
 
 
-def share_token(link: PlanShareLink) -> str:
-    return signing.dumps({"workspace": link.workspace_id, "link": link.pk}, salt=SALT)
+def share_token(link: SharedLink) -> str:
+    return link_token(link)
 
 
 @contextmanager
 def shared_plan(token: str) -> Iterator[SuccessPlan | None]:
     """The plan a valid token shares, with the block run in the plan's workspace; else None."""
     try:
-        payload = signing.loads(token, salt=SALT)
-        workspace = Workspace.objects.get(pk=payload["workspace"])
-    except (signing.BadSignature, KeyError, TypeError, Workspace.DoesNotExist):
+        link = link_resolve(token=token, purpose=PLAN_SHARE_PURPOSE)
+    except LinkRefused:
         yield None
         return
-    with workspace_scope(workspace):
-        link = PlanShareLink.objects.filter(
-            pk=payload["link"], revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).first()
-        if link is None:
-            yield None
-            return
+    with workspace_scope(link.workspace):
         yield (
-            SuccessPlan.objects.filter(pk=link.plan_id)
+            SuccessPlan.objects.filter(pk=link.target_id)
             .select_related("account")
             .prefetch_related(
-                Prefetch("objectives", queryset=Objective.objects.select_related("owner")),
+                Prefetch(
+                    "objectives", queryset=Objective.objects.select_related("owner", "use_case")
+                ),
                 Prefetch("milestones", queryset=Milestone.objects.all()),
             )
-            .get()
+            .first()
         )

@@ -48,7 +48,6 @@ from stakeholders.models import (
     Interaction,
     Milestone,
     Objective,
-    PlanShareLink,
     Stakeholder,
     SuccessPlan,
 )
@@ -276,7 +275,8 @@ OBJECT_IDS = {
     "plan_id": SuccessPlan,
     "objective_id": Objective,
     "milestone_id": Milestone,
-    "link_id": PlanShareLink,
+    # The plan share link: alpha_stakeholder_objects files it under SharedLink after the value rows.
+    "link_id": SharedLink,
     "promise_id": HandoffPromise,
     "interaction_id": Interaction,
     "invitation_id": Invitation,

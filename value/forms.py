@@ -88,9 +88,17 @@ class EvidenceForm(ScopedModelForm):
         fields = EVIDENCE_FIELDS
         widgets = {"claim": forms.Textarea(attrs={"rows": 3}), "confirmed_on": DateInput()}
         help_texts = {
-            "confirmed_by_name": "Who at the customer confirmed it. Required for ROI.",
+            "confirmed_by_name": (
+                "Who at the customer confirmed it, when the account has no stakeholders recorded."
+            ),
             "baseline": "The figure before, for use-case value.",
+            "confirmed_by_stakeholder": "For ROI, only the account's Owner counts.",
         }
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        confirmer = self.fields["confirmed_by_stakeholder"]
+        confirmer.queryset = confirmer.queryset.filter(account=account).order_by("name")
 
 
 class AccountUseCasesForm(WorkspaceScopedFieldsMixin, forms.Form):

@@ -5,7 +5,9 @@ Pure: frames in, a frame out, no Django and no clock (``as_of`` is a parameter).
 - Level 1 (presence) and level 2 (engagement) are reached when every usage threshold of the
   level is met over the trailing window; a level with no threshold cannot be reached by usage.
 - Level 3 (use-case value) needs proven evidence at level 3 with a baseline and a current value.
-- Level 4 (ROI) needs proven evidence at level 4 with a confirmer.
+- Level 4 (ROI) needs proven evidence at level 4 confirmed by the account's Owner: a recorded
+  stakeholder holding the Owner role who had not left by the confirmation date. A confirmer
+  named in free text counts only while the account has no stakeholders recorded at all.
 - Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``.
 - A level counts only on top of every level below it: nothing is reached by skipping.
 """
@@ -31,15 +33,31 @@ BASELINE = "baseline"
 CURRENT = "current"
 CONFIRMER = "confirmer"
 CONFIRMED_ON = "confirmed_on"
+CONFIRMER_ROLE = "confirmer_role"
+CONFIRMER_LEFT_ON = "confirmer_left_on"
+ACCOUNT_STAKEHOLDERS = "account_stakeholders"
 REASONS = "reasons"
 
 PURSUIT_COLUMNS = (ACCOUNT, USE_CASE, SEATS)
 THRESHOLD_COLUMNS = (USE_CASE, LEVEL, METRIC, METRIC_NAME, MINIMUM, PER_SEAT)
 USAGE_COLUMNS = (ACCOUNT, METRIC, VALUE)
-EVIDENCE_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, STATUS, BASELINE, CURRENT, CONFIRMER, CONFIRMED_ON)
+EVIDENCE_COLUMNS = (
+    ACCOUNT,
+    USE_CASE,
+    LEVEL,
+    STATUS,
+    BASELINE,
+    CURRENT,
+    CONFIRMER,
+    CONFIRMED_ON,
+    CONFIRMER_ROLE,
+    CONFIRMER_LEFT_ON,
+    ACCOUNT_STAKEHOLDERS,
+)
 RESULT_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, REASONS)
 
 PROVEN = "proven"
+OWNER = "owner"
 LEVEL_NAMES = {1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
 _KEY = [ACCOUNT, USE_CASE]
 
@@ -163,9 +181,25 @@ def _evidence_levels(
     confirmed_at = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce")
     proven = claims[STATUS] == PROVEN
     has_figures = claims[BASELINE].notna() & claims[CURRENT].notna()
-    has_confirmer = claims[CONFIRMER].fillna("").astype(str).str.strip() != ""
     fresh = confirmed_at.notna() & (confirmed_at >= pd.Timestamp(params.fresh_since))
-    complete = has_figures.where(claims[LEVEL] == 3, has_figures & has_confirmer)
+    claims["lacks"] = [
+        _roi_lacks(*row)
+        for row in zip(
+            has_figures,
+            claims[CONFIRMER],
+            claims[CONFIRMER_ROLE],
+            pd.to_datetime(claims[CONFIRMER_LEFT_ON], errors="coerce"),
+            confirmed_at,
+            claims[ACCOUNT_STAKEHOLDERS],
+            strict=True,
+        )
+    ]
+    level_three = claims[LEVEL] == 3
+    claims.loc[level_three, "lacks"] = [
+        None if figures else "a baseline and a current value"
+        for figures in has_figures[level_three]
+    ]
+    complete = claims["lacks"].isna()
     # The best state a claim can be in, worst first: the reason shown is the best one found.
     claims["rank"] = 0
     claims.loc[proven & ~complete, "rank"] = 1
@@ -180,15 +214,40 @@ def _evidence_levels(
         best = best.reindex(base.index)
         met[level] = (best["rank"] == 3).fillna(False).astype(bool)
         text[level] = [
-            _evidence_text(level, rank, status, confirmed, params)
-            for rank, status, confirmed in zip(
-                best["rank"], best[STATUS], best["confirmed"], strict=True
+            _evidence_text(rank, status, confirmed, lacks, params)
+            for rank, status, confirmed, lacks in zip(
+                best["rank"], best[STATUS], best["confirmed"], best["lacks"], strict=True
             )
         ]
     return met, text
 
 
-def _evidence_text(level: int, rank, status, confirmed, params: LadderParams) -> str:
+def _roi_lacks(
+    has_figures: bool, name, role, left_on, confirmed_at, account_stakeholders
+) -> str | None:
+    """What a level 4 claim lacks before it counts, or None when nothing."""
+    if not has_figures:
+        return "figures (a baseline and a current value)"
+    if isinstance(role, str):
+        if role != OWNER:
+            return (
+                f"an Owner's confirmation: it was confirmed by a {role.title()}, and only the "
+                f"account's Owner confirms ROI"
+            )
+        if not pd.isna(left_on) and (pd.isna(confirmed_at) or left_on <= confirmed_at):
+            return "an active Owner's confirmation: the confirming Owner had left by then"
+        return None
+    if not pd.isna(account_stakeholders) and account_stakeholders > 0:
+        return (
+            "a confirming Owner among the account's stakeholders: a confirmer named in free "
+            "text counts only while the account has no stakeholders recorded"
+        )
+    if pd.isna(name) or not str(name).strip():
+        return "a confirmer"
+    return None
+
+
+def _evidence_text(rank, status, confirmed, lacks, params: LadderParams) -> str:
     if pd.isna(rank):
         return "no evidence yet; usage alone never proves this level"
     if rank == 3:
@@ -200,6 +259,5 @@ def _evidence_text(level: int, rank, status, confirmed, params: LadderParams) ->
             f"more than {params.stale_days} days ago"
         )
     if rank == 1:
-        needs = "a baseline and a current value" if level == 3 else "figures and a confirmer"
-        return f"the proven evidence lacks {needs}"
+        return f"the proven evidence lacks {lacks}"
     return f"the evidence is {status}, not proven"

@@ -230,6 +230,15 @@ class Evidence(TenantModel):
     source = models.CharField(max_length=10, choices=EvidenceSource.choices)
     document_url = models.URLField(blank=True)
     confirmed_by_name = models.CharField("confirmed by", max_length=120, blank=True)
+    # For ROI, the ladder counts only the account's Owner (see value/ladder.py).
+    confirmed_by_stakeholder = TenantForeignKey(
+        "stakeholders.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="confirming stakeholder",
+    )
     confirmed_on = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=EvidenceStatus.choices, default=EvidenceStatus.UNPROVEN

@@ -75,7 +75,10 @@ def ladder_inputs(
     window_start = as_of - timedelta(days=settings.usage_window_days - 1)
     pursuits = AccountUseCase.objects.all()
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
-    evidence = Evidence.objects.all()
+    # How many stakeholders each claim's account has: a named confirmer counts only without any.
+    evidence = Evidence.objects.annotate(
+        account_stakeholders=Count("account__stakeholders", distinct=True)
+    )
     if account_ids is not None:
         account_ids = list(account_ids)
         pursuits = pursuits.filter(account_id__in=account_ids)
@@ -106,6 +109,9 @@ def ladder_inputs(
                 "current",
                 "confirmed_by_name",
                 "confirmed_on",
+                "confirmed_by_stakeholder__role",
+                "confirmed_by_stakeholder__left_on",
+                "account_stakeholders",
             ),
             ladder.EVIDENCE_COLUMNS,
         ),

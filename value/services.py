@@ -64,6 +64,7 @@ EVIDENCE_FIELDS = (
     "source",
     "document_url",
     "confirmed_by_name",
+    "confirmed_by_stakeholder",
     "confirmed_on",
     "status",
 )
@@ -206,8 +207,17 @@ def evidence_validate(evidence: Evidence, *, today: date) -> None:
             errors.setdefault("baseline", "Proven use-case value needs a baseline.")
         if evidence.current is None:
             errors["current"] = "Proven use-case value needs a current value."
-    if evidence.level == Level.ROI and not evidence.confirmed_by_name.strip():
+    stakeholder = evidence.confirmed_by_stakeholder
+    if (
+        evidence.level == Level.ROI
+        and stakeholder is None
+        and not evidence.confirmed_by_name.strip()
+    ):
         errors["confirmed_by_name"] = "An ROI claim needs the person who confirms it."
+    if stakeholder is not None and stakeholder.account_id != evidence.account_id:
+        errors["confirmed_by_stakeholder"] = (
+            "The confirming stakeholder belongs to another account."
+        )
     if evidence.confirmed_on is not None and evidence.confirmed_on > today:
         errors["confirmed_on"] = "A confirmation cannot be in the future."
     if evidence.status == EvidenceStatus.PROVEN and evidence.confirmed_on is None:

@@ -171,7 +171,9 @@ def account_use_cases(request, account_id: int):
 def evidence_create(request, account_id: int):
     account = _editable_account(request, account_id)
     form = EvidenceForm(
-        request.POST or None, initial={"use_case": request.GET.get("use_case"), "level": 3}
+        request.POST or None,
+        account=account,
+        initial={"use_case": request.GET.get("use_case"), "level": 3},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -198,10 +200,13 @@ def evidence_create(request, account_id: int):
 def evidence_detail(request, evidence_id: int):
     """The claim, its history and confirmations; its editors change it here."""
     evidence = get_object_or_404(
-        Evidence.objects.select_related("account", "use_case", "created_by"), pk=evidence_id
+        Evidence.objects.select_related(
+            "account", "use_case", "created_by", "confirmed_by_stakeholder"
+        ),
+        pk=evidence_id,
     )
     can_edit = account_can_edit(membership=request.membership, account=evidence.account)
-    form = EvidenceForm(request.POST or None, instance=evidence)
+    form = EvidenceForm(request.POST or None, account=evidence.account, instance=evidence)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied

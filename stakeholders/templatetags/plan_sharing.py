@@ -1,11 +1,11 @@
 from django import template
 
-from stakeholders.models import PlanShareLink
+from csos.models import SharedLink
 from stakeholders.sharing import share_token as _share_token
 
 register = template.Library()
 
 
 @register.filter
-def share_token(link: PlanShareLink) -> str:
+def share_token(link: SharedLink) -> str:
     return _share_token(link)

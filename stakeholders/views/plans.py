@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csos.decorators import member_required
+from csos.models import SharedLink
 from stakeholders import selectors, services, sharing
 from stakeholders.forms import (
     HandoffForm,
@@ -23,7 +24,6 @@ from stakeholders.models import (
     HandoffPromise,
     Milestone,
     Objective,
-    PlanShareLink,
     PlanStatus,
     SuccessPlan,
 )
@@ -205,11 +205,14 @@ def plan_share(request, plan_id: int):
 @member_required
 @require_POST
 def plan_share_revoke(request, link_id: int):
-    link = get_object_or_404(PlanShareLink.objects.select_related("plan__account"), pk=link_id)
-    check_can_work(request, link.plan.account)
+    link = get_object_or_404(
+        SharedLink.objects.filter(purpose=sharing.PLAN_SHARE_PURPOSE), pk=link_id
+    )
+    plan = get_object_or_404(SuccessPlan.objects.select_related("account"), pk=link.target_id)
+    check_can_work(request, plan.account)
     services.plan_share_link_revoke(link=link, by=request.user)
     messages.success(request, "Share link revoked: it no longer opens the plan.")
-    return redirect("plan_editor", account_id=link.plan.account_id)
+    return redirect("plan_editor", account_id=plan.account_id)
 
 
 def plan_shared(request, token: str):

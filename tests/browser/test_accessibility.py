@@ -4,6 +4,7 @@ and no horizontal overflow of the page itself (wide tables scroll inside their o
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from accounts import imports
 from accounts.demo import DEMO_PASSWORD
@@ -126,12 +127,12 @@ def test_it_folds_the_navigation_and_scrolls_the_portfolio_at_phone_width(
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_url("**/portfolio/")
     menu = tab.get_by_role("button", name="Menu")
-    retention_link = tab.get_by_role("link", name="Retention")
+    retention_link = tab.get_by_role("link", name="Retention", exact=True)
     assert menu.get_attribute("aria-expanded") == "false"
     assert not retention_link.is_visible()
     menu.click()
     assert menu.get_attribute("aria-expanded") == "true"
-    assert retention_link.is_visible()
+    expect(retention_link).to_be_visible()
 
     last_header = tab.locator(".table-scroll th").last
     last_header.scroll_into_view_if_needed()

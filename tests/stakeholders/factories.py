@@ -4,6 +4,7 @@ import datetime as dt
 
 import factory
 
+from csos.models import SharedLink
 from stakeholders.models import (
     FlagThresholds,
     HandoffPerson,
@@ -14,7 +15,6 @@ from stakeholders.models import (
     Milestone,
     Objective,
     PlanReview,
-    PlanShareLink,
     RoleGuide,
     SalesHandoff,
     Stakeholder,
@@ -22,6 +22,7 @@ from stakeholders.models import (
     StakeholderRole,
     SuccessPlan,
 )
+from stakeholders.sharing import PLAN_SHARE_PURPOSE
 from tests.factories import AccountFactory, TenantFactory
 
 
@@ -96,8 +97,12 @@ def alpha_stakeholder_objects(account) -> dict:
     review = PlanReview.dangerously_unscoped.create(
         workspace=workspace, plan=plan, reviewed_on=plan.starts_on, changes="ALPHA-SECRET-PLAN"
     )
-    link = PlanShareLink.dangerously_unscoped.create(
-        workspace=workspace, plan=plan, expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+    link = SharedLink.dangerously_unscoped.create(
+        workspace=workspace,
+        purpose=PLAN_SHARE_PURPOSE,
+        target_id=plan.pk,
+        single_use=False,
+        expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
     )
     handoff = SalesHandoffFactory(account=account, use_cases="ALPHA-SECRET-PROMISE")
     promise = HandoffPromise.dangerously_unscoped.create(
@@ -127,7 +132,7 @@ def alpha_stakeholder_objects(account) -> dict:
         Objective: objective,
         Milestone: milestone,
         PlanReview: review,
-        PlanShareLink: link,
+        SharedLink: link,
         SalesHandoff: handoff,
         HandoffPromise: promise,
         HandoffPerson: handoff_person,

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from csos.models import SharedLink
 from csos.tenancy import workspace_scope
 from stakeholders import services
 from stakeholders.models import (
@@ -15,11 +16,10 @@ from stakeholders.models import (
     Interaction,
     InteractionParticipant,
     Milestone,
-    PlanShareLink,
     Stakeholder,
 )
 from stakeholders.sharing import share_token
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, UseCaseFactory
 from tests.stakeholders.factories import (
     InteractionFactory,
     ObjectiveFactory,
@@ -104,7 +104,7 @@ def snapshot(acme):
     with workspace_scope(acme.workspace):
         return [
             list(model.objects.order_by("pk").values())
-            for model in (Stakeholder, Interaction, Milestone, HandoffPromise, PlanShareLink)
+            for model in (Stakeholder, Interaction, Milestone, HandoffPromise, SharedLink)
         ] + [list(acme.success_plans.order_by("pk").values())]
 
 
@@ -216,11 +216,11 @@ def test_it_shares_a_plan_read_only_until_the_link_expires_or_is_revoked(client,
     assert "INTERNAL-NOTE" not in body and "12,000" not in body
     assert client.get(url[:-3] + "xyz/").status_code == 403
 
-    PlanShareLink.dangerously_unscoped.filter(pk=link.pk).update(
+    SharedLink.dangerously_unscoped.filter(pk=link.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     assert client.get(url).status_code == 403
-    PlanShareLink.dangerously_unscoped.filter(pk=link.pk).update(
+    SharedLink.dangerously_unscoped.filter(pk=link.pk).update(
         expires_at=timezone.now() + dt.timedelta(days=1)
     )
     assert client.get(url).status_code == 200
@@ -228,6 +228,28 @@ def test_it_shares_a_plan_read_only_until_the_link_expires_or_is_revoked(client,
     client.post(reverse("plan_share_revoke", args=[link.pk]))
     client.logout()
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_ties_an_objective_to_a_use_case_of_the_workspaces_framework(
+    client, alpha, beta, bob, acme
+):
+    triage = UseCaseFactory(workspace=alpha, name="Automated routing")
+    foreign = UseCaseFactory(workspace=beta, name="BETA-USE-CASE")
+    objective_id = objects_of(acme)["objective_id"]
+    url = reverse("objective_edit", args=[objective_id])
+    client.force_login(bob)
+    assert "Automated routing" in (page := client.get(url).content.decode())
+    assert "BETA-USE-CASE" not in page
+    refused = client.post(
+        url, {"title": "Faster triage", "use_case": foreign.pk, "target_level": 3}
+    )
+    assert refused.status_code == 400 and "use_case" in refused.context["form"].errors
+    client.post(url, {"title": "Faster triage", "use_case": triage.pk, "target_level": 3})
+    with workspace_scope(alpha):
+        assert acme.success_plans.get().objectives.get().use_case == triage
+    editor = client.get(reverse("plan_editor", args=[acme.pk])).content.decode()
+    assert "<td>Automated routing</td>" in editor
 
 
 # ---- query budget of the account-page panels ----------------------------------------------

@@ -40,8 +40,14 @@ def usage(rows):
     return pd.DataFrame(rows, columns=list(USAGE_COLUMNS))
 
 
+# Who confirmed (role, left on) and how many stakeholders the account has: none recorded.
+NO_STAKEHOLDERS = (None, None, 0)
+
+
 def evidence(rows):
-    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
+    """Claims; a row of eight values is one on an account with no stakeholders recorded."""
+    padded = [row if len(row) == len(EVIDENCE_COLUMNS) else row + NO_STAKEHOLDERS for row in rows]
+    return pd.DataFrame(padded, columns=list(EVIDENCE_COLUMNS))
 
 
 NO_EVIDENCE = evidence([])
@@ -185,6 +191,59 @@ def test_it_refuses_roi_without_a_confirmer():
     )
     assert level_of(result) == 3
     assert "confirmer" in result.loc[0, "reasons"][3]
+
+
+def roi_confirmed_by(role, *, left_on=None, stakeholders=3):
+    return (*ACME_ROI_BY_CFO, role, left_on, stakeholders)
+
+
+def ladder_with_roi(claim):
+    return ladder_levels(
+        pursuits=pursuits(ACME),
+        thresholds=THRESHOLDS,
+        usage=ENGAGED_ACME,
+        evidence=evidence([ACME_SAVED_HOURS, claim]),
+        params=PARAMS,
+    )
+
+
+def test_it_reaches_roi_when_the_accounts_owner_confirms():
+    result = ladder_with_roi(roi_confirmed_by("owner"))
+    assert level_of(result) == 4
+    assert result.loc[0, "reasons"][3].startswith("Reached: proven evidence confirmed on")
+
+
+def test_it_refuses_roi_confirmed_by_a_champion():
+    result = ladder_with_roi(roi_confirmed_by("champion"))
+    assert level_of(result) == 3
+    assert (
+        "confirmed by a Champion, and only the account's Owner confirms ROI"
+        in (result.loc[0, "reasons"][3])
+    )
+
+
+def test_it_refuses_roi_confirmed_by_an_owner_who_had_left():
+    result = ladder_with_roi(roi_confirmed_by("owner", left_on=date(2026, 5, 2)))
+    assert level_of(result) == 3
+    assert "the confirming Owner had left by then" in result.loc[0, "reasons"][3]
+
+
+def test_it_counts_an_owner_who_left_after_confirming():
+    assert level_of(ladder_with_roi(roi_confirmed_by("owner", left_on=date(2026, 5, 3)))) == 4
+
+
+def test_it_reaches_roi_with_a_named_confirmer_when_no_stakeholders_are_recorded():
+    result = ladder_with_roi(roi_confirmed_by(None, stakeholders=0))
+    assert level_of(result) == 4
+
+
+def test_it_refuses_a_named_confirmer_once_the_account_has_stakeholders():
+    result = ladder_with_roi(roi_confirmed_by(None, stakeholders=1))
+    assert level_of(result) == 3
+    assert (
+        "counts only while the account has no stakeholders recorded"
+        in (result.loc[0, "reasons"][3])
+    )
 
 
 def test_it_keeps_accounts_apart():

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from csos.tenancy import workspace_scope
 from tests.factories import (
     AccountFactory,
     AccountUseCaseFactory,
@@ -16,6 +17,7 @@ from tests.factories import (
     UsageMetricFactory,
     UseCaseFactory,
 )
+from tests.stakeholders.factories import StakeholderFactory
 from value.models import Evidence, RetentionArtifact, Threshold, UseCase
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +174,26 @@ def test_it_records_and_edits_evidence_through_the_pages(login, acme, triage, bo
     )  # fmt: skip
     assert bad.status_code == 400
     assert "A current value needs the baseline" in bad.content.decode()
+
+
+def test_it_offers_only_the_accounts_stakeholders_as_confirmers(login, alpha, acme, triage, bob):
+    dana = StakeholderFactory(account=acme, name="Dana Reyes", role="owner")
+    StakeholderFactory(account=AccountFactory(workspace=alpha), name="Other Account Person")
+    client = login(bob)
+    form = client.get(reverse("value_evidence_create", args=[acme.pk])).context["form"]
+    with workspace_scope(alpha):
+        assert list(form.fields["confirmed_by_stakeholder"].queryset) == [dana]
+    response = client.post(
+        reverse("value_evidence_create", args=[acme.pk]),
+        {"use_case": triage.pk, "level": 4, "claim": "Saved 90k", "baseline": "0",
+         "current": "90000", "source": "customer", "status": "unproven",
+         "confirmed_by_stakeholder": dana.pk},
+    )  # fmt: skip
+    assert response.status_code == 302
+    evidence = Evidence.dangerously_unscoped.get()
+    assert evidence.confirmed_by_stakeholder_id == dana.pk
+    page = client.get(reverse("value_evidence", args=[evidence.pk])).content.decode()
+    assert "Dana Reyes (Owner)" in page
 
 
 def test_it_lets_other_members_read_but_not_change_evidence(login, acme, triage, carol, vera):

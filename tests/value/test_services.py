@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import AccountFactory, UsageMetricFactory, UseCaseFactory
+from tests.stakeholders.factories import StakeholderFactory
 from value import services
 from value.forms import ThresholdFormSet
 from value.models import (
@@ -18,7 +19,7 @@ from value.models import (
     Threshold,
     UsageRecord,
 )
-from value.selectors import account_value_delta, retention_artifact
+from value.selectors import account_value_delta, ladder_frame, retention_artifact
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 6, 30)
@@ -187,3 +188,73 @@ def test_it_refuses_an_artifact_due_date_without_an_action(alpha, acme, bob):
             workspace=alpha, account=acme, data={"next_action": "", "owner": bob, "due_on": TODAY}
         )
     assert "next_action" in error.value.message_dict
+
+
+def roi_claim(use_case, **overrides):
+    return proven_claim(use_case, level=4, claim="Saved 90k a year.", **overrides)
+
+
+@pytest.fixture
+def acme_at_level_3(alpha, acme, triage, bob):
+    usage(alpha, acme, triage["users"], 12)
+    usage(alpha, acme, triage["triages"], 50)
+    services.evidence_record(
+        workspace=alpha, account=acme, by=bob, data=proven_claim(triage["use_case"])
+    )
+    return acme
+
+
+def test_it_reaches_roi_when_the_owner_stakeholder_confirms(alpha, acme_at_level_3, triage, bob):
+    owner = StakeholderFactory(account=acme_at_level_3, name="Dana Reyes", role="owner")
+    services.evidence_record(
+        workspace=alpha,
+        account=acme_at_level_3,
+        by=bob,
+        data=roi_claim(triage["use_case"], confirmed_by_stakeholder=owner),
+    )
+    services.ladder_refresh(as_of=TODAY)
+    assert level_of(acme_at_level_3) == 4
+
+
+def test_it_stops_at_level_3_when_a_champion_confirms_roi(alpha, acme_at_level_3, triage, bob):
+    champion = StakeholderFactory(account=acme_at_level_3, name="Sam Lee", role="champion")
+    services.evidence_record(
+        workspace=alpha,
+        account=acme_at_level_3,
+        by=bob,
+        data=roi_claim(triage["use_case"], confirmed_by_stakeholder=champion),
+    )
+    services.ladder_refresh(as_of=TODAY)
+    assert level_of(acme_at_level_3) == 3
+    reasons = ladder_frame(account_ids=[acme_at_level_3.pk], as_of=TODAY).loc[0, "reasons"]
+    assert "only the account's Owner confirms ROI" in reasons[3]
+
+
+def test_it_takes_a_named_confirmer_while_the_account_has_no_stakeholders(
+    alpha, acme_at_level_3, triage, bob
+):
+    services.evidence_record(
+        workspace=alpha,
+        account=acme_at_level_3,
+        by=bob,
+        data=roi_claim(triage["use_case"], confirmed_by_name="Chief Financial Officer"),
+    )
+    services.ladder_refresh(as_of=TODAY)
+    assert level_of(acme_at_level_3) == 4
+    StakeholderFactory(account=acme_at_level_3, name="Sam Lee", role="champion")
+    services.ladder_refresh(as_of=TODAY)
+    assert level_of(acme_at_level_3) == 3
+
+
+def test_it_refuses_a_confirming_stakeholder_of_another_account(alpha, acme, triage, bob):
+    globex = AccountFactory(workspace=alpha, name="Globex", owner=bob)
+    stranger = StakeholderFactory(account=globex, name="Kim Park", role="owner")
+    with pytest.raises(ValidationError) as error:
+        services.evidence_record(
+            workspace=alpha,
+            account=acme,
+            by=bob,
+            data=roi_claim(triage["use_case"], confirmed_by_stakeholder=stranger),
+        )
+    assert "confirmed_by_stakeholder" in error.value.message_dict
+    assert not Evidence.objects.exists()
