@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from accounts.selectors import csm_options
+from accounts.selectors import csm_options, with_portfolio_columns
 from csos.filters import StableOrderingFilter
 from csos.panels import portfolio_columns
 
@@ -89,6 +89,11 @@ class PortfolioFilter(django_filters.FilterSet):
             self.filters[column.key].parent = self
             sort.columns = {**sort.columns, column.key: (column.key,)}
         sort.extra["choices"] = sort.build_choices({param: param for param in sort.columns}, {})
+
+    def filter_queryset(self, queryset):
+        in_use = {key for key, value in self.form.cleaned_data.items() if value}
+        in_use.update(param.removeprefix("-") for param in self.form.cleaned_data.get("sort") or ())
+        return super().filter_queryset(with_portfolio_columns(queryset, keys=in_use))
 
     def owner_name(self) -> str | None:
         """The name of the CSM whose portfolio is shown, or None for the whole workspace."""

@@ -1,6 +1,6 @@
 """Reads of customer accounts: portfolios, the ARR ledger, retention."""
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -59,12 +59,22 @@ PORTFOLIO_COLUMNS = (
 
 
 def portfolio_accounts() -> QuerySet[Account]:
-    """The portfolio's rows, with the columns other apps register computed in the same query."""
-    return (
-        Account.objects.select_related("owner")
-        .only(*PORTFOLIO_COLUMNS)
-        .annotate(**{column.key: column.annotation() for column in portfolio_columns()})
-    )
+    """The portfolio's rows; ``with_portfolio_columns`` adds the columns other apps register."""
+    return Account.objects.select_related("owner").only(*PORTFOLIO_COLUMNS)
+
+
+def with_portfolio_columns(
+    accounts: QuerySet[Account], *, keys: Collection[str] | None = None
+) -> QuerySet[Account]:
+    """``accounts`` with the registered columns (those in ``keys``, else all) computed in its
+    query. Each is a subquery per row, so callers add only those a filter, a sort or the
+    rows on show need; a column already there is not added twice."""
+    missing = {
+        column.key: column.annotation()
+        for column in portfolio_columns()
+        if (keys is None or column.key in keys) and column.key not in accounts.query.annotations
+    }
+    return accounts.annotate(**missing) if missing else accounts
 
 
 def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:

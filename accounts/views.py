@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from accounts.retention import percent
 from csos.decorators import member_required
 from csos.exports import csv_download
 from csos.models import Role
+from csos.pagination import KeysFirstPaginator
 from csos.panels import page_panels, portfolio_columns
 
 PORTFOLIO_PAGE_SIZE = 50
@@ -58,7 +58,9 @@ def portfolio(request):
     portfolio_filter = PortfolioFilter(query, queryset=selectors.portfolio_accounts())
     accounts = portfolio_filter.qs
     summary = selectors.portfolio_summary(accounts=accounts, today=today)
-    paginator = Paginator(accounts, PORTFOLIO_PAGE_SIZE)
+    paginator = KeysFirstPaginator(
+        accounts, PORTFOLIO_PAGE_SIZE, page_rows=selectors.with_portfolio_columns
+    )
     paginator.count = summary["count"]  # the summary has counted already: spare a COUNT query
     page = paginator.get_page(request.GET.get("page"))
     paging_query = query.copy()
@@ -77,6 +79,7 @@ def portfolio(request):
             "current_sort": query.get("sort", "name"),
             "columns": SORTABLE_COLUMNS + [(c.key, c.label) for c in portfolio_columns()],
             "extra_columns": portfolio_columns(),
+            "column_filters": [portfolio_filter.form[c.key] for c in portfolio_columns()],
             "can_create": request.membership.sees_all_portfolios,
             "today": today,
             # Rows link as prefix + id: reversing the URL fifty times costs more than the query.

@@ -137,6 +137,9 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="csos"),
         }
     }
+    # Every page reads the session: from Redis, not a database query, and still in the
+    # database behind it, so a flushed cache signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
