@@ -325,7 +325,11 @@ def coverage(request):
     return render(
         request,
         "value/coverage.html",
-        {"coverage": selectors.value_coverage(by=_coverage_by(request))},
+        {
+            "coverage": selectors.value_coverage(
+                by=_coverage_by(request), as_of=timezone.localdate()
+            )
+        },
     )
 
 
@@ -334,7 +338,7 @@ def _drill_down(request):
     form = CoverageDrillDownForm(request.GET)
     if not form.is_valid():
         return form, None
-    return form, selectors.coverage_accounts(**form.cleaned_data)
+    return form, selectors.coverage_accounts(**form.cleaned_data, as_of=timezone.localdate())
 
 
 @member_required(roles=LEADERS)
@@ -353,6 +357,7 @@ def coverage_accounts(request):
             "level_name": dict(selectors.LEVEL_CHOICES).get(form.cleaned_data["level"]),
             "by": form.cleaned_data["by"],
             "query": query.urlencode(),
+            "currency": request.workspace.default_currency,
         },
     )
 
@@ -365,9 +370,25 @@ def coverage_csv(request):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="value-coverage.csv"'
     writer = csv.writer(response)
-    writer.writerow(["external_id", "account", "segment", "csm", "arr", "currency", "level"])
+    writer.writerow(
+        [
+            "external_id",
+            "account",
+            "segment",
+            "csm",
+            "arr",
+            "currency",
+            "rate",
+            "converted_arr",
+            "converted_currency",
+            "level",
+        ]
+    )
     names = dict(selectors.LEVEL_CHOICES)
+    converted_currency = request.workspace.default_currency
     for account in accounts.iterator(chunk_size=2_000):
+        # Without a rate the ARR stays as booked and the converted cells stay empty.
+        converted = account.converted_arr is not None
         writer.writerow(
             [
                 account.external_id,
@@ -376,6 +397,9 @@ def coverage_csv(request):
                 account.owner.get_full_name() if account.owner else "",
                 account.arr,
                 account.currency,
+                f"{account.rate.normalize():f}" if converted else "",
+                f"{account.converted_arr:.2f}" if converted else "",
+                converted_currency if converted else "",
                 names[account.highest_level],
             ]
         )
