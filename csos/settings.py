@@ -321,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "health.tasks.health_recompute_all_task",
         "schedule": crontab(minute=0, hour=2, day_of_week="mon"),
     },
+    "refresh-value-ladders-daily": {
+        "task": "value.tasks.ladder_refresh_all_task",
+        "schedule": crontab(minute=0, hour=1),
+    },
     "run-playbook-triggers-daily": {
         "task": "playbooks.tasks.playbook_triggers_run_all_task",
         "schedule": crontab(minute=0, hour=5),
