@@ -81,8 +81,9 @@ INSTALLED_APPS = [
     "csp",
     "csos",
     "accounts",
-    "value",
+    # Peers; stakeholders first, so the value demo's ROI claims find the Owners confirming them.
     "stakeholders",
+    "value",
     "health",
     "playbooks",
     "dashboards",
