@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.signals import class_prepared
 
+from csos.currencies import plain_decimal
 from csos.tenancy import (
     TenantForeignKey,
     UnscopedTenantManager,
@@ -301,4 +302,8 @@ class ExchangeRate(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.currency} at {self.rate} from {self.valid_from}"
+        return f"{self.currency} at {self.rate_text} from {self.valid_from}"
+
+    @property
+    def rate_text(self) -> str:
+        return plain_decimal(self.rate)

@@ -460,6 +460,6 @@ def exchange_rate_delete(*, exchange_rate: ExchangeRate, by: AbstractBaseUser | 
 def _exchange_rate_fields(exchange_rate: ExchangeRate) -> dict[str, str]:
     return {
         "currency": exchange_rate.currency,
-        "rate": f"{Decimal(exchange_rate.rate).normalize():f}",
+        "rate": exchange_rate.rate_text,
         "valid_from": exchange_rate.valid_from.isoformat(),
     }

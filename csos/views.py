@@ -276,7 +276,7 @@ def exchange_rate_edit(request, rate_id: int):
     exchange_rate = get_object_or_404(ExchangeRate, pk=rate_id)
     initial = {
         "currency": exchange_rate.currency,
-        "rate": exchange_rate.rate.normalize(),
+        "rate": exchange_rate.rate_text,
         "valid_from": exchange_rate.valid_from,
     }
     form = ExchangeRateForm(request.POST or None, initial=initial)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from accounts.services import account_can_edit
+from csos.currencies import plain_decimal
 from csos.decorators import admin_required, member_required
 from csos.links import LinkRefused, client_ip, link_resolve
 from csos.models import Role
@@ -397,7 +398,7 @@ def coverage_csv(request):
                 account.owner.get_full_name() if account.owner else "",
                 account.arr,
                 account.currency,
-                f"{account.rate.normalize():f}" if converted else "",
+                plain_decimal(account.rate) if converted else "",
                 f"{account.converted_arr:.2f}" if converted else "",
                 converted_currency if converted else "",
                 names[account.highest_level],

@@ -104,3 +104,11 @@ def test_it_converts_with_the_latest_rate_valid_on_the_day(alpha, in_alpha):
     assert rates_on(date(2025, 12, 31)) == {"EUR": None, "USD": 1, "GBP": None}
     assert rates_on(date(2026, 1, 1)) == {"EUR": Decimal("0.9"), "USD": 1, "GBP": None}
     assert rates_on(date(2026, 6, 1)) == {"EUR": Decimal("1.1"), "USD": 1, "GBP": None}
+
+
+def test_it_shows_rates_as_written_without_exponents_or_trailing_zeros(login, alice):
+    client = login(alice)
+    post_rate(client, currency="JPY", rate="0.00670000")
+    post_rate(client, currency="EUR", rate="100")
+    body = client.get(reverse(URL)).content.decode()
+    assert ">0.0067<" in body and ">100<" in body and "E+2" not in body
