@@ -12,7 +12,12 @@ class CsosConfig(AppConfig):
             return membership.is_admin
 
         for order, (label, url_name) in enumerate(
-            [("Members", "member_list"), ("Settings", "workspace_settings")], start=10
+            [
+                ("Members", "member_list"),
+                ("Settings", "workspace_settings"),
+                ("Exchange rates", "exchange_rate_list"),
+            ],
+            start=10,
         ):
             register_nav_entry(
                 NavEntry(

@@ -4,6 +4,8 @@ Forms offer ``CURRENCY_CHOICES`` as a select and validate with ``csos.forms.curr
 the CSV import checks cells against ``CURRENCY_CODES``.
 """
 
+from decimal import Decimal
+
 import pycountry
 
 # ISO 4217 also codes "testing" (XTS) and "no currency" (XXX); neither can price a contract.
@@ -20,3 +22,9 @@ def currency_problem(value: str) -> str | None:
     if code.isascii() and code.upper() in CURRENCY_CODES:
         return None
     return f"{code!r} is not an ISO 4217 currency code; choose one such as USD or EUR."
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A rate as people write it: no trailing zeros and no exponent (1.10000000 is 1.1, 1E+2 is
+    100)."""
+    return f"{value.normalize():f}"

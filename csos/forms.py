@@ -12,6 +12,7 @@ from csos.currencies import CURRENCY_CHOICES, currency_problem
 from csos.models import ApiScope, Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.services import invitation_token, password_reset_email_claim
+from csos.widgets import DateInput
 
 
 class MemberInviteForm(forms.Form):
@@ -90,6 +91,19 @@ class CurrencyField(forms.ChoiceField):
 class WorkspaceSettingsForm(forms.Form):
     name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
     default_currency = CurrencyField(label="Default currency")
+
+
+class ExchangeRateForm(forms.Form):
+    """A dated rate; the rules (above zero, not the workspace's currency) are the service's."""
+
+    currency = CurrencyField()
+    rate = forms.DecimalField(
+        label="Rate to the workspace's currency",
+        max_digits=18,
+        decimal_places=8,
+        help_text="What one unit of the currency is worth in the workspace's currency.",
+    )
+    valid_from = forms.DateField(label="Valid from", widget=DateInput())
 
 
 class ScopedModelForm(WorkspaceScopedFieldsMixin, forms.ModelForm):

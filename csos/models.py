@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.signals import class_prepared
 
+from csos.currencies import plain_decimal
 from csos.tenancy import (
     TenantForeignKey,
     UnscopedTenantManager,
@@ -269,3 +270,40 @@ class SharedLink(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.purpose} link to {self.target_id}"
+
+
+class ExchangeRate(TenantModel):
+    """What one unit of ``currency`` is worth in the workspace's currency from ``valid_from`` on.
+
+    Kept by the workspace's admins; reports convert with the latest rate valid on their date.
+    The workspace's own currency has no rate: it is worth exactly 1.
+    """
+
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(
+        "rate to the workspace's currency",
+        max_digits=18,
+        decimal_places=8,
+        help_text="What one unit of the currency is worth in the workspace's currency.",
+    )
+    valid_from = models.DateField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "currency", "valid_from"], name="exchange_rate_unique_day"
+            ),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} at {self.rate_text} from {self.valid_from}"
+
+    @property
+    def rate_text(self) -> str:
+        return plain_decimal(self.rate)

@@ -1,9 +1,13 @@
 """Reads of the tenancy core."""
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from datetime import date
+from decimal import Decimal
 
-from csos.models import ApiToken, AuditEvent, Invitation, Membership
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Value, When
+
+from csos.models import ApiToken, AuditEvent, ExchangeRate, Invitation, Membership
+from csos.tenancy import current_workspace
 
 
 def memberships_of_user(*, user: AbstractBaseUser) -> list[Membership]:
@@ -41,3 +45,27 @@ def api_token_list() -> QuerySet[ApiToken]:
 
 def invitation_pending_list() -> QuerySet[Invitation]:
     return Invitation.objects.filter(accepted_at=None, revoked_at=None).order_by("email")
+
+
+def exchange_rate_list() -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.select_related("updated_by")
+
+
+def rate_to_workspace_currency(*, currency_field: str, on: date) -> Case:
+    """An expression: what one unit of the row's ``currency_field`` is worth in the workspace's
+    currency on ``on``, by the latest rate valid that day; NULL when the currency has none.
+
+    The workspace's own currency is worth 1. Reports multiply in the database, so converting
+    costs no query per row.
+    """
+    latest = (
+        ExchangeRate.objects.filter(currency=OuterRef(currency_field), valid_from__lte=on)
+        .order_by("-valid_from")
+        .values("rate")[:1]
+    )
+    rate = DecimalField(max_digits=18, decimal_places=8)
+    return Case(
+        When(**{currency_field: current_workspace().default_currency}, then=Value(Decimal(1))),
+        default=Subquery(latest, output_field=rate),
+        output_field=rate,
+    )

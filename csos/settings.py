@@ -81,8 +81,9 @@ INSTALLED_APPS = [
     "csp",
     "csos",
     "accounts",
-    "value",
+    # Peers; stakeholders first, so the value demo's ROI claims find the Owners confirming them.
     "stakeholders",
+    "value",
     "health",
     "playbooks",
     "dashboards",
@@ -323,6 +324,10 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-health-weekly": {
         "task": "health.tasks.health_recompute_all_task",
         "schedule": crontab(minute=0, hour=2, day_of_week="mon"),
+    },
+    "refresh-value-ladders-daily": {
+        "task": "value.tasks.ladder_refresh_all_task",
+        "schedule": crontab(minute=0, hour=1),
     },
     "run-playbook-triggers-daily": {
         "task": "playbooks.tasks.playbook_triggers_run_all_task",

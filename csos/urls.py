@@ -61,6 +61,17 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/audit/", views.audit_log, name="audit_log"),
+    path("settings/exchange-rates/", views.exchange_rate_list, name="exchange_rate_list"),
+    path(
+        "settings/exchange-rates/<int:rate_id>/",
+        views.exchange_rate_edit,
+        name="exchange_rate_edit",
+    ),
+    path(
+        "settings/exchange-rates/<int:rate_id>/delete/",
+        views.exchange_rate_delete,
+        name="exchange_rate_delete",
+    ),
     path("settings/api-tokens/", views.api_token_list, name="api_token_list"),
     path(
         "settings/api-tokens/<int:token_id>/revoke/",

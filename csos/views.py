@@ -16,6 +16,7 @@ from csos import selectors, services
 from csos.decorators import admin_required
 from csos.forms import (
     ApiTokenForm,
+    ExchangeRateForm,
     InvitationAcceptForm,
     MemberInviteForm,
     MemberRoleForm,
@@ -23,7 +24,7 @@ from csos.forms import (
     invitation_send,
 )
 from csos.middleware import SESSION_WORKSPACE_KEY
-from csos.models import ApiToken, Invitation, Membership, Workspace
+from csos.models import ApiToken, ExchangeRate, Invitation, Membership, Workspace
 from csos.tenancy import workspace_scope
 
 
@@ -243,3 +244,67 @@ def api_token_revoke(request, token_id: int):
     services.api_token_revoke(token=token, by=request.user)
     messages.success(request, f"The token {token.name} no longer works.")
     return redirect("api_token_list")
+
+
+@admin_required
+def exchange_rate_list(request):
+    """The workspace's dated exchange rates, and the form that adds one."""
+    form = ExchangeRateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = services.exchange_rate_save(
+                workspace=request.workspace,
+                by=request.user,
+                exchange_rate=None,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Added the {added.currency} rate from {added.valid_from}.")
+            return redirect("exchange_rate_list")
+    return render(
+        request,
+        "csos/exchange_rate_list.html",
+        {"form": form, "rates": selectors.exchange_rate_list()},
+        status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+def exchange_rate_edit(request, rate_id: int):
+    exchange_rate = get_object_or_404(ExchangeRate, pk=rate_id)
+    initial = {
+        "currency": exchange_rate.currency,
+        "rate": exchange_rate.rate_text,
+        "valid_from": exchange_rate.valid_from,
+    }
+    form = ExchangeRateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.exchange_rate_save(
+                workspace=request.workspace,
+                by=request.user,
+                exchange_rate=exchange_rate,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Exchange rate saved.")
+            return redirect("exchange_rate_list")
+    return render(
+        request,
+        "csos/exchange_rate_form.html",
+        {"form": form, "exchange_rate": exchange_rate},
+        status=400 if form.errors else 200,
+    )
+
+
+@admin_required
+@require_POST
+def exchange_rate_delete(request, rate_id: int):
+    exchange_rate = get_object_or_404(ExchangeRate, pk=rate_id)
+    services.exchange_rate_delete(exchange_rate=exchange_rate, by=request.user)
+    messages.success(request, f"Deleted the {exchange_rate.currency} rate.")
+    return redirect("exchange_rate_list")

@@ -7,6 +7,7 @@ and the names that carry ids in query strings and bodies are read from the model
 """
 
 from contextlib import contextmanager
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -23,6 +24,7 @@ from csos.models import (
     ApiScope,
     ApiToken,
     AuditEvent,
+    ExchangeRate,
     IdempotencyKey,
     ImportMapping,
     Invitation,
@@ -92,6 +94,7 @@ MARKERS = (
     "ALPHA-SECRET-CLAIM",
     "ALPHA-SECRET-NEXT-ACTION",
     "alpha-confirmer@customer.example",
+    "7.7654321",
 )
 
 
@@ -151,9 +154,17 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         workspace=alpha, email="invitee@alpha-secret.example", invited_by=alice
     )
     health = _make_alpha_health_objects(alpha, alice, account)
+    exchange_rate = ExchangeRate.dangerously_unscoped.create(
+        workspace=alpha,
+        currency="EUR",
+        rate=Decimal("7.7654321"),
+        valid_from="2026-01-01",
+        updated_by=alice,
+    )
     return {
         **health,
         ApiToken: token,
+        ExchangeRate: exchange_rate,
         IdempotencyKey: idempotency_key,
         **_make_alpha_value_objects(alpha, alice, account),
         Account: account,
@@ -271,6 +282,7 @@ OBJECT_IDS = {
     "import_id": AccountImport,
     "membership_id": Membership,
     "token_id": ApiToken,
+    "rate_id": ExchangeRate,
     "stakeholder_id": Stakeholder,
     "plan_id": SuccessPlan,
     "objective_id": Objective,

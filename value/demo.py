@@ -1,5 +1,9 @@
 """The demo's value data: a framework, six months of daily usage with trends, evidence, levels.
 
+It runs after the stakeholders step (``stakeholders`` precedes ``value`` in INSTALLED_APPS):
+ROI claims name the account's Owner as their confirmer, and rebuilding the stakeholders would
+leave them without one.
+
 Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
 fresh ``make run`` stays quick on SQLite; the other accounts pursue use cases with no usage
 and sit at level 0, as customers that never reported usage would. Rows are generated with
@@ -17,6 +21,7 @@ from django.db import connection
 
 from accounts.demo import DemoOptions, Progress, bulk_create_batched, demo_accounts
 from csos.models import Workspace
+from value import ladder
 from value.models import (
     AccountUseCase,
     Aggregation,
@@ -230,10 +235,30 @@ def _usage_write(
             bar.update(len(batch))
 
 
+def _active_owners(workspace: Workspace) -> dict[int, tuple[int, str]]:
+    """Each demo account's first Owner still in place, as (stakeholder id, name)."""
+    stakeholder = Evidence._meta.get_field("confirmed_by_stakeholder").related_model
+    owners: dict[int, tuple[int, str]] = {}
+    for account_id, pk, name in (
+        stakeholder.dangerously_unscoped.filter(
+            workspace=workspace, role=ladder.OWNER, left_on__isnull=True
+        )
+        .order_by("id")
+        .values_list("account_id", "id", "name")
+    ):
+        owners.setdefault(account_id, (pk, name))
+    return owners
+
+
 def _evidence_write(
     *, workspace: Workspace, rng: random.Random, today: date, progress: Progress
 ) -> None:
-    """Claims on engaged pursuits: mostly proven, some stale, unproven or disputed; some ROI."""
+    """Claims on engaged pursuits: mostly proven, some stale, unproven or disputed; some ROI.
+
+    ROI claims are confirmed by the account's Owner, as the ladder requires: an account whose
+    map has no Owner in place gets none, and stops at level 3.
+    """
+    owners = _active_owners(workspace)
     engaged = list(
         AccountUseCase.dangerously_unscoped.filter(workspace=workspace, level__gte=2)
         .order_by("id")
@@ -270,7 +295,8 @@ def _evidence_write(
                 status=status,
             )
         )
-        if status == EvidenceStatus.PROVEN and draw > 0.8:
+        if status == EvidenceStatus.PROVEN and draw > 0.8 and account_id in owners:
+            owner_id, owner_name = owners[account_id]
             saving = rng.randint(20, 200) * 1_000
             claims.append(
                 Evidence(
@@ -284,7 +310,8 @@ def _evidence_write(
                     current=Decimal(saving),
                     unit="USD a year",
                     source=EvidenceSource.SURVEY,
-                    confirmed_by_name="Chief Financial Officer",
+                    confirmed_by_name=owner_name,
+                    confirmed_by_stakeholder_id=owner_id,
                     confirmed_on=today - timedelta(days=rng.randint(5, 90)),
                     status=EvidenceStatus.PROVEN,
                 )

@@ -4,7 +4,7 @@ A batch names accounts by their ``external_id`` and metrics by their ``key``. Re
 checked by plain field parsers (no serializer or model per record), their accounts and metrics
 resolved in one query each, then written with one COPY into a staging table and one upsert
 on (account, metric, day). Unknown accounts and metrics are errors unless the request asks to
-create them.
+create them. Once the batch commits, the ladder of its accounts is re-derived in the background.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
 from csos.models import Workspace
 from value.models import Aggregation, UsageMetric, UsageRecord
+from value.tasks import ladder_refresh_task
 
 
 def _flag(value: Any) -> bool:
@@ -120,6 +121,8 @@ def usage_bulk_upsert(
             ]
         )
         metric_ids.update({metric.key: metric.pk for metric in created})
+    touched = sorted({account_ids[row["account_external_id"]] for row in batch.rows})
+    transaction.on_commit(lambda: ladder_refresh_task.delay(workspace.pk, touched))
     return copy_upsert(
         target=USAGE_UPSERT,
         columns=["account", "metric", "day", "value"],

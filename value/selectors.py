@@ -24,6 +24,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, AccountStatus, Segment
+from csos.selectors import rate_to_workspace_currency
+from csos.tenancy import current_workspace
 from value import ladder
 from value.models import (
     AccountUseCase,
@@ -271,19 +273,22 @@ COVERAGE_DIMENSIONS = {
 }
 
 
-def value_coverage(*, by: str) -> dict:
+def value_coverage(*, by: str, as_of: date) -> dict:
     """Share of accounts and of ARR at each highest proven level, per group of ``by``.
 
-    One query: accounts are grouped by (group, currency, level) in the database. ARR shares
-    are per currency and never summed across currencies.
+    One query: accounts are grouped by (group, currency, level) in the database, and each
+    group's ARR is converted there to the workspace's currency at the latest rate valid on
+    ``as_of``. ARR is shown per currency as booked and, converted, as one total; a currency
+    with no rate that day is listed as unconverted and kept out of the total, never summed.
     """
     column, label = COVERAGE_DIMENSIONS[by]
+    rate = rate_to_workspace_currency(currency_field="currency", on=as_of)
     rows = list(
         accounts_with_level()
         .filter(status=AccountStatus.ACTIVE)
         .annotate(group=F(column), level=F("highest_level"))
         .values("group", "currency", "level")
-        .annotate(count=Count("id"), arr=Sum("arr"))
+        .annotate(count=Count("id"), booked=Sum("arr"), converted=Sum("arr") * rate)
         .order_by()
     )
     names = _group_names(by, {row["group"] for row in rows})
@@ -295,34 +300,55 @@ def value_coverage(*, by: str) -> dict:
                 "key": row["group"],
                 "name": names.get(row["group"], "Unassigned"),
                 "count": 0,
-                "counts": {level: 0 for level, _ in LEVEL_CHOICES},
+                "counts": _by_level(0),
                 "arr": {},
+                "converted": _by_level(Decimal("0")),
+                "unconverted": {},
             },
         )
         group["count"] += row["count"]
         group["counts"][row["level"]] += row["count"]
-        by_level = group["arr"].setdefault(
-            row["currency"], {level: Decimal("0") for level, _ in LEVEL_CHOICES}
-        )
-        by_level[row["level"]] += row["arr"] or Decimal("0")
+        arr = row["booked"] or Decimal("0")
+        group["arr"].setdefault(row["currency"], _by_level(Decimal("0")))[row["level"]] += arr
+        if row["converted"] is None:
+            unconverted = group["unconverted"].setdefault(
+                row["currency"], {"count": 0, "arr": Decimal("0")}
+            )
+            unconverted["count"] += row["count"]
+            unconverted["arr"] += arr
+        else:
+            group["converted"][row["level"]] += row["converted"]
     table = []
     for group in sorted(groups.values(), key=lambda g: g["name"]):
         table.append(
             {
                 **group,
-                "count_shares": {
-                    level: _share(count, group["count"]) for level, count in group["counts"].items()
-                },
+                "count_shares": _shares(group["counts"]),
                 "arr_shares": {
-                    currency: {
-                        level: _share(amount, sum(levels.values()))
-                        for level, amount in levels.items()
-                    }
-                    for currency, levels in sorted(group["arr"].items())
+                    currency: _shares(levels) for currency, levels in sorted(group["arr"].items())
                 },
+                "converted_shares": _shares(group["converted"]),
+                "unconverted": dict(sorted(group["unconverted"].items())),
             }
         )
-    return {"by": by, "label": label, "levels": LEVEL_CHOICES, "groups": table}
+    return {
+        "by": by,
+        "label": label,
+        "levels": LEVEL_CHOICES,
+        "groups": table,
+        "currency": current_workspace().default_currency,
+        "as_of": as_of,
+        "unconverted_currencies": sorted({c for group in table for c in group["unconverted"]}),
+    }
+
+
+def _by_level(zero) -> dict:
+    return {level: zero for level, _ in LEVEL_CHOICES}
+
+
+def _shares(by_level: dict) -> dict:
+    whole = sum(by_level.values())
+    return {level: _share(part, whole) for level, part in by_level.items()}
 
 
 def _share(part, whole) -> float | None:
@@ -336,9 +362,17 @@ def _group_names(by: str, keys: set) -> dict:
     return {user.pk: user.get_full_name() or user.email for user in users}
 
 
-def coverage_accounts(*, level: int | None, by: str, group: str) -> QuerySet[Account]:
-    """The active accounts behind one cell of the coverage table (an empty group: all)."""
-    accounts = accounts_with_level().filter(status=AccountStatus.ACTIVE).select_related("owner")
+def coverage_accounts(*, level: int | None, by: str, group: str, as_of: date) -> QuerySet[Account]:
+    """The active accounts behind one cell of the coverage table (an empty group: all), each
+    with ``converted_arr``: its ARR in the workspace's currency on ``as_of``, None without a
+    rate."""
+    accounts = (
+        accounts_with_level()
+        .filter(status=AccountStatus.ACTIVE)
+        .select_related("owner")
+        .annotate(rate=rate_to_workspace_currency(currency_field="currency", on=as_of))
+        .annotate(converted_arr=F("arr") * F("rate"))
+    )
     if level is not None:
         accounts = accounts.filter(highest_level=level)
     if group:

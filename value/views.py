@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from accounts.services import account_can_edit
+from csos.currencies import plain_decimal
 from csos.decorators import admin_required, member_required
 from csos.links import LinkRefused, client_ip, link_resolve
 from csos.models import Role
@@ -325,7 +326,11 @@ def coverage(request):
     return render(
         request,
         "value/coverage.html",
-        {"coverage": selectors.value_coverage(by=_coverage_by(request))},
+        {
+            "coverage": selectors.value_coverage(
+                by=_coverage_by(request), as_of=timezone.localdate()
+            )
+        },
     )
 
 
@@ -334,7 +339,7 @@ def _drill_down(request):
     form = CoverageDrillDownForm(request.GET)
     if not form.is_valid():
         return form, None
-    return form, selectors.coverage_accounts(**form.cleaned_data)
+    return form, selectors.coverage_accounts(**form.cleaned_data, as_of=timezone.localdate())
 
 
 @member_required(roles=LEADERS)
@@ -353,6 +358,7 @@ def coverage_accounts(request):
             "level_name": dict(selectors.LEVEL_CHOICES).get(form.cleaned_data["level"]),
             "by": form.cleaned_data["by"],
             "query": query.urlencode(),
+            "currency": request.workspace.default_currency,
         },
     )
 
@@ -365,9 +371,25 @@ def coverage_csv(request):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="value-coverage.csv"'
     writer = csv.writer(response)
-    writer.writerow(["external_id", "account", "segment", "csm", "arr", "currency", "level"])
+    writer.writerow(
+        [
+            "external_id",
+            "account",
+            "segment",
+            "csm",
+            "arr",
+            "currency",
+            "rate",
+            "converted_arr",
+            "converted_currency",
+            "level",
+        ]
+    )
     names = dict(selectors.LEVEL_CHOICES)
+    converted_currency = request.workspace.default_currency
     for account in accounts.iterator(chunk_size=2_000):
+        # Without a rate the ARR stays as booked and the converted cells stay empty.
+        converted = account.converted_arr is not None
         writer.writerow(
             [
                 account.external_id,
@@ -376,6 +398,9 @@ def coverage_csv(request):
                 account.owner.get_full_name() if account.owner else "",
                 account.arr,
                 account.currency,
+                plain_decimal(account.rate) if converted else "",
+                f"{account.converted_arr:.2f}" if converted else "",
+                converted_currency if converted else "",
                 names[account.highest_level],
             ]
         )

@@ -1,13 +1,19 @@
 """Bulk upsert of daily usage records: the fast path, with the same batch semantics."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from accounts.models import Account
-from tests.factories import AccountFactory, UsageMetricFactory
-from value.models import UsageMetric, UsageRecord
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    UsageMetricFactory,
+    UseCaseFactory,
+)
+from value.models import Aggregation, Threshold, UsageMetric, UsageRecord
 
 URL = reverse("api-usage-record-bulk")
 TODAY = dt.date.today()
@@ -132,3 +138,53 @@ def test_it_never_resolves_another_workspaces_account_or_metric(api, known, beta
     response = api.post(URL, {"records": [usage(account="BETA-1"), usage(metric="beta_metric")]})
     assert [e["code"] for e in response.json()["errors"]] == ["unknown-account", "unknown-metric"]
     assert stored_usage() == []
+
+
+@pytest.fixture
+def triage_pursuit(alpha):
+    """CRM-2 (20 seats) pursues triage: presence = peak active users ≥ 50% of seats (10),
+    engagement = ≥ 100 triages a week over the 28-day window."""
+    users = UsageMetricFactory(workspace=alpha, key="active_users", aggregation=Aggregation.MAX)
+    triages = UsageMetricFactory(workspace=alpha, key="triages")
+    use_case = UseCaseFactory(workspace=alpha, name="Triage")
+    Threshold.dangerously_unscoped.create(
+        workspace=alpha, use_case=use_case, level=1, metric=users, minimum=Decimal("0.5"),
+        per_seat=True,
+    )  # fmt: skip
+    Threshold.dangerously_unscoped.create(
+        workspace=alpha, use_case=use_case, level=2, metric=triages, minimum=100
+    )
+    account = AccountFactory(workspace=alpha, external_id="CRM-2", licensed_seats=20)
+    return AccountUseCaseFactory(account=account, use_case=use_case, level=0)
+
+
+def month_of(metric, value):
+    return [usage(day, value, account="CRM-2", metric=metric) for day in range(28)]
+
+
+@pytest.mark.django_db
+def test_it_re_derives_the_ladder_once_ingested_usage_crosses_a_threshold(
+    api, triage_pursuit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(URL, {"records": month_of("active_users", 12)})
+    triage_pursuit.refresh_from_db()
+    assert triage_pursuit.level == 1  # 12 of 10 needed; no triages yet
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(URL, {"records": month_of("triages", 15)})  # 105 a week
+    triage_pursuit.refresh_from_db()
+    assert triage_pursuit.level == 2
+
+
+@pytest.mark.django_db
+def test_it_queues_the_refresh_only_when_the_batch_commits(
+    api, triage_pursuit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        api.post(URL, {"records": month_of("active_users", 12)})
+    triage_pursuit.refresh_from_db()
+    assert (len(callbacks), triage_pursuit.level) == (1, 0)
+    bad = {**usage(account="CRM-2", metric="active_users"), "value": -1}
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert api.post(URL, {"records": [bad]}).status_code == 400
+    assert callbacks == []

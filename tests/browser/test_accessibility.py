@@ -32,6 +32,9 @@ SIGNED_IN_PAGES = [
     "/settings/members/",
     "/settings/",
     "/settings/audit/",
+    "/settings/exchange-rates/",
+    "/value/coverage/",
+    "/value/coverage/accounts/?by=segment&group=small",
     "/password/",
     "/password/done/",
 ]

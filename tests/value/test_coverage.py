@@ -2,17 +2,21 @@
 
 import csv
 import io
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from csos.models import ExchangeRate
 from tests.factories import AccountFactory, AccountUseCaseFactory, UseCaseFactory
 from value.selectors import value_coverage
 
 pytestmark = pytest.mark.django_db
+TODAY = date(2026, 6, 30)
 
 
 def book(alpha, bob, carol):
@@ -49,8 +53,11 @@ def book(alpha, bob, carol):
 
 def more_accounts(alpha, owner, use_case, count):
     for number in range(count):
+        currency = ("USD", "EUR", "GBP", "JPY")[number % 4]
         AccountUseCaseFactory(
-            account=AccountFactory(workspace=alpha, segment="mid_market", owner=owner),
+            account=AccountFactory(
+                workspace=alpha, segment="mid_market", owner=owner, currency=currency
+            ),
             use_case=use_case,
             level=number % 5,
         )
@@ -62,7 +69,7 @@ def groups_by_name(coverage):
 
 def test_it_matches_hand_computed_shares_by_segment(alpha, bob, carol, in_alpha):
     book(alpha, bob, carol)
-    groups = groups_by_name(value_coverage(by="segment"))
+    groups = groups_by_name(value_coverage(by="segment", as_of=TODAY))
     small, enterprise = groups["Small business"], groups["Enterprise"]
     assert small["counts"] == {0: 1, 1: 1, 2: 0, 3: 1, 4: 0}
     assert small["count_shares"] == {0: 33.3, 1: 33.3, 2: 0.0, 3: 33.3, 4: 0.0}
@@ -78,7 +85,7 @@ def test_it_matches_hand_computed_shares_by_segment(alpha, bob, carol, in_alpha)
 
 def test_it_matches_hand_computed_shares_by_csm(alpha, bob, carol, in_alpha):
     book(alpha, bob, carol)
-    groups = groups_by_name(value_coverage(by="csm"))
+    groups = groups_by_name(value_coverage(by="csm", as_of=TODAY))
     bob_row, carol_row = groups["Bob Tester"], groups["Carol Tester"]
     assert bob_row["count_shares"] == {0: 50.0, 1: 0.0, 2: 0.0, 3: 50.0, 4: 0.0}
     assert bob_row["arr_shares"] == {"USD": {0: 75.0, 1: 0.0, 2: 0.0, 3: 25.0, 4: 0.0}}
@@ -91,7 +98,7 @@ def test_it_matches_hand_computed_shares_by_csm(alpha, bob, carol, in_alpha):
 
 def test_it_never_adds_arr_across_currencies(alpha, bob, carol, in_alpha):
     book(alpha, bob, carol)
-    small = groups_by_name(value_coverage(by="segment"))["Small business"]
+    small = groups_by_name(value_coverage(by="segment", as_of=TODAY))["Small business"]
     assert small["arr"]["EUR"][1] == Decimal(20_000)
     assert small["arr"]["USD"][1] == Decimal(0)
 
@@ -99,12 +106,96 @@ def test_it_never_adds_arr_across_currencies(alpha, bob, carol, in_alpha):
 @pytest.mark.parametrize("by", ["segment", "csm"])
 def test_it_reads_coverage_in_the_same_queries_at_any_size(alpha, bob, carol, in_alpha, by):
     triage = book(alpha, bob, carol)
+    rates(alpha, on=TODAY)
     with CaptureQueriesContext(connection) as small:
-        value_coverage(by=by)
+        value_coverage(by=by, as_of=TODAY)
     more_accounts(alpha, bob, triage, 40)
     with CaptureQueriesContext(connection) as large:
-        value_coverage(by=by)
+        value_coverage(by=by, as_of=TODAY)
     assert len(small) == len(large) <= 2
+
+
+def rates(alpha, *, on):
+    """EUR: 0.9 superseded by 1.1 on the report date ``on``, and 1.5 not valid yet; JPY too.
+    GBP has none."""
+    for currency, rate, days in (
+        ("EUR", "0.9", -200),
+        ("EUR", "1.1", -29),
+        ("EUR", "1.5", 1),
+        ("JPY", "0.0067", -10),
+    ):
+        ExchangeRate.dangerously_unscoped.create(
+            workspace=alpha, currency=currency, rate=Decimal(rate),
+            valid_from=on + timedelta(days=days),
+        )  # fmt: skip
+
+
+def pound_account(alpha, carol, triage):
+    """A7: enterprise, Carol, 40,000 GBP at level 3; GBP has no rate."""
+    AccountUseCaseFactory(
+        account=AccountFactory(
+            workspace=alpha, name="A7", segment="enterprise", owner=carol,
+            arr=Decimal(40_000), currency="GBP",
+        ),
+        use_case=triage,
+        level=3,
+    )  # fmt: skip
+
+
+def test_it_converts_arr_by_segment_at_the_rate_valid_on_the_report_date(
+    alpha, bob, carol, in_alpha
+):
+    pound_account(alpha, carol, book(alpha, bob, carol))
+    rates(alpha, on=TODAY)
+    groups = groups_by_name(value_coverage(by="segment", as_of=TODAY))
+    small, enterprise = groups["Small business"], groups["Enterprise"]
+    # A3's 20,000 EUR at 1.1 (the 0.9 is superseded, the 1.5 not valid yet) is 22,000 USD.
+    assert small["converted"] == {0: 30_000, 1: 22_000, 2: 0, 3: 10_000, 4: 0}
+    assert small["converted_shares"] == {0: 48.4, 1: 35.5, 2: 0.0, 3: 16.1, 4: 0.0}
+    assert small["unconverted"] == {}
+    # A7's pounds are listed, never added to the dollars.
+    assert enterprise["converted"] == {0: 0, 1: 0, 2: 50_000, 3: 0, 4: 100_000}
+    assert enterprise["converted_shares"] == {0: 0.0, 1: 0.0, 2: 33.3, 3: 0.0, 4: 66.7}
+    assert enterprise["unconverted"] == {"GBP": {"count": 1, "arr": Decimal(40_000)}}
+    assert enterprise["count_shares"] == {0: 0.0, 1: 0.0, 2: 33.3, 3: 33.3, 4: 33.3}
+
+
+def test_it_converts_arr_by_csm_and_lists_the_currencies_left_unconverted(
+    alpha, bob, carol, in_alpha
+):
+    pound_account(alpha, carol, book(alpha, bob, carol))
+    rates(alpha, on=TODAY)
+    coverage = value_coverage(by="csm", as_of=TODAY)
+    groups = groups_by_name(coverage)
+    bob_row, carol_row = groups["Bob Tester"], groups["Carol Tester"]
+    assert bob_row["converted_shares"] == {0: 75.0, 1: 0.0, 2: 0.0, 3: 25.0, 4: 0.0}
+    assert carol_row["converted"] == {0: 0, 1: 22_000, 2: 50_000, 3: 0, 4: 100_000}
+    assert carol_row["converted_shares"] == {0: 0.0, 1: 12.8, 2: 29.1, 3: 0.0, 4: 58.1}
+    assert carol_row["unconverted"] == {"GBP": {"count": 1, "arr": Decimal(40_000)}}
+    assert coverage["currency"] == "USD"
+    assert coverage["unconverted_currencies"] == ["GBP"]
+
+
+def test_it_uses_the_rate_valid_on_the_report_date(alpha, bob, carol, in_alpha):
+    book(alpha, bob, carol)
+    rates(alpha, on=TODAY)
+    small = "Small business"
+    earlier = groups_by_name(value_coverage(by="segment", as_of=TODAY - timedelta(days=30)))
+    later = groups_by_name(value_coverage(by="segment", as_of=TODAY + timedelta(days=1)))
+    before_any = groups_by_name(value_coverage(by="segment", as_of=TODAY - timedelta(days=300)))
+    assert earlier[small]["converted"][1] == 18_000  # 20,000 EUR at 0.9
+    assert later[small]["converted"][1] == 30_000  # at 1.5
+    assert before_any[small]["converted"][1] == 0
+    assert before_any[small]["unconverted"] == {"EUR": {"count": 1, "arr": Decimal(20_000)}}
+
+
+def test_it_shows_converted_and_unconverted_arr_on_the_page(alpha, bob, carol, login, lena):
+    pound_account(alpha, carol, book(alpha, bob, carol))
+    rates(alpha, on=timezone.localdate())
+    body = login(lena).get(reverse("value_coverage"), {"by": "segment"}).content.decode()
+    assert "ARR in USD, converted" in body
+    assert "22,000" in body
+    assert "Not converted, no rate: 40,000 GBP (1 account)" in body
 
 
 def test_it_drills_down_to_the_accounts_of_a_cell(alpha, bob, carol, login, lena):
@@ -121,11 +212,26 @@ def test_it_exports_the_drill_down_as_csv(alpha, bob, carol, login, lena):
     book(alpha, bob, carol)
     response = login(lena).get(reverse("value_coverage_csv"), {"by": "csm", "group": bob.pk})
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["external_id", "account", "segment", "csm", "arr", "currency", "level"]
-    assert sorted((row[1], row[6]) for row in rows[1:]) == [
+    assert rows[0] == [
+        "external_id", "account", "segment", "csm", "arr", "currency", "rate", "converted_arr",
+        "converted_currency", "level",
+    ]  # fmt: skip
+    assert sorted((row[1], row[9]) for row in rows[1:]) == [
         ("A1", "Use-case value"),
         ("A2", "None proven"),
     ]
+
+
+def test_it_exports_converted_arr_and_leaves_it_empty_without_a_rate(
+    alpha, bob, carol, login, lena
+):
+    pound_account(alpha, carol, book(alpha, bob, carol))
+    rates(alpha, on=timezone.localdate())
+    response = login(lena).get(reverse("value_coverage_csv"), {"by": "csm", "group": carol.pk})
+    rows = {row[1]: row[4:9] for row in csv.reader(io.StringIO(response.content.decode()))}
+    assert rows["A3"] == ["20000.00", "EUR", "1.1", "22000.00", "USD"]
+    assert rows["A4"] == ["100000.00", "USD", "1", "100000.00", "USD"]
+    assert rows["A7"] == ["40000.00", "GBP", "", "", ""]
 
 
 def test_it_shows_the_coverage_page_to_leaders_and_admins_only(login, alice, lena, bob, vera):

@@ -1,0 +1,22 @@
+"""Background jobs of the value ladder: re-deriving levels as usage arrives and as days pass."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from csos.models import Workspace
+from csos.tenancy import workspace_task
+from value import services
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def ladder_refresh_task(workspace_id: int, account_ids: list[int] | None = None) -> None:
+    """Recompute the stored levels of some accounts of the workspace (None: all of them)."""
+    services.ladder_refresh(account_ids=account_ids)
+
+
+@shared_task
+def ladder_refresh_all_task() -> None:
+    """The daily refresh, one task per workspace: trailing usage windows move as days pass."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        ladder_refresh_task.delay(workspace_id)
