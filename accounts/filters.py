@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
 from accounts.selectors import csm_options, with_portfolio_columns
-from csos.filters import StableOrderingFilter
+from csos.filters import CharFilter, ChoiceFilter, StableOrderingFilter
 from csos.panels import portfolio_columns
 
 RENEWAL_WINDOWS = [
@@ -33,18 +33,14 @@ SORT_FIELDS = {
 class PortfolioFilter(django_filters.FilterSet):
     """Search, filters and sorting of the portfolio table, shared by the page and the API."""
 
-    q = django_filters.CharFilter(method="filter_search", label="Search")
-    owner = django_filters.ChoiceFilter(field_name="owner_id", label="CSM", empty_label="All CSMs")
-    lifecycle_stage = django_filters.ChoiceFilter(
+    q = CharFilter(method="filter_search", label="Search")
+    owner = ChoiceFilter(field_name="owner_id", label="CSM", empty_label="All CSMs")
+    lifecycle_stage = ChoiceFilter(
         choices=LifecycleStage.choices, empty_label="Any stage", label="Stage"
     )
-    segment = django_filters.ChoiceFilter(
-        choices=Segment.choices, empty_label="Any segment", label="Segment"
-    )
-    status = django_filters.ChoiceFilter(
-        choices=AccountStatus.choices, empty_label="Any status", label="Status"
-    )
-    renewal = django_filters.ChoiceFilter(
+    segment = ChoiceFilter(choices=Segment.choices, empty_label="Any segment", label="Segment")
+    status = ChoiceFilter(choices=AccountStatus.choices, empty_label="Any status", label="Status")
+    renewal = ChoiceFilter(
         choices=RENEWAL_WINDOWS, method="filter_renewal", empty_label="Any renewal", label="Renewal"
     )
     sort = StableOrderingFilter(columns=SORT_FIELDS, default="name")
@@ -79,7 +75,7 @@ class PortfolioFilter(django_filters.FilterSet):
         """Filter and sort by the columns other apps add (see ``csos.panels``)."""
         sort = self.filters["sort"]
         for column in portfolio_columns():
-            self.filters[column.key] = django_filters.ChoiceFilter(
+            self.filters[column.key] = ChoiceFilter(
                 field_name=column.key,
                 choices=[(str(value), label) for value, label in column.choices],
                 empty_label=f"Any {column.label.lower()}",

@@ -77,6 +77,13 @@ def with_portfolio_columns(
     return accounts.annotate(**missing) if missing else accounts
 
 
+def portfolio_rows(accounts: QuerySet[Account]) -> QuerySet[dict]:
+    """The rows a portfolio page shows, with every registered column, as plain values: on a
+    fifty-row page, model instances would cost more than the query."""
+    keys = [column.key for column in portfolio_columns()]
+    return with_portfolio_columns(accounts).values("id", *PORTFOLIO_COLUMNS, *keys)
+
+
 def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     """Size, ARR per currency and near renewals of a (filtered) portfolio, in one query.
 
@@ -136,12 +143,17 @@ def portfolio_export_rows(*, accounts: QuerySet[Account]) -> Iterator[tuple]:
     return map(_portfolio_export_cells, started_rows(accounts.values_list(*PORTFOLIO_COLUMNS)))
 
 
+def owner_name(first_name: str | None, last_name: str | None, email: str | None) -> str:
+    """An owner's full name, else their e-mail, else "" (no owner), from the user's values."""
+    return f"{first_name or ''} {last_name or ''}".strip() or email or ""
+
+
 def _portfolio_export_cells(row: tuple) -> tuple:
     name, external_id, arr, currency, renewal, stage, segment, status, first, last, email = row
     return (
         name,
         external_id,
-        f"{first or ''} {last or ''}".strip() or email or "",
+        owner_name(first, last, email),
         email or "",
         arr,
         currency,

@@ -59,7 +59,7 @@ def portfolio(request):
     accounts = portfolio_filter.qs
     summary = selectors.portfolio_summary(accounts=accounts, today=today)
     paginator = KeysFirstPaginator(
-        accounts, PORTFOLIO_PAGE_SIZE, page_rows=selectors.with_portfolio_columns
+        accounts, PORTFOLIO_PAGE_SIZE, page_rows=selectors.portfolio_rows
     )
     paginator.count = summary["count"]  # the summary has counted already: spare a COUNT query
     page = paginator.get_page(request.GET.get("page"))

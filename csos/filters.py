@@ -1,9 +1,31 @@
 """Filter-set parts every list page and endpoint shares."""
 
+import copy
+
 import django_filters
 
 
-class StableOrderingFilter(django_filters.OrderingFilter):
+class CopiedShallow:
+    """django-filter deep-copies every filter of a set for each request, down to each choice
+    label. These filters are never changed in place, only given new values, so copying the
+    filter and its ``extra`` options is enough: most of a millisecond on every list page."""
+
+    def __deepcopy__(self, memo):
+        clone = copy.copy(self)
+        clone.extra = dict(self.extra)
+        clone.method = self.method  # binds the filter method to the copy, not to this filter
+        return clone
+
+
+class CharFilter(CopiedShallow, django_filters.CharFilter):
+    pass
+
+
+class ChoiceFilter(CopiedShallow, django_filters.ChoiceFilter):
+    pass
+
+
+class StableOrderingFilter(CopiedShallow, django_filters.OrderingFilter):
     """Sorts by the fields behind each chosen parameter, then by id, so that pages never repeat
     or skip rows; with no parameter it sorts by ``default``."""
 

@@ -15,7 +15,7 @@ from tests.factories import AccountFactory, MembershipFactory, UserFactory
 
 
 def _names(response):
-    return [account.name for account in response.context["page"].object_list]
+    return [row["name"] for row in response.context["page"].object_list]
 
 
 @pytest.mark.django_db

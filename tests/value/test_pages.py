@@ -236,9 +236,9 @@ def test_it_adds_a_sortable_filterable_proven_level_column_to_the_portfolio(
     response = client.get(reverse("portfolio"), {"sort": "-proven_level"})
     body = response.content.decode()
     assert "Proven level" in body
-    names = [account.name for account in response.context["page"].object_list]
+    names = [row["name"] for row in response.context["page"].object_list]
     assert names == ["Level Four", "Level Two", "Level None"]
     assert ">ROI<" in body and ">None proven<" in body
     filtered = client.get(reverse("portfolio"), {"proven_level": "2"})
-    assert [a.name for a in filtered.context["page"].object_list] == ["Level Two"]
+    assert [row["name"] for row in filtered.context["page"].object_list] == ["Level Two"]
     assert client.get(reverse("portfolio"), {"proven_level": "9"}).status_code == 200
