@@ -289,6 +289,14 @@ SPECTACULAR_SETTINGS = {
         "`errors` (index, field, code, message)."
     ),
     "VERSION": "1.0.0",
+    # Several models have a `status`; each set of choices gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "StakeholderStatusEnum": "stakeholders.models.StakeholderStatus",
+        "EvidenceStatusEnum": "value.models.EvidenceStatus",
+        "PlanStatusEnum": "stakeholders.models.PlanStatus",
+        "TaskStatusEnum": "playbooks.models.TaskStatus",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
