@@ -296,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "EvidenceStatusEnum": "value.models.EvidenceStatus",
         "PlanStatusEnum": "stakeholders.models.PlanStatus",
         "TaskStatusEnum": "playbooks.models.TaskStatus",
+        "BandEnum": "health.models.Band",
     },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Account
-from stakeholders.models import Stakeholder
-from value.models import Evidence, UseCase
+from value.models import Evidence
 from value.services import EVIDENCE_FIELDS
 
 
@@ -25,12 +24,8 @@ class EvidenceOutputSerializer(serializers.ModelSerializer):
 
 
 class EvidenceUpdateSerializer(serializers.ModelSerializer):
-    """The claim's fields; the related ones name rows of the workspace in scope only."""
-
-    use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
-    confirmed_by_stakeholder = serializers.PrimaryKeyRelatedField(
-        queryset=Stakeholder.objects.all(), allow_null=True, required=False
-    )
+    """The claim's fields; the related ones name rows through their models' scoped default
+    managers, so only rows of the workspace in scope."""
 
     class Meta:
         model = Evidence
