@@ -186,7 +186,7 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 def service_errors(error: DjangoValidationError) -> ApiValidationError:
     """A service's ValidationError as the API's, keeping the names of the fields at fault."""
     if hasattr(error, "error_dict"):
-        return ApiValidationError({name: list(e.messages) for name, e in error.error_dict.items()})
+        return ApiValidationError(error.message_dict)
     return ApiValidationError({"non_field_errors": error.messages})
 
 
