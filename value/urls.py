@@ -13,6 +13,7 @@ urlpatterns = [
     path("value/framework/metrics/new/", views.metric_edit, name="value_metric_create"),
     path("value/framework/metrics/<int:metric_id>/", views.metric_edit, name="value_metric_edit"),
     path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
+    path("value/usage/import/", views.usage_import, name="value_usage_import"),
     path("value/coverage/", views.coverage, name="value_coverage"),
     path("value/coverage/accounts/", views.coverage_accounts, name="value_coverage_accounts"),
     path("value/coverage.csv", views.coverage_csv, name="value_coverage_csv"),

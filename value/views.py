@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
+from csos.imports.views import csv_batch_import
 from csos.links import LinkRefused, client_ip, link_resolve
 from csos.models import Role
 from csos.tenancy import workspace_scope
@@ -30,6 +31,7 @@ from value.forms import (
     threshold_rows,
 )
 from value.models import ConfirmationRequest, Evidence, UsageMetric, UseCase
+from value.usage_import import USAGE_CSV
 
 LEADERS = {Role.ADMIN, Role.LEADER}
 COVERAGE_PAGE_SIZE = 50
@@ -66,6 +68,7 @@ def framework(request):
             "metrics": selectors.metric_list(),
             "settings": selectors.value_settings(),
             "can_configure": request.membership.is_admin,
+            "can_import": request.membership.sees_all_portfolios,
         },
     )
 
@@ -133,6 +136,12 @@ def value_settings_edit(request):
         {"form": form, "title": "Value settings"},
         status=_form_status(form),
     )
+
+
+@member_required(roles=LEADERS)
+def usage_import(request):
+    """Daily usage as a CSV, for leaders and admins, as accounts are imported."""
+    return csv_batch_import(request, importer=USAGE_CSV)
 
 
 # ----------------------------------------------------------------------------- account side
