@@ -10,6 +10,7 @@ runs in the caller's transaction, so a batch is written whole or not at all.
 from __future__ import annotations
 
 import zlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -237,6 +238,9 @@ class UpsertTarget:
 
     ``insert_defaults`` fill columns a batch does not carry when a row is created; on update
     those columns keep their stored values. ``created_column``/``updated_column`` get now().
+    ``key_sql`` is the ``ON CONFLICT`` target when the key's unique index is not on the plain
+    key columns (an index on an expression, or a partial one: its columns and predicate).
+    ``insert_only`` rows are never updated: a row whose key is stored counts as unchanged.
     """
 
     model: type[models.Model]
@@ -244,6 +248,8 @@ class UpsertTarget:
     insert_defaults: dict[str, Any] = field(default_factory=dict)
     created_column: str | None = None
     updated_column: str | None = None
+    key_sql: str | None = None
+    insert_only: bool = False
 
 
 def copy_upsert(
@@ -277,7 +283,7 @@ def copy_upsert(
     for stamp in {target.created_column, target.updated_column} - {None}:
         insert_columns.append(stamp)
         select.append("now()")
-    if updates:
+    if updates and not target.insert_only:
         assignments = [f"{q(name)} = EXCLUDED.{q(name)}" for name in updates]
         if target.updated_column:
             assignments.append(f"{q(target.updated_column)} = now()")
@@ -289,7 +295,7 @@ def copy_upsert(
         )
     else:
         conflict = "DO NOTHING"
-    key_columns = ", ".join(q(c) for c in ("workspace_id", *key))
+    conflict_target = target.key_sql or f"({', '.join(q(c) for c in ('workspace_id', *key))})"
     with connection.cursor() as cursor:
         column_types = ", ".join(
             f"{q(name)} {field.db_type(connection)}" for name, field in db_fields.items()
@@ -307,7 +313,7 @@ def copy_upsert(
             f"WITH written AS ("
             f"INSERT INTO {table} AS t ({', '.join(q(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select)} FROM {stage} s "
-            f"ON CONFLICT ({key_columns}) {conflict} "
+            f"ON CONFLICT {conflict_target} {conflict} "
             f"RETURNING (xmax = 0) AS inserted) "
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
             f"FROM written",
@@ -316,3 +322,24 @@ def copy_upsert(
         created, updated = cursor.fetchone()
         cursor.execute(f"DROP TABLE {stage}")
     return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
+
+
+def copy_upsert_rows(*, target: UpsertTarget, rows: Iterable[dict[str, Any]]) -> UpsertCounts:
+    """Upsert rows given as dicts of model field names; rows sending other fields go apart.
+
+    A field a row leaves out keeps its stored value (or the insert default), so rows are
+    grouped by the fields they send and each group is one COPY and one upsert.
+    """
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(row))].append(row)
+    counts = UpsertCounts()
+    for names, grouped in groups.items():
+        counts.add(
+            copy_upsert(
+                target=target,
+                columns=names,
+                rows=(tuple(row[name] for name in names) for row in grouped),
+            )
+        )
+    return counts
