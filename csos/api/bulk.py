@@ -116,10 +116,10 @@ def read_body(request) -> bytes:
     return raw
 
 
-def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
-    """Parse ``{"records": [...], <option>: ...}``; malformed JSON or shape answers 400."""
+def load_json(body: bytes) -> Any:
+    """The body's JSON document; malformed JSON answers 400."""
     try:
-        document = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise _problem(
             status.HTTP_400_BAD_REQUEST,
@@ -127,6 +127,23 @@ def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
             "The request body could not be parsed",
             f"The body is not valid JSON ({error}). NaN and Infinity are not JSON numbers.",
         ) from None
+
+
+def check_record_count(records: list[Any]) -> None:
+    """Refuse a batch over API_BATCH_MAX_RECORDS records (413)."""
+    if len(records) > settings.API_BATCH_MAX_RECORDS:
+        raise _problem(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "too-large",
+            "The batch is too large",
+            f"A batch is at most {settings.API_BATCH_MAX_RECORDS:,} records; "
+            f"this one has {len(records):,}.",
+        )
+
+
+def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
+    """Parse ``{"records": [...], <option>: ...}``; malformed JSON or shape answers 400."""
+    document = load_json(body)
     if not isinstance(document, dict) or not isinstance(document.get("records"), list):
         raise invalid_input(
             [FieldError(field="records", code="required", message='Send {"records": [...]}.')],
@@ -146,14 +163,7 @@ def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
     records = document["records"]
     if not records:
         errors.append(FieldError(field="records", code="empty", message="The batch is empty."))
-    if len(records) > settings.API_BATCH_MAX_RECORDS:
-        raise _problem(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            "too-large",
-            "The batch is too large",
-            f"A batch is at most {settings.API_BATCH_MAX_RECORDS:,} records; "
-            f"this one has {len(records):,}.",
-        )
+    check_record_count(records)
     if errors:
         raise invalid_input(errors, detail="The batch's options are invalid; nothing was written.")
     return Batch(records=records, options=parsed_options, body=body)

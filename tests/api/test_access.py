@@ -67,6 +67,17 @@ FOREIGN_BATCHES = {
             }
         ]
     },
+    "api-product-events": {
+        "batch": [
+            {
+                "messageId": "ALPHA-SECRET-MESSAGE",
+                "userId": "alpha-user",
+                "event": "ALPHA-SECRET-EVENT",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "context": {"groupId": "ALPHA-EXT-777"},
+            }
+        ]
+    },
     "api-arr-movement-bulk": {
         "records": [
             {
