@@ -30,6 +30,7 @@ from csos.api.bulk import (
     UpsertTarget,
     copy_upsert_rows,
     validate_records,
+    workspace_lock,
 )
 from csos.models import Membership, Role, Workspace
 
@@ -178,6 +179,9 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
     any of them fails the whole batch with an error per record.
     """
     batch = validate_records(records, ARR_MOVEMENT_RECORD)
+    # Batches of a workspace book one at a time: a movement id sent by two concurrent requests
+    # is found booked by the second, instead of inserted twice.
+    workspace_lock("arr-movements")
     accounts = {
         account.external_id: account
         for account in Account.objects.filter(

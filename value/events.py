@@ -28,6 +28,7 @@ from csos.api.bulk import (
     copy_upsert,
     load_json,
     validate_records,
+    workspace_lock,
 )
 from csos.api.problems import FieldError, invalid_input
 from csos.models import Workspace
@@ -35,9 +36,6 @@ from value.models import EventMapping, EventMeasure, ProductEvent, UsageRecord
 
 # Devices' clocks run a little ahead; an event further ahead than this is refused.
 CLOCK_SKEW = timedelta(minutes=5)
-# The first key of the advisory lock that serialises roll-ups of one workspace (the second is
-# the workspace id), so a roll-up always sees the events of the batches committed before it.
-ROLLUP_LOCK = 7301
 # Fields Segment's libraries send beside an event that say nothing about usage.
 SEGMENT_ENVELOPE = (
     "sentAt",
@@ -218,11 +216,12 @@ def usage_rollup(
         "workspace": workspace.pk,
         "selected": value,
         "zone": timezone.get_current_timezone_name(),
-        "lock": ROLLUP_LOCK,
         "distinct": EventMeasure.DISTINCT_USERS,
     }
+    # Roll-ups of a workspace run one at a time, so each sees the events of the batches that
+    # committed before it and no concurrent batch's total overwrites a later one.
+    workspace_lock("usage-rollup")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%(lock)s, %(workspace)s)", params)
         cursor.execute(
             f"""
             WITH touched AS (

@@ -242,6 +242,18 @@ def _show(key: tuple) -> str:
     return ", ".join(str(part) for part in key)
 
 
+def workspace_lock(name: str) -> None:
+    """Wait for the workspace's transaction lock called ``name`` and hold it until commit.
+
+    Writers that take it run one at a time per workspace, each seeing what the one before it
+    committed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [name, current_workspace().pk]
+        )
+
+
 @dataclass(frozen=True)
 class UpsertTarget:
     """Where rows go: a tenant model, its natural key columns and how new rows are completed.
