@@ -318,6 +318,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotency-keys": {
+        "task": "csos.tasks.idempotency_key_purge_all_task",
+        "schedule": 60 * 60,
+    },
     "recover-account-imports": {
         "task": "accounts.tasks.account_import_recover_all_task",
         "schedule": 60 * 5,

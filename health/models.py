@@ -80,10 +80,18 @@ class SurveyResponse(TenantModel):
     respondent_name = models.CharField(max_length=200, blank=True)
     respondent_email = models.EmailField(blank=True)
     answered_on = models.DateField()
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The survey tool's response id, when it sent one."
+    )
 
     class Meta:
         ordering = ["-answered_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="survey_response_unique_external_id",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(kind=SurveyKind.NPS) & models.Q(score__lte=10))
                 | (models.Q(kind=SurveyKind.CSAT) & models.Q(score__gte=1, score__lte=5)),

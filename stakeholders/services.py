@@ -72,6 +72,15 @@ def _validate_stakeholder(stakeholder: Stakeholder) -> None:
             )
     elif stakeholder.left_on is not None:
         errors["left_on"] = "An active person has no departure date; set the status to left."
+    if (
+        stakeholder.email
+        and Stakeholder.objects.filter(
+            account_id=stakeholder.account_id, email__iexact=stakeholder.email
+        )
+        .exclude(pk=stakeholder.pk)
+        .exists()
+    ):
+        errors["email"] = "Another person of this account has this e-mail address."
     if errors:
         raise ValidationError(errors)
 

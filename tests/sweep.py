@@ -6,6 +6,7 @@ entry in ``OBJECT_IDS`` below. A tenant model with no row in ``make_alpha_object
 and the names that carry ids in query strings and bodies are read from the models' fields.
 """
 
+import datetime as dt
 from contextlib import contextmanager
 
 import pytest
@@ -62,8 +63,10 @@ from value import services as value_services
 from value.models import (
     AccountUseCase,
     ConfirmationRequest,
+    EventMapping,
     Evidence,
     EvidenceChange,
+    ProductEvent,
     RetentionArtifact,
     Threshold,
     UsageMetric,
@@ -242,6 +245,18 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
         UsageRecord: UsageRecord.dangerously_unscoped.create(
             workspace=alpha, account=account, metric=metric, day="2026-01-01", value=1
         ),
+        EventMapping: EventMapping.dangerously_unscoped.create(
+            workspace=alpha, event="ALPHA-SECRET-EVENT", metric=metric
+        ),
+        ProductEvent: ProductEvent.dangerously_unscoped.create(
+            workspace=alpha,
+            message_id="ALPHA-SECRET-MESSAGE",
+            account=account,
+            user_id="alpha-user",
+            event="ALPHA-SECRET-EVENT",
+            timestamp=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        ),
         UseCase: use_case,
         Threshold: Threshold.dangerously_unscoped.create(
             workspace=alpha, use_case=use_case, level=1, metric=metric, minimum=1
@@ -284,6 +299,7 @@ OBJECT_IDS = {
     "use_case_id": UseCase,
     "metric_id": UsageMetric,
     "evidence_id": Evidence,
+    "mapping_id": EventMapping,
 }
 
 

@@ -12,6 +12,21 @@ urlpatterns = [
     ),
     path("value/framework/metrics/new/", views.metric_edit, name="value_metric_create"),
     path("value/framework/metrics/<int:metric_id>/", views.metric_edit, name="value_metric_edit"),
+    path(
+        "value/framework/event-mappings/new/",
+        views.event_mapping_edit,
+        name="value_event_mapping_create",
+    ),
+    path(
+        "value/framework/event-mappings/<int:mapping_id>/",
+        views.event_mapping_edit,
+        name="value_event_mapping_edit",
+    ),
+    path(
+        "value/framework/event-mappings/<int:mapping_id>/delete/",
+        views.event_mapping_delete,
+        name="value_event_mapping_delete",
+    ),
     path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
     path("value/usage/import/", views.usage_import, name="value_usage_import"),
     path("value/coverage/", views.coverage, name="value_coverage"),

@@ -38,6 +38,49 @@ FOREIGN_BATCHES = {
         ],
         "create_missing_metrics": True,
     },
+    "api-stakeholder-bulk": {
+        "records": [
+            {
+                "account_external_id": "ALPHA-EXT-777",
+                "email": "alpha@example.com",
+                "name": "Hijacked",
+                "role": "owner",
+            }
+        ]
+    },
+    "api-support-ticket-bulk": {
+        "records": [
+            {
+                "external_id": "ALPHA-TICKET-1",
+                "account_external_id": "ALPHA-EXT-777",
+                "priority": "p1",
+                "status": "open",
+                "opened_on": dt.date.today().isoformat(),
+            }
+        ]
+    },
+    "api-survey-response-bulk": {
+        "records": [
+            {
+                "external_id": "ALPHA-SURVEY-1",
+                "account_external_id": "ALPHA-EXT-777",
+                "kind": "nps",
+                "score": 0,
+                "answered_on": dt.date.today().isoformat(),
+            }
+        ]
+    },
+    "api-product-events": {
+        "batch": [
+            {
+                "messageId": "ALPHA-SECRET-MESSAGE",
+                "userId": "alpha-user",
+                "event": "ALPHA-SECRET-EVENT",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "context": {"groupId": "ALPHA-EXT-777"},
+            }
+        ]
+    },
     "api-arr-movement-bulk": {
         "records": [
             {
