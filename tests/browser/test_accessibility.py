@@ -29,6 +29,8 @@ SIGNED_IN_PAGES = [
     "/retention/",
     "/accounts/import/",
     "/accounts/import/{import}/",
+    "/stakeholders/import/",
+    "/value/usage/import/",
     "/settings/members/",
     "/settings/",
     "/settings/audit/",
