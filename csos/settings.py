@@ -289,6 +289,13 @@ SPECTACULAR_SETTINGS = {
         "`errors` (index, field, code, message)."
     ),
     "VERSION": "1.0.0",
+    # Several resources have a `status` or a `kind`, each with its own choices.
+    "ENUM_NAME_OVERRIDES": {
+        "StakeholderStatusEnum": "stakeholders.models.StakeholderStatus",
+        "TicketStatusEnum": "health.models.TicketStatus",
+        "MovementKindEnum": "accounts.models.MovementKind",
+        "SurveyKindEnum": "health.models.SurveyKind",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
