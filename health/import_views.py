@@ -50,6 +50,7 @@ def record_import_upload(request, kind: str):
             "title": f"Import {ImportKind(kind).label.lower()}",
             "kind_label": ImportKind(kind).label.lower(),
             "spec": config.spec,
+            "optional_fields": [field for field in config.spec.fields if not field.required],
             "recent_imports": imports.record_import_list(kind=kind)[:RECENT_IMPORTS],
             "limits": imports.import_limits(),
             "max_bytes": settings.ACCOUNT_IMPORT_MAX_BYTES,
