@@ -1,13 +1,14 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from accounts import csv_import
 from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind, Segment
 from accounts.selectors import csm_choices, csm_options, owner_label
 from accounts.services import ACCOUNT_FIELDS
 from csos.forms import CurrencyField, ScopedModelForm
-from csos.imports.forms import CsvUploadForm
+from csos.imports.forms import UploadedCsv, uploaded_csv
 from csos.widgets import DateInput
 
 
@@ -90,13 +91,15 @@ class RetentionForm(forms.Form):
         return cleaned
 
 
-class ImportUploadForm(CsvUploadForm):
-    max_bytes_setting = "ACCOUNT_IMPORT_MAX_BYTES"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].label = "Accounts CSV"
-        self.fields["file"].help_text = (
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Accounts CSV",
+        help_text=(
             "UTF-8 CSV with a header row, such as a CRM export. Required columns: "
             f"{', '.join(csv_import.REQUIRED_COLUMNS)}; you match the columns to fields next."
-        )
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedCsv:
+        return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.ACCOUNT_IMPORT_MAX_BYTES)

@@ -289,13 +289,16 @@ SPECTACULAR_SETTINGS = {
         "`errors` (index, field, code, message)."
     ),
     "VERSION": "1.0.0",
-    # Several models have a `status`; each set of choices gets its own name.
+    # Several resources have a `status` or a `kind`, each with its own choices.
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "StakeholderStatusEnum": "stakeholders.models.StakeholderStatus",
         "EvidenceStatusEnum": "value.models.EvidenceStatus",
         "PlanStatusEnum": "stakeholders.models.PlanStatus",
         "TaskStatusEnum": "playbooks.models.TaskStatus",
+        "TicketStatusEnum": "health.models.TicketStatus",
+        "MovementKindEnum": "accounts.models.MovementKind",
+        "SurveyKindEnum": "health.models.SurveyKind",
         "BandEnum": "health.models.Band",
     },
     "SERVE_INCLUDE_SCHEMA": False,

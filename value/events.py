@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -68,6 +69,9 @@ def _object(value: Any) -> dict:
         return {}
     if not isinstance(value, dict):
         raise f.Invalid("wrong-type", "Expected a JSON object.")
+    # PostgreSQL's jsonb cannot hold the NUL character.
+    if b"\\u0000" in orjson.dumps(value):
+        raise f.Invalid("invalid", "NUL characters are not allowed.")
     return value
 
 

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
 from csos.imports.spec import ColumnMapping, ImportSpec, guess_value
@@ -21,10 +22,28 @@ class UploadedCsv(NamedTuple):
     content: str
 
 
-class CsvUploadForm(forms.Form):
-    """A UTF-8 CSV file of at most the bytes the setting ``max_bytes_setting`` names."""
+def uploaded_csv(upload: UploadedFile, *, max_bytes: int) -> UploadedCsv:
+    """An uploaded file's text, refused (ValidationError) unless it is a UTF-8 CSV file."""
+    if not upload.name.lower().endswith(".csv"):
+        raise forms.ValidationError("Upload a .csv file.")
+    if upload.size > max_bytes:
+        raise forms.ValidationError(f"The file is larger than {filesizeformat(max_bytes)}.")
+    try:
+        # utf-8-sig drops the byte-order mark that spreadsheet "CSV UTF-8" exports start with.
+        content = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise forms.ValidationError(
+            "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
+        ) from None
+    if "\x00" in content:
+        raise forms.ValidationError("The file is not a CSV text file.")
+    if not content.strip():
+        raise forms.ValidationError("The file is empty.")
+    return UploadedCsv(name=upload.name, content=content)
 
-    max_bytes_setting = "API_BATCH_MAX_BYTES"
+
+class CsvUploadForm(forms.Form):
+    """A UTF-8 CSV file of at most the bytes of one API batch."""
 
     file = forms.FileField(
         label="CSV file",
@@ -33,24 +52,7 @@ class CsvUploadForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedCsv:
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file.")
-        limit = getattr(settings, self.max_bytes_setting)
-        if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
-        try:
-            # utf-8-sig drops the byte-order mark that spreadsheet "CSV UTF-8" exports start with.
-            content = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
-            ) from None
-        if "\x00" in content:
-            raise forms.ValidationError("The file is not a CSV text file.")
-        if not content.strip():
-            raise forms.ValidationError("The file is empty.")
-        return UploadedCsv(name=upload.name, content=content)
+        return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.API_BATCH_MAX_BYTES)
 
 
 class ColumnMappingForm(forms.Form):

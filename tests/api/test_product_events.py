@@ -171,6 +171,9 @@ def test_it_leaves_everything_unchanged_when_a_batch_is_sent_again(api, account,
         pytest.param(track("x", type="identify"), "type", "invalid-choice", id="identify"),
         pytest.param(track("x", properties=[1]), "properties", "wrong-type", id="list-props"),
         pytest.param(track("x", colour="red"), "colour", "unknown-field", id="unknown-field"),
+        pytest.param(
+            track("x", properties={"a": "b\x00"}), "properties", "invalid", id="nul-in-props"
+        ),
         pytest.param(track("m-0"), "messageId", "duplicate-key", id="duplicate-in-batch"),
     ],
 )

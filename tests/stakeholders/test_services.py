@@ -55,6 +55,20 @@ def test_it_refuses_an_invalid_email(acme):
     assert "email" in form.errors
 
 
+def test_it_refuses_a_second_person_with_the_same_email_at_one_account(acme, alpha):
+    services.stakeholder_create(account=acme, by=None, data=person_data())
+    with pytest.raises(ValidationError) as error:
+        services.stakeholder_create(
+            account=acme, by=None, data=person_data(email="DANA@acme.example", name="Other")
+        )
+    assert "email" in error.value.message_dict
+    other_account = AccountFactory(workspace=alpha)
+    services.stakeholder_create(account=other_account, by=None, data=person_data())
+    services.stakeholder_create(account=acme, by=None, data=person_data(email=""))
+    services.stakeholder_create(account=acme, by=None, data=person_data(email=""))
+    assert Stakeholder.objects.count() == 4
+
+
 def test_it_refuses_a_departure_before_the_person_was_added(acme):
     data = person_data(status="left", left_on=dt.date(2025, 2, 1))
     with pytest.raises(ValidationError) as error:
