@@ -1,15 +1,14 @@
 from decimal import Decimal
-from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from accounts import csv_import
 from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind, Segment
 from accounts.selectors import csm_choices, csm_options, owner_label
 from accounts.services import ACCOUNT_FIELDS
 from csos.forms import CurrencyField, ScopedModelForm
+from csos.imports.forms import UploadedCsv, uploaded_csv
 from csos.widgets import DateInput
 
 
@@ -92,11 +91,6 @@ class RetentionForm(forms.Form):
         return cleaned
 
 
-class UploadedCsv(NamedTuple):
-    name: str
-    content: str
-
-
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="Accounts CSV",
@@ -108,21 +102,4 @@ class ImportUploadForm(forms.Form):
     )
 
     def clean_file(self) -> UploadedCsv:
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file.")
-        limit = settings.ACCOUNT_IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
-        try:
-            # utf-8-sig drops the byte-order mark that spreadsheet "CSV UTF-8" exports start with.
-            content = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(
-                "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
-            ) from None
-        if "\x00" in content:
-            raise forms.ValidationError("The file is not a CSV text file.")
-        if not content.strip():
-            raise forms.ValidationError("The file is empty.")
-        return UploadedCsv(name=upload.name, content=content)
+        return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.ACCOUNT_IMPORT_MAX_BYTES)

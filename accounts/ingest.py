@@ -7,7 +7,6 @@ ARR. A field a batch does not send keeps its stored value; a new account gets it
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +24,14 @@ from accounts.models import (
 )
 from accounts.services import arr_movement_record
 from csos.api import fields as f
-from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
+from csos.api.bulk import (
+    RecordSpec,
+    UpsertCounts,
+    UpsertTarget,
+    copy_upsert_rows,
+    validate_records,
+    workspace_lock,
+)
 from csos.models import Membership, Role, Workspace
 
 
@@ -40,18 +46,11 @@ def _currency(value: Any) -> str:
     return code
 
 
-def _email(value: Any) -> str:
-    email = f.text(max_length=254)(value).lower()
-    if "@" not in email:
-        raise f.Invalid("invalid-email", "Expected an e-mail address.")
-    return email
-
-
 ACCOUNT_RECORD = RecordSpec(
     fields={
         "external_id": f.text(max_length=_max_length("external_id")),
         "name": f.text(max_length=_max_length("name")),
-        "owner_email": f.nullable(_email),
+        "owner_email": f.nullable(f.email),
         "currency": _currency,
         "contract_start": f.nullable(f.day()),
         "renewal_date": f.nullable(f.day()),
@@ -136,25 +135,18 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
             )
     batch.raise_if_invalid()
 
-    target = _upsert_target(workspace)
-    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
-    for row in batch.rows:
-        groups[tuple(sorted(row))].append(row)
-    counts = UpsertCounts()
-    for names, rows in groups.items():
-        counts.add(
-            copy_upsert(
-                target=target,
-                columns=[_MODEL_FIELD.get(name, name) for name in names],
-                rows=(
-                    tuple(
-                        owners[row[n]] if n == "owner_email" and row[n] else row[n] for n in names
-                    )
-                    for row in rows
-                ),
-            )
-        )
-    return counts
+    return copy_upsert_rows(
+        target=_upsert_target(workspace),
+        rows=(
+            {
+                _MODEL_FIELD.get(name, name): owners[value]
+                if name == "owner_email" and value
+                else value
+                for name, value in row.items()
+            }
+            for row in batch.rows
+        ),
+    )
 
 
 _movement_amount = ArrMovement._meta.get_field("amount")
@@ -187,6 +179,9 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
     any of them fails the whole batch with an error per record.
     """
     batch = validate_records(records, ARR_MOVEMENT_RECORD)
+    # Batches of a workspace book one at a time: a movement id sent by two concurrent requests
+    # is found booked by the second, instead of inserted twice.
+    workspace_lock("arr-movements")
     accounts = {
         account.external_id: account
         for account in Account.objects.filter(

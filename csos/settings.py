@@ -297,6 +297,18 @@ SPECTACULAR_SETTINGS = {
         "`errors` (index, field, code, message)."
     ),
     "VERSION": "1.0.0",
+    # Several resources have a `status` or a `kind`, each with its own choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "StakeholderStatusEnum": "stakeholders.models.StakeholderStatus",
+        "EvidenceStatusEnum": "value.models.EvidenceStatus",
+        "PlanStatusEnum": "stakeholders.models.PlanStatus",
+        "TaskStatusEnum": "playbooks.models.TaskStatus",
+        "TicketStatusEnum": "health.models.TicketStatus",
+        "MovementKindEnum": "accounts.models.MovementKind",
+        "SurveyKindEnum": "health.models.SurveyKind",
+        "BandEnum": "health.models.Band",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -317,6 +329,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotency-keys": {
+        "task": "csos.tasks.idempotency_key_purge_all_task",
+        "schedule": 60 * 60,
+    },
     "recover-account-imports": {
         "task": "accounts.tasks.account_import_recover_all_task",
         "schedule": 60 * 5,

@@ -87,6 +87,8 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("stakeholders.api.urls")),
     path("api/v1/", include("value.api.urls")),
+    path("api/v1/", include("health.api.urls")),
+    path("api/v1/", include("playbooks.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "api/v1/docs/",

@@ -5,7 +5,10 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self) -> None:
+        from rest_framework import serializers
+
         from accounts.demo import demo_step_register
+        from csos.api.annotations import ApiAnnotation, register_api_annotation
         from csos.panels import (
             NavEntry,
             Panel,
@@ -16,7 +19,11 @@ class HealthConfig(AppConfig):
         )
         from health.demo import demo_health_history_build, demo_health_signals_build
         from health.models import Band
-        from health.selectors import account_health_panel, latest_band_subquery
+        from health.selectors import (
+            account_health_panel,
+            latest_band_subquery,
+            latest_total_subquery,
+        )
 
         register_panel(
             Panel(
@@ -36,6 +43,33 @@ class HealthConfig(AppConfig):
                 annotation=latest_band_subquery,
                 choices=Band.choices,
                 order=20,
+            )
+        )
+        register_api_annotation(
+            ApiAnnotation(
+                model="accounts.Account",
+                key="health_band",
+                annotation=latest_band_subquery,
+                field=lambda: serializers.ChoiceField(
+                    Band.choices,
+                    allow_null=True,
+                    read_only=True,
+                    help_text="The band of the latest weekly health snapshot; null before one.",
+                ),
+                order=20,
+            )
+        )
+        register_api_annotation(
+            ApiAnnotation(
+                model="accounts.Account",
+                key="health_score",
+                annotation=latest_total_subquery,
+                field=lambda: serializers.FloatField(
+                    allow_null=True,
+                    read_only=True,
+                    help_text="The latest snapshot's score, 0-100; null when data was too thin.",
+                ),
+                order=21,
             )
         )
         leaders = lambda membership: membership.sees_all_portfolios  # noqa: E731

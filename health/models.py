@@ -80,10 +80,18 @@ class SurveyResponse(TenantModel):
     respondent_name = models.CharField(max_length=200, blank=True)
     respondent_email = models.EmailField(blank=True)
     answered_on = models.DateField()
+    external_id = models.CharField(
+        max_length=100, blank=True, help_text="The survey tool's response id, when it sent one."
+    )
 
     class Meta:
         ordering = ["-answered_on", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="survey_response_unique_external_id",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(kind=SurveyKind.NPS) & models.Q(score__lte=10))
                 | (models.Q(kind=SurveyKind.CSAT) & models.Q(score__gte=1, score__lte=5)),
@@ -256,3 +264,53 @@ class HealthJudgement(TenantModel):
 
     def __str__(self) -> str:
         return self.get_verdict_display()
+
+
+class ImportKind(models.TextChoices):
+    TICKETS = "tickets", "Support tickets"
+    SURVEYS = "surveys", "Survey responses"
+
+
+class ImportState(models.TextChoices):
+    MAPPING = "mapping", "Columns to match"
+    READY = "ready", "Checked"
+    DONE = "done", "Imported"
+
+
+class RecordImport(TenantModel):
+    """An uploaded CSV of support tickets or survey responses: mapped, checked, then written.
+
+    The file is checked with the same rules as the API's batches and written whole or not at
+    all; the check's errors are stored so the preview never reads the file again.
+    """
+
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    status = models.CharField(max_length=10, choices=ImportState.choices)
+    headers = models.JSONField(default=list, blank=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="The field each header fills, once mapped."
+    )
+    value_map = models.JSONField(default=dict, blank=True)
+    samples = models.JSONField(
+        default=list, blank=True, help_text="Each column's distinct values, for the mapping step."
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors, row by row.")
+    error_count = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=list, blank=True, help_text="The first rows as checked.")
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename}"

@@ -159,7 +159,16 @@ def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return outcomes, snapshots
 
 
+def _latest_snapshot_subquery(column: str) -> Subquery:
+    latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
+    return Subquery(latest.values(column)[:1])
+
+
 def latest_band_subquery() -> Subquery:
     """The band of the account's latest snapshot, for the portfolio's one query."""
-    latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
-    return Subquery(latest.values("band")[:1])
+    return _latest_snapshot_subquery("band")
+
+
+def latest_total_subquery() -> Subquery:
+    """The score (0-100) of the account's latest snapshot; null when its data did not suffice."""
+    return _latest_snapshot_subquery("total")

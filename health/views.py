@@ -25,6 +25,7 @@ from health.forms import (
     ProposedWeightsForm,
     RecomputeForm,
 )
+from health.import_views import IMPORT_ROLES
 from health.models import HealthModel
 from health.scoring import CALCULATORS
 from health.tasks import health_recompute_enqueue
@@ -38,7 +39,11 @@ def account_signals(request, account_id: int):
     return render(
         request,
         "health/account_signals.html",
-        {"account": account, **selectors.account_signals(account=account)},
+        {
+            "account": account,
+            "can_import": request.membership.role in IMPORT_ROLES,
+            **selectors.account_signals(account=account),
+        },
     )
 
 

@@ -84,3 +84,29 @@ def task_close(*, workspace: Workspace, task: Task, by, status: str) -> Task:
         after={"status": status},
     )
     return task
+
+
+@transaction.atomic
+def task_update(*, workspace: Workspace, task: Task, by, data: dict) -> Task:
+    """Change a task's status and/or assignee, audited with what changed."""
+    changed = [name for name in ("status", "assignee") if name in data]
+    changed = [name for name in changed if getattr(task, name) != data[name]]
+    if not changed:
+        return task
+    before = {name: _audited(getattr(task, name)) for name in changed}
+    for name in changed:
+        setattr(task, name, data[name])
+    task.save(update_fields=changed)
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="task.update",
+        obj=task,
+        before=before,
+        after={name: _audited(getattr(task, name)) for name in changed},
+    )
+    return task
+
+
+def _audited(value):
+    return getattr(value, "email", value)

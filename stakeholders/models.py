@@ -9,6 +9,8 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
 
 from accounts.models import Account
 from csos.models import TenantModel
@@ -121,6 +123,14 @@ class Stakeholder(TenantModel):
                 condition=models.Q(status="active", left_on__isnull=True)
                 | models.Q(status="left", left_on__isnull=False),
                 name="stakeholder_left_has_date",
+            ),
+            # Integrations name a person by account and e-mail; erased people have none.
+            models.UniqueConstraint(
+                F("workspace"),
+                F("account"),
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="stakeholder_unique_email",
             ),
         ]
         indexes = [models.Index(fields=["workspace", "account", "role"])]

@@ -5,6 +5,7 @@ milestone inside its plan, participants of the same account) and raises a Valida
 naming the field before anything is saved.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -71,6 +72,15 @@ def _validate_stakeholder(stakeholder: Stakeholder) -> None:
             )
     elif stakeholder.left_on is not None:
         errors["left_on"] = "An active person has no departure date; set the status to left."
+    if (
+        stakeholder.email
+        and Stakeholder.objects.filter(
+            account_id=stakeholder.account_id, email__iexact=stakeholder.email
+        )
+        .exclude(pk=stakeholder.pk)
+        .exists()
+    ):
+        errors["email"] = "Another person of this account has this e-mail address."
     if errors:
         raise ValidationError(errors)
 
@@ -321,11 +331,13 @@ def plan_create(
     title: str,
     starts_on: date,
     from_handoff: bool = False,
+    objectives: Sequence[dict[str, Any]] = (),
 ) -> SuccessPlan:
     """Start the account's active plan; the previous one is archived, not lost.
 
     From the handoff, every key person becomes a stakeholder (matched by e-mail to one already
     mapped) and every promise becomes an objective, owned by the named Owner or Champion.
+    ``objectives`` are added after those; one that fails its checks writes nothing.
     """
     handoff = SalesHandoff.objects.filter(account=account).first() if from_handoff else None
     if from_handoff and handoff is None:
@@ -344,8 +356,58 @@ def plan_create(
     )
     if handoff is not None:
         _plan_fill_from_handoff(plan, handoff, by=by)
+    _objectives_save(plan, objectives)
     audit_record(workspace=account.workspace, actor=by, action="plan.create", obj=plan)
     return plan
+
+
+@transaction.atomic
+def plan_update(
+    *,
+    plan: SuccessPlan,
+    by: AbstractBaseUser | None,
+    title: str | None = None,
+    objectives: Sequence[dict[str, Any]] = (),
+) -> SuccessPlan:
+    """Rename the active plan and save its objectives: one with an ``id`` is changed, one
+    without is added. An archived plan is kept as it was."""
+    if plan.status != PlanStatus.ACTIVE:
+        raise ValidationError("An archived plan is kept as it was; change the active plan.")
+    before = {"title": plan.title}
+    if title is not None and title != plan.title:
+        plan.title = title
+        plan.save(update_fields=["title"])
+    _objectives_save(plan, objectives)
+    audit_record(
+        workspace=plan.workspace,
+        actor=by,
+        action="plan.update",
+        obj=plan,
+        before=before,
+        after={"title": plan.title, "objectives": len(objectives)},
+    )
+    return plan
+
+
+def _objectives_save(plan: SuccessPlan, objectives: Sequence[dict[str, Any]]) -> None:
+    """Save each objective; errors name it by its position, ``objectives.<index>.<field>``."""
+    existing = (
+        {objective.pk: objective for objective in plan.objectives.all()} if objectives else {}
+    )
+    for index, data in enumerate(objectives):
+        data = dict(data)
+        objective_id = data.pop("id", None)
+        try:
+            if objective_id is not None and objective_id not in existing:
+                raise ValidationError({"id": "No objective of this plan has this id."})
+            objective_save(plan=plan, data=data, objective=existing.get(objective_id))
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    f"objectives.{index}.{name}": messages
+                    for name, messages in error.message_dict.items()
+                }
+            ) from None
 
 
 def _plan_fill_from_handoff(

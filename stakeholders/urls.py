@@ -13,6 +13,7 @@ urlpatterns = [
         people.stakeholder_create,
         name="stakeholder_create",
     ),
+    path("stakeholders/import/", people.stakeholder_import, name="stakeholder_import"),
     path("stakeholders/<int:stakeholder_id>/", people.stakeholder_edit, name="stakeholder_edit"),
     path(
         "stakeholders/<int:stakeholder_id>/delete/",

@@ -6,6 +6,7 @@ entry in ``OBJECT_IDS`` below. A tenant model with no row in ``make_alpha_object
 and the names that carry ids in query strings and bodies are read from the models' fields.
 """
 
+import datetime as dt
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -41,6 +42,7 @@ from health.models import (
     HealthOverride,
     HealthRecompute,
     HealthSnapshot,
+    RecordImport,
     SupportTicket,
     SurveyResponse,
 )
@@ -64,8 +66,10 @@ from value import services as value_services
 from value.models import (
     AccountUseCase,
     ConfirmationRequest,
+    EventMapping,
     Evidence,
     EvidenceChange,
+    ProductEvent,
     RetentionArtifact,
     Threshold,
     UsageMetric,
@@ -186,6 +190,14 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
     return {
         SupportTicket: SupportTicketFactory(account=account, subject=marker),
         SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
+        RecordImport: RecordImport.dangerously_unscoped.create(
+            workspace=alpha,
+            kind="tickets",
+            filename=f"{marker}.csv",
+            content=f"external_id,subject\nALPHA-TICKET,{marker}\n",
+            status="ready",
+            preview=[{"row": 2, "external_id": "ALPHA-TICKET", "subject": marker}],
+        ),
         HealthModel: HealthModel.dangerously_unscoped.create(
             workspace=alpha, name=marker, is_default=True, dimensions=[]
         ),
@@ -253,6 +265,18 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
         UsageRecord: UsageRecord.dangerously_unscoped.create(
             workspace=alpha, account=account, metric=metric, day="2026-01-01", value=1
         ),
+        EventMapping: EventMapping.dangerously_unscoped.create(
+            workspace=alpha, event="ALPHA-SECRET-EVENT", metric=metric
+        ),
+        ProductEvent: ProductEvent.dangerously_unscoped.create(
+            workspace=alpha,
+            message_id="ALPHA-SECRET-MESSAGE",
+            account=account,
+            user_id="alpha-user",
+            event="ALPHA-SECRET-EVENT",
+            timestamp=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        ),
         UseCase: use_case,
         Threshold: Threshold.dangerously_unscoped.create(
             workspace=alpha, use_case=use_case, level=1, metric=metric, minimum=1
@@ -296,6 +320,8 @@ OBJECT_IDS = {
     "use_case_id": UseCase,
     "metric_id": UsageMetric,
     "evidence_id": Evidence,
+    "mapping_id": EventMapping,
+    "record_import_id": RecordImport,
 }
 
 

@@ -5,7 +5,10 @@ class ValueConfig(AppConfig):
     name = "value"
 
     def ready(self) -> None:
+        from rest_framework import serializers
+
         from accounts.demo import demo_step_register
+        from csos.api.annotations import ApiAnnotation, register_api_annotation
         from csos.panels import (
             NavEntry,
             Panel,
@@ -60,6 +63,19 @@ class ValueConfig(AppConfig):
                 label="Proven level",
                 annotation=highest_level_subquery,
                 choices=LEVEL_CHOICES,
+                order=10,
+            )
+        )
+        register_api_annotation(
+            ApiAnnotation(
+                model="accounts.Account",
+                key="proven_level",
+                annotation=highest_level_subquery,
+                field=lambda: serializers.IntegerField(
+                    read_only=True,
+                    help_text="The highest value-ladder level reached over the account's use "
+                    "cases: 1 presence, 2 engagement, 3 use-case value, 4 ROI; 0 for none.",
+                ),
                 order=10,
             )
         )

@@ -25,6 +25,8 @@ from value import ladder
 from value.models import (
     AccountUseCase,
     Aggregation,
+    EventMapping,
+    EventMeasure,
     Evidence,
     EvidenceSource,
     EvidenceStatus,
@@ -46,6 +48,15 @@ METRICS = (
     ("workflows_run", "Workflows run", "runs", Aggregation.SUM, 0.8),
     ("reports_viewed", "Reports viewed", "views", Aggregation.SUM, 0.5),
     ("integrations_live", "Live integrations", "integrations", Aggregation.LAST, 0.05),
+)
+
+# The events the demo product tracks, the metric each counts into, and how.
+EVENT_MAPPINGS = (
+    ("Session Started", "active_users", EventMeasure.DISTINCT_USERS),
+    ("Ticket Auto-Triaged", "tickets_triaged", EventMeasure.COUNT),
+    ("Workflow Run", "workflows_run", EventMeasure.COUNT),
+    ("Report Viewed", "reports_viewed", EventMeasure.COUNT),
+    ("Dashboard Viewed", "reports_viewed", EventMeasure.COUNT),
 )
 
 # name, outcome, meanings (1-4), implicit and assisted value, engagement metric and weekly
@@ -113,6 +124,12 @@ def demo_value_build(
         )
         for key, name, unit, aggregation, _per_seat in METRICS
     }
+    EventMapping.dangerously_unscoped.bulk_create(
+        [
+            EventMapping(workspace=workspace, event=event, metric=metrics[key], measure=measure)
+            for event, key, measure in EVENT_MAPPINGS
+        ]
+    )
     use_cases = []
     for name, outcome, meanings, values, (metric_key, weekly_per_seat) in USE_CASES:
         use_case = UseCase.dangerously_unscoped.create(

@@ -7,6 +7,7 @@ from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.widgets import DateInput
 from value.models import (
     USAGE_LEVELS,
+    EventMapping,
     Evidence,
     RetentionArtifact,
     UsageMetric,
@@ -27,6 +28,13 @@ class UsageMetricForm(forms.ModelForm):
     class Meta:
         model = UsageMetric
         fields = ["key", "name", "unit", "aggregation"]
+
+
+class EventMappingForm(ScopedModelForm):
+    class Meta:
+        model = EventMapping
+        fields = ["event", "metric", "measure"]
+        labels = {"event": "Event name", "metric": "Usage metric"}
 
 
 class UseCaseForm(forms.ModelForm):

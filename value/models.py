@@ -109,6 +109,68 @@ class UsageRecord(TenantModel):
         return f"{self.metric_id} on {self.day}: {self.value}"
 
 
+class EventMeasure(models.TextChoices):
+    COUNT = "count", "Number of events"
+    DISTINCT_USERS = "distinct_users", "Distinct users"
+
+
+class EventMapping(TenantModel):
+    """Product events of one name, counted into a usage metric's daily records.
+
+    All mappings of one metric measure it the same way: its daily value counts the events of
+    all their names, or the distinct users who sent any of them.
+    """
+
+    event = models.CharField(max_length=200, help_text="The event name the product tracks.")
+    metric = TenantForeignKey(UsageMetric, on_delete=models.CASCADE, related_name="event_mappings")
+    measure = models.CharField(
+        max_length=14, choices=EventMeasure.choices, default=EventMeasure.COUNT
+    )
+
+    class Meta:
+        ordering = ["event", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "event", "metric"], name="event_mapping_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.metric_id}"
+
+
+class ProductEvent(TenantModel):
+    """One tracked product event, stored once per ``message_id``.
+
+    The daily usage records of mapped metrics are recomputed from these rows, so an event sent
+    twice counts once and distinct users stay exact.
+    """
+
+    message_id = models.CharField(max_length=200)
+    account = TenantForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    user_id = models.CharField(max_length=200)
+    event = models.CharField(max_length=200)
+    timestamp = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "message_id"], name="product_event_unique_message"
+            )
+        ]
+        indexes = [
+            # The roll-up reads one account's events of some names over a day.
+            models.Index(
+                fields=["workspace", "account", "event", "timestamp"], name="product_event_rollup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} at {self.timestamp}"
+
+
 class UseCase(TenantModel):
     """A framework unit of value, with its value path and value delta estimate."""
 

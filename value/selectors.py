@@ -31,6 +31,7 @@ from value.models import (
     AccountUseCase,
     Aggregation,
     ConfirmationRequest,
+    EventMapping,
     Evidence,
     Level,
     RetentionArtifact,
@@ -60,6 +61,10 @@ def use_case_list() -> QuerySet[UseCase]:
 
 def metric_list() -> QuerySet[UsageMetric]:
     return UsageMetric.objects.all()
+
+
+def event_mapping_list() -> QuerySet[EventMapping]:
+    return EventMapping.objects.select_related("metric")
 
 
 # ----------------------------------------------------------------------------- ladder inputs

@@ -22,10 +22,12 @@ from accounts.models import Account
 from csos.links import IssuedLink, link_issue, link_use
 from csos.models import Workspace
 from value import ladder
+from value.events import usage_rollup
 from value.models import (
     AccountUseCase,
     ConfirmationOutcome,
     ConfirmationRequest,
+    EventMapping,
     Evidence,
     EvidenceChange,
     EvidenceSource,
@@ -140,6 +142,38 @@ def metric_save(*, workspace: Workspace, metric: UsageMetric | None, data: dict)
         # A changed aggregation changes every figure the thresholds compare.
         ladder_refresh()
     return metric
+
+
+@transaction.atomic
+def event_mapping_save(
+    *, workspace: Workspace, mapping: EventMapping | None, data: dict
+) -> EventMapping:
+    """Map an event name to a usage metric and recompute the metric from the stored events.
+
+    A metric is measured one way: its mappings all count events or all count distinct users.
+    """
+    mapping = mapping or EventMapping(workspace=workspace)
+    for name in ("event", "metric", "measure"):
+        setattr(mapping, name, data[name])
+    siblings = EventMapping.objects.filter(metric=mapping.metric).exclude(pk=mapping.pk)
+    if siblings.filter(event=mapping.event).exists():
+        raise ValidationError({"event": "This event already counts into this metric."})
+    other = siblings.exclude(measure=mapping.measure).first()
+    if other is not None:
+        raise ValidationError(
+            {
+                "measure": f"{mapping.metric.name} counts {other.get_measure_display().lower()} "
+                f"of {other.event!r}; all events of one metric are measured the same way."
+            }
+        )
+    mapping.save()
+    usage_rollup(workspace=workspace, metric_id=mapping.metric_id)
+    return mapping
+
+
+def event_mapping_delete(*, mapping: EventMapping) -> None:
+    """Stop counting the event; the daily records already written stay as they are."""
+    mapping.delete()
 
 
 @transaction.atomic

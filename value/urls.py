@@ -12,7 +12,23 @@ urlpatterns = [
     ),
     path("value/framework/metrics/new/", views.metric_edit, name="value_metric_create"),
     path("value/framework/metrics/<int:metric_id>/", views.metric_edit, name="value_metric_edit"),
+    path(
+        "value/framework/event-mappings/new/",
+        views.event_mapping_edit,
+        name="value_event_mapping_create",
+    ),
+    path(
+        "value/framework/event-mappings/<int:mapping_id>/",
+        views.event_mapping_edit,
+        name="value_event_mapping_edit",
+    ),
+    path(
+        "value/framework/event-mappings/<int:mapping_id>/delete/",
+        views.event_mapping_delete,
+        name="value_event_mapping_delete",
+    ),
     path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
+    path("value/usage/import/", views.usage_import, name="value_usage_import"),
     path("value/coverage/", views.coverage, name="value_coverage"),
     path("value/coverage/accounts/", views.coverage_accounts, name="value_coverage_accounts"),
     path("value/coverage.csv", views.coverage_csv, name="value_coverage_csv"),

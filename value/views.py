@@ -13,6 +13,7 @@ from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.currencies import plain_decimal
 from csos.decorators import admin_required, member_required
+from csos.imports.views import csv_batch_import
 from csos.links import LinkRefused, client_ip, link_resolve
 from csos.models import Role
 from csos.tenancy import workspace_scope
@@ -22,6 +23,7 @@ from value.forms import (
     ConfirmationAnswerForm,
     ConfirmationSendForm,
     CoverageDrillDownForm,
+    EventMappingForm,
     EvidenceForm,
     RetentionArtifactForm,
     ThresholdFormSet,
@@ -30,7 +32,8 @@ from value.forms import (
     ValueSettingsForm,
     threshold_rows,
 )
-from value.models import ConfirmationRequest, Evidence, UsageMetric, UseCase
+from value.models import ConfirmationRequest, EventMapping, Evidence, UsageMetric, UseCase
+from value.usage_import import USAGE_CSV
 
 LEADERS = {Role.ADMIN, Role.LEADER}
 COVERAGE_PAGE_SIZE = 50
@@ -65,8 +68,10 @@ def framework(request):
         {
             "use_cases": selectors.use_case_list(),
             "metrics": selectors.metric_list(),
+            "event_mappings": selectors.event_mapping_list(),
             "settings": selectors.value_settings(),
             "can_configure": request.membership.is_admin,
+            "can_import": request.membership.sees_all_portfolios,
         },
     )
 
@@ -122,6 +127,37 @@ def metric_edit(request, metric_id: int | None = None):
 
 
 @admin_required
+def event_mapping_edit(request, mapping_id: int | None = None):
+    mapping = get_object_or_404(EventMapping, pk=mapping_id) if mapping_id else None
+    form = EventMappingForm(request.POST or None, instance=mapping)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_mapping_save(
+                workspace=request.workspace, mapping=mapping, data=form.cleaned_data
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Event mapping saved; the metric was recomputed.")
+            return redirect("value_framework")
+    return render(
+        request,
+        "value/simple_form.html",
+        {"form": form, "title": "Edit event mapping" if mapping else "New event mapping"},
+        status=_form_status(form),
+    )
+
+
+@admin_required
+@require_POST
+def event_mapping_delete(request, mapping_id: int):
+    mapping = get_object_or_404(EventMapping, pk=mapping_id)
+    services.event_mapping_delete(mapping=mapping)
+    messages.success(request, f"{mapping.event} no longer counts into {mapping.metric.name}.")
+    return redirect("value_framework")
+
+
+@admin_required
 def value_settings_edit(request):
     form = ValueSettingsForm(request.POST or None, instance=selectors.value_settings())
     if request.method == "POST" and form.is_valid():
@@ -134,6 +170,12 @@ def value_settings_edit(request):
         {"form": form, "title": "Value settings"},
         status=_form_status(form),
     )
+
+
+@member_required(roles=LEADERS)
+def usage_import(request):
+    """Daily usage as a CSV, for leaders and admins, as accounts are imported."""
+    return csv_batch_import(request, importer=USAGE_CSV)
 
 
 # ----------------------------------------------------------------------------- account side

@@ -1,10 +1,14 @@
 from rest_framework import serializers
 
 from accounts.models import Account
+from csos.api.annotations import AnnotatedFieldsMixin
 
 
-class AccountOutputSerializer(serializers.ModelSerializer):
+class AccountOutputSerializer(AnnotatedFieldsMixin, serializers.ModelSerializer):
+    """An account with what other apps register about it (health, proven level)."""
+
     owner_email = serializers.EmailField(source="owner.email", default=None, read_only=True)
+    owner_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Account
@@ -13,6 +17,7 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "external_id",
             "name",
             "owner_email",
+            "owner_name",
             "arr",
             "currency",
             "contract_start",
@@ -31,3 +36,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_owner_name(self, account: Account) -> str | None:
+        if account.owner is None:
+            return None
+        return account.owner.get_full_name() or account.owner.email

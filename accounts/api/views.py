@@ -1,9 +1,11 @@
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from accounts.api.serializers import AccountOutputSerializer
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
-from csos.api.base import ScopedReadOnlyViewSet
+from csos.api.annotations import annotate
+from csos.api.base import ScopedReadOnlyViewSet, StableOrderingFilter
 
 
 class AccountApiFilter(django_filters.FilterSet):
@@ -26,6 +28,7 @@ ACCOUNT_EXAMPLE = {
     "external_id": "CRM-1001",
     "name": "Acme Corp",
     "owner_email": "bob@example.com",
+    "owner_name": "Bob Marsh",
     "arr": "48000.00",
     "currency": "USD",
     "contract_start": "2025-04-01",
@@ -42,6 +45,9 @@ ACCOUNT_EXAMPLE = {
     "executive_visibility": 4,
     "created_at": "2025-03-20T09:14:00Z",
     "updated_at": "2026-11-02T17:40:12Z",
+    "proven_level": 3,
+    "health_band": "yellow",
+    "health_score": 63.5,
 }
 
 
@@ -62,11 +68,14 @@ ACCOUNT_EXAMPLE = {
     ),
 )
 class AccountViewSet(ScopedReadOnlyViewSet):
-    """Customer accounts of the workspace, oldest first, paged by cursor."""
+    """Customer accounts of the workspace, oldest first unless ``ordering`` says otherwise,
+    paged by cursor; each with its owner, latest health and highest proven ladder level."""
 
     model = Account
     serializer_class = AccountOutputSerializer
     filterset_class = AccountApiFilter
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    ordering_fields = ["id", "name", "arr", "updated_at"]
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("owner")
+        return annotate(queryset.select_related("owner"), model="accounts.Account")

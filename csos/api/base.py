@@ -7,8 +7,11 @@ pages. Viewsets name a ``model`` and may narrow its rows in ``scope_queryset``; 
 override ``get_queryset``, so no endpoint can reach rows outside the workspace in scope.
 """
 
-from rest_framework import authentication, permissions, throttling, viewsets
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework import authentication, filters, permissions, throttling, viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -71,22 +74,54 @@ class ApiRateThrottle(throttling.SimpleRateThrottle):
 
 
 class IdCursorPagination(CursorPagination):
-    """Stable paging for integrations: a cursor over the primary key survives concurrent inserts."""
+    """Stable paging for integrations: a cursor over the primary key survives concurrent inserts.
+
+    A view that offers ``?ordering=`` pages by a cursor over its first ordering field instead;
+    its ``ordering_fields`` must be fields that are never null.
+    """
 
     ordering = "id"
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
         # The base class checks the cursor's encoding, not its position: a position that is
-        # no id would reach the database as one and fail there.
+        # no value of the ordering field would reach the database as one and fail there.
         cursor = super().decode_cursor(request)
         if cursor is None or cursor.position is None:
             return cursor
-        if not cursor.position.isascii() or not cursor.position.isdigit():
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        if isinstance(field, models.IntegerField | models.AutoField):
+            valid = cursor.position.isascii() and cursor.position.isdigit()
+        else:
+            try:
+                field.to_python(cursor.position)
+            except DjangoValidationError:
+                valid = False
+            else:
+                valid = "\x00" not in cursor.position
+        if not valid:
             raise NotFound(self.invalid_cursor_message)
         return cursor
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` over the view's ``ordering_fields``, ties broken by id so pages never
+    repeat or skip a row."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering:
+            return ordering
+        first = ordering[0]
+        if first.lstrip("-") in {"id", "pk"}:
+            return [first]
+        return [first, "-id" if first.startswith("-") else "id"]
 
 
 class WorkspaceScopeMixin:
@@ -146,3 +181,31 @@ class ScopedViewSetMixin(WorkspaceScopeMixin):
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+def service_errors(error: DjangoValidationError) -> ApiValidationError:
+    """A service's ValidationError as the API's, keeping the names of the fields at fault."""
+    if hasattr(error, "error_dict"):
+        return ApiValidationError(error.message_dict)
+    return ApiValidationError({"non_field_errors": error.messages})
+
+
+class ScopedEditViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Reads rows of the workspace; subclasses add ``create`` and ``partial_update`` (PATCH),
+    each calling one service.
+
+    A token with the ``write`` scope writes for the whole workspace; a member writes what the
+    pages let them (``member_may_write`` of the customer account written to), else 403.
+    """
+
+    @property
+    def actor(self):
+        """The user the history and audit name: none for a token, which acts for no one."""
+        return self.request.user if self.membership is not None else None
+
+    def member_may_write(self, account) -> bool:
+        raise NotImplementedError
+
+    def check_may_write(self, account) -> None:
+        if self.membership is not None and not self.member_may_write(account):
+            self.permission_denied(self.request, message="Your role may not change this.")

@@ -10,6 +10,7 @@ runs in the caller's transaction, so a batch is written whole or not at all.
 from __future__ import annotations
 
 import zlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,10 +116,10 @@ def read_body(request) -> bytes:
     return raw
 
 
-def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
-    """Parse ``{"records": [...], <option>: ...}``; malformed JSON or shape answers 400."""
+def load_json(body: bytes) -> Any:
+    """The body's JSON document; malformed JSON answers 400."""
     try:
-        document = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise _problem(
             status.HTTP_400_BAD_REQUEST,
@@ -126,6 +127,23 @@ def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
             "The request body could not be parsed",
             f"The body is not valid JSON ({error}). NaN and Infinity are not JSON numbers.",
         ) from None
+
+
+def check_record_count(records: list[Any]) -> None:
+    """Refuse a batch over API_BATCH_MAX_RECORDS records (413)."""
+    if len(records) > settings.API_BATCH_MAX_RECORDS:
+        raise _problem(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "too-large",
+            "The batch is too large",
+            f"A batch is at most {settings.API_BATCH_MAX_RECORDS:,} records; "
+            f"this one has {len(records):,}.",
+        )
+
+
+def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
+    """Parse ``{"records": [...], <option>: ...}``; malformed JSON or shape answers 400."""
+    document = load_json(body)
     if not isinstance(document, dict) or not isinstance(document.get("records"), list):
         raise invalid_input(
             [FieldError(field="records", code="required", message='Send {"records": [...]}.')],
@@ -145,14 +163,7 @@ def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
     records = document["records"]
     if not records:
         errors.append(FieldError(field="records", code="empty", message="The batch is empty."))
-    if len(records) > settings.API_BATCH_MAX_RECORDS:
-        raise _problem(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            "too-large",
-            "The batch is too large",
-            f"A batch is at most {settings.API_BATCH_MAX_RECORDS:,} records; "
-            f"this one has {len(records):,}.",
-        )
+    check_record_count(records)
     if errors:
         raise invalid_input(errors, detail="The batch's options are invalid; nothing was written.")
     return Batch(records=records, options=parsed_options, body=body)
@@ -231,12 +242,27 @@ def _show(key: tuple) -> str:
     return ", ".join(str(part) for part in key)
 
 
+def workspace_lock(name: str) -> None:
+    """Wait for the workspace's transaction lock called ``name`` and hold it until commit.
+
+    Writers that take it run one at a time per workspace, each seeing what the one before it
+    committed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [name, current_workspace().pk]
+        )
+
+
 @dataclass(frozen=True)
 class UpsertTarget:
     """Where rows go: a tenant model, its natural key columns and how new rows are completed.
 
     ``insert_defaults`` fill columns a batch does not carry when a row is created; on update
     those columns keep their stored values. ``created_column``/``updated_column`` get now().
+    ``key_sql`` is the ``ON CONFLICT`` target when the key's unique index is not on the plain
+    key columns (an index on an expression, or a partial one: its columns and predicate).
+    ``insert_only`` rows are never updated: a row whose key is stored counts as unchanged.
     """
 
     model: type[models.Model]
@@ -244,6 +270,8 @@ class UpsertTarget:
     insert_defaults: dict[str, Any] = field(default_factory=dict)
     created_column: str | None = None
     updated_column: str | None = None
+    key_sql: str | None = None
+    insert_only: bool = False
 
 
 def copy_upsert(
@@ -277,7 +305,7 @@ def copy_upsert(
     for stamp in {target.created_column, target.updated_column} - {None}:
         insert_columns.append(stamp)
         select.append("now()")
-    if updates:
+    if updates and not target.insert_only:
         assignments = [f"{q(name)} = EXCLUDED.{q(name)}" for name in updates]
         if target.updated_column:
             assignments.append(f"{q(target.updated_column)} = now()")
@@ -289,7 +317,7 @@ def copy_upsert(
         )
     else:
         conflict = "DO NOTHING"
-    key_columns = ", ".join(q(c) for c in ("workspace_id", *key))
+    conflict_target = target.key_sql or f"({', '.join(q(c) for c in ('workspace_id', *key))})"
     with connection.cursor() as cursor:
         column_types = ", ".join(
             f"{q(name)} {field.db_type(connection)}" for name, field in db_fields.items()
@@ -307,7 +335,7 @@ def copy_upsert(
             f"WITH written AS ("
             f"INSERT INTO {table} AS t ({', '.join(q(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select)} FROM {stage} s "
-            f"ON CONFLICT ({key_columns}) {conflict} "
+            f"ON CONFLICT {conflict_target} {conflict} "
             f"RETURNING (xmax = 0) AS inserted) "
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
             f"FROM written",
@@ -316,3 +344,24 @@ def copy_upsert(
         created, updated = cursor.fetchone()
         cursor.execute(f"DROP TABLE {stage}")
     return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
+
+
+def copy_upsert_rows(*, target: UpsertTarget, rows: Iterable[dict[str, Any]]) -> UpsertCounts:
+    """Upsert rows given as dicts of model field names; rows sending other fields go apart.
+
+    A field a row leaves out keeps its stored value (or the insert default), so rows are
+    grouped by the fields they send and each group is one COPY and one upsert.
+    """
+    groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(row))].append(row)
+    counts = UpsertCounts()
+    for names, grouped in groups.items():
+        counts.add(
+            copy_upsert(
+                target=target,
+                columns=names,
+                rows=(tuple(row[name] for name in names) for row in grouped),
+            )
+        )
+    return counts

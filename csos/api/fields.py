@@ -43,6 +43,14 @@ def text(*, max_length: int, blank: bool = False, choices: list[str] | None = No
     return parse
 
 
+def email(value: Any) -> str:
+    """An e-mail address, lower-cased: addresses are compared without case."""
+    address = text(max_length=254)(value).lower()
+    if "@" not in address:
+        raise Invalid("invalid-email", "Expected an e-mail address.")
+    return address
+
+
 def integer(*, min_value: int | None = None, max_value: int | None = None) -> Parser:
     def parse(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float):

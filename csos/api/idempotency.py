@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import orjson
 from django.conf import settings
@@ -50,6 +50,16 @@ def _conflict(code: str, status_code: int, title: str, detail: str) -> ProblemEx
     return ProblemException(status_code=status_code, code=code, title=title, detail=detail)
 
 
+def _expired_before() -> datetime:
+    return timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_KEY_HOURS)
+
+
+def idempotency_key_purge() -> int:
+    """Delete the workspace's keys older than their replay window; returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=_expired_before()).delete()
+    return deleted
+
+
 def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpResponse:
     """Claim ``key`` for this request, or the answer a request with a used key gets."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
@@ -60,10 +70,10 @@ def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpRes
             f"An {HEADER} is 1 to {MAX_KEY_LENGTH} printable characters.",
         )
     now = timezone.now()
-    expired = now - timedelta(hours=settings.API_IDEMPOTENCY_KEY_HOURS)
     keys = IdempotencyKey.objects
     with transaction.atomic():
-        keys.filter(token=token, key=key, created_at__lt=expired).delete()
+        # The periodic purge may not have reached an expired key yet; its owner may reuse it.
+        keys.filter(token=token, key=key, created_at__lt=_expired_before()).delete()
         keys.filter(
             token=token, key=key, finished_at__isnull=True, created_at__lt=now - STALE_CLAIM
         ).delete()

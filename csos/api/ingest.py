@@ -27,11 +27,15 @@ class BulkIngestView(ScopedAPIView):
     def ingest(self, batch: Batch) -> Response:
         raise NotImplementedError
 
+    def parse(self, body: bytes) -> Batch:
+        """The batch a body holds; ``{"records": [...]}`` unless an endpoint takes another shape."""
+        return parse_batch(body, options=self.batch_options)
+
     def post(self, request, *args, **kwargs):
         body = read_body(request)
         key = request.headers.get(HEADER)
         if key is None:
-            return self.ingest(parse_batch(body, options=self.batch_options))
+            return self.ingest(self.parse(body))
         claim = key_claim(
             token=request.auth,
             key=key,
@@ -40,7 +44,7 @@ class BulkIngestView(ScopedAPIView):
         if isinstance(claim, HttpResponse):
             return claim
         try:
-            response = self.ingest(parse_batch(body, options=self.batch_options))
+            response = self.ingest(self.parse(body))
         except Exception as exc:
             # Answered as a problem, as DRF would, so the outcome can be recorded for the key.
             response = self.handle_exception(exc)

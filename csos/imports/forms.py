@@ -1,8 +1,13 @@
-"""The mapping step's form: a field per header, and a choice per value of each value field."""
+"""The upload step's form, and the mapping step's: a field per header, and a choice per value
+of each value field."""
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 
 from csos.imports.spec import ColumnMapping, ImportSpec, guess_value
 
@@ -10,6 +15,44 @@ IGNORE = ""
 SHOWN_SAMPLES = 3
 MAX_LABEL_LENGTH = 80  # a header cell can be as long as the file
 VALUES_SHOWN = "values_shown"  # the hidden input naming the value fields the page asked for
+
+
+class UploadedCsv(NamedTuple):
+    name: str
+    content: str
+
+
+def uploaded_csv(upload: UploadedFile, *, max_bytes: int) -> UploadedCsv:
+    """An uploaded file's text, refused (ValidationError) unless it is a UTF-8 CSV file."""
+    if not upload.name.lower().endswith(".csv"):
+        raise forms.ValidationError("Upload a .csv file.")
+    if upload.size > max_bytes:
+        raise forms.ValidationError(f"The file is larger than {filesizeformat(max_bytes)}.")
+    try:
+        # utf-8-sig drops the byte-order mark that spreadsheet "CSV UTF-8" exports start with.
+        content = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise forms.ValidationError(
+            "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."
+        ) from None
+    if "\x00" in content:
+        raise forms.ValidationError("The file is not a CSV text file.")
+    if not content.strip():
+        raise forms.ValidationError("The file is empty.")
+    return UploadedCsv(name=upload.name, content=content)
+
+
+class CsvUploadForm(forms.Form):
+    """A UTF-8 CSV file of at most the bytes of one API batch."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row; you match the columns to fields next.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> UploadedCsv:
+        return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.API_BATCH_MAX_BYTES)
 
 
 class ColumnMappingForm(forms.Form):

@@ -146,7 +146,9 @@ def apply_mapping(
         raise ValueError("The mapping does not fit this file's header row.")
     kept = [position for position, key in enumerate(columns) if key]
     frame = table.frame.iloc[:, kept].copy()
-    frame.iloc[0] = [columns[position] for position in kept]
+    # Cell by cell: a list assigned to the row of a one-column frame is refused by pandas.
+    for column, position in enumerate(kept):
+        frame.iat[0, column] = columns[position]
     for position in kept:
         key = columns[position]
         if key not in choices:

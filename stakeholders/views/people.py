@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csos.decorators import admin_required, member_required
+from csos.imports.views import csv_batch_import
+from csos.models import Role
 from stakeholders import selectors, services
 from stakeholders.forms import (
     FlagThresholdsForm,
@@ -17,6 +19,7 @@ from stakeholders.forms import (
     StakeholderForm,
 )
 from stakeholders.models import FlagThresholds, RoleGuide, Stakeholder, StakeholderRole
+from stakeholders.people_import import STAKEHOLDER_CSV
 from stakeholders.views.access import (
     account_for_reading,
     account_for_work,
@@ -44,9 +47,16 @@ def stakeholder_map(request, account_id: int):
             "account": account,
             "map": selectors.stakeholder_map(account=account, today=today),
             "can_work": can_work(request, account),
+            "can_import": request.membership.sees_all_portfolios,
             "today": today,
         },
     )
+
+
+@member_required(roles={Role.ADMIN, Role.LEADER})
+def stakeholder_import(request):
+    """Stakeholders of many accounts as a CSV, for leaders and admins, as accounts are imported."""
+    return csv_batch_import(request, importer=STAKEHOLDER_CSV)
 
 
 @member_required

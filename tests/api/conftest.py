@@ -40,6 +40,20 @@ class ApiClient:
             url, body, content_type=content_type, headers={**self.headers, **headers}
         )
 
+    def patch(self, url, document=None, **headers):
+        return self.client.patch(
+            url,
+            orjson.dumps(document),
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
+
+    def send(self, method: str, url: str, document=None):
+        """``method`` as the endpoint's method table names it, with a JSON body for writes."""
+        if method == "GET":
+            return self.get(url)
+        return getattr(self, method.lower())(url, document)
+
     def post_gzip(self, url, document, **headers):
         return self.post(
             url,

@@ -15,8 +15,11 @@ from django.urls import reverse
 from accounts.models import Account, ArrMovement
 from csos.api.base import ApiRateThrottle
 from csos.models import ApiScope
+from playbooks.models import Task
+from stakeholders.models import Objective, SuccessPlan
 from tests.api.conftest import ApiClient
 from tests.sweep import MARKERS, build_sweep, iter_url_patterns
+from value.models import Evidence
 
 API_PREFIX = "/api/v1/"
 PUBLIC = {reverse("api_schema"), reverse("api_docs")}
@@ -34,6 +37,49 @@ FOREIGN_BATCHES = {
             }
         ],
         "create_missing_metrics": True,
+    },
+    "api-stakeholder-bulk": {
+        "records": [
+            {
+                "account_external_id": "ALPHA-EXT-777",
+                "email": "alpha@example.com",
+                "name": "Hijacked",
+                "role": "owner",
+            }
+        ]
+    },
+    "api-support-ticket-bulk": {
+        "records": [
+            {
+                "external_id": "ALPHA-TICKET-1",
+                "account_external_id": "ALPHA-EXT-777",
+                "priority": "p1",
+                "status": "open",
+                "opened_on": dt.date.today().isoformat(),
+            }
+        ]
+    },
+    "api-survey-response-bulk": {
+        "records": [
+            {
+                "external_id": "ALPHA-SURVEY-1",
+                "account_external_id": "ALPHA-EXT-777",
+                "kind": "nps",
+                "score": 0,
+                "answered_on": dt.date.today().isoformat(),
+            }
+        ]
+    },
+    "api-product-events": {
+        "batch": [
+            {
+                "messageId": "ALPHA-SECRET-MESSAGE",
+                "userId": "alpha-user",
+                "event": "ALPHA-SECRET-EVENT",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "context": {"groupId": "ALPHA-EXT-777"},
+            }
+        ]
     },
     "api-arr-movement-bulk": {
         "records": [
@@ -69,11 +115,18 @@ def api_endpoints(objects):
 
 def alpha_state(objects):
     account = Account.dangerously_unscoped.get(pk=objects[Account].pk)
+    evidence = Evidence.dangerously_unscoped.get(pk=objects[Evidence].pk)
+    plan = SuccessPlan.dangerously_unscoped.get(pk=objects[SuccessPlan].pk)
+    task = Task.dangerously_unscoped.get(pk=objects[Task].pk)
     return (
         account.name,
         account.arr,
         account.updated_at,
         ArrMovement.dangerously_unscoped.filter(workspace=account.workspace).count(),
+        evidence.updated_at,
+        plan.title,
+        Objective.dangerously_unscoped.filter(plan=plan).count(),
+        (task.status, task.assignee_id),
     )
 
 
@@ -97,10 +150,7 @@ def test_it_lets_a_token_of_another_workspace_neither_read_nor_write(
         key=lambda call: call[0] != "GET",
     )
     for method, url, name in calls:
-        if method == "GET":
-            response = outsider.get(url)
-        else:
-            response = outsider.post(url, FOREIGN_BATCHES.get(name, {}))
+        response = outsider.send(method, url, FOREIGN_BATCHES.get(name, {}))
         body = response.content.decode()
         assert response.status_code < 500, url
         for marker in MARKERS:
@@ -118,10 +168,7 @@ def test_it_refuses_a_token_without_the_scope_each_endpoint_needs(alpha_objects,
                 if held == needed:
                     continue
                 client = ApiClient(make_token(scopes=[held]))
-                if method == "GET":
-                    response = client.get(url)
-                else:
-                    response = client.post(url, FOREIGN_BATCHES.get(name, {}))
+                response = client.send(method, url, FOREIGN_BATCHES.get(name, {}))
                 assert response.status_code == 403, f"{method} {url} with {held}"
                 assert f"`{needed}`" in response.json()["detail"]
 

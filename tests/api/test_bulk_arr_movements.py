@@ -1,9 +1,15 @@
 """Bulk booking of ARR movements: through the ledger's rules, keyed by the integrator's id."""
 
+import contextlib
+import threading
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
+from accounts import ingest
 from accounts.models import Account, ArrMovement
+from tests.api.conftest import ApiClient
 from tests.factories import AccountFactory
 
 URL = reverse("api-arr-movement-bulk")
@@ -91,3 +97,56 @@ def test_it_rolls_back_movements_booked_before_a_broken_ledger_rule(api, custome
     assert response.json()["errors"][0]["index"] == 1
     assert ArrMovement.dangerously_unscoped.count() == 0
     assert Account.dangerously_unscoped.get(pk=customer.pk).arr == 0
+
+
+def send_concurrently(raw, monkeypatch, accounts):
+    """Post one new movement M-1 per account at once; both requests check before either books."""
+    both_checked = threading.Barrier(len(accounts), timeout=3)
+    book = ingest.arr_movement_record
+
+    def book_after_both_checked(**kwargs):
+        # Unserialised, both requests find M-1 unbooked here; serialised, the second waits
+        # for the first to commit before it checks, so the first gives up waiting.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait()
+        return book(**kwargs)
+
+    monkeypatch.setattr(ingest, "arr_movement_record", book_after_both_checked)
+    answered = []
+
+    def send(account):
+        try:
+            response = ApiClient(raw).post(URL, {"records": [movement("M-1", account=account)]})
+            answered.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(account,)) for account in accounts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(answered, key=lambda answer: (answer[0], str(answer[1])))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_books_one_movement_sent_by_two_concurrent_requests_once(make_token, alpha, monkeypatch):
+    AccountFactory(workspace=alpha, external_id="CRM-1", arr=0)
+    answered = send_concurrently(make_token(), monkeypatch, ["CRM-1", "CRM-1"])
+    assert answered == [
+        (200, {"created": 0, "updated": 0, "unchanged": 1}),
+        (200, {"created": 1, "updated": 0, "unchanged": 0}),
+    ]
+    assert ArrMovement.dangerously_unscoped.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_one_movement_id_booked_concurrently_for_two_accounts(
+    make_token, alpha, monkeypatch
+):
+    AccountFactory(workspace=alpha, external_id="CRM-1", arr=0)
+    AccountFactory(workspace=alpha, external_id="CRM-2", arr=0)
+    answered = send_concurrently(make_token(), monkeypatch, ["CRM-1", "CRM-2"])
+    assert [status for status, _ in answered] == [200, 400]
+    assert answered[1][1]["errors"][0]["code"] == "already-booked"
+    assert ArrMovement.dangerously_unscoped.count() == 1

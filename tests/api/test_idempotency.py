@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Account
 from csos.api.bulk import staging_loaded
 from csos.models import IdempotencyKey
+from csos.tasks import idempotency_key_purge_all_task
 from tests.api.conftest import ApiClient
 
 URL = reverse("api-account-bulk")
@@ -115,3 +116,23 @@ def test_it_runs_exactly_one_of_ten_concurrent_requests_with_one_key(make_token)
     replay = ApiClient(raw).post(URL, BATCH, **{"Idempotency-Key": "same"})
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.json() == {"created": 1, "updated": 0, "unchanged": 0}
+
+
+@pytest.mark.django_db
+def test_it_purges_the_expired_keys_of_every_workspace(make_token, beta, charlie, settings):
+    for raw in (make_token(), make_token(workspace=beta, by=charlie)):
+        client = ApiClient(raw)
+        for key in ("old", "fresh"):
+            client.post(
+                URL, {"records": [{"external_id": key, "name": key}]}, **{"Idempotency-Key": key}
+            )
+    expired = timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_KEY_HOURS, minutes=1)
+    IdempotencyKey.dangerously_unscoped.filter(key="old").update(created_at=expired)
+    assert "csos.tasks.idempotency_key_purge_all_task" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    idempotency_key_purge_all_task.delay()
+    assert sorted(IdempotencyKey.dangerously_unscoped.values_list("key", flat=True)) == [
+        "fresh",
+        "fresh",
+    ]

@@ -29,6 +29,8 @@ SIGNED_IN_PAGES = [
     "/retention/",
     "/accounts/import/",
     "/accounts/import/{import}/",
+    "/stakeholders/import/",
+    "/value/usage/import/",
     "/settings/members/",
     "/settings/",
     "/settings/audit/",
@@ -81,6 +83,11 @@ def _problems(page, path: str, width: int) -> list[str]:
     response = page.goto(path)
     assert response is not None and response.status < 500, path
     page.wait_for_load_state("load")
+    return _shown_problems(page, path, width)
+
+
+def _shown_problems(page, path: str, width: int) -> list[str]:
+    """The overflow and axe violations of the page the tab shows now."""
     problems = []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if overflow > 0:
@@ -96,6 +103,14 @@ def _problems(page, path: str, width: int) -> list[str]:
     return problems
 
 
+def _sign_in(tab) -> None:
+    tab.goto("/login/")
+    tab.get_by_label("E-mail address").fill(ADMIN)
+    tab.get_by_label("Password").fill(DEMO_PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url("**/portfolio/")
+
+
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
 def test_it_passes_axe_without_overflow_on_every_page_family(browser, live_server, demo_ids, width):
     problems = []
@@ -108,11 +123,7 @@ def test_it_passes_axe_without_overflow_on_every_page_family(browser, live_serve
 
     signed_in = browser.new_context(base_url=live_server.url, viewport=viewport)
     tab = signed_in.new_page()
-    tab.goto("/login/")
-    tab.get_by_label("E-mail address").fill(ADMIN)
-    tab.get_by_label("Password").fill(DEMO_PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_url("**/portfolio/")
+    _sign_in(tab)
     for path in SIGNED_IN_PAGES:
         problems += _problems(tab, path.format(**demo_ids), width)
     signed_in.close()
@@ -124,11 +135,7 @@ def test_it_folds_the_navigation_and_scrolls_the_portfolio_at_phone_width(
 ):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 900})
     tab = context.new_page()
-    tab.goto("/login/")
-    tab.get_by_label("E-mail address").fill(ADMIN)
-    tab.get_by_label("Password").fill(DEMO_PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_url("**/portfolio/")
+    _sign_in(tab)
     menu = tab.get_by_role("button", name="Menu")
     retention_link = tab.get_by_role("link", name="Retention", exact=True)
     assert menu.get_attribute("aria-expanded") == "false"
@@ -141,4 +148,30 @@ def test_it_folds_the_navigation_and_scrolls_the_portfolio_at_phone_width(
     last_header.scroll_into_view_if_needed()
     box = last_header.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_it_previews_an_uploaded_file_and_its_errors_accessibly(
+    browser, live_server, demo_ids, width
+):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    tab = context.new_page()
+    _sign_in(tab)
+    tab.goto("/value/usage/import/")
+    tab.get_by_label("CSV file").set_input_files(
+        files=[
+            {
+                "name": "usage.csv",
+                "mimeType": "text/csv",
+                "buffer": b"Customer ID,Date,Event,Count\nNO-SUCH-ACCOUNT,2026-01-05,logins,3\n",
+            }
+        ]
+    )
+    tab.get_by_role("button", name="Check file").click()
+    errors = tab.get_by_role("table", name="Each error with its spreadsheet row and field")
+    expect(errors).to_contain_text("NO-SUCH-ACCOUNT")
+    assert _shown_problems(tab, "the usage preview", width) == []
     context.close()

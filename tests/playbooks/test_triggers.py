@@ -83,6 +83,21 @@ def test_it_closes_a_task_with_an_audit_row(in_alpha, bob, alice):
     assert AuditEvent.objects.get(action="task.close").after == {"status": "done"}
 
 
+def test_it_reassigns_a_task_audited_and_audits_nothing_when_nothing_changes(
+    in_alpha, bob, carol, alice
+):
+    account = AccountFactory(workspace=in_alpha, owner=bob)
+    snapshot(account, WEEK, "red", 20)
+    services.band_triggers_run(workspace=in_alpha, week=WEEK, today=TODAY)
+    task = Task.objects.select_related("assignee").get()
+    before = task.assignee.email if task.assignee else None
+    services.task_update(workspace=in_alpha, task=task, by=alice, data={"assignee": carol})
+    services.task_update(workspace=in_alpha, task=task, by=alice, data={"assignee": carol})
+    event = AuditEvent.objects.get(action="task.update")
+    assert (event.before, event.after) == ({"assignee": before}, {"assignee": carol.email})
+    assert Task.objects.get().assignee == carol
+
+
 def test_it_fires_a_remap_once_per_departed_owner_or_champion(in_alpha, bob):
     account = AccountFactory(workspace=in_alpha, owner=bob, renewal_date=None)
     champion = StakeholderFactory(account=account, role="champion", name="Chris Champion")

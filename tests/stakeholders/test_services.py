@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from csos.models import AuditEvent
 from stakeholders import services
 from stakeholders.forms import StakeholderForm
 from stakeholders.models import (
@@ -53,6 +54,20 @@ def test_it_refuses_an_invalid_email(acme):
     form = StakeholderForm(person_data(email="dana-at-acme"))
     assert not form.is_valid()
     assert "email" in form.errors
+
+
+def test_it_refuses_a_second_person_with_the_same_email_at_one_account(acme, alpha):
+    services.stakeholder_create(account=acme, by=None, data=person_data())
+    with pytest.raises(ValidationError) as error:
+        services.stakeholder_create(
+            account=acme, by=None, data=person_data(email="DANA@acme.example", name="Other")
+        )
+    assert "email" in error.value.message_dict
+    other_account = AccountFactory(workspace=alpha)
+    services.stakeholder_create(account=other_account, by=None, data=person_data())
+    services.stakeholder_create(account=acme, by=None, data=person_data(email=""))
+    services.stakeholder_create(account=acme, by=None, data=person_data(email=""))
+    assert Stakeholder.objects.count() == 4
 
 
 def test_it_refuses_a_departure_before_the_person_was_added(acme):
@@ -199,3 +214,25 @@ def test_it_lists_the_departures_health_and_playbooks_read_since_a_date(acme):
         StakeholderChange.objects.all()
     )
     assert not stakeholder_changes_since(since=dt.date(2026, 3, 2)).exists()
+
+
+def test_it_changes_and_adds_objectives_and_audits_the_plan_change(acme, alice):
+    plan = SuccessPlanFactory(account=acme)
+    first_title = plan.title
+    objective = ObjectiveFactory(plan=plan, target_level=2)
+    services.plan_update(
+        plan=plan,
+        by=alice,
+        title="Renamed",
+        objectives=[{"id": objective.pk, "target_level": 4}, {"title": "Added"}],
+    )
+    objective.refresh_from_db()
+    assert objective.target_level == 4
+    assert list(plan.objectives.order_by("id").values_list("title", flat=True))[1] == "Added"
+    assert AuditEvent.objects.get(action="plan.update").before == {"title": first_title}
+
+
+def test_it_keeps_an_archived_plan_as_it_was(acme, alice):
+    plan = SuccessPlanFactory(account=acme, status=PlanStatus.ARCHIVED)
+    with pytest.raises(ValidationError):
+        services.plan_update(plan=plan, by=alice, title="Changed")

@@ -1,10 +1,16 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import BULK_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, INVALID_BATCH_EXAMPLE
+from csos.api.schema import (
+    BULK_RESPONSES,
+    IDEMPOTENCY_KEY_PARAMETER,
+    INVALID_BATCH_EXAMPLE,
+    UpsertCountsSchema,
+)
+from value.events import parse_events, product_event_ingest
 from value.ingest import USAGE_OPTIONS, usage_bulk_upsert
 
 
@@ -79,3 +85,103 @@ class UsageBulkView(BulkIngestView):
     def ingest(self, batch: Batch) -> Response:
         counts = usage_bulk_upsert(workspace=self.workspace, records=batch.records, **batch.options)
         return Response(counts.as_dict())
+
+
+class ProductEventSchema(serializers.Serializer):
+    type = serializers.ChoiceField(["track"], required=False)
+    messageId = serializers.CharField(max_length=200, help_text="Stored once per workspace.")
+    userId = serializers.CharField(max_length=200, required=False, allow_null=True)
+    anonymousId = serializers.CharField(
+        max_length=200, required=False, allow_null=True, help_text="When there is no userId."
+    )
+    event = serializers.CharField(max_length=200)
+    timestamp = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
+    properties = serializers.DictField(
+        required=False, help_text="`account_id` names the account when the context does not."
+    )
+    context = serializers.DictField(
+        required=False, help_text="`groupId` is the account's external_id."
+    )
+
+
+class ProductEventBatchSchema(serializers.Serializer):
+    batch = ProductEventSchema(many=True, help_text="1 to 10,000 track events.")
+
+
+class ProductEventCountsSchema(UpsertCountsSchema):
+    usage_records = UpsertCountsSchema(help_text="The daily usage records recomputed.")
+
+
+class ProductEventView(BulkIngestView):
+    """Store product events and roll them up into the daily usage of mapped metrics."""
+
+    @extend_schema(
+        operation_id="product_events_ingest",
+        summary="Send product events (Segment track or batch)",
+        description=(
+            'Takes one Segment `track` event or `{"batch": [...]}` of them. Each event is '
+            "stored once per `messageId`; one sent again counts as unchanged. The account is "
+            "named by its external_id in `context.groupId`, else `properties.account_id` or "
+            "`properties.groupId`. Events whose name an admin mapped to a usage metric are "
+            "rolled up into that metric's daily records (event count or distinct users) for "
+            "the account and the day of their timestamp, recomputed from every stored event. "
+            "All events are validated first; any error writes nothing."
+        ),
+        request=ProductEventBatchSchema,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            **BULK_RESPONSES,
+            200: OpenApiResponse(ProductEventCountsSchema, description="The events were stored."),
+        },
+        examples=[
+            OpenApiExample(
+                "A batch of two events",
+                request_only=True,
+                value={
+                    "batch": [
+                        {
+                            "type": "track",
+                            "messageId": "ajs-6f1c2b0e-1",
+                            "userId": "u-1042",
+                            "event": "Report Exported",
+                            "timestamp": "2026-11-24T09:12:00Z",
+                            "properties": {"format": "pdf"},
+                            "context": {"groupId": "CRM-1001"},
+                        },
+                        {
+                            "type": "track",
+                            "messageId": "ajs-6f1c2b0e-2",
+                            "userId": "u-2210",
+                            "event": "Dashboard Viewed",
+                            "timestamp": "2026-11-24T09:15:30Z",
+                            "properties": {"account_id": "CRM-1001"},
+                        },
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Stored and rolled up",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "created": 2,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "usage_records": {"created": 1, "updated": 1, "unchanged": 0},
+                },
+            ),
+            INVALID_BATCH_EXAMPLE,
+        ],
+        tags=["ingest"],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def parse(self, body: bytes) -> Batch:
+        return parse_events(body)
+
+    def ingest(self, batch: Batch) -> Response:
+        events, usage = product_event_ingest(
+            workspace=self.workspace, records=batch.records, **batch.options
+        )
+        return Response({**events.as_dict(), "usage_records": usage.as_dict()})

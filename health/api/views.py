@@ -1,0 +1,92 @@
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from csos.api.base import ScopedReadOnlyViewSet, StableOrderingFilter
+from health.models import Band, HealthSnapshot
+
+
+class HealthSnapshotOutputSerializer(serializers.ModelSerializer):
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    scores = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="Dimension key -> 0-10, null when the dimension had no data.",
+    )
+    drivers = serializers.DictField(help_text="Dimension key -> the facts behind its score.")
+
+    class Meta:
+        model = HealthSnapshot
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "week",
+            "total",
+            "band",
+            "change",
+            "scores",
+            "drivers",
+            "proven_evidence",
+            "theatre",
+            "model_name",
+            "model_version",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class HealthSnapshotApiFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+    week = django_filters.DateFilter(help_text="The Monday of the ISO week.")
+    week_after = django_filters.DateFilter(field_name="week", lookup_expr="gte")
+    week_before = django_filters.DateFilter(field_name="week", lookup_expr="lte")
+    band = django_filters.ChoiceFilter(choices=Band.choices)
+
+    class Meta:
+        model = HealthSnapshot
+        fields = []
+
+
+SNAPSHOT_EXAMPLE = {
+    "id": 5120,
+    "account": 42,
+    "account_external_id": "CRM-1001",
+    "week": "2026-11-16",
+    "total": 28.0,
+    "band": "red",
+    "change": -31.5,
+    "scores": {"usage": 2.0, "stakeholders": 1.0, "support": 3.0, "sentiment": None},
+    "drivers": {"stakeholders": ["The Champion Dana Whitfield left on 2026-11-12."]},
+    "proven_evidence": 1,
+    "theatre": "",
+    "model_name": "Default",
+    "model_version": 3,
+    "computed_at": "2026-11-16T05:12:40Z",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List weekly health snapshots",
+        examples=[
+            OpenApiExample("A page of snapshots", response_only=True, value=[SNAPSHOT_EXAMPLE])
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="Get one health snapshot",
+        examples=[OpenApiExample("A snapshot", response_only=True, value=SNAPSHOT_EXAMPLE)],
+    ),
+)
+class HealthSnapshotViewSet(ScopedReadOnlyViewSet):
+    """Each account's weekly health, score by dimension and the facts behind it; read-only."""
+
+    model = HealthSnapshot
+    serializer_class = HealthSnapshotOutputSerializer
+    filterset_class = HealthSnapshotApiFilter
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    ordering_fields = ["id", "week"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("account")

@@ -1,0 +1,156 @@
+"""Bulk ingestion of stakeholders from integrations: upsert by account and e-mail, all or nothing.
+
+A person is named by their account's ``external_id`` and their e-mail (compared without case).
+A field a record leaves out keeps its stored value; a new person needs a name and a role. An
+Owner or Champion a batch marks as left gets the stakeholder change the page would record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from csos.api import fields as f
+from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert_rows, validate_records
+from csos.models import Workspace
+from stakeholders.models import (
+    KEY_ROLES,
+    Sentiment,
+    Stakeholder,
+    StakeholderChange,
+    StakeholderRole,
+    StakeholderStatus,
+)
+
+
+def _max_length(name: str) -> int:
+    return Stakeholder._meta.get_field(name).max_length
+
+
+STAKEHOLDER_RECORD = RecordSpec(
+    fields={
+        "account_external_id": f.text(max_length=Account._meta.get_field("external_id").max_length),
+        "email": f.email,
+        "name": f.text(max_length=_max_length("name")),
+        "title": f.text(max_length=_max_length("title"), blank=True),
+        "role": f.text(max_length=10, choices=list(StakeholderRole.values)),
+        "influence": f.integer(min_value=1, max_value=5),
+        "sentiment": f.text(max_length=10, choices=list(Sentiment.values)),
+        "status": f.text(max_length=10, choices=list(StakeholderStatus.values)),
+        "added_on": f.day(not_in_future=True),
+        "left_on": f.nullable(f.day(not_in_future=True)),
+    },
+    required=frozenset({"account_external_id", "email"}),
+    key=("account_external_id", "email"),
+)
+REQUIRED_ON_CREATE = ("name", "role")
+
+STAKEHOLDER_UPSERT = UpsertTarget(
+    model=Stakeholder,
+    key=("account", "email"),
+    insert_defaults={
+        field.name: field.get_default()
+        for field in Stakeholder._meta.concrete_fields
+        if field.name not in {"id", "workspace", "account", "email"}
+    },
+    key_sql="(workspace_id, account_id, lower(email)) WHERE NOT (email = '')",
+)
+
+
+def _existing(account_ids: set[int]) -> dict[tuple[int, str], dict]:
+    rows = (
+        Stakeholder.objects.filter(account_id__in=account_ids)
+        .exclude(email="")
+        .values("id", "account_id", "email", "role", "status", "added_on")
+    )
+    return {(row["account_id"], row["email"].lower()): row for row in rows}
+
+
+@transaction.atomic
+def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCounts:
+    """Validate every record, then create or update the people they name in one upsert.
+
+    Besides each field's own rules: the account must exist, a new person needs a name and a
+    role, a left person needs the date they left (an active one none) and cannot have left
+    before they were added. Any invalid record raises a 400 problem listing all of them.
+    """
+    batch = validate_records(records, STAKEHOLDER_RECORD)
+    account_ids = dict(
+        Account.objects.filter(
+            external_id__in={row["account_external_id"] for row in batch.rows}
+        ).values_list("external_id", "pk")
+    )
+    existing = _existing(set(account_ids.values()))
+    today = timezone.localdate()
+    departures: list[tuple[int, str, str, dt.date]] = []
+    rows = []
+    for index, row in zip(batch.indexes, batch.rows, strict=True):
+        account_id = account_ids.get(row["account_external_id"])
+        if account_id is None:
+            batch.fail(
+                index,
+                "account_external_id",
+                "unknown-account",
+                f"No account has the external_id {row['account_external_id']!r}; send it in an "
+                "accounts batch first.",
+            )
+            continue
+        stored = existing.get((account_id, row["email"]))
+        if stored is None:
+            for name in REQUIRED_ON_CREATE:
+                if name not in row:
+                    batch.fail(index, name, "required", "A new stakeholder needs this field.")
+        if "left_on" in row and "status" not in row:
+            batch.fail(index, "status", "required", "Send the status with left_on.")
+        if "status" in row:
+            left_on = row.get("left_on")
+            if row["status"] == StakeholderStatus.LEFT and left_on is None:
+                batch.fail(index, "left_on", "required", "A person who left needs left_on.")
+            elif row["status"] == StakeholderStatus.ACTIVE and left_on is not None:
+                batch.fail(
+                    index, "left_on", "active-has-left-on", "An active person has no left_on."
+                )
+            added_on = row.get("added_on") or (stored["added_on"] if stored else today)
+            if left_on is not None and left_on < added_on:
+                batch.fail(
+                    index,
+                    "left_on",
+                    "before-added",
+                    f"The person was added on {added_on:%Y-%m-%d}; they cannot have left before.",
+                )
+            role = row.get("role") or (stored["role"] if stored else None)
+            was_left = stored is not None and stored["status"] == StakeholderStatus.LEFT
+            if row["status"] == StakeholderStatus.LEFT and not was_left and role in KEY_ROLES:
+                departures.append((account_id, row["email"], role, left_on))
+        values = {name: value for name, value in row.items() if name != "account_external_id"}
+        if "status" in row:
+            values["left_on"] = row.get("left_on")
+        rows.append({"account": account_id, **values})
+    batch.raise_if_invalid()
+    counts = copy_upsert_rows(target=STAKEHOLDER_UPSERT, rows=rows)
+    if departures:
+        _record_departures(workspace, departures)
+    return counts
+
+
+def _record_departures(
+    workspace: Workspace, departures: list[tuple[int, str, str, dt.date]]
+) -> None:
+    """The stakeholder changes of Owners and Champions the batch marked as left."""
+    people = _existing({account_id for account_id, *_ in departures})
+    StakeholderChange.objects.bulk_create(
+        [
+            StakeholderChange(
+                workspace=workspace,
+                account_id=account_id,
+                stakeholder_id=people[(account_id, email)]["id"],
+                role=role,
+                left_on=left_on,
+            )
+            for account_id, email, role, left_on in departures
+        ]
+    )

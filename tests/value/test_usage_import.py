@@ -1,0 +1,131 @@
+"""Daily usage uploaded as CSV: checked by the usage bulk endpoint's own code, previewed with
+row-level errors, written only on commit."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from csos.models import ImportMapping
+from tests.factories import AccountFactory, UsageMetricFactory
+from value.ingest import USAGE_RECORD
+from value.models import UsageRecord
+from value.usage_import import USAGE_SPEC
+
+URL = reverse("value_usage_import")
+YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def known(alpha):
+    AccountFactory(workspace=alpha, external_id="CRM-1")
+    UsageMetricFactory(workspace=alpha, key="logins")
+
+
+def _upload(client, text: str, name="usage.csv"):
+    upload = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+    return client.post(URL, {"step": "upload", "file": upload})
+
+
+def test_it_offers_exactly_the_fields_of_the_bulk_endpoint():
+    assert set(USAGE_SPEC.keys) == set(USAGE_RECORD.fields)
+    assert {spec.key for spec in USAGE_SPEC.required_fields} == USAGE_RECORD.required
+
+
+def test_it_previews_a_file_without_writing_and_commits_it(login, lena, known):
+    client = login(lena)
+    text = f"account_external_id,metric,day,value\nCRM-1,logins,{YESTERDAY},12\n"
+    response = _upload(client, text)
+    assert response.status_code == 200
+    assert response.context["outcome"].counts.as_dict() == {
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    assert not UsageRecord.dangerously_unscoped.exists()
+    response = client.post(URL, {"step": "commit"})
+    assert response.status_code == 302
+    record = UsageRecord.dangerously_unscoped.get()
+    assert record.value == 12
+    assert ImportMapping.dangerously_unscoped.filter(kind="usage").exists()
+
+
+def test_it_lists_each_error_at_its_spreadsheet_row_and_writes_nothing(login, lena, known):
+    client = login(lena)
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    text = (
+        "account_external_id,metric,day,value\n"
+        f"CRM-1,logins,{YESTERDAY},3\n"
+        "\n"
+        f"CRM-404,logins,{YESTERDAY},1\n"
+        f"CRM-1,logins,{tomorrow},1\n"
+        f"CRM-1,logins,{YESTERDAY[:4]}-02-30,-4\n"
+    )
+    response = _upload(client, text)
+    outcome = response.context["outcome"]
+    assert outcome.counts is None
+    listed = {(error["row"], error["field"]) for error in outcome.errors.errors}
+    assert listed == {
+        (4, "account_external_id"),
+        (5, "day"),
+        (6, "day"),
+        (6, "value"),
+    }
+    assert "CRM-404" in response.content.decode()
+    assert client.post(URL, {"step": "commit"}).status_code == 400
+    assert not UsageRecord.dangerously_unscoped.exists()
+
+
+def test_it_guesses_other_headers_and_takes_a_corrected_mapping(login, lena, known):
+    client = login(lena)
+    text = f"Customer ID,Date,Event,Count,Notes\nCRM-1,{YESTERDAY},logins,7,x\n"
+    response = _upload(client, text)
+    assert response.context["outcome"].counts.created == 1
+    # Map the notes column as the value instead: "x" is no number, and the error says so.
+    answer = {
+        "step": "map",
+        "values_shown": "",
+        "column_0": "account_external_id",
+        "column_1": "day",
+        "column_2": "metric",
+        "column_3": "",
+        "column_4": "value",
+    }
+    response = client.post(URL, answer)
+    errors = response.context["outcome"].errors.errors
+    assert [(e["row"], e["field"]) for e in errors] == [(2, "value")]
+    answer.update(column_3="value", column_4="")
+    assert client.post(URL, answer).context["outcome"].counts.created == 1
+    assert client.post(URL, {"step": "commit"}).status_code == 302
+    assert UsageRecord.dangerously_unscoped.get().value == 7
+
+
+def test_it_refuses_a_file_that_is_no_csv_and_a_commit_without_a_file(login, lena):
+    client = login(lena)
+    response = _upload(client, "a,b\n1,2\n", name="usage.xlsx")
+    assert response.status_code == 400
+    response = client.post(URL, {"step": "commit"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("user", ["bob", "vera"])
+def test_it_lets_only_leaders_and_admins_import(login, request, user, known):
+    client = login(request.getfixturevalue(user))
+    assert client.get(URL).status_code == 403
+    text = f"account_external_id,metric,day,value\nCRM-1,logins,{YESTERDAY},12\n"
+    assert _upload(client, text).status_code == 403
+    assert not UsageRecord.dangerously_unscoped.exists()
+
+
+def test_it_links_the_import_from_the_framework_page_for_leaders(login, lena, bob):
+    assert URL in login(lena).get(reverse("value_framework")).content.decode()
+    assert URL not in login(bob).get(reverse("value_framework")).content.decode()

@@ -1,0 +1,103 @@
+from rest_framework import serializers
+
+from accounts.models import Account
+from value.models import Evidence
+from value.services import EVIDENCE_FIELDS
+
+
+class EvidenceOutputSerializer(serializers.ModelSerializer):
+    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    use_case_name = serializers.CharField(source="use_case.name", read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "account",
+            "account_external_id",
+            "use_case_name",
+            *EVIDENCE_FIELDS,
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceUpdateSerializer(serializers.ModelSerializer):
+    """The claim's fields; the related ones name rows through their models' scoped default
+    managers, so only rows of the workspace in scope."""
+
+    class Meta:
+        model = Evidence
+        fields = list(EVIDENCE_FIELDS)
+
+
+class EvidenceCreateSerializer(EvidenceUpdateSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+
+    class Meta(EvidenceUpdateSerializer.Meta):
+        fields = ["account", *EVIDENCE_FIELDS]
+
+
+class CoverageLevelSchema(serializers.Serializer):
+    level = serializers.IntegerField(help_text="0 none proven, 1 presence ... 4 ROI.")
+    name = serializers.CharField()
+    accounts = serializers.IntegerField()
+    account_share = serializers.FloatField(
+        allow_null=True, help_text="Percent of the group's accounts whose highest level this is."
+    )
+
+
+class CoverageArrSchema(serializers.Serializer):
+    currency = serializers.CharField()
+    level = serializers.IntegerField()
+    arr = serializers.DecimalField(max_digits=16, decimal_places=2)
+    arr_share = serializers.FloatField(allow_null=True)
+
+
+class CoverageGroupSchema(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="The segment, or the CSM's user id.")
+    name = serializers.CharField()
+    accounts = serializers.IntegerField()
+    levels = CoverageLevelSchema(many=True)
+    arr = CoverageArrSchema(many=True, help_text="Per currency: ARR is never summed across.")
+
+
+class CoverageSchema(serializers.Serializer):
+    by = serializers.ChoiceField(["segment", "csm"])
+    groups = CoverageGroupSchema(many=True)
+
+
+def coverage_document(coverage: dict) -> dict:
+    """The coverage selector's table as the API shows it: lists, not dicts keyed by level."""
+    names = dict(coverage["levels"])
+    return {
+        "by": coverage["by"],
+        "groups": [
+            {
+                "key": None if group["key"] is None else str(group["key"]),
+                "name": group["name"],
+                "accounts": group["count"],
+                "levels": [
+                    {
+                        "level": level,
+                        "name": names[level],
+                        "accounts": count,
+                        "account_share": group["count_shares"][level],
+                    }
+                    for level, count in group["counts"].items()
+                ],
+                "arr": [
+                    {
+                        "currency": currency,
+                        "level": level,
+                        "arr": f"{amount:.2f}",
+                        "arr_share": group["arr_shares"][currency][level],
+                    }
+                    for currency, levels in sorted(group["arr"].items())
+                    for level, amount in levels.items()
+                ],
+            }
+            for group in coverage["groups"]
+        ],
+    }

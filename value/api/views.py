@@ -1,0 +1,231 @@
+import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.api.base import AccountWorkViewSet
+from csos.api.base import ScopedAPIView, StableOrderingFilter, service_errors
+from csos.models import Role
+from value import selectors, services
+from value.api.serializers import (
+    CoverageSchema,
+    EvidenceCreateSerializer,
+    EvidenceOutputSerializer,
+    EvidenceUpdateSerializer,
+    coverage_document,
+)
+from value.models import Evidence, EvidenceSource, EvidenceStatus, Level
+
+
+class EvidenceApiFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+    use_case = django_filters.NumberFilter(field_name="use_case_id")
+    level = django_filters.TypedChoiceFilter(
+        choices=[(level.value, level.label) for level in (Level.USE_CASE_VALUE, Level.ROI)],
+        coerce=int,
+    )
+    status = django_filters.ChoiceFilter(choices=EvidenceStatus.choices)
+    source = django_filters.ChoiceFilter(choices=EvidenceSource.choices)
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Evidence
+        fields = []
+
+
+EVIDENCE_EXAMPLE = {
+    "id": 311,
+    "account": 42,
+    "account_external_id": "CRM-1001",
+    "use_case_name": "Automate ticket triage",
+    "use_case": 5,
+    "level": 3,
+    "claim": "Triage time per ticket fell from 9 to 2 minutes.",
+    "metric_name": "Minutes per ticket",
+    "baseline": "9.0000",
+    "current": "2.0000",
+    "unit": "minutes",
+    "source": "customer",
+    "document_url": "",
+    "confirmed_by_name": "",
+    "confirmed_by_stakeholder": 7,
+    "confirmed_on": "2026-10-14",
+    "status": "proven",
+    "created_at": "2026-10-14T10:02:11Z",
+    "updated_at": "2026-10-14T10:02:11Z",
+}
+
+EVIDENCE_INPUT_EXAMPLE = {
+    key: EVIDENCE_EXAMPLE[key]
+    for key in ("account", *services.EVIDENCE_FIELDS)
+    if key not in {"document_url", "confirmed_by_name"}
+}
+
+INVALID_EVIDENCE_EXAMPLE = OpenApiExample(
+    "Invalid evidence",
+    status_codes=["400"],
+    response_only=True,
+    value={
+        "type": "urn:csos:problem:invalid-input",
+        "title": "The request has invalid input",
+        "status": 400,
+        "detail": "Fix the fields listed in `errors` and send the request again.",
+        "errors": [
+            {
+                "index": None,
+                "field": "confirmed_on",
+                "code": "invalid",
+                "message": "Proven evidence needs the date it was confirmed.",
+            }
+        ],
+    },
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List evidence",
+        examples=[
+            OpenApiExample("A page of evidence", response_only=True, value=[EVIDENCE_EXAMPLE])
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="Get one piece of evidence",
+        examples=[OpenApiExample("Evidence", response_only=True, value=EVIDENCE_EXAMPLE)],
+    ),
+    create=extend_schema(
+        summary="Record evidence",
+        description=(
+            "Records a value claim for an account's use case and re-derives the account's "
+            "ladder. Checked as the evidence form checks it: a proven claim needs its "
+            "confirmation date, use-case value needs baseline and current, ROI a confirmer. "
+            "A member may record evidence only for the accounts they may edit."
+        ),
+        request=EvidenceCreateSerializer,
+        responses={201: EvidenceOutputSerializer},
+        examples=[
+            OpenApiExample("A proven claim", request_only=True, value=EVIDENCE_INPUT_EXAMPLE),
+            OpenApiExample(
+                "Recorded", response_only=True, status_codes=["201"], value=EVIDENCE_EXAMPLE
+            ),
+            INVALID_EVIDENCE_EXAMPLE,
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change evidence",
+        description=(
+            "Changes the fields sent; the evidence's history keeps each change with its "
+            "before and after values, and the ladder is re-derived."
+        ),
+        request=EvidenceUpdateSerializer,
+        responses={200: EvidenceOutputSerializer},
+        examples=[
+            OpenApiExample("Disputed", request_only=True, value={"status": "disputed"}),
+            OpenApiExample(
+                "Changed",
+                response_only=True,
+                status_codes=["200"],
+                value={**EVIDENCE_EXAMPLE, "status": "disputed"},
+            ),
+            INVALID_EVIDENCE_EXAMPLE,
+        ],
+    ),
+)
+class EvidenceViewSet(AccountWorkViewSet):
+    """Value evidence of the workspace's accounts, paged by cursor."""
+
+    model = Evidence
+    serializer_class = EvidenceOutputSerializer
+    filterset_class = EvidenceApiFilter
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    ordering_fields = ["id", "created_at", "updated_at"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("account", "use_case")
+
+    def create(self, request, *args, **kwargs):
+        data = EvidenceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        account = fields.pop("account")
+        self.check_may_write(account)
+        try:
+            evidence = services.evidence_record(
+                workspace=self.workspace, account=account, by=self.actor, data=fields
+            )
+        except ValidationError as error:
+            raise service_errors(error) from None
+        output = self.get_serializer(self.get_queryset().get(pk=evidence.pk))
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        evidence = self.get_object()
+        self.check_may_write(evidence.account)
+        data = EvidenceUpdateSerializer(evidence, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            services.evidence_update(evidence=evidence, by=self.actor, data=data.validated_data)
+        except ValidationError as error:
+            raise service_errors(error) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=evidence.pk)).data)
+
+
+COVERAGE_EXAMPLE = {
+    "by": "segment",
+    "groups": [
+        {
+            "key": "enterprise",
+            "name": "Enterprise",
+            "accounts": 4,
+            "levels": [
+                {"level": 0, "name": "None proven", "accounts": 1, "account_share": 25.0},
+                {"level": 1, "name": "Presence", "accounts": 0, "account_share": 0.0},
+                {"level": 2, "name": "Engagement", "accounts": 1, "account_share": 25.0},
+                {"level": 3, "name": "Use-case value", "accounts": 2, "account_share": 50.0},
+                {"level": 4, "name": "ROI", "accounts": 0, "account_share": 0.0},
+            ],
+            "arr": [
+                {"currency": "USD", "level": 3, "arr": "240000.00", "arr_share": 61.5},
+            ],
+        }
+    ],
+}
+
+
+class CoverageQuerySchema(serializers.Serializer):
+    by = serializers.ChoiceField(["segment", "csm"], default="segment")
+
+
+class ValueCoverageView(ScopedAPIView):
+    """Value-proof coverage, as the leaders' coverage page shows it."""
+
+    @extend_schema(
+        operation_id="value_coverage",
+        summary="Value-proof coverage by segment or CSM",
+        description=(
+            "For the active accounts of each segment (or each CSM's book), how many reach each "
+            "highest proven ladder level, and their share of the group's accounts and of its "
+            "ARR per currency. Members need the leader or admin role, as on the page."
+        ),
+        parameters=[
+            OpenApiParameter("by", enum=["segment", "csm"], default="segment"),
+        ],
+        responses={200: CoverageSchema},
+        examples=[OpenApiExample("By segment", response_only=True, value=COVERAGE_EXAMPLE)],
+        tags=["value"],
+    )
+    def get(self, request, *args, **kwargs):
+        if self.membership is not None and self.membership.role not in {Role.ADMIN, Role.LEADER}:
+            self.permission_denied(request, message="Value coverage is for leaders and admins.")
+        query = CoverageQuerySchema(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        coverage = selectors.value_coverage(by=query.validated_data["by"])
+        return Response(coverage_document(coverage))
