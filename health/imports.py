@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -56,6 +57,8 @@ from health.models import (
 )
 
 PREVIEW_ROWS = 10
+# As long as an accounts import keeps its file.
+FILE_RETENTION = timedelta(days=30)
 MAX_COLUMNS = 100
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
@@ -344,3 +347,15 @@ def record_import_commit(*, import_id: int) -> RecordImport | None:
     record_import.finished_at = timezone.now()
     record_import.save()
     return record_import
+
+
+def record_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
+    """Drop the stored files of the scope's imports older than ``older_than``; returns how many.
+
+    An imported file's record stays, its content emptied; a file never imported is deleted
+    with its check, since it could no longer be committed.
+    """
+    old = RecordImport.objects.filter(created_at__lt=timezone.now() - older_than)
+    emptied = old.filter(status=ImportState.DONE).exclude(content="").update(content="")
+    deleted, _ = old.exclude(status=ImportState.DONE).delete()
+    return emptied + deleted

@@ -6,9 +6,11 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from csos.models import ImportMapping
 from health.models import ImportState, RecordImport, SupportTicket, SurveyResponse
+from health.tasks import record_import_purge_all_task
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +138,29 @@ def test_it_lets_only_leaders_and_admins_import_and_links_the_pages(login, alice
     assert reverse("ticket_import") in page and reverse("survey_import") in page
     template = login(alice).get(reverse("survey_import_template")).content.decode()
     assert template.startswith("external_id,account_external_id,kind,score")
+
+
+def test_it_purges_old_files_in_every_workspace(alpha, beta):
+    old = timezone.now() - dt.timedelta(days=31)
+
+    def made(workspace, status, created_at=None) -> RecordImport:
+        record_import = RecordImport.dangerously_unscoped.create(
+            workspace=workspace, kind="tickets", filename="a.csv", content="x", status=status
+        )
+        if created_at:
+            RecordImport.dangerously_unscoped.filter(pk=record_import.pk).update(
+                created_at=created_at
+            )
+        return record_import
+
+    done_old, ready_old = made(alpha, ImportState.DONE, old), made(alpha, ImportState.READY, old)
+    ready_recent, beta_old = made(alpha, ImportState.READY), made(beta, ImportState.DONE, old)
+
+    record_import_purge_all_task.delay()
+
+    assert not RecordImport.dangerously_unscoped.filter(pk=ready_old.pk).exists()
+    assert dict(
+        RecordImport.dangerously_unscoped.filter(
+            pk__in=[done_old.pk, ready_recent.pk, beta_old.pk]
+        ).values_list("pk", "content")
+    ) == {done_old.pk: "", ready_recent.pk: "x", beta_old.pk: ""}
