@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from csos.models import Membership, Role
 from playbooks.models import Task, TaskStatus
 
 
@@ -11,3 +12,15 @@ def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     return tasks.order_by("due_on", "pk")
+
+
+def escalation_leader_id() -> int | None:
+    """The leader escalated tasks go to: the workspace's longest-standing leader (earliest
+    membership, the first created on a tie), so every run picks the same person. CSOS keeps no
+    reporting line between a CSM and one leader; the workspace's leaders are everyone's."""
+    return (
+        Membership.objects.filter(role=Role.LEADER)
+        .order_by("created_at", "pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )
