@@ -1,6 +1,7 @@
 """Reads of playbooks for pages."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from csos.models import Membership, Role
 from playbooks.models import Task, TaskStatus
@@ -12,6 +13,25 @@ def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     return tasks.order_by("due_on", "pk")
+
+
+PANEL_TASKS = 8  # tasks the portfolio panel lists; the rest are on My tasks
+
+
+def portfolio_tasks_panel(*, request) -> dict:
+    """The portfolio page's panel: the member's own open tasks, soonest due first, in one
+    query (one row more than shown, to know whether My tasks holds more)."""
+    tasks = list(
+        Task.objects.filter(status=TaskStatus.OPEN, assignee_id=request.user.pk)
+        .select_related("account")
+        .only("title", "due_on", "priority", "reason", "account__name")
+        .order_by("due_on", "pk")[: PANEL_TASKS + 1]
+    )
+    return {
+        "tasks": tasks[:PANEL_TASKS],
+        "more": len(tasks) > PANEL_TASKS,
+        "today": timezone.localdate(),
+    }
 
 
 def escalation_leader_id() -> int | None:
