@@ -312,6 +312,8 @@ def main() -> None:
                 "accounts_scored": scored,
                 "week": str(iso_week(today)),
                 "demo_build_s": None if build_s is None else round(build_s, 1),
+                # Peaks only grow: after the larger size, this is the larger size's peak.
+                "peak_mb_so_far": round(peak_mb() + sum(worker_peak_mb(w) for w in workers), 1),
             }
             log(f"{size:,}: {results[size]}")
         worker_mb = sum(worker_peak_mb(w) for w in workers)
