@@ -25,10 +25,14 @@ OUTCOME_OF_MOVEMENT = {"churn": "churned", "contraction": "downgraded", "expansi
 
 
 def _anniversaries(start: dt.date, today: dt.date) -> list[dt.date]:
-    days, years = [], 1
-    while (day := (pd.Timestamp(start) + pd.DateOffset(years=years)).date()) <= today:
-        days.append(day)
-        years += 1
+    days = []
+    for year in range(start.year + 1, today.year + 1):
+        try:
+            day = start.replace(year=year)
+        except ValueError:  # 29 February in a year without one
+            day = start.replace(year=year, day=28)
+        if day <= today:
+            days.append(day)
     return days
 
 
