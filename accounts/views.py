@@ -85,6 +85,7 @@ def portfolio(request):
             # Rows link as prefix + id: reversing the URL fifty times costs more than the query.
             "account_url_prefix": reverse("account_detail", args=[0]).removesuffix("0/"),
             "export_query": paging_query.urlencode(),
+            "panels": page_panels(page="portfolio", request=request),
         },
     )
 

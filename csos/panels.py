@@ -24,12 +24,13 @@ def everyone(membership: Membership) -> bool:
 
 @dataclass(frozen=True)
 class Panel:
-    """A section of an object page, filled by one selector of the app that registers it.
+    """A section of a page, filled by one selector of the app that registers it.
 
     ``context(request=..., <page>=obj)`` (for the account page, ``context(request=...,
-    account=...)``) returns the template's context; it is the panel's only
-    read of the database and runs a fixed number of queries, ``query_budget`` at most, however
-    much data the object has. ``visible`` decides per member whether the panel shows at all.
+    account=...)``; ``context(request=...)`` on a page of no one object, like the portfolio)
+    returns the template's context; it is the panel's only read of the database and runs a
+    fixed number of queries, ``query_budget`` at most, however much data the page shows.
+    ``visible`` decides per member whether the panel shows at all.
     """
 
     page: str
@@ -89,10 +90,12 @@ class RenderedPanel:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def page_panels(*, page: str, request: HttpRequest, obj: Any) -> list[RenderedPanel]:
-    """The panels of ``page`` this member may see, each with the context its selector read."""
+def page_panels(*, page: str, request: HttpRequest, obj: Any = None) -> list[RenderedPanel]:
+    """The panels of ``page`` this member may see, each with the context its selector read;
+    ``obj`` is the page's object, None on a page of no one object."""
+    about = {} if obj is None else {page: obj}
     return [
-        RenderedPanel(panel, panel.context(request=request, **{page: obj}))
+        RenderedPanel(panel, panel.context(request=request, **about))
         for panel in panels_for(page)
         if panel.visible(request.membership)
     ]

@@ -1,10 +1,11 @@
 """Does the score predict anything? Pure pandas: renewal outcomes against the band and score
 an account had 90 and 180 days before, for the published model and for a proposed one.
 
-``outcomes``: one row per past renewal, columns ``account_id``, ``renewal`` (date) and
-``outcome`` (renewed, expanded, downgraded, churned). ``snapshots``: columns ``account_id``,
-``week`` (Monday) and ``scores`` (dimension key -> 0-10 or None). Totals and bands are computed
-here from the stored dimension scores, so a proposed weighting is judged on the same history.
+``outcomes`` (see ``renewal_outcomes``): one row per past renewal, columns ``account_id``,
+``renewal`` (date) and ``outcome`` (renewed, expanded, downgraded, churned). ``snapshots``:
+columns ``account_id``, ``week`` (Monday) and ``scores`` (dimension key -> 0-10 or None).
+Totals and bands are computed here from the stored dimension scores, so a proposed weighting
+is judged on the same history.
 """
 
 from __future__ import annotations
@@ -18,6 +19,63 @@ from health import scoring as s
 
 HORIZONS = (90, 180)
 OUTCOMES = ("renewed", "expanded", "downgraded", "churned")
+# A ledger movement this close to a renewal is that renewal's outcome.
+RENEWAL_MOVEMENT_DAYS = 60
+OUTCOME_OF_MOVEMENT = {"churn": "churned", "contraction": "downgraded", "expansion": "expanded"}
+
+
+def _anniversaries(start: dt.date, today: dt.date) -> list[dt.date]:
+    days = []
+    for year in range(start.year + 1, today.year + 1):
+        try:
+            day = start.replace(year=year)
+        except ValueError:  # 29 February in a year without one
+            day = start.replace(year=year, day=28)
+        if day <= today:
+            days.append(day)
+    return days
+
+
+def renewal_outcomes(
+    accounts: pd.DataFrame, movements: pd.DataFrame, today: dt.date
+) -> pd.DataFrame:
+    """Past renewals with their outcome: columns ``account_id``, ``renewal``, ``outcome``.
+
+    ``accounts``: ``account_id``, ``contract_start`` and ``renewal_date`` (dates or None) and
+    ``churned`` (bool, its status now). ``movements``: ``account_id``, ``kind`` (churn,
+    contraction, expansion; other kinds are ignored) and ``date``, reversed ones left out.
+
+    Contracts are annual: an account renews on each anniversary of its contract start up to
+    ``today``, and on its renewal date once that has passed. A renewal churned when the ledger
+    churned the account within RENEWAL_MOVEMENT_DAYS of it, or when it is the passed renewal
+    date of an account churned now; otherwise it was downgraded or expanded when the ledger
+    moved that way that close to it (a downgrade outweighs an expansion), and renewed. Nothing
+    renews after a churn.
+    """
+    moved: dict[int, list[tuple[str, dt.date]]] = {}
+    for account_id, kind, day in movements[["account_id", "kind", "date"]].itertuples(index=False):
+        if kind in OUTCOME_OF_MOVEMENT:
+            moved.setdefault(account_id, []).append((OUTCOME_OF_MOVEMENT[kind], day))
+    rows = []
+    columns = ["account_id", "contract_start", "renewal_date", "churned"]
+    for account_id, start, renewal_date, churned in accounts[columns].itertuples(index=False):
+        days = set(_anniversaries(start, today)) if pd.notna(start) else set()
+        passed = pd.notna(renewal_date) and renewal_date <= today
+        if passed:
+            days.add(renewal_date)
+        for day in sorted(days):
+            near = {
+                outcome
+                for outcome, on in moved.get(account_id, ())
+                if abs((on - day).days) <= RENEWAL_MOVEMENT_DAYS
+            }
+            if churned and passed and day == renewal_date:
+                near.add("churned")
+            outcome = next((o for o in ("churned", "downgraded", "expanded") if o in near), None)
+            rows.append((account_id, day, outcome or "renewed"))
+            if outcome == "churned":
+                break
+    return pd.DataFrame(rows, columns=["account_id", "renewal", "outcome"])
 
 
 def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:

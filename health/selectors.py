@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.services import account_can_edit
 from csos.charts import line_chart
+from health import quality
 from health.forms import JudgementForm, OverrideForm
 from health.models import (
     OPEN_TICKET_STATUSES,
@@ -22,7 +23,6 @@ from health.models import (
     SupportTicket,
     SurveyResponse,
 )
-from health.quality import HORIZONS
 from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
 
 TREND_WEEKS = 26
@@ -110,48 +110,44 @@ def recompute_progress(*, recompute: HealthRecompute) -> dict:
     return {"done": len(recompute.chunks_done), "total": recompute.chunk_count}
 
 
-# A ledger movement this close to a renewal date is that renewal's outcome.
-RENEWAL_MOVEMENT_DAYS = 60
+def renewal_outcomes(*, today: dt.date) -> pd.DataFrame:
+    """Past renewals of the workspace's accounts and their outcomes (``quality.renewal_outcomes``
+    says how they are read from the accounts and the ARR ledger): two queries."""
+    accounts = Account.objects.filter(
+        Q(contract_start__lte=today) | Q(renewal_date__lte=today)
+    ).values_list("pk", "contract_start", "renewal_date", "status")
+    movements = ArrMovement.objects.filter(
+        kind__in=[MovementKind.CHURN, MovementKind.CONTRACTION, MovementKind.EXPANSION],
+        date__lte=today + dt.timedelta(days=quality.RENEWAL_MOVEMENT_DAYS),
+        reverses__isnull=True,
+        reversal__isnull=True,
+    ).values_list("account_id", "kind", "date")
+    return quality.renewal_outcomes(
+        pd.DataFrame(
+            [
+                (pk, start, renewal, status == AccountStatus.CHURNED)
+                for pk, start, renewal, status in accounts
+            ],
+            columns=["account_id", "contract_start", "renewal_date", "churned"],
+        ),
+        pd.DataFrame(list(movements), columns=["account_id", "kind", "date"]),
+        today,
+    )
 
 
 def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Past renewals with their outcome, and the snapshots 90 and 180 days before them: three
-    queries. An account renewing on a past date churned if it is churned now, expanded or was
-    downgraded if the ledger moved that way around the date, and renewed otherwise."""
-    renewals = list(
-        Account.objects.filter(renewal_date__lte=today).values_list("pk", "renewal_date", "status")
-    )
-    moves = ArrMovement.objects.filter(
-        account_id__in=[pk for pk, _r, _s in renewals],
-        kind__in=[MovementKind.EXPANSION, MovementKind.CONTRACTION],
-    ).values_list("account_id", "kind", "date")
-    moved = {}
-    for account_id, kind, day in moves:
-        moved.setdefault(account_id, []).append((kind, day))
-    rows = []
-    for account_id, renewal, status in renewals:
-        near = [
-            kind
-            for kind, day in moved.get(account_id, [])
-            if abs((day - renewal).days) <= RENEWAL_MOVEMENT_DAYS
-        ]
-        if status == AccountStatus.CHURNED:
-            outcome = "churned"
-        elif MovementKind.CONTRACTION in near:
-            outcome = "downgraded"
-        elif MovementKind.EXPANSION in near:
-            outcome = "expanded"
-        else:
-            outcome = "renewed"
-        rows.append((account_id, renewal, outcome))
-    outcomes = pd.DataFrame(rows, columns=["account_id", "renewal", "outcome"])
+    queries."""
+    outcomes = renewal_outcomes(today=today)
     weeks = {
-        iso_week(renewal - dt.timedelta(days=days)) for _a, renewal, _o in rows for days in HORIZONS
+        iso_week(renewal - dt.timedelta(days=days))
+        for renewal in outcomes["renewal"]
+        for days in quality.HORIZONS
     }
     snapshots = pd.DataFrame(
         list(
             HealthSnapshot.objects.filter(
-                account_id__in=outcomes["account_id"].tolist(), week__in=weeks
+                account_id__in=outcomes["account_id"].unique().tolist(), week__in=weeks
             ).values_list("account_id", "week", "scores")
         ),
         columns=["account_id", "week", "scores"],

@@ -216,6 +216,15 @@ def _theatre(result: pd.DataFrame, frame: pd.DataFrame, before: pd.DataFrame) ->
     return s.theatre_flags(now, then, THEATRE)
 
 
+def health_scores(
+    *, first_id: int, last_id: int, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scoring frame of the active accounts with ids in [first_id, last_id] on ``as_of``,
+    and their scores under the models that claim them (``_score_with_models``); writes nothing."""
+    frame = scoring_frame(first_id=first_id, last_id=last_id, as_of=as_of)
+    return frame, _score_with_models(frame, _models_in_order())
+
+
 @transaction.atomic
 def health_recompute_chunk(
     *, recompute: HealthRecompute, chunk: int, first_id: int, last_id: int, as_of: dt.date
@@ -223,8 +232,7 @@ def health_recompute_chunk(
     """Score the accounts of one chunk and replace their snapshots of the week; idempotent,
     so a chunk redelivered after its worker died writes the same rows. Returns rows written."""
     week = recompute.week
-    frame = scoring_frame(first_id=first_id, last_id=last_id, as_of=as_of)
-    result = _score_with_models(frame, _models_in_order())
+    frame, result = health_scores(first_id=first_id, last_id=last_id, as_of=as_of)
     last_week, weeks_ago = _previous(first_id, last_id, week)
     change = result["total"].astype(float) - last_week["total"].reindex(result.index).astype(float)
     theatre = _theatre(result, frame, weeks_ago).reindex(result.index).fillna("")

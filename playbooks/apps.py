@@ -5,8 +5,9 @@ class PlaybooksConfig(AppConfig):
     name = "playbooks"
 
     def ready(self) -> None:
-        from csos.panels import NavEntry, register_nav_entry
+        from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
+        from playbooks.selectors import portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
         snapshots_recomputed.connect(
@@ -14,4 +15,15 @@ class PlaybooksConfig(AppConfig):
         )
         register_nav_entry(
             NavEntry(section="Customers", label="My tasks", url_name="my_tasks", order=15)
+        )
+        register_panel(
+            Panel(
+                page="portfolio",
+                key="tasks",
+                title="My open tasks",
+                template="playbooks/panels/tasks.html",
+                context=portfolio_tasks_panel,
+                order=10,
+                query_budget=1,
+            )
         )

@@ -15,7 +15,7 @@ from playbooks.models import TaskPriority
 
 class Assignee:
     CSM = "csm"  # the account's owner
-    LEADER = "leader"  # escalated: a CS leader of the workspace
+    LEADER = "leader"  # escalated: the workspace's longest-standing CS leader
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Reads of playbooks for pages."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from csos.models import Membership, Role
 from playbooks.models import Task, TaskStatus
 
 
@@ -11,3 +13,34 @@ def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     return tasks.order_by("due_on", "pk")
+
+
+PANEL_TASKS = 8  # tasks the portfolio panel lists; the rest are on My tasks
+
+
+def portfolio_tasks_panel(*, request) -> dict:
+    """The portfolio page's panel: the member's own open tasks, soonest due first, in one
+    query (one row more than shown, to know whether My tasks holds more)."""
+    tasks = list(
+        Task.objects.filter(status=TaskStatus.OPEN, assignee_id=request.user.pk)
+        .select_related("account")
+        .only("title", "due_on", "priority", "reason", "account__name")
+        .order_by("due_on", "pk")[: PANEL_TASKS + 1]
+    )
+    return {
+        "tasks": tasks[:PANEL_TASKS],
+        "more": len(tasks) > PANEL_TASKS,
+        "today": timezone.localdate(),
+    }
+
+
+def escalation_leader_id() -> int | None:
+    """The leader escalated tasks go to: the workspace's longest-standing leader (earliest
+    membership, the first created on a tie), so every run picks the same person. CSOS keeps no
+    reporting line between a CSM and one leader; the workspace's leaders are everyone's."""
+    return (
+        Membership.objects.filter(role=Role.LEADER)
+        .order_by("created_at", "pk")
+        .values_list("user_id", flat=True)
+        .first()
+    )

@@ -7,27 +7,26 @@ import datetime as dt
 from django.db import transaction
 
 from accounts.models import Account
-from csos.models import Membership, Role, Workspace
+from csos.models import Workspace
 from csos.services import audit_record
-from playbooks import triggers
+from playbooks import selectors, triggers
 from playbooks.models import Task
 from playbooks.playbooks import PLAYBOOKS, Assignee, Firing
 
 
 @transaction.atomic
 def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date) -> int:
-    """A task per firing whose cause has none yet; returns how many were new."""
+    """A task per firing whose cause has none yet; returns how many were new.
+
+    A task goes to the account's owner; a playbook that escalates (the save play) gives it to
+    the leader ``selectors.escalation_leader_id`` names, or to the owner while the workspace
+    has no leader."""
     if not firings:
         return 0
     owners = dict(
         Account.objects.filter(pk__in={f.account_id for f in firings}).values_list("pk", "owner_id")
     )
-    leader_id = (
-        Membership.objects.filter(role=Role.LEADER)
-        .order_by("pk")
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    leader_id = selectors.escalation_leader_id()
     existing = set(
         Task.objects.filter(cause__in=[f.cause for f in firings]).values_list("cause", flat=True)
     )

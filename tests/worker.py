@@ -44,8 +44,12 @@ def _wait_until_ready(worker: subprocess.Popen, hostname: str, log: Path) -> Non
 
 
 @contextlib.contextmanager
-def running_worker(queue: str) -> Iterator[subprocess.Popen]:
-    """A worker process consuming ``queue``, stopped on exit unless the test killed it."""
+def running_worker(queue: str, *, pool: str = "solo") -> Iterator[subprocess.Popen]:
+    """A worker process consuming ``queue``, stopped on exit unless the test killed it.
+
+    The ``solo`` pool runs tasks in the worker process itself; ``prefork`` runs them in one
+    child process (``pool_children``) that the test can kill while the worker survives. The
+    worker's ``log_path`` holds its log until the context exits."""
     hostname = f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
     celery = Path(sys.executable).parent / "celery"
     env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_QUEUE": queue}
@@ -58,7 +62,7 @@ def running_worker(queue: str) -> Iterator[subprocess.Popen]:
                     "-A",
                     "csos",
                     "worker",
-                    "--pool=solo",
+                    f"--pool={pool}",
                     "--concurrency=1",
                     "-Q",
                     queue,
@@ -73,6 +77,7 @@ def running_worker(queue: str) -> Iterator[subprocess.Popen]:
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
+        worker.log_path = log
         try:
             _wait_until_ready(worker, hostname, log)
             yield worker
@@ -83,6 +88,12 @@ def running_worker(queue: str) -> Iterator[subprocess.Popen]:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+
+def pool_children(worker: subprocess.Popen) -> list[int]:
+    """Process ids of a prefork worker's pool children."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+    return [int(pid) for pid in children.read_text().split()]
 
 
 @pytest.fixture

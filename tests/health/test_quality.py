@@ -60,3 +60,49 @@ def test_it_judges_a_proposed_weighting_on_the_same_history():
     )
     assert quality.rescore(scores, MODEL).loc[0, "total"] == 50.0
     assert quality.rescore(scores, usage_heavy).loc[0, "total"] == 80.0
+
+
+def test_it_reads_renewals_from_contract_anniversaries_and_the_ledger():
+    today = dt.date(2026, 11, 25)
+    accounts = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3, 4],
+            "contract_start": [
+                dt.date(2023, 3, 1),
+                dt.date(2024, 2, 29),
+                dt.date(2026, 1, 1),
+                None,
+            ],
+            "renewal_date": [dt.date(2027, 3, 1), None, dt.date(2026, 11, 1), dt.date(2026, 6, 1)],
+            "churned": [False, True, False, True],
+        }
+    )
+    movements = pd.DataFrame(
+        {
+            "account_id": [1, 1, 1, 2, 2],
+            "kind": ["contraction", "expansion", "expansion", "churn", "new"],
+            "date": [
+                dt.date(2024, 3, 1),
+                dt.date(2024, 3, 20),  # the contraction at the same renewal outweighs it
+                dt.date(2025, 6, 1),  # three months after the 2025 renewal: mid-term
+                dt.date(2025, 3, 1),
+                dt.date(2024, 2, 29),
+            ],
+        }
+    )
+    found = quality.renewal_outcomes(accounts, movements, today)
+    assert list(found.itertuples(index=False, name=None)) == [
+        (1, dt.date(2024, 3, 1), "downgraded"),
+        (1, dt.date(2025, 3, 1), "renewed"),
+        (1, dt.date(2026, 3, 1), "renewed"),
+        (2, dt.date(2025, 2, 28), "churned"),  # nothing renews after the churn
+        (3, dt.date(2026, 11, 1), "renewed"),  # its renewal date has passed
+        (4, dt.date(2026, 6, 1), "churned"),  # churned now, at its passed renewal date
+    ]
+
+
+def test_it_finds_no_renewals_in_an_empty_book():
+    empty = pd.DataFrame(columns=["account_id", "contract_start", "renewal_date", "churned"])
+    moves = pd.DataFrame(columns=["account_id", "kind", "date"])
+    found = quality.renewal_outcomes(empty, moves, dt.date(2026, 11, 25))
+    assert found.empty and list(found.columns) == ["account_id", "renewal", "outcome"]

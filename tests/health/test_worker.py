@@ -1,5 +1,8 @@
 """The recompute on a real Celery worker on Redis, including a worker killed mid-chunk."""
 
+import os
+import re
+import signal
 import time
 
 import psycopg
@@ -14,6 +17,7 @@ from tests.factories import AccountFactory, SupportTicketFactory
 from tests.worker import (  # noqa: F401  (fixtures)
     celery_queue,
     celery_worker,
+    pool_children,
     running_worker,
     worker_database_url,
 )
@@ -70,22 +74,56 @@ def lock_waiters(dsn: str) -> int:
         return observer.execute(query).fetchone()[0]
 
 
+HOLD_SQL = (
+    "INSERT INTO health_healthsnapshot (workspace_id, account_id, week, band, scores,"
+    " drivers, model_name, model_version, theatre, computed_at)"
+    " VALUES (%s, %s, %s, 'red', '{}', '{}', 'held', 1, '', now())"
+)
+
+
+def test_it_redelivers_a_chunk_whose_pool_process_is_killed_and_finishes_the_run(
+    celery_queue,  # noqa: F811
+    alpha,
+    accounts,
+):
+    """SIGKILL of the pool process while it runs a chunk: the worker rejects the task back to
+    the queue (acks late, rejected on worker lost), a new pool process runs it again, and the
+    same recompute finishes with one snapshot per account, without anyone sending it again."""
+    database = worker_database_url()
+    week = iso_week(timezone.localdate())
+    with psycopg.connect(database) as holder, running_worker(celery_queue, pool="prefork") as w:
+        # Another session writing the first account's snapshot holds the chunk in its write.
+        holder.execute(HOLD_SQL, [alpha.pk, accounts[0].pk, week])
+        health_recompute_task.delay(alpha.pk)
+        wait_until(lambda: lock_waiters(database) > 0, "the chunk never reached its write")
+        (running,) = pool_children(w)
+        os.kill(running, signal.SIGKILL)
+        holder.rollback()
+        wait_until(finished, "the redelivered chunk did not finish the recompute")
+        assert w.poll() is None, "the worker itself survived"
+        assert running not in pool_children(w)
+        log = w.log_path.read_text()
+    received = re.findall(r"health_recompute_chunk_task\[([0-9a-f-]+)\] received", log)
+    assert "WorkerLostError" in log
+    assert sorted(received.count(task) for task in set(received)) == [1, 1, 2], log
+    recompute = HealthRecompute.dangerously_unscoped.get()
+    assert (recompute.status, recompute.chunks_done) == (RecomputeStatus.DONE, [0, 1, 2])
+    assert_one_snapshot_per_account_and_week(alpha)
+    assert not HealthSnapshot.dangerously_unscoped.filter(model_name="held").exists()
+
+
 def test_it_leaves_one_snapshot_per_account_after_a_worker_dies_mid_run(
     celery_queue,  # noqa: F811
     alpha,
     accounts,
 ):
-    """The first worker dies inside a chunk's transaction; the re-run completes the week."""
+    """The whole worker dies inside a chunk's transaction (its message waits for Redis's
+    visibility timeout); a recompute sent again completes the week."""
     database = worker_database_url()
     week = iso_week(timezone.localdate())
     with psycopg.connect(database) as holder, running_worker(celery_queue) as first:
         # Another session writing the first account's snapshot makes the chunk's write wait.
-        holder.execute(
-            "INSERT INTO health_healthsnapshot (workspace_id, account_id, week, band, scores,"
-            " drivers, model_name, model_version, theatre, computed_at)"
-            " VALUES (%s, %s, %s, 'red', '{}', '{}', 'held', 1, '', now())",
-            [alpha.pk, accounts[0].pk, week],
-        )
+        holder.execute(HOLD_SQL, [alpha.pk, accounts[0].pk, week])
         health_recompute_task.delay(alpha.pk)
         wait_until(lambda: lock_waiters(database) > 0, "the chunk never reached its write")
         first.kill()

@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
-from csos.models import AuditEvent
+from csos.models import AuditEvent, Membership, Role
 from health.models import HealthSnapshot
 from playbooks import services
 from playbooks.models import Task, TaskStatus
 from stakeholders.models import StakeholderChange
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, MembershipFactory, UserFactory
 from tests.stakeholders.factories import StakeholderFactory, SuccessPlanFactory
 
 WEEK = dt.date(2026, 11, 23)
@@ -40,6 +40,31 @@ def test_it_creates_a_save_play_once_escalated_to_a_leader_due_today(in_alpha, b
     assert (task.playbook, task.due_on, task.priority) == ("save", TODAY, "urgent")
     assert task.assignee == lena  # the CSM's leader, not the CSM
     assert task.reason == "Health 28, Red (was yellow)"
+
+
+def test_it_escalates_to_the_longest_standing_leader_whatever_the_order_of_rows(
+    in_alpha, bob, lena
+):
+    veteran = UserFactory(first_name="Vera")
+    MembershipFactory(workspace=in_alpha, user=veteran, role=Role.LEADER)
+    Membership.objects.filter(user=veteran).update(
+        created_at=Membership.objects.get(user=lena).created_at - dt.timedelta(days=400)
+    )
+    first, second = AccountFactory.create_batch(2, workspace=in_alpha, owner=bob)
+    snapshot(first, WEEK, "red", 20)
+    services.band_triggers_run(workspace=in_alpha, week=WEEK, today=TODAY)
+    assert Task.objects.get(account=first).assignee == veteran
+    Membership.objects.filter(user=veteran).update(role=Role.CSM)
+    snapshot(second, WEEK, "red", 22)
+    services.band_triggers_run(workspace=in_alpha, week=WEEK, today=TODAY)
+    assert Task.objects.get(account=second).assignee == lena
+
+
+def test_it_keeps_a_save_play_with_the_owner_when_the_workspace_has_no_leader(in_alpha, bob):
+    account = AccountFactory(workspace=in_alpha, owner=bob)
+    snapshot(account, WEEK, "red", 20)
+    services.band_triggers_run(workspace=in_alpha, week=WEEK, today=TODAY)
+    assert Task.objects.get().assignee == bob
 
 
 def test_it_fires_on_a_band_change_only(in_alpha, bob):

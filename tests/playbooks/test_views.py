@@ -1,12 +1,16 @@
 import datetime as dt
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from csos.tenancy import workspace_scope
 from playbooks.models import Task
+from playbooks.selectors import PANEL_TASKS, portfolio_tasks_panel
 from tests.factories import AccountFactory
 
 
-def make_task(account, assignee, title):
+def make_task(account, assignee, title, due_on=dt.date(2026, 12, 1), status="open"):
     return Task.dangerously_unscoped.create(
         workspace=account.workspace,
         account=account,
@@ -14,9 +18,10 @@ def make_task(account, assignee, title):
         title=title,
         reason="Health 60, Yellow",
         assignee=assignee,
-        due_on=dt.date(2026, 12, 1),
+        due_on=due_on,
         priority="high",
         cause=title,
+        status=status,
     )
 
 
@@ -35,3 +40,33 @@ def test_it_closes_a_task_of_an_owned_account_only(login, alpha, bob, carol):
     assert login(bob).post(url, {"status": "done"}).status_code == 302
     task.refresh_from_db()
     assert task.status == "done"
+
+
+def test_it_lists_a_csms_open_tasks_on_the_portfolio_soonest_due_first(login, alpha, bob, carol):
+    account = AccountFactory(workspace=alpha, owner=bob, name="Acme Rockets")
+    later = make_task(account, bob, "Later call", due_on=dt.date(2026, 12, 20))
+    sooner = make_task(account, bob, "Sooner call", due_on=dt.date(2026, 12, 2))
+    make_task(account, bob, "Closed call", status="done")
+    make_task(account, carol, "Carol's call")
+    page = login(bob).get(reverse("portfolio")).content.decode()
+    panel = page.split('id="panel-tasks"')[1].split("</section>")[0]
+    assert panel.index("Sooner call") < panel.index("Later call")
+    assert "Closed call" not in panel and "Carol" not in panel
+    assert f'href="{reverse("my_tasks")}#task-{sooner.pk}"' in panel
+    assert f'href="{reverse("account_detail", args=[account.pk])}"' in panel
+    my_tasks = login(bob).get(reverse("my_tasks")).content.decode()
+    assert f'id="task-{later.pk}"' in my_tasks
+
+
+def test_it_reads_the_portfolio_task_panel_in_one_query_however_many_tasks(rf, alpha, bob):
+    account = AccountFactory(workspace=alpha, owner=bob)
+    request = rf.get("/")
+    request.user = bob
+    counts = []
+    for title in ("First", *(f"More {n}" for n in range(PANEL_TASKS + 5))):
+        make_task(account, bob, title)
+        with workspace_scope(alpha), CaptureQueriesContext(connection) as queries:
+            panel = portfolio_tasks_panel(request=request)
+        counts.append(len(queries))
+    assert set(counts) == {1}
+    assert len(panel["tasks"]) == PANEL_TASKS and panel["more"]
