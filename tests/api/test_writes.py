@@ -2,11 +2,13 @@
 that names the field and writes nothing."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from csos.models import AuditEvent
+from csos.services import exchange_rate_save
 from playbooks.models import Task
 from stakeholders.models import Objective, PlanStatus, SuccessPlan
 from tests.factories import AccountFactory, EvidenceFactory, UseCaseFactory
@@ -287,3 +289,30 @@ def test_it_shows_value_coverage_to_tokens_and_leaders_only(api, login, alpha, b
     assert api.get(url, by="nonsense").status_code == 400
     assert login(bob).get(url).status_code == 403
     assert login(lena).get(url).status_code == 200
+
+
+def test_it_converts_coverage_arr_at_the_rates_of_the_day_asked(api, alpha, bob, in_alpha):
+    AccountFactory(workspace=alpha, owner=bob, arr=Decimal("1000"), currency="EUR")
+    AccountFactory(workspace=alpha, owner=bob, arr=Decimal("3000"), currency="USD")
+    AccountFactory(workspace=alpha, owner=bob, arr=Decimal("500"), currency="GBP")
+    exchange_rate_save(
+        workspace=alpha,
+        by=None,
+        exchange_rate=None,
+        currency="EUR",
+        rate=Decimal("1.5"),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    url = reverse("api-value-coverage")
+
+    body = api.get(url, by="csm", as_of="2026-06-30").json()
+    before = api.get(url, by="csm", as_of="2025-12-31").json()
+
+    assert (body["currency"], body["as_of"]) == ("USD", "2026-06-30")
+    (group,) = body["groups"]
+    assert group["converted"][0] == {"level": 0, "arr": "4500.00", "arr_share": 100.0}
+    assert group["unconverted"] == [{"currency": "GBP", "accounts": 1, "arr": "500.00"}]
+    (earlier,) = before["groups"]
+    assert earlier["converted"][0]["arr"] == "3000.00"
+    assert [part["currency"] for part in earlier["unconverted"]] == ["EUR", "GBP"]
+    assert api.get(url, as_of="not a date").status_code == 400

@@ -55,16 +55,36 @@ class CoverageArrSchema(serializers.Serializer):
     arr_share = serializers.FloatField(allow_null=True)
 
 
+class CoverageConvertedSchema(serializers.Serializer):
+    level = serializers.IntegerField()
+    arr = serializers.DecimalField(max_digits=18, decimal_places=2)
+    arr_share = serializers.FloatField(allow_null=True)
+
+
+class CoverageUnconvertedSchema(serializers.Serializer):
+    currency = serializers.CharField()
+    accounts = serializers.IntegerField()
+    arr = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
 class CoverageGroupSchema(serializers.Serializer):
     key = serializers.CharField(allow_null=True, help_text="The segment, or the CSM's user id.")
     name = serializers.CharField()
     accounts = serializers.IntegerField()
     levels = CoverageLevelSchema(many=True)
     arr = CoverageArrSchema(many=True, help_text="Per currency: ARR is never summed across.")
+    converted = CoverageConvertedSchema(
+        many=True, help_text="ARR converted to `currency` at the rates valid on `as_of`."
+    )
+    unconverted = CoverageUnconvertedSchema(
+        many=True, help_text="Currencies with no rate on `as_of`: left out of `converted`."
+    )
 
 
 class CoverageSchema(serializers.Serializer):
     by = serializers.ChoiceField(["segment", "csm"])
+    currency = serializers.CharField(help_text="The workspace's currency.")
+    as_of = serializers.DateField()
     groups = CoverageGroupSchema(many=True)
 
 
@@ -73,6 +93,8 @@ def coverage_document(coverage: dict) -> dict:
     names = dict(coverage["levels"])
     return {
         "by": coverage["by"],
+        "currency": coverage["currency"],
+        "as_of": coverage["as_of"].isoformat(),
         "groups": [
             {
                 "key": None if group["key"] is None else str(group["key"]),
@@ -96,6 +118,18 @@ def coverage_document(coverage: dict) -> dict:
                     }
                     for currency, levels in sorted(group["arr"].items())
                     for level, amount in levels.items()
+                ],
+                "converted": [
+                    {
+                        "level": level,
+                        "arr": f"{amount:.2f}",
+                        "arr_share": group["converted_shares"][level],
+                    }
+                    for level, amount in group["converted"].items()
+                ],
+                "unconverted": [
+                    {"currency": currency, "accounts": part["count"], "arr": f"{part['arr']:.2f}"}
+                    for currency, part in group["unconverted"].items()
                 ],
             }
             for group in coverage["groups"]

@@ -1,6 +1,8 @@
 import django_filters
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -180,6 +182,8 @@ class EvidenceViewSet(AccountWorkViewSet):
 
 COVERAGE_EXAMPLE = {
     "by": "segment",
+    "currency": "USD",
+    "as_of": "2026-11-25",
     "groups": [
         {
             "key": "enterprise",
@@ -195,6 +199,8 @@ COVERAGE_EXAMPLE = {
             "arr": [
                 {"currency": "USD", "level": 3, "arr": "240000.00", "arr_share": 61.5},
             ],
+            "converted": [{"level": 3, "arr": "240000.00", "arr_share": 61.5}],
+            "unconverted": [{"currency": "GBP", "accounts": 1, "arr": "40000.00"}],
         }
     ],
 }
@@ -202,6 +208,9 @@ COVERAGE_EXAMPLE = {
 
 class CoverageQuerySchema(serializers.Serializer):
     by = serializers.ChoiceField(["segment", "csm"], default="segment")
+    as_of = serializers.DateField(
+        required=False, help_text="The day whose exchange rates convert ARR; today by default."
+    )
 
 
 class ValueCoverageView(ScopedAPIView):
@@ -217,6 +226,7 @@ class ValueCoverageView(ScopedAPIView):
         ),
         parameters=[
             OpenApiParameter("by", enum=["segment", "csm"], default="segment"),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="Rates of this day."),
         ],
         responses={200: CoverageSchema},
         examples=[OpenApiExample("By segment", response_only=True, value=COVERAGE_EXAMPLE)],
@@ -227,5 +237,8 @@ class ValueCoverageView(ScopedAPIView):
             self.permission_denied(request, message="Value coverage is for leaders and admins.")
         query = CoverageQuerySchema(data=request.query_params)
         query.is_valid(raise_exception=True)
-        coverage = selectors.value_coverage(by=query.validated_data["by"])
+        coverage = selectors.value_coverage(
+            by=query.validated_data["by"],
+            as_of=query.validated_data.get("as_of") or timezone.localdate(),
+        )
         return Response(coverage_document(coverage))
