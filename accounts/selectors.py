@@ -80,8 +80,13 @@ def with_portfolio_columns(
 def portfolio_rows(accounts: QuerySet[Account]) -> QuerySet[dict]:
     """The rows a portfolio page shows, with every registered column, as plain values: on a
     fifty-row page, model instances would cost more than the query."""
-    keys = [column.key for column in portfolio_columns()]
-    return with_portfolio_columns(accounts).values("id", *PORTFOLIO_COLUMNS, *keys)
+    columns = portfolio_columns()
+    details = {column.detail_key: column.detail() for column in columns if column.detail}
+    return (
+        with_portfolio_columns(accounts)
+        .annotate(**details)
+        .values("id", *PORTFOLIO_COLUMNS, *(column.key for column in columns), *details)
+    )
 
 
 def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:

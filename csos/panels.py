@@ -130,7 +130,9 @@ class PortfolioColumn:
 
     ``key`` names the annotation, the sort parameter and the filter parameter; ``annotation``
     returns the expression computing it per account inside the portfolio's one query, and
-    ``choices`` are its values with their labels.
+    ``choices`` are its values with their labels. ``detail``, when given, returns a second
+    expression for the rows shown, whose value ``detail_text`` writes after the label (the
+    health column's change since last week).
     """
 
     key: str
@@ -138,6 +140,12 @@ class PortfolioColumn:
     annotation: Callable[[], Any]
     choices: list[tuple[Any, str]]
     order: int = 100
+    detail: Callable[[], Any] | None = None
+    detail_text: Callable[[Any], str] = str
+
+    @property
+    def detail_key(self) -> str:
+        return f"{self.key}_detail"
 
 
 _portfolio_columns: dict[str, PortfolioColumn] = {}

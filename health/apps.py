@@ -21,7 +21,9 @@ class HealthConfig(AppConfig):
         from health.models import Band
         from health.selectors import (
             account_health_panel,
+            change_text,
             latest_band_subquery,
+            latest_change_subquery,
             latest_total_subquery,
         )
 
@@ -43,6 +45,8 @@ class HealthConfig(AppConfig):
                 annotation=latest_band_subquery,
                 choices=Band.choices,
                 order=20,
+                detail=latest_change_subquery,
+                detail_text=change_text,
             )
         )
         register_api_annotation(

@@ -165,6 +165,16 @@ def latest_band_subquery() -> Subquery:
     return _latest_snapshot_subquery("band")
 
 
+def latest_change_subquery() -> Subquery:
+    """How far the account's latest score moved from the week before; null without both."""
+    return _latest_snapshot_subquery("change")
+
+
+def change_text(change: float | None) -> str:
+    """A score change as the portfolio shows it beside the band: "+4 on last week"."""
+    return "" if change is None else f"{change:+.0f} on last week"
+
+
 def latest_total_subquery() -> Subquery:
     """The score (0-100) of the account's latest snapshot; null when its data did not suffice."""
     return _latest_snapshot_subquery("total")

@@ -215,6 +215,33 @@ def test_it_flags_theatre_when_the_score_rose_with_usage_and_proof_unchanged(alp
     assert snapshot.theatre == "sentiment no data → 10"
 
 
+def test_it_shows_the_change_since_last_week_beside_the_band_on_the_portfolio(
+    login, alpha, bob, in_alpha
+):
+    week = dt.date(2026, 11, 16)
+    for name, totals in (("Falling", (70, 58)), ("Rising", (40, 44)), ("New", (None, 61))):
+        account = AccountFactory(workspace=alpha, owner=bob, name=name)
+        for weeks_ago, total in zip((1, 0), totals, strict=True):
+            if total is None:
+                continue
+            HealthSnapshot.objects.create(
+                workspace=alpha,
+                account=account,
+                week=week - dt.timedelta(weeks=weeks_ago),
+                total=total,
+                band="yellow" if total >= 50 else "red",
+                model_name="Default",
+                model_version=1,
+                change=None if weeks_ago or totals[0] is None else total - totals[0],
+            )
+
+    page = login(bob).get(reverse("portfolio")).content.decode()
+
+    assert '<td>Yellow <span class="muted">-12 on last week</span></td>' in page
+    assert '<td>Red <span class="muted">+4 on last week</span></td>' in page
+    assert "<td>Yellow</td>" in page  # a first week has no change to show
+
+
 def test_it_shows_and_filters_the_latest_band_on_the_portfolio(login, alpha, bob, account):
     recompute_weeks(alpha, 1)
     unscored = AccountFactory(workspace=alpha, owner=bob, name="Unscored Customer")
