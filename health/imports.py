@@ -4,6 +4,7 @@ their bulk endpoints."""
 from collections.abc import Callable
 from typing import Any
 
+from accounts.csv_import import ACCOUNT_EXTERNAL_ID_FIELD
 from csos.api.bulk import UpsertCounts
 from csos.imports.batch import CsvBatchImport
 from csos.imports.spec import FieldSpec, ImportSpec
@@ -21,13 +22,7 @@ TICKET_SPEC = ImportSpec(
             synonyms=("ticket id", "id", "ticket", "ticket number", "key", "issue key"),
             example="ZD-88121",
         ),
-        FieldSpec(
-            "account_external_id",
-            "Account external ID",
-            required=True,
-            synonyms=("account id", "organization id", "organization external id", "company id"),
-            example="CRM-1001",
-        ),
+        ACCOUNT_EXTERNAL_ID_FIELD,
         FieldSpec("subject", "Subject", synonyms=("title", "summary"), example="SSO login fails"),
         FieldSpec(
             "priority",
@@ -70,13 +65,7 @@ SURVEY_SPEC = ImportSpec(
             synonyms=("response id", "id", "survey response id", "answer id"),
             example="NPS-2026-11-0042",
         ),
-        FieldSpec(
-            "account_external_id",
-            "Account external ID",
-            required=True,
-            synonyms=("account id", "organization id", "company id", "customer id"),
-            example="CRM-1001",
-        ),
+        ACCOUNT_EXTERNAL_ID_FIELD,
         FieldSpec(
             "kind",
             "Survey kind",

@@ -4,7 +4,6 @@ own code, previewed with every problem, then written whole."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -14,17 +13,10 @@ from health.ingest import SURVEY_RECORD, TICKET_RECORD
 from health.models import SupportTicket, SurveyResponse
 from tests.factories import AccountFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def upload(client, url_name, text, name="export.csv"):
