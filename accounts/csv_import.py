@@ -170,6 +170,24 @@ ACCOUNT_SPEC = ImportSpec(
     ),
 )
 
+# How the CSV of records that belong to accounts (usage, stakeholders, tickets, surveys) names
+# each record's account: by its external ID, as their API batches do.
+ACCOUNT_EXTERNAL_ID_FIELD = FieldSpec(
+    "account_external_id",
+    "Account external ID",
+    required=True,
+    synonyms=(
+        "external id",
+        "account id",
+        "customer id",
+        "company id",
+        "crm id",
+        "organization id",
+        "organization external id",
+    ),
+    example="CRM-1001",
+)
+
 
 @dataclass(frozen=True)
 class ImportRules:

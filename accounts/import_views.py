@@ -9,7 +9,6 @@ from functools import partial
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -22,7 +21,7 @@ from accounts.models import ImportStatus
 from accounts.tasks import account_import_check_task, account_import_commit_task
 from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
-from csos.imports.spec import template_csv
+from csos.imports.views import csv_template
 from csos.models import Role
 
 IMPORT_ROLES = {Role.ADMIN, Role.LEADER}
@@ -65,9 +64,7 @@ def import_upload(request):
 @member_required(roles=IMPORT_ROLES)
 def import_template(request):
     """The accounts CSV template: every column, with an example row."""
-    response = HttpResponse(template_csv(ACCOUNT_SPEC), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="accounts-template.csv"'
-    return response
+    return csv_template(ACCOUNT_SPEC)
 
 
 @member_required(roles=IMPORT_ROLES)

@@ -341,10 +341,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.account_import_purge_all_task",
         "schedule": 60 * 60 * 24,
     },
-    "purge-ticket-and-survey-import-files": {
-        "task": "health.tasks.record_import_purge_all_task",
-        "schedule": 60 * 60 * 24,
-    },
     "recompute-health-weekly": {
         "task": "health.tasks.health_recompute_all_task",
         "schedule": crontab(minute=0, hour=2, day_of_week="mon"),

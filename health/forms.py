@@ -1,10 +1,7 @@
 from django import forms
-from django.conf import settings
 
 from accounts.models import Segment
-from csos.imports.forms import UploadedCsv, uploaded_csv
 from csos.widgets import DateInput
-from health.imports import CONFIGS
 from health.models import HealthOverride, Verdict
 from health.scoring import CALCULATORS
 
@@ -108,21 +105,3 @@ class ProposedWeightsForm(forms.Form):
         if not self.errors and abs(total - 100) > 1e-9:
             raise forms.ValidationError(f"The weights sum to {total:g}%, not 100%.")
         return cleaned
-
-
-class RecordImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def __init__(self, *args, kind: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        required = ", ".join(field.key for field in CONFIGS[kind].spec.required_fields)
-        self.fields["file"].help_text = (
-            f"UTF-8 CSV with a header row, such as a helpdesk or survey export. Required "
-            f"columns: {required}; you match the columns to fields next."
-        )
-
-    def clean_file(self) -> UploadedCsv:
-        return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.ACCOUNT_IMPORT_MAX_BYTES)

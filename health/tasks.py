@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
-from health import imports, services
+from health import services
 from health.models import HealthRecompute
 
 CHUNK_OPTIONS = {
@@ -68,16 +68,3 @@ def health_recompute_all_task() -> None:
     """The weekly recompute, one task per workspace."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         health_recompute_task.delay(workspace_id)
-
-
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-@workspace_task
-def record_import_purge_task(workspace_id: int) -> None:
-    imports.record_import_purge()
-
-
-@shared_task
-def record_import_purge_all_task() -> None:
-    """The daily purge of ticket and survey import files, one task per workspace."""
-    for workspace_id in Workspace.objects.values_list("pk", flat=True):
-        record_import_purge_task.delay(workspace_id)

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from health import import_views, views
-from health.models import ImportKind
+from health import views
 
 urlpatterns = [
     path("accounts/<int:account_id>/signals/", views.account_signals, name="account_signals"),
@@ -15,44 +14,17 @@ urlpatterns = [
         views.health_judgement,
         name="health_judgement",
     ),
-    path(
-        "health/imports/tickets/",
-        import_views.record_import_upload,
-        {"kind": ImportKind.TICKETS},
-        name="ticket_import",
-    ),
+    path("health/imports/tickets/", views.ticket_import, name="ticket_import"),
     path(
         "health/imports/tickets/template.csv",
-        import_views.record_import_template,
-        {"kind": ImportKind.TICKETS},
+        views.ticket_import_template,
         name="ticket_import_template",
     ),
-    path(
-        "health/imports/surveys/",
-        import_views.record_import_upload,
-        {"kind": ImportKind.SURVEYS},
-        name="survey_import",
-    ),
+    path("health/imports/surveys/", views.survey_import, name="survey_import"),
     path(
         "health/imports/surveys/template.csv",
-        import_views.record_import_template,
-        {"kind": ImportKind.SURVEYS},
+        views.survey_import_template,
         name="survey_import_template",
-    ),
-    path(
-        "health/imports/<int:record_import_id>/",
-        import_views.record_import_detail,
-        name="record_import_detail",
-    ),
-    path(
-        "health/imports/<int:record_import_id>/mapping/",
-        import_views.record_import_mapping,
-        name="record_import_mapping",
-    ),
-    path(
-        "health/imports/<int:record_import_id>/commit/",
-        import_views.record_import_commit,
-        name="record_import_commit",
     ),
     path("health/models/", views.health_models, name="health_models"),
     path("health/models/new/", views.health_model_edit, name="health_model_create"),

@@ -1,4 +1,5 @@
-"""Pages of the health engine: account signals, overrides and judgements, models, recomputes."""
+"""Pages of the health engine: account signals, ticket and survey imports, overrides and
+judgements, models, recomputes."""
 
 from dataclasses import replace
 from functools import partial
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
+from csos.imports.views import csv_batch_import, csv_template
 from csos.models import Role
 from health import quality, selectors, services
 from health.forms import (
@@ -25,12 +27,14 @@ from health.forms import (
     ProposedWeightsForm,
     RecomputeForm,
 )
-from health.import_views import IMPORT_ROLES
+from health.imports import SURVEY_CSV, TICKET_CSV
 from health.models import HealthModel
 from health.scoring import CALCULATORS
 from health.tasks import health_recompute_enqueue
 
 RECOMPUTE_ROLES = {Role.ADMIN, Role.LEADER}
+# As for accounts, only leaders and admins import.
+IMPORT_ROLES = {Role.ADMIN, Role.LEADER}
 
 
 @member_required
@@ -63,6 +67,26 @@ def _editable(request, account_id: int) -> Account:
     if not account_can_edit(membership=request.membership, account=account):
         raise PermissionDenied
     return account
+
+
+@member_required(roles=IMPORT_ROLES)
+def ticket_import(request):
+    return csv_batch_import(request, importer=TICKET_CSV)
+
+
+@member_required(roles=IMPORT_ROLES)
+def ticket_import_template(request):
+    return csv_template(TICKET_CSV.spec)
+
+
+@member_required(roles=IMPORT_ROLES)
+def survey_import(request):
+    return csv_batch_import(request, importer=SURVEY_CSV)
+
+
+@member_required(roles=IMPORT_ROLES)
+def survey_import_template(request):
+    return csv_template(SURVEY_CSV.spec)
 
 
 @member_required

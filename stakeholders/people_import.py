@@ -1,5 +1,6 @@
 """Stakeholders uploaded as CSV, checked and written by the stakeholder bulk endpoint's code."""
 
+from accounts.csv_import import ACCOUNT_EXTERNAL_ID_FIELD
 from csos.imports.batch import CsvBatchImport
 from csos.imports.spec import FieldSpec, ImportSpec
 from stakeholders.ingest import stakeholder_bulk_upsert
@@ -8,13 +9,7 @@ from stakeholders.models import Sentiment, StakeholderRole, StakeholderStatus
 STAKEHOLDER_SPEC = ImportSpec(
     kind="stakeholders",
     fields=(
-        FieldSpec(
-            "account_external_id",
-            "Account external ID",
-            required=True,
-            synonyms=("external id", "account id", "company id", "crm id", "customer id"),
-            example="CRM-1001",
-        ),
+        ACCOUNT_EXTERNAL_ID_FIELD,
         FieldSpec(
             "email",
             "E-mail",

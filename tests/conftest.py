@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -90,6 +91,14 @@ def _member(workspace, role, first_name):
     )
     MembershipFactory(workspace=workspace, user=user, role=role)
     return user
+
+
+@pytest.fixture
+def empty_cache():
+    """A CSV batch upload waits in the cache between its steps: each test starts without one."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -42,7 +42,6 @@ from health.models import (
     HealthOverride,
     HealthRecompute,
     HealthSnapshot,
-    RecordImport,
     SupportTicket,
     SurveyResponse,
 )
@@ -190,14 +189,6 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
     return {
         SupportTicket: SupportTicketFactory(account=account, subject=marker),
         SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
-        RecordImport: RecordImport.dangerously_unscoped.create(
-            workspace=alpha,
-            kind="tickets",
-            filename=f"{marker}.csv",
-            content=f"external_id,subject\nALPHA-TICKET,{marker}\n",
-            status="ready",
-            preview=[{"row": 2, "external_id": "ALPHA-TICKET", "subject": marker}],
-        ),
         HealthModel: HealthModel.dangerously_unscoped.create(
             workspace=alpha, name=marker, is_default=True, dimensions=[]
         ),
@@ -321,7 +312,6 @@ OBJECT_IDS = {
     "metric_id": UsageMetric,
     "evidence_id": Evidence,
     "mapping_id": EventMapping,
-    "record_import_id": RecordImport,
 }
 
 

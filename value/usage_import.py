@@ -1,5 +1,6 @@
 """Daily usage records uploaded as CSV, checked and written by the usage bulk endpoint's code."""
 
+from accounts.csv_import import ACCOUNT_EXTERNAL_ID_FIELD
 from csos.imports.batch import CsvBatchImport
 from csos.imports.spec import FieldSpec, ImportSpec
 from value.ingest import usage_bulk_upsert
@@ -7,13 +8,7 @@ from value.ingest import usage_bulk_upsert
 USAGE_SPEC = ImportSpec(
     kind="usage",
     fields=(
-        FieldSpec(
-            "account_external_id",
-            "Account external ID",
-            required=True,
-            synonyms=("external id", "account id", "customer id", "crm id", "account"),
-            example="CRM-1001",
-        ),
+        ACCOUNT_EXTERNAL_ID_FIELD,
         FieldSpec(
             "metric",
             "Metric key",

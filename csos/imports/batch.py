@@ -1,6 +1,7 @@
 """CSV files written through a bulk ingestion function: a file is checked as an API batch is.
 
-An app whose records arrive in bulk through the API (usage records, stakeholders) offers the
+An app whose records arrive in bulk through the API (usage records, stakeholders, support
+tickets, survey responses) offers the
 same records as a CSV upload by describing it once as a ``CsvBatchImport``: the file's mapped
 rows become the records of one batch, checked and written by the very function the bulk
 endpoint calls. The preview runs that function and rolls it back, so it shows exactly what a
@@ -19,7 +20,7 @@ from django.db import transaction
 from csos.api.bulk import UpsertCounts
 from csos.api.problems import ProblemException
 from csos.imports.reading import ErrorSummary, Limits, summarize_errors
-from csos.imports.spec import ImportSpec
+from csos.imports.spec import FieldSpec, ImportSpec
 from csos.models import Workspace
 
 
@@ -35,15 +36,22 @@ class CsvBatchImport:
     numbers: frozenset[str] = frozenset()
     choices: Callable[[], Mapping[str, Sequence[tuple[str, str]]]] = dict
     help_text: str = ""
+    template_url_name: str = ""
+
+
+PREVIEW_ROWS = 10
 
 
 @dataclass(frozen=True)
 class BatchPreview:
-    """What committing the file would do: its counts, or its errors (then nothing is written)."""
+    """What committing the file would do: its counts and first rows, or its errors (then
+    nothing is written)."""
 
     records: int
     counts: UpsertCounts | None
     errors: ErrorSummary
+    fields: tuple[FieldSpec, ...] = ()
+    sample: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 def batch_limits() -> Limits:
@@ -106,4 +114,15 @@ def batch_run(
                 transaction.set_rollback(True)
     except ProblemException as problem:
         return BatchPreview(records=len(records), counts=None, errors=_summary(problem, rows))
-    return BatchPreview(records=len(records), counts=counts, errors=ErrorSummary([], [], 0))
+    fields = tuple(spec for spec in importer.spec.fields if spec.key in set(frame.iloc[0]))
+    sample = tuple(
+        (row, tuple(str(record.get(spec.key, "")) for spec in fields))
+        for row, record in zip(rows[:PREVIEW_ROWS], records, strict=False)
+    )
+    return BatchPreview(
+        records=len(records),
+        counts=counts,
+        errors=ErrorSummary([], [], 0),
+        fields=fields,
+        sample=sample,
+    )

@@ -6,6 +6,7 @@ between the steps; the preview re-runs the check on it each time, and a commit w
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -13,7 +14,7 @@ from csos.imports import batch
 from csos.imports.forms import ColumnMappingForm, CsvUploadForm
 from csos.imports.reading import FileRefused, apply_mapping, column_samples, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
-from csos.imports.spec import ColumnMapping, guess_columns
+from csos.imports.spec import ColumnMapping, ImportSpec, guess_columns, template_csv
 
 PENDING_SECONDS = 60 * 60
 
@@ -36,6 +37,13 @@ def csv_batch_import(request, *, importer: batch.CsvBatchImport):
     return _page(request, importer, upload_form=CsvUploadForm())
 
 
+def csv_template(spec: ImportSpec) -> HttpResponse:
+    """The CSV template of an import as a download: every column, with an example row."""
+    response = HttpResponse(template_csv(spec), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{spec.kind}-template.csv"'
+    return response
+
+
 def _page(request, importer, *, status: int = 200, **context):
     return render(
         request,
@@ -44,6 +52,7 @@ def _page(request, importer, *, status: int = 200, **context):
             "importer": importer,
             "spec": importer.spec,
             "back_url": reverse(importer.back_url_name),
+            "template_url": importer.template_url_name and reverse(importer.template_url_name),
             "limits": batch.batch_limits(),
             **context,
         },

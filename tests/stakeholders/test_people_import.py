@@ -2,7 +2,6 @@
 row-level errors, written only on commit."""
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -13,13 +12,7 @@ from tests.factories import AccountFactory
 from tests.stakeholders.factories import StakeholderFactory
 
 URL = reverse("stakeholder_import")
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ row-level errors, written only on commit."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -15,14 +14,8 @@ from value.models import UsageRecord
 from value.usage_import import USAGE_SPEC
 
 URL = reverse("value_usage_import")
+pytestmark = pytest.mark.usefixtures("empty_cache")
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
