@@ -8,12 +8,13 @@ entries work the same way, as NetBox plugins add template extensions and menu it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from csos.models import Membership
 
@@ -101,6 +102,13 @@ def page_panels(*, page: str, request: HttpRequest, obj: Any = None) -> list[Ren
     ]
 
 
+@functools.lru_cache(maxsize=256)
+def _entry_url(url_name: str, script_prefix: str, urlconf: str | None) -> str:
+    """An entry's URL, reversed once per prefix and URL configuration: every page draws the
+    whole sidebar."""
+    return reverse(url_name)
+
+
 def nav_sections(*, membership: Membership | None, current_url_name: str | None) -> list[dict]:
     """The sidebar for this member: sections in order, each with its visible entries."""
     if membership is None:
@@ -113,7 +121,7 @@ def nav_sections(*, membership: Membership | None, current_url_name: str | None)
         sections.setdefault(entry.section, []).append(
             {
                 "label": entry.label,
-                "url": reverse(entry.url_name),
+                "url": _entry_url(entry.url_name, get_script_prefix(), get_urlconf()),
                 "current": current_url_name in {entry.url_name, *entry.also_current},
             }
         )

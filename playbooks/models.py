@@ -42,7 +42,9 @@ class Task(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "cause"], name="task_once_per_cause"),
         ]
-        indexes = [models.Index(fields=["workspace", "assignee", "status", "due_on"])]
+        # Ends with the id so lists ordered by due date then id (My tasks, the portfolio's
+        # panel) read their first rows off the index, however many tasks share a due date.
+        indexes = [models.Index(fields=["workspace", "assignee", "status", "due_on", "id"])]
 
     def __str__(self) -> str:
         return self.title

@@ -1,6 +1,7 @@
 """Reads of playbooks for pages."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from csos.models import Membership, Role
@@ -23,14 +24,18 @@ def portfolio_tasks_panel(*, request) -> dict:
     query (one row more than shown, to know whether My tasks holds more)."""
     tasks = list(
         Task.objects.filter(status=TaskStatus.OPEN, assignee_id=request.user.pk)
-        .select_related("account")
-        .only("title", "due_on", "priority", "reason", "account__name")
-        .order_by("due_on", "pk")[: PANEL_TASKS + 1]
+        .order_by("due_on", "pk")
+        .values("pk", "title", "due_on", "priority", "reason", "account_id", "account__name")[
+            : PANEL_TASKS + 1
+        ]
     )
     return {
         "tasks": tasks[:PANEL_TASKS],
         "more": len(tasks) > PANEL_TASKS,
         "today": timezone.localdate(),
+        "my_tasks_url": reverse("my_tasks"),
+        # Rows link as prefix + id: one reverse, not one a row.
+        "account_url_prefix": reverse("account_detail", args=[0]).removesuffix("0/"),
     }
 
 

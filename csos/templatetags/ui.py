@@ -44,6 +44,14 @@ def short_date(value: date | None) -> str:
 
 
 @register.filter
+def month_day(value: date | None) -> str:
+    """Jul 29."""
+    if value is None:
+        return "—"
+    return f"{MONTHS[value.month - 1]} {value.day}"
+
+
+@register.filter
 def get_item(mapping: dict, key):
     """``mapping[key]`` in a template, or None when the key is absent."""
     return mapping.get(key)
