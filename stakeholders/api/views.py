@@ -1,13 +1,10 @@
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import status
-from rest_framework.response import Response
 
 from accounts.api.base import AccountWorkViewSet
-from csos.api.base import ScopedReadOnlyViewSet, StableOrderingFilter, service_errors
+from csos.api.base import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
+from csos.api.schema import invalid_fields_example, read_schemas, written_example
 from stakeholders import services
 from stakeholders.api.serializers import (
     PlanCreateSerializer,
@@ -53,18 +50,13 @@ STAKEHOLDER_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List stakeholders",
-        examples=[
-            OpenApiExample(
-                "A page of stakeholders", response_only=True, value=[STAKEHOLDER_EXAMPLE]
-            )
-        ],
-    ),
-    retrieve=extend_schema(
-        summary="Get one stakeholder",
-        examples=[OpenApiExample("A stakeholder", response_only=True, value=STAKEHOLDER_EXAMPLE)],
-    ),
+    **read_schemas(
+        list_summary="List stakeholders",
+        page="A page of stakeholders",
+        retrieve_summary="Get one stakeholder",
+        item="A stakeholder",
+        example=STAKEHOLDER_EXAMPLE,
+    )
 )
 class StakeholderViewSet(ScopedReadOnlyViewSet):
     """The people at customer accounts, oldest first, paged by cursor."""
@@ -111,35 +103,21 @@ PLAN_EXAMPLE = {
     "objectives": [OBJECTIVE_EXAMPLE],
 }
 
-INVALID_PLAN_EXAMPLE = OpenApiExample(
+INVALID_PLAN_EXAMPLE = invalid_fields_example(
     "Invalid objective",
-    status_codes=["400"],
-    response_only=True,
-    value={
-        "type": "urn:csos:problem:invalid-input",
-        "title": "The request has invalid input",
-        "status": 400,
-        "detail": "Fix the fields listed in `errors` and send the request again.",
-        "errors": [
-            {
-                "index": None,
-                "field": "objectives.0.owner",
-                "code": "invalid",
-                "message": "The owner must be a stakeholder of this account.",
-            }
-        ],
-    },
+    field="objectives.0.owner",
+    code="invalid",
+    message="The owner must be a stakeholder of this account.",
 )
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List success plans",
-        examples=[OpenApiExample("A page of plans", response_only=True, value=[PLAN_EXAMPLE])],
-    ),
-    retrieve=extend_schema(
-        summary="Get one success plan",
-        examples=[OpenApiExample("A plan", response_only=True, value=PLAN_EXAMPLE)],
+    **read_schemas(
+        list_summary="List success plans",
+        page="A page of plans",
+        retrieve_summary="Get one success plan",
+        item="A plan",
+        example=PLAN_EXAMPLE,
     ),
     create=extend_schema(
         summary="Start a success plan",
@@ -161,7 +139,7 @@ INVALID_PLAN_EXAMPLE = OpenApiExample(
                     "objectives": [{k: v for k, v in OBJECTIVE_EXAMPLE.items() if k != "id"}],
                 },
             ),
-            OpenApiExample("Started", response_only=True, status_codes=["201"], value=PLAN_EXAMPLE),
+            written_example("Started", 201, PLAN_EXAMPLE),
             INVALID_PLAN_EXAMPLE,
         ],
     ),
@@ -179,18 +157,19 @@ INVALID_PLAN_EXAMPLE = OpenApiExample(
                 request_only=True,
                 value={"objectives": [{"id": 51, "title": "Prove ROI", "target_level": 4}]},
             ),
-            OpenApiExample("Changed", response_only=True, status_codes=["200"], value=PLAN_EXAMPLE),
+            written_example("Changed", 200, PLAN_EXAMPLE),
             INVALID_PLAN_EXAMPLE,
         ],
     ),
 )
-class SuccessPlanViewSet(AccountWorkViewSet):
+class SuccessPlanViewSet(ServiceCreateMixin, ServiceUpdateMixin, AccountWorkViewSet):
     """Success plans of the workspace's accounts with their objectives, paged by cursor."""
 
     model = SuccessPlan
     serializer_class = PlanOutputSerializer
+    create_serializer_class = PlanCreateSerializer
+    update_serializer_class = PlanUpdateSerializer
     filterset_class = SuccessPlanApiFilter
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["id", "starts_on", "created_at"]
 
     def scope_queryset(self, queryset):
@@ -198,29 +177,8 @@ class SuccessPlanViewSet(AccountWorkViewSet):
             Prefetch("objectives", queryset=Objective.objects.order_by("id"))
         )
 
-    def _saved(self, plan: SuccessPlan, status_code=status.HTTP_200_OK) -> Response:
-        return Response(
-            self.get_serializer(self.get_queryset().get(pk=plan.pk)).data, status=status_code
-        )
+    def create_row(self, fields: dict) -> SuccessPlan:
+        return services.plan_create(by=self.actor, **fields)
 
-    def create(self, request, *args, **kwargs):
-        data = PlanCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        self.check_may_write(fields["account"])
-        try:
-            plan = services.plan_create(by=self.actor, **fields)
-        except ValidationError as error:
-            raise service_errors(error) from None
-        return self._saved(plan, status.HTTP_201_CREATED)
-
-    def partial_update(self, request, *args, **kwargs):
-        plan = self.get_object()
-        self.check_may_write(plan.account)
-        data = PlanUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            services.plan_update(plan=plan, by=self.actor, **data.validated_data)
-        except ValidationError as error:
-            raise service_errors(error) from None
-        return self._saved(plan)
+    def update_row(self, row: SuccessPlan, fields: dict) -> None:
+        services.plan_update(plan=row, by=self.actor, **fields)
