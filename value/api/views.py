@@ -1,4 +1,5 @@
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -190,5 +191,7 @@ class ValueCoverageView(ScopedAPIView):
             self.permission_denied(request, message="Value coverage is for leaders and admins.")
         query = CoverageQuerySchema(data=request.query_params)
         query.is_valid(raise_exception=True)
-        coverage = selectors.value_coverage(by=query.validated_data["by"])
+        coverage = selectors.value_coverage(
+            by=query.validated_data["by"], as_of=timezone.localdate()
+        )
         return Response(coverage_document(coverage))
