@@ -7,7 +7,7 @@ from accounts.ingest import account_bulk_upsert, arr_movement_bulk_record
 from accounts.models import LifecycleStage, MovementKind, Segment
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import bulk_schema, written_example
+from csos.api.schema import batch_schema, bulk_schema
 
 
 class AccountRecordSchema(serializers.Serializer):
@@ -28,8 +28,7 @@ class AccountRecordSchema(serializers.Serializer):
     executive_visibility = serializers.IntegerField(required=False, min_value=1, max_value=5)
 
 
-class AccountBatchSchema(serializers.Serializer):
-    records = AccountRecordSchema(many=True, help_text="1 to 10,000 accounts.")
+AccountBatchSchema = batch_schema(AccountRecordSchema, "1 to 10,000 accounts.")
 
 
 @bulk_schema(
@@ -77,8 +76,7 @@ class ArrMovementRecordSchema(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class ArrMovementBatchSchema(serializers.Serializer):
-    records = ArrMovementRecordSchema(many=True, help_text="1 to 10,000 movements.")
+ArrMovementBatchSchema = batch_schema(ArrMovementRecordSchema, "1 to 10,000 movements.")
 
 
 @bulk_schema(
@@ -114,7 +112,7 @@ class ArrMovementBatchSchema(serializers.Serializer):
             ]
         },
     ),
-    written=written_example("Booked", 200, {"created": 2, "updated": 0, "unchanged": 0}),
+    written=("Booked", {"created": 2, "updated": 0, "unchanged": 0}),
 )
 class ArrMovementBulkView(BulkIngestView):
     """Book ARR movements keyed by the integrator's id."""

@@ -90,17 +90,22 @@ INVALID_BATCH_EXAMPLE = invalid_input_example(
     message="Must be at least 0.",
 )
 
-WRITTEN_EXAMPLE = OpenApiExample(
-    "Written",
-    response_only=True,
-    status_codes=["200"],
-    value={"created": 1, "updated": 1, "unchanged": 0},
-)
+UPSERT_COUNTS_EXAMPLE = ("Written", {"created": 1, "updated": 1, "unchanged": 0})
 
 
-def written_example(name: str, status_code: int, value: dict) -> OpenApiExample:
-    """The row a write answers with."""
-    return OpenApiExample(name, response_only=True, status_codes=[str(status_code)], value=value)
+def _examples(
+    request: tuple[str, dict], answer: tuple[str, dict], status_code: int, problem: OpenApiExample
+) -> list[OpenApiExample]:
+    """A named example of the input, of the answer it gets, and of a 400 problem."""
+    request_name, request_value = request
+    answer_name, answer_value = answer
+    return [
+        OpenApiExample(request_name, request_only=True, value=request_value),
+        OpenApiExample(
+            answer_name, response_only=True, status_codes=[str(status_code)], value=answer_value
+        ),
+        problem,
+    ]
 
 
 def _problem(description: str) -> OpenApiResponse:
@@ -138,6 +143,40 @@ def read_schemas(
     }
 
 
+def write_schema(
+    *,
+    summary: str,
+    description: str,
+    request: type[serializers.Serializer],
+    response: type[serializers.Serializer],
+    example: tuple[str, dict],
+    written: tuple[str, dict],
+    invalid: OpenApiExample,
+    status_code: int = 200,
+):
+    """The schema of a create (``status_code`` 201) or a partial update of a viewset, for
+    ``extend_schema_view``: the input, the row written and a problem, each with an example."""
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={status_code: response},
+        examples=_examples(example, written, status_code, invalid),
+    )
+
+
+def batch_schema(
+    record: type[serializers.Serializer], help_text: str
+) -> type[serializers.Serializer]:
+    """The body of a bulk endpoint, ``{"records": [...]}``; ``<Name>RecordSchema`` records make
+    a ``<Name>BatchSchema``."""
+    return type(
+        record.__name__.replace("RecordSchema", "BatchSchema"),
+        (serializers.Serializer,),
+        {"__module__": record.__module__, "records": record(many=True, help_text=help_text)},
+    )
+
+
 def bulk_schema(
     *,
     operation_id: str,
@@ -145,12 +184,11 @@ def bulk_schema(
     description: str,
     request: type[serializers.Serializer],
     example: tuple[str, dict],
-    written: OpenApiExample = WRITTEN_EXAMPLE,
+    written: tuple[str, dict] = UPSERT_COUNTS_EXAMPLE,
     responses: dict | None = None,
 ):
     """The schema of a bulk endpoint's POST, as a class decorator: the batch with a named
     example, the Idempotency-Key, every answer a batch may get and examples of two of them."""
-    name, value = example
     return extend_schema_view(
         post=extend_schema(
             operation_id=operation_id,
@@ -159,11 +197,7 @@ def bulk_schema(
             request=request,
             parameters=[IDEMPOTENCY_KEY_PARAMETER],
             responses=BULK_RESPONSES | (responses or {}),
-            examples=[
-                OpenApiExample(name, request_only=True, value=value),
-                written,
-                INVALID_BATCH_EXAMPLE,
-            ],
+            examples=_examples(example, written, 200, INVALID_BATCH_EXAMPLE),
             tags=["ingest"],
         )
     )

@@ -3,7 +3,7 @@ from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import bulk_schema
+from csos.api.schema import batch_schema, bulk_schema
 from health.ingest import (
     MAX_COMMENT_LENGTH,
     support_ticket_bulk_upsert,
@@ -26,8 +26,7 @@ class SupportTicketRecordSchema(serializers.Serializer):
     )
 
 
-class SupportTicketBatchSchema(serializers.Serializer):
-    records = SupportTicketRecordSchema(many=True, help_text="1 to 10,000 tickets.")
+SupportTicketBatchSchema = batch_schema(SupportTicketRecordSchema, "1 to 10,000 tickets.")
 
 
 @bulk_schema(
@@ -87,8 +86,7 @@ class SurveyResponseRecordSchema(serializers.Serializer):
     answered_on = serializers.DateField(help_text="Today or earlier.")
 
 
-class SurveyResponseBatchSchema(serializers.Serializer):
-    records = SurveyResponseRecordSchema(many=True, help_text="1 to 10,000 answers.")
+SurveyResponseBatchSchema = batch_schema(SurveyResponseRecordSchema, "1 to 10,000 answers.")
 
 
 @bulk_schema(

@@ -1,9 +1,9 @@
 import django_filters
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 
 from accounts.api.base import AccountWorkViewSet
 from csos.api.base import ServiceUpdateMixin
-from csos.api.schema import invalid_fields_example, read_schemas, written_example
+from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from playbooks import services
 from playbooks.api.serializers import TaskOutputSerializer, TaskUpdateSerializer
 from playbooks.models import Task, TaskPriority, TaskStatus
@@ -48,24 +48,22 @@ TASK_EXAMPLE = {
         item="A task",
         example=TASK_EXAMPLE,
     ),
-    partial_update=extend_schema(
+    partial_update=write_schema(
         summary="Change a task's status or assignee",
         description=(
             "Marks a task done, dismissed or open again, or hands it to another CSM, leader or "
             "admin; audited. A member may change only the tasks of accounts they may edit."
         ),
         request=TaskUpdateSerializer,
-        responses={200: TaskOutputSerializer},
-        examples=[
-            OpenApiExample("Done", request_only=True, value={"status": "done"}),
-            written_example("Changed", 200, {**TASK_EXAMPLE, "status": "done"}),
-            invalid_fields_example(
-                "Unknown assignee",
-                field="assignee",
-                code="does_not_exist",
-                message='Invalid pk "99" - object does not exist.',
-            ),
-        ],
+        response=TaskOutputSerializer,
+        example=("Done", {"status": "done"}),
+        written=("Changed", {**TASK_EXAMPLE, "status": "done"}),
+        invalid=invalid_fields_example(
+            "Unknown assignee",
+            field="assignee",
+            code="does_not_exist",
+            message='Invalid pk "99" - object does not exist.',
+        ),
     ),
 )
 class TaskViewSet(ServiceUpdateMixin, AccountWorkViewSet):

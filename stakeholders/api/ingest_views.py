@@ -3,7 +3,7 @@ from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import bulk_schema
+from csos.api.schema import batch_schema, bulk_schema
 from stakeholders.ingest import stakeholder_bulk_upsert
 from stakeholders.models import Sentiment, StakeholderRole, StakeholderStatus
 
@@ -25,8 +25,7 @@ class StakeholderRecordSchema(serializers.Serializer):
     )
 
 
-class StakeholderBatchSchema(serializers.Serializer):
-    records = StakeholderRecordSchema(many=True, help_text="1 to 10,000 people.")
+StakeholderBatchSchema = batch_schema(StakeholderRecordSchema, "1 to 10,000 people.")
 
 
 @bulk_schema(

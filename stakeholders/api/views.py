@@ -1,10 +1,10 @@
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 
 from accounts.api.base import AccountWorkViewSet
 from csos.api.base import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
-from csos.api.schema import invalid_fields_example, read_schemas, written_example
+from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from stakeholders import services
 from stakeholders.api.serializers import (
     PlanCreateSerializer,
@@ -119,7 +119,7 @@ INVALID_PLAN_EXAMPLE = invalid_fields_example(
         item="A plan",
         example=PLAN_EXAMPLE,
     ),
-    create=extend_schema(
+    create=write_schema(
         summary="Start a success plan",
         description=(
             "Starts the account's active plan with its objectives; the previous active plan is "
@@ -127,39 +127,34 @@ INVALID_PLAN_EXAMPLE = invalid_fields_example(
             "first. A member may start plans only on the accounts they may edit."
         ),
         request=PlanCreateSerializer,
-        responses={201: PlanOutputSerializer},
-        examples=[
-            OpenApiExample(
-                "A plan with one objective",
-                request_only=True,
-                value={
-                    "account": 42,
-                    "title": "FY27 success plan",
-                    "starts_on": "2026-04-01",
-                    "objectives": [{k: v for k, v in OBJECTIVE_EXAMPLE.items() if k != "id"}],
-                },
-            ),
-            written_example("Started", 201, PLAN_EXAMPLE),
-            INVALID_PLAN_EXAMPLE,
-        ],
+        response=PlanOutputSerializer,
+        status_code=201,
+        example=(
+            "A plan with one objective",
+            {
+                "account": 42,
+                "title": "FY27 success plan",
+                "starts_on": "2026-04-01",
+                "objectives": [{k: v for k, v in OBJECTIVE_EXAMPLE.items() if k != "id"}],
+            },
+        ),
+        written=("Started", PLAN_EXAMPLE),
+        invalid=INVALID_PLAN_EXAMPLE,
     ),
-    partial_update=extend_schema(
+    partial_update=write_schema(
         summary="Change a success plan",
         description=(
             "Renames the active plan and saves objectives: one with an `id` is changed, one "
             "without is added. Archived plans are not changed."
         ),
         request=PlanUpdateSerializer,
-        responses={200: PlanOutputSerializer},
-        examples=[
-            OpenApiExample(
-                "Raise an objective's target",
-                request_only=True,
-                value={"objectives": [{"id": 51, "title": "Prove ROI", "target_level": 4}]},
-            ),
-            written_example("Changed", 200, PLAN_EXAMPLE),
-            INVALID_PLAN_EXAMPLE,
-        ],
+        response=PlanOutputSerializer,
+        example=(
+            "Raise an objective's target",
+            {"objectives": [{"id": 51, "title": "Prove ROI", "target_level": 4}]},
+        ),
+        written=("Changed", PLAN_EXAMPLE),
+        invalid=INVALID_PLAN_EXAMPLE,
     ),
 )
 class SuccessPlanViewSet(ServiceCreateMixin, ServiceUpdateMixin, AccountWorkViewSet):

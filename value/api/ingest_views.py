@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import UpsertCountsSchema, bulk_schema, written_example
+from csos.api.schema import UpsertCountsSchema, bulk_schema
 from value.events import parse_events, product_event_ingest
 from value.ingest import USAGE_OPTIONS, usage_bulk_upsert
 
@@ -128,9 +128,8 @@ class ProductEventCountsSchema(UpsertCountsSchema):
             ]
         },
     ),
-    written=written_example(
+    written=(
         "Stored and rolled up",
-        200,
         {
             "created": 2,
             "updated": 0,

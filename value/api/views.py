@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.api.base import AccountWorkViewSet
 from csos.api.base import ScopedAPIView, ServiceCreateMixin, ServiceUpdateMixin
-from csos.api.schema import invalid_fields_example, read_schemas, written_example
+from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import Role
 from value import selectors, services
 from value.api.serializers import (
@@ -85,7 +85,7 @@ INVALID_EVIDENCE_EXAMPLE = invalid_fields_example(
         item="Evidence",
         example=EVIDENCE_EXAMPLE,
     ),
-    create=extend_schema(
+    create=write_schema(
         summary="Record evidence",
         description=(
             "Records a value claim for an account's use case and re-derives the account's "
@@ -94,26 +94,23 @@ INVALID_EVIDENCE_EXAMPLE = invalid_fields_example(
             "A member may record evidence only for the accounts they may edit."
         ),
         request=EvidenceCreateSerializer,
-        responses={201: EvidenceOutputSerializer},
-        examples=[
-            OpenApiExample("A proven claim", request_only=True, value=EVIDENCE_INPUT_EXAMPLE),
-            written_example("Recorded", 201, EVIDENCE_EXAMPLE),
-            INVALID_EVIDENCE_EXAMPLE,
-        ],
+        response=EvidenceOutputSerializer,
+        status_code=201,
+        example=("A proven claim", EVIDENCE_INPUT_EXAMPLE),
+        written=("Recorded", EVIDENCE_EXAMPLE),
+        invalid=INVALID_EVIDENCE_EXAMPLE,
     ),
-    partial_update=extend_schema(
+    partial_update=write_schema(
         summary="Change evidence",
         description=(
             "Changes the fields sent; the evidence's history keeps each change with its "
             "before and after values, and the ladder is re-derived."
         ),
         request=EvidenceUpdateSerializer,
-        responses={200: EvidenceOutputSerializer},
-        examples=[
-            OpenApiExample("Disputed", request_only=True, value={"status": "disputed"}),
-            written_example("Changed", 200, {**EVIDENCE_EXAMPLE, "status": "disputed"}),
-            INVALID_EVIDENCE_EXAMPLE,
-        ],
+        response=EvidenceOutputSerializer,
+        example=("Disputed", {"status": "disputed"}),
+        written=("Changed", {**EVIDENCE_EXAMPLE, "status": "disputed"}),
+        invalid=INVALID_EVIDENCE_EXAMPLE,
     ),
 )
 class EvidenceViewSet(ServiceCreateMixin, ServiceUpdateMixin, AccountWorkViewSet):
