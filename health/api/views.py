@@ -2,6 +2,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
+from accounts.api.base import AccountRowFilter
 from csos.api.base import ScopedReadOnlyViewSet
 from csos.api.schema import read_schemas
 from health.models import Band, HealthSnapshot
@@ -36,17 +37,11 @@ class HealthSnapshotOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HealthSnapshotApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class HealthSnapshotApiFilter(AccountRowFilter):
     week = django_filters.DateFilter(help_text="The Monday of the ISO week.")
     week_after = django_filters.DateFilter(field_name="week", lookup_expr="gte")
     week_before = django_filters.DateFilter(field_name="week", lookup_expr="lte")
     band = django_filters.ChoiceFilter(choices=Band.choices)
-
-    class Meta:
-        model = HealthSnapshot
-        fields = []
 
 
 SNAPSHOT_EXAMPLE = {

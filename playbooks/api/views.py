@@ -1,7 +1,7 @@
 import django_filters
 from drf_spectacular.utils import extend_schema_view
 
-from accounts.api.base import AccountWorkViewSet
+from accounts.api.base import AccountRowFilter, AccountWorkViewSet
 from csos.api.base import ServiceUpdateMixin
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from playbooks import services
@@ -9,19 +9,13 @@ from playbooks.api.serializers import TaskOutputSerializer, TaskUpdateSerializer
 from playbooks.models import Task, TaskPriority, TaskStatus
 
 
-class TaskApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class TaskApiFilter(AccountRowFilter):
     assignee_email = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
     priority = django_filters.ChoiceFilter(choices=TaskPriority.choices)
     playbook = django_filters.CharFilter()
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-
-    class Meta:
-        model = Task
-        fields = []
 
 
 TASK_EXAMPLE = {

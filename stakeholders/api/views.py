@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_view
 
-from accounts.api.base import AccountWorkViewSet
+from accounts.api.base import AccountRowFilter, AccountWorkViewSet
 from csos.api.base import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from stakeholders import services
@@ -69,16 +69,10 @@ class StakeholderViewSet(ScopedReadOnlyViewSet):
         return queryset.select_related("account")
 
 
-class SuccessPlanApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class SuccessPlanApiFilter(AccountRowFilter):
     status = django_filters.ChoiceFilter(choices=PlanStatus.choices)
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
     starts_before = django_filters.DateFilter(field_name="starts_on", lookup_expr="lte")
-
-    class Meta:
-        model = SuccessPlan
-        fields = []
 
 
 OBJECTIVE_EXAMPLE = {

@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from accounts.api.base import AccountWorkViewSet
+from accounts.api.base import AccountRowFilter, AccountWorkViewSet
 from csos.api.base import ScopedAPIView, ServiceCreateMixin, ServiceUpdateMixin
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import Role
@@ -24,9 +24,7 @@ from value.api.serializers import (
 from value.models import Evidence, EvidenceSource, EvidenceStatus, Level
 
 
-class EvidenceApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class EvidenceApiFilter(AccountRowFilter):
     use_case = django_filters.NumberFilter(field_name="use_case_id")
     level = django_filters.TypedChoiceFilter(
         choices=[(level.value, level.label) for level in (Level.USE_CASE_VALUE, Level.ROI)],
@@ -35,10 +33,6 @@ class EvidenceApiFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=EvidenceStatus.choices)
     source = django_filters.ChoiceFilter(choices=EvidenceSource.choices)
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Evidence
-        fields = []
 
 
 EVIDENCE_EXAMPLE = {
