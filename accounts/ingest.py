@@ -35,10 +35,6 @@ from csos.api.bulk import (
 from csos.models import Membership, Role, Workspace
 
 
-def _max_length(name: str) -> int:
-    return Account._meta.get_field(name).max_length
-
-
 def _currency(value: Any) -> str:
     code = f.text(max_length=3)(value).upper()
     if len(code) != 3 or not code.isalpha():
@@ -48,8 +44,8 @@ def _currency(value: Any) -> str:
 
 ACCOUNT_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=_max_length("external_id")),
-        "name": f.text(max_length=_max_length("name")),
+        "external_id": f.text_of(Account, "external_id"),
+        "name": f.text_of(Account, "name"),
         "owner_email": f.nullable(f.email),
         "currency": _currency,
         "contract_start": f.nullable(f.day()),
@@ -57,7 +53,7 @@ ACCOUNT_RECORD = RecordSpec(
         "licensed_seats": f.integer(min_value=0, max_value=2_147_483_647),
         "lifecycle_stage": f.text(max_length=20, choices=list(LifecycleStage.values)),
         "segment": f.text(max_length=20, choices=list(Segment.values)),
-        "industry": f.text(max_length=_max_length("industry"), blank=True),
+        "industry": f.text_of(Account, "industry", blank=True),
         **{name: f.integer(min_value=1, max_value=5) for name in SEGMENTATION_ATTRIBUTES},
     },
     required=frozenset({"external_id", "name"}),
@@ -153,8 +149,8 @@ _movement_amount = ArrMovement._meta.get_field("amount")
 
 ARR_MOVEMENT_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=ArrMovement._meta.get_field("external_id").max_length),
-        "account_external_id": f.text(max_length=_max_length("external_id")),
+        "external_id": f.text_of(ArrMovement, "external_id"),
+        "account_external_id": f.text_of(Account, "external_id"),
         "kind": f.text(max_length=20, choices=list(MovementKind.values)),
         "date": f.day(),
         "amount": f.decimal(
@@ -162,7 +158,7 @@ ARR_MOVEMENT_RECORD = RecordSpec(
             decimal_places=_movement_amount.decimal_places,
             positive=True,
         ),
-        "note": f.text(max_length=ArrMovement._meta.get_field("note").max_length, blank=True),
+        "note": f.text_of(ArrMovement, "note", blank=True),
     },
     required=frozenset({"external_id", "account_external_id", "kind", "date", "amount"}),
     key=("external_id",),

@@ -34,7 +34,7 @@ from health.models import (
 )
 from stakeholders.models import Stakeholder
 
-_ACCOUNT_ID = f.text(max_length=Account._meta.get_field("external_id").max_length)
+_ACCOUNT_ID = f.text_of(Account, "external_id")
 
 
 def _lower_choice(choices: list[str]) -> f.Parser:
@@ -49,11 +49,9 @@ def _lower_choice(choices: list[str]) -> f.Parser:
 
 TICKET_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=SupportTicket._meta.get_field("external_id").max_length),
+        "external_id": f.text_of(SupportTicket, "external_id"),
         "account_external_id": _ACCOUNT_ID,
-        "subject": f.text(
-            max_length=SupportTicket._meta.get_field("subject").max_length, blank=True
-        ),
+        "subject": f.text_of(SupportTicket, "subject", blank=True),
         "priority": _lower_choice(list(TicketPriority.values)),
         "status": _lower_choice(list(TicketStatus.values)),
         "opened_on": f.day(not_in_future=True),
@@ -69,15 +67,13 @@ TICKET_UPSERT = UpsertTarget(
 MAX_COMMENT_LENGTH = 10_000
 SURVEY_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=SurveyResponse._meta.get_field("external_id").max_length),
+        "external_id": f.text_of(SurveyResponse, "external_id"),
         "account_external_id": _ACCOUNT_ID,
         "kind": _lower_choice(list(SurveyKind.values)),
         "score": f.integer(min_value=0),
         "comment": f.text(max_length=MAX_COMMENT_LENGTH, blank=True),
         "respondent_email": f.nullable(f.email),
-        "respondent_name": f.text(
-            max_length=SurveyResponse._meta.get_field("respondent_name").max_length, blank=True
-        ),
+        "respondent_name": f.text_of(SurveyResponse, "respondent_name", blank=True),
         "answered_on": f.day(not_in_future=True),
     },
     required=frozenset({"external_id", "account_external_id", "kind", "score", "answered_on"}),
@@ -102,6 +98,12 @@ class Checked:
 
     batch: ValidatedBatch
     rows: list[dict[str, Any]]
+
+    def write(self, target: UpsertTarget) -> UpsertCounts:
+        """The rows upserted; any invalid record raises a 400 problem listing all of them, and
+        nothing is written."""
+        self.batch.raise_if_invalid()
+        return copy_upsert_rows(target=target, rows=self.rows)
 
 
 def _account_ids(batch: ValidatedBatch) -> dict[str, int]:
@@ -196,21 +198,11 @@ def survey_response_check(*, records: list[Any]) -> Checked:
 
 @transaction.atomic
 def support_ticket_bulk_upsert(*, records: list[Any]) -> UpsertCounts:
-    """Validate every ticket, then create or update them by the helpdesk's id in one upsert.
-
-    Any invalid record raises a 400 problem listing all of them; nothing is written.
-    """
-    checked = support_ticket_check(records=records)
-    checked.batch.raise_if_invalid()
-    return copy_upsert_rows(target=TICKET_UPSERT, rows=checked.rows)
+    """Validate every ticket, then create or update them by the helpdesk's id in one upsert."""
+    return support_ticket_check(records=records).write(TICKET_UPSERT)
 
 
 @transaction.atomic
 def survey_response_bulk_upsert(*, records: list[Any]) -> UpsertCounts:
-    """Validate every answer, then create or update them by the survey tool's id in one upsert.
-
-    Any invalid record raises a 400 problem listing all of them; nothing is written.
-    """
-    checked = survey_response_check(records=records)
-    checked.batch.raise_if_invalid()
-    return copy_upsert_rows(target=SURVEY_UPSERT, rows=checked.rows)
+    """Validate every answer, then create or update them by the survey tool's id in one upsert."""
+    return survey_response_check(records=records).write(SURVEY_UPSERT)

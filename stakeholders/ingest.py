@@ -26,17 +26,12 @@ from stakeholders.models import (
     StakeholderStatus,
 )
 
-
-def _max_length(name: str) -> int:
-    return Stakeholder._meta.get_field(name).max_length
-
-
 STAKEHOLDER_RECORD = RecordSpec(
     fields={
-        "account_external_id": f.text(max_length=Account._meta.get_field("external_id").max_length),
+        "account_external_id": f.text_of(Account, "external_id"),
         "email": f.email,
-        "name": f.text(max_length=_max_length("name")),
-        "title": f.text(max_length=_max_length("title"), blank=True),
+        "name": f.text_of(Stakeholder, "name"),
+        "title": f.text_of(Stakeholder, "title", blank=True),
         "role": f.text(max_length=10, choices=list(StakeholderRole.values)),
         "influence": f.integer(min_value=1, max_value=5),
         "sentiment": f.text(max_length=10, choices=list(Sentiment.values)),

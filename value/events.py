@@ -81,7 +81,7 @@ EVENT_RECORD = RecordSpec(
         "messageId": f.text(max_length=_MAX_TEXT),
         "userId": f.nullable(f.text(max_length=_MAX_TEXT)),
         "anonymousId": f.nullable(f.text(max_length=_MAX_TEXT)),
-        "event": f.text(max_length=ProductEvent._meta.get_field("event").max_length),
+        "event": f.text_of(ProductEvent, "event"),
         "timestamp": _timestamp,
         "properties": _object,
         "context": _object,

@@ -30,7 +30,7 @@ def _flag(value: Any) -> bool:
 
 
 def _metric_key(value: Any) -> str:
-    key = f.text(max_length=UsageMetric._meta.get_field("key").max_length)(value)
+    key = f.text_of(UsageMetric, "key")(value)
     if not key.replace("-", "").replace("_", "").isalnum():
         raise f.Invalid("invalid-key", "A metric key is letters, digits, - and _.")
     return key
@@ -38,7 +38,7 @@ def _metric_key(value: Any) -> str:
 
 USAGE_RECORD = RecordSpec(
     fields={
-        "account_external_id": f.text(max_length=Account._meta.get_field("external_id").max_length),
+        "account_external_id": f.text_of(Account, "external_id"),
         "metric": _metric_key,
         "day": f.day(not_in_future=True),
         "value": f.number(min_value=0),
