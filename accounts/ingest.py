@@ -7,6 +7,7 @@ ARR. A field a batch does not send keeps its stored value; a new account gets it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from csos.api.bulk import (
     RecordSpec,
     UpsertCounts,
     UpsertTarget,
+    ValidatedBatch,
     copy_upsert_rows,
     validate_records,
     workspace_lock,
@@ -59,6 +61,31 @@ ACCOUNT_RECORD = RecordSpec(
     required=frozenset({"external_id", "name"}),
     key=("external_id",),
 )
+
+
+def account_ids_by_external_id(external_ids: Iterable[str]) -> dict[str, int]:
+    """The ids of the workspace's accounts among ``external_ids``, by external_id."""
+    return dict(
+        Account.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
+    )
+
+
+def fail_unknown_account(
+    batch: ValidatedBatch,
+    index: int,
+    external_id: str,
+    *,
+    field: str = "account_external_id",
+    advice: str = "send it in an accounts batch first",
+) -> None:
+    """Marks the record at ``index`` as naming no account of the workspace."""
+    batch.fail(
+        index,
+        field,
+        "unknown-account",
+        f"No account has the external_id {external_id!r}; {advice}.",
+    )
+
 
 # Record field -> model field, where they differ.
 _MODEL_FIELD = {"owner_email": "owner"}

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
 from csos.api.bulk import (
@@ -106,31 +107,14 @@ class Checked:
         return copy_upsert_rows(target=target, rows=self.rows)
 
 
-def _account_ids(batch: ValidatedBatch) -> dict[str, int]:
-    return dict(
-        Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        ).values_list("external_id", "pk")
-    )
-
-
-def _unknown_account(batch: ValidatedBatch, index: int, external_id: str) -> None:
-    batch.fail(
-        index,
-        "account_external_id",
-        "unknown-account",
-        f"No account has the external_id {external_id!r}; send it in an accounts batch first.",
-    )
-
-
 def _checked(
     records: list[Any], spec: RecordSpec, check_row: Callable[[ValidatedBatch, int, dict], None]
 ) -> tuple[ValidatedBatch, dict[str, int]]:
     batch = validate_records(records, spec)
-    account_ids = _account_ids(batch)
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         if row["account_external_id"] not in account_ids:
-            _unknown_account(batch, index, row["account_external_id"])
+            fail_unknown_account(batch, index, row["account_external_id"])
         check_row(batch, index, row)
     return batch, account_ids
 

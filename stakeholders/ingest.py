@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert_rows, validate_records
@@ -74,11 +75,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     before they were added. Any invalid record raises a 400 problem listing all of them.
     """
     batch = validate_records(records, STAKEHOLDER_RECORD)
-    account_ids = dict(
-        Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        ).values_list("external_id", "pk")
-    )
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
     existing = _existing(set(account_ids.values()))
     today = timezone.localdate()
     departures: list[tuple[int, str, str, dt.date]] = []
@@ -86,13 +83,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         account_id = account_ids.get(row["account_external_id"])
         if account_id is None:
-            batch.fail(
-                index,
-                "account_external_id",
-                "unknown-account",
-                f"No account has the external_id {row['account_external_id']!r}; send it in an "
-                "accounts batch first.",
-            )
+            fail_unknown_account(batch, index, row["account_external_id"])
             continue
         stored = existing.get((account_id, row["email"]))
         if stored is None:
