@@ -1,5 +1,6 @@
 """OpenAPI pieces shared by the endpoints: the problem body and its examples, the counts, the
-headers, and the schemas of reads and of bulk endpoints built from what differs per endpoint."""
+headers, and the schemas of reads, writes and bulk endpoints, built from what differs per
+endpoint."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -50,7 +51,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
-def invalid_input_example(
+def _invalid_input_example(
     name: str, *, detail: str, index: int | None, field: str, code: str, message: str
 ) -> OpenApiExample:
     """A 400 problem naming one field at fault."""
@@ -70,7 +71,7 @@ def invalid_input_example(
 
 def invalid_fields_example(name: str, *, field: str, code: str, message: str) -> OpenApiExample:
     """A 400 problem of a single-object write naming one field at fault."""
-    return invalid_input_example(
+    return _invalid_input_example(
         name,
         detail="Fix the fields listed in `errors` and send the request again.",
         index=None,
@@ -80,7 +81,7 @@ def invalid_fields_example(name: str, *, field: str, code: str, message: str) ->
     )
 
 
-INVALID_BATCH_EXAMPLE = invalid_input_example(
+INVALID_BATCH_EXAMPLE = _invalid_input_example(
     "Invalid batch",
     detail="1 record(s) are invalid; nothing was written. Fix the records listed in "
     "`errors` and send the batch again.",
