@@ -7,6 +7,7 @@ ARR. A field a batch does not send keeps its stored value; a new account gets it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -28,15 +29,12 @@ from csos.api.bulk import (
     RecordSpec,
     UpsertCounts,
     UpsertTarget,
+    ValidatedBatch,
     copy_upsert_rows,
     validate_records,
     workspace_lock,
 )
 from csos.models import Membership, Role, Workspace
-
-
-def _max_length(name: str) -> int:
-    return Account._meta.get_field(name).max_length
 
 
 def _currency(value: Any) -> str:
@@ -48,8 +46,8 @@ def _currency(value: Any) -> str:
 
 ACCOUNT_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=_max_length("external_id")),
-        "name": f.text(max_length=_max_length("name")),
+        "external_id": f.text_of(Account, "external_id"),
+        "name": f.text_of(Account, "name"),
         "owner_email": f.nullable(f.email),
         "currency": _currency,
         "contract_start": f.nullable(f.day()),
@@ -57,12 +55,37 @@ ACCOUNT_RECORD = RecordSpec(
         "licensed_seats": f.integer(min_value=0, max_value=2_147_483_647),
         "lifecycle_stage": f.text(max_length=20, choices=list(LifecycleStage.values)),
         "segment": f.text(max_length=20, choices=list(Segment.values)),
-        "industry": f.text(max_length=_max_length("industry"), blank=True),
+        "industry": f.text_of(Account, "industry", blank=True),
         **{name: f.integer(min_value=1, max_value=5) for name in SEGMENTATION_ATTRIBUTES},
     },
     required=frozenset({"external_id", "name"}),
     key=("external_id",),
 )
+
+
+def account_ids_by_external_id(external_ids: Iterable[str]) -> dict[str, int]:
+    """The ids of the workspace's accounts among ``external_ids``, by external_id."""
+    return dict(
+        Account.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
+    )
+
+
+def fail_unknown_account(
+    batch: ValidatedBatch,
+    index: int,
+    external_id: str,
+    *,
+    field: str = "account_external_id",
+    advice: str = "send it in an accounts batch first",
+) -> None:
+    """Marks the record at ``index`` as naming no account of the workspace."""
+    batch.fail(
+        index,
+        field,
+        "unknown-account",
+        f"No account has the external_id {external_id!r}; {advice}.",
+    )
+
 
 # Record field -> model field, where they differ.
 _MODEL_FIELD = {"owner_email": "owner"}
@@ -153,8 +176,8 @@ _movement_amount = ArrMovement._meta.get_field("amount")
 
 ARR_MOVEMENT_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=ArrMovement._meta.get_field("external_id").max_length),
-        "account_external_id": f.text(max_length=_max_length("external_id")),
+        "external_id": f.text_of(ArrMovement, "external_id"),
+        "account_external_id": f.text_of(Account, "external_id"),
         "kind": f.text(max_length=20, choices=list(MovementKind.values)),
         "date": f.day(),
         "amount": f.decimal(
@@ -162,7 +185,7 @@ ARR_MOVEMENT_RECORD = RecordSpec(
             decimal_places=_movement_amount.decimal_places,
             positive=True,
         ),
-        "note": f.text(max_length=ArrMovement._meta.get_field("note").max_length, blank=True),
+        "note": f.text_of(ArrMovement, "note", blank=True),
     },
     required=frozenset({"external_id", "account_external_id", "kind", "date", "amount"}),
     key=("external_id",),

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
 from csos.api.bulk import (
@@ -34,7 +35,7 @@ from health.models import (
 )
 from stakeholders.models import Stakeholder
 
-_ACCOUNT_ID = f.text(max_length=Account._meta.get_field("external_id").max_length)
+_ACCOUNT_ID = f.text_of(Account, "external_id")
 
 
 def _lower_choice(choices: list[str]) -> f.Parser:
@@ -49,11 +50,9 @@ def _lower_choice(choices: list[str]) -> f.Parser:
 
 TICKET_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=SupportTicket._meta.get_field("external_id").max_length),
+        "external_id": f.text_of(SupportTicket, "external_id"),
         "account_external_id": _ACCOUNT_ID,
-        "subject": f.text(
-            max_length=SupportTicket._meta.get_field("subject").max_length, blank=True
-        ),
+        "subject": f.text_of(SupportTicket, "subject", blank=True),
         "priority": _lower_choice(list(TicketPriority.values)),
         "status": _lower_choice(list(TicketStatus.values)),
         "opened_on": f.day(not_in_future=True),
@@ -69,15 +68,13 @@ TICKET_UPSERT = UpsertTarget(
 MAX_COMMENT_LENGTH = 10_000
 SURVEY_RECORD = RecordSpec(
     fields={
-        "external_id": f.text(max_length=SurveyResponse._meta.get_field("external_id").max_length),
+        "external_id": f.text_of(SurveyResponse, "external_id"),
         "account_external_id": _ACCOUNT_ID,
         "kind": _lower_choice(list(SurveyKind.values)),
         "score": f.integer(min_value=0),
         "comment": f.text(max_length=MAX_COMMENT_LENGTH, blank=True),
         "respondent_email": f.nullable(f.email),
-        "respondent_name": f.text(
-            max_length=SurveyResponse._meta.get_field("respondent_name").max_length, blank=True
-        ),
+        "respondent_name": f.text_of(SurveyResponse, "respondent_name", blank=True),
         "answered_on": f.day(not_in_future=True),
     },
     required=frozenset({"external_id", "account_external_id", "kind", "score", "answered_on"}),
@@ -103,32 +100,21 @@ class Checked:
     batch: ValidatedBatch
     rows: list[dict[str, Any]]
 
-
-def _account_ids(batch: ValidatedBatch) -> dict[str, int]:
-    return dict(
-        Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        ).values_list("external_id", "pk")
-    )
-
-
-def _unknown_account(batch: ValidatedBatch, index: int, external_id: str) -> None:
-    batch.fail(
-        index,
-        "account_external_id",
-        "unknown-account",
-        f"No account has the external_id {external_id!r}; send it in an accounts batch first.",
-    )
+    def write(self, target: UpsertTarget) -> UpsertCounts:
+        """The rows upserted; any invalid record raises a 400 problem listing all of them, and
+        nothing is written."""
+        self.batch.raise_if_invalid()
+        return copy_upsert_rows(target=target, rows=self.rows)
 
 
 def _checked(
     records: list[Any], spec: RecordSpec, check_row: Callable[[ValidatedBatch, int, dict], None]
 ) -> tuple[ValidatedBatch, dict[str, int]]:
     batch = validate_records(records, spec)
-    account_ids = _account_ids(batch)
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         if row["account_external_id"] not in account_ids:
-            _unknown_account(batch, index, row["account_external_id"])
+            fail_unknown_account(batch, index, row["account_external_id"])
         check_row(batch, index, row)
     return batch, account_ids
 
@@ -196,21 +182,11 @@ def survey_response_check(*, records: list[Any]) -> Checked:
 
 @transaction.atomic
 def support_ticket_bulk_upsert(*, records: list[Any]) -> UpsertCounts:
-    """Validate every ticket, then create or update them by the helpdesk's id in one upsert.
-
-    Any invalid record raises a 400 problem listing all of them; nothing is written.
-    """
-    checked = support_ticket_check(records=records)
-    checked.batch.raise_if_invalid()
-    return copy_upsert_rows(target=TICKET_UPSERT, rows=checked.rows)
+    """Validate every ticket, then create or update them by the helpdesk's id in one upsert."""
+    return support_ticket_check(records=records).write(TICKET_UPSERT)
 
 
 @transaction.atomic
 def survey_response_bulk_upsert(*, records: list[Any]) -> UpsertCounts:
-    """Validate every answer, then create or update them by the survey tool's id in one upsert.
-
-    Any invalid record raises a 400 problem listing all of them; nothing is written.
-    """
-    checked = survey_response_check(records=records)
-    checked.batch.raise_if_invalid()
-    return copy_upsert_rows(target=SURVEY_UPSERT, rows=checked.rows)
+    """Validate every answer, then create or update them by the survey tool's id in one upsert."""
+    return survey_response_check(records=records).write(SURVEY_UPSERT)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert_rows, validate_records
@@ -26,17 +27,12 @@ from stakeholders.models import (
     StakeholderStatus,
 )
 
-
-def _max_length(name: str) -> int:
-    return Stakeholder._meta.get_field(name).max_length
-
-
 STAKEHOLDER_RECORD = RecordSpec(
     fields={
-        "account_external_id": f.text(max_length=Account._meta.get_field("external_id").max_length),
+        "account_external_id": f.text_of(Account, "external_id"),
         "email": f.email,
-        "name": f.text(max_length=_max_length("name")),
-        "title": f.text(max_length=_max_length("title"), blank=True),
+        "name": f.text_of(Stakeholder, "name"),
+        "title": f.text_of(Stakeholder, "title", blank=True),
         "role": f.text(max_length=10, choices=list(StakeholderRole.values)),
         "influence": f.integer(min_value=1, max_value=5),
         "sentiment": f.text(max_length=10, choices=list(Sentiment.values)),
@@ -79,11 +75,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     before they were added. Any invalid record raises a 400 problem listing all of them.
     """
     batch = validate_records(records, STAKEHOLDER_RECORD)
-    account_ids = dict(
-        Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        ).values_list("external_id", "pk")
-    )
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
     existing = _existing(set(account_ids.values()))
     today = timezone.localdate()
     departures: list[tuple[int, str, str, dt.date]] = []
@@ -91,13 +83,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         account_id = account_ids.get(row["account_external_id"])
         if account_id is None:
-            batch.fail(
-                index,
-                "account_external_id",
-                "unknown-account",
-                f"No account has the external_id {row['account_external_id']!r}; send it in an "
-                "accounts batch first.",
-            )
+            fail_unknown_account(batch, index, row["account_external_id"])
             continue
         stored = existing.get((account_id, row["email"]))
         if stored is None:

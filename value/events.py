@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from accounts.models import Account
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from csos.api import fields as f
 from csos.api.bulk import (
     Batch,
@@ -81,7 +81,7 @@ EVENT_RECORD = RecordSpec(
         "messageId": f.text(max_length=_MAX_TEXT),
         "userId": f.nullable(f.text(max_length=_MAX_TEXT)),
         "anonymousId": f.nullable(f.text(max_length=_MAX_TEXT)),
-        "event": f.text(max_length=ProductEvent._meta.get_field("event").max_length),
+        "event": f.text_of(ProductEvent, "event"),
         "timestamp": _timestamp,
         "properties": _object,
         "context": _object,
@@ -166,20 +166,10 @@ def product_event_ingest(
         if not (row.get("userId") or row.get("anonymousId")):
             batch.fail(index, "userId", "required", "Send userId or anonymousId.")
         references.append(reference)
-    account_ids = dict(
-        Account.objects.filter(
-            external_id__in={ref[1] for ref in references if ref is not None}
-        ).values_list("external_id", "pk")
-    )
+    account_ids = account_ids_by_external_id(ref[1] for ref in references if ref is not None)
     for index, reference in zip(batch.indexes, references, strict=True):
         if reference is not None and reference[1] not in account_ids:
-            batch.fail(
-                index,
-                reference[0],
-                "unknown-account",
-                f"No account has the external_id {reference[1]!r}; send it in an accounts batch "
-                "first.",
-            )
+            fail_unknown_account(batch, index, reference[1], field=reference[0])
     batch.raise_if_invalid()
     events = copy_upsert(
         target=EVENT_INSERT,

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
@@ -30,7 +31,7 @@ def _flag(value: Any) -> bool:
 
 
 def _metric_key(value: Any) -> str:
-    key = f.text(max_length=UsageMetric._meta.get_field("key").max_length)(value)
+    key = f.text_of(UsageMetric, "key")(value)
     if not key.replace("-", "").replace("_", "").isalnum():
         raise f.Invalid("invalid-key", "A metric key is letters, digits, - and _.")
     return key
@@ -38,7 +39,7 @@ def _metric_key(value: Any) -> str:
 
 USAGE_RECORD = RecordSpec(
     fields={
-        "account_external_id": f.text(max_length=Account._meta.get_field("external_id").max_length),
+        "account_external_id": f.text_of(Account, "external_id"),
         "metric": _metric_key,
         "day": f.day(not_in_future=True),
         "value": f.number(min_value=0),
@@ -65,11 +66,7 @@ def usage_bulk_upsert(
     an accounts batch names them; metrics created on request are summed daily counts.
     """
     batch = validate_records(records, USAGE_RECORD)
-    account_ids = dict(
-        Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        ).values_list("external_id", "pk")
-    )
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
     metric_ids = dict(
         UsageMetric.objects.filter(key__in={row["metric"] for row in batch.rows}).values_list(
             "key", "pk"
@@ -82,12 +79,11 @@ def usage_bulk_upsert(
         if external_id not in account_ids:
             missing_accounts.setdefault(external_id, index)
             if not create_missing_accounts:
-                batch.fail(
+                fail_unknown_account(
+                    batch,
                     index,
-                    "account_external_id",
-                    "unknown-account",
-                    f"No account has the external_id {external_id!r}; send it in an accounts "
-                    "batch first, or set create_missing_accounts.",
+                    external_id,
+                    advice="send it in an accounts batch first, or set create_missing_accounts",
                 )
         if key not in metric_ids:
             missing_metrics.setdefault(key, index)

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -8,7 +7,7 @@ from accounts.ingest import account_bulk_upsert, arr_movement_bulk_record
 from accounts.models import LifecycleStage, MovementKind, Segment
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import BULK_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, INVALID_BATCH_EXAMPLE
+from csos.api.schema import batch_schema, bulk_schema
 
 
 class AccountRecordSchema(serializers.Serializer):
@@ -29,54 +28,37 @@ class AccountRecordSchema(serializers.Serializer):
     executive_visibility = serializers.IntegerField(required=False, min_value=1, max_value=5)
 
 
-class AccountBatchSchema(serializers.Serializer):
-    records = AccountRecordSchema(many=True, help_text="1 to 10,000 accounts.")
+AccountBatchSchema = batch_schema(AccountRecordSchema, "1 to 10,000 accounts.")
 
 
+@bulk_schema(
+    operation_id="accounts_bulk_upsert",
+    summary="Upsert accounts by external_id",
+    description=(
+        "Creates the accounts whose `external_id` is new and updates the others; fields a "
+        "record omits keep their stored values. ARR and status are not fields: send ARR "
+        "movements. All records are validated first; any error writes nothing."
+    ),
+    request=AccountBatchSchema,
+    example=(
+        "Two accounts",
+        {
+            "records": [
+                {
+                    "external_id": "CRM-1001",
+                    "name": "Acme Corp",
+                    "owner_email": "bob@example.com",
+                    "renewal_date": "2027-03-31",
+                    "licensed_seats": 250,
+                    "segment": "enterprise",
+                },
+                {"external_id": "CRM-1002", "name": "Globex"},
+            ]
+        },
+    ),
+)
 class AccountBulkView(BulkIngestView):
     """Create or update accounts by ``external_id``."""
-
-    @extend_schema(
-        operation_id="accounts_bulk_upsert",
-        summary="Upsert accounts by external_id",
-        description=(
-            "Creates the accounts whose `external_id` is new and updates the others; fields a "
-            "record omits keep their stored values. ARR and status are not fields: send ARR "
-            "movements. All records are validated first; any error writes nothing."
-        ),
-        request=AccountBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "Two accounts",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "external_id": "CRM-1001",
-                            "name": "Acme Corp",
-                            "owner_email": "bob@example.com",
-                            "renewal_date": "2027-03-31",
-                            "licensed_seats": 250,
-                            "segment": "enterprise",
-                        },
-                        {"external_id": "CRM-1002", "name": "Globex"},
-                    ]
-                },
-            ),
-            OpenApiExample(
-                "Written",
-                response_only=True,
-                status_codes=["200"],
-                value={"created": 1, "updated": 1, "unchanged": 0},
-            ),
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         counts = account_bulk_upsert(workspace=self.workspace, records=batch.records)
@@ -94,62 +76,46 @@ class ArrMovementRecordSchema(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class ArrMovementBatchSchema(serializers.Serializer):
-    records = ArrMovementRecordSchema(many=True, help_text="1 to 10,000 movements.")
+ArrMovementBatchSchema = batch_schema(ArrMovementRecordSchema, "1 to 10,000 movements.")
 
 
+@bulk_schema(
+    operation_id="arr_movements_bulk_record",
+    summary="Book ARR movements",
+    description=(
+        "Books each movement in the account's ARR ledger, which carries it into the "
+        "account's ARR and status. Movements of one account are booked in date order and "
+        "never before its latest booked one. A movement already booked under its "
+        "`external_id` is unchanged when sent again with the same values and an error "
+        "with other values. Unknown accounts are errors."
+    ),
+    request=ArrMovementBatchSchema,
+    example=(
+        "New business, then an expansion",
+        {
+            "records": [
+                {
+                    "external_id": "INV-2025-001",
+                    "account_external_id": "CRM-1001",
+                    "kind": "new",
+                    "date": "2025-04-01",
+                    "amount": "48000.00",
+                },
+                {
+                    "external_id": "INV-2026-017",
+                    "account_external_id": "CRM-1001",
+                    "kind": "expansion",
+                    "date": "2026-04-01",
+                    "amount": "12000.00",
+                    "note": "50 more seats",
+                },
+            ]
+        },
+    ),
+    written=("Booked", {"created": 2, "updated": 0, "unchanged": 0}),
+)
 class ArrMovementBulkView(BulkIngestView):
     """Book ARR movements keyed by the integrator's id."""
-
-    @extend_schema(
-        operation_id="arr_movements_bulk_record",
-        summary="Book ARR movements",
-        description=(
-            "Books each movement in the account's ARR ledger, which carries it into the "
-            "account's ARR and status. Movements of one account are booked in date order and "
-            "never before its latest booked one. A movement already booked under its "
-            "`external_id` is unchanged when sent again with the same values and an error "
-            "with other values. Unknown accounts are errors."
-        ),
-        request=ArrMovementBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "New business, then an expansion",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "external_id": "INV-2025-001",
-                            "account_external_id": "CRM-1001",
-                            "kind": "new",
-                            "date": "2025-04-01",
-                            "amount": "48000.00",
-                        },
-                        {
-                            "external_id": "INV-2026-017",
-                            "account_external_id": "CRM-1001",
-                            "kind": "expansion",
-                            "date": "2026-04-01",
-                            "amount": "12000.00",
-                            "note": "50 more seats",
-                        },
-                    ]
-                },
-            ),
-            OpenApiExample(
-                "Booked",
-                response_only=True,
-                status_codes=["200"],
-                value={"created": 2, "updated": 0, "unchanged": 0},
-            ),
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         counts = arr_movement_bulk_record(workspace=self.workspace, records=batch.records)

@@ -1,11 +1,11 @@
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 
 from accounts.api.serializers import AccountOutputSerializer
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
 from csos.api.annotations import annotate
-from csos.api.base import ScopedReadOnlyViewSet, StableOrderingFilter
+from csos.api.base import ScopedReadOnlyViewSet
+from csos.api.schema import read_schemas
 
 
 class AccountApiFilter(django_filters.FilterSet):
@@ -52,20 +52,13 @@ ACCOUNT_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List accounts",
-        examples=[
-            OpenApiExample(
-                "A page of accounts",
-                response_only=True,
-                value=[ACCOUNT_EXAMPLE],
-            )
-        ],
-    ),
-    retrieve=extend_schema(
-        summary="Get one account",
-        examples=[OpenApiExample("An account", response_only=True, value=ACCOUNT_EXAMPLE)],
-    ),
+    **read_schemas(
+        list_summary="List accounts",
+        page="A page of accounts",
+        retrieve_summary="Get one account",
+        item="An account",
+        example=ACCOUNT_EXAMPLE,
+    )
 )
 class AccountViewSet(ScopedReadOnlyViewSet):
     """Customer accounts of the workspace, oldest first unless ``ordering`` says otherwise,
@@ -74,7 +67,6 @@ class AccountViewSet(ScopedReadOnlyViewSet):
     model = Account
     serializer_class = AccountOutputSerializer
     filterset_class = AccountApiFilter
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["id", "name", "arr", "updated_at"]
 
     def scope_queryset(self, queryset):

@@ -7,12 +7,25 @@ pages. Viewsets name a ``model`` and may narrow its rows in ``scope_queryset``; 
 override ``get_queryset``, so no endpoint can reach rows outside the workspace in scope.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework import authentication, filters, permissions, throttling, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import (
+    authentication,
+    filters,
+    permissions,
+    serializers,
+    status,
+    throttling,
+    viewsets,
+)
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
@@ -112,9 +125,16 @@ class IdCursorPagination(CursorPagination):
 
 class StableOrderingFilter(filters.OrderingFilter):
     """``?ordering=`` over the view's ``ordering_fields``, ties broken by id so pages never
-    repeat or skip a row."""
+    repeat or skip a row. A view naming no ``ordering_fields`` offers no ``?ordering=``."""
+
+    def get_schema_operation_parameters(self, view):
+        if getattr(view, "ordering_fields", None) is None:
+            return []
+        return super().get_schema_operation_parameters(view)
 
     def get_ordering(self, request, queryset, view):
+        if getattr(view, "ordering_fields", None) is None:
+            return None
         ordering = super().get_ordering(request, queryset, view)
         if not ordering:
             return ordering
@@ -159,8 +179,12 @@ class ScopedAPIView(WorkspaceScopeMixin, APIView):
 
 
 class ScopedViewSetMixin(WorkspaceScopeMixin):
+    """Rows of ``model`` in the workspace, filtered by ``filterset_class`` and ordered by
+    ``?ordering=`` over ``ordering_fields`` when the view names them."""
+
     model = None
     pagination_class = IdCursorPagination
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -183,16 +207,21 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-def service_errors(error: DjangoValidationError) -> ApiValidationError:
-    """A service's ValidationError as the API's, keeping the names of the fields at fault."""
-    if hasattr(error, "error_dict"):
-        return ApiValidationError(error.message_dict)
-    return ApiValidationError({"non_field_errors": error.messages})
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """A service's ValidationError raised within as the API's, keeping the names of the fields
+    at fault."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise ApiValidationError(error.message_dict) from None
+        raise ApiValidationError({"non_field_errors": error.messages}) from None
 
 
 class ScopedEditViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    """Reads rows of the workspace; subclasses add ``create`` and ``partial_update`` (PATCH),
-    each calling one service.
+    """Reads rows of the workspace; subclasses add writes with ``ServiceCreateMixin`` and
+    ``ServiceUpdateMixin``, each calling one service.
 
     A token with the ``write`` scope writes for the whole workspace; a member writes what the
     pages let them (``member_may_write`` of the customer account written to), else 403.
@@ -209,3 +238,50 @@ class ScopedEditViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def check_may_write(self, account) -> None:
         if self.membership is not None and not self.member_may_write(account):
             self.permission_denied(self.request, message="Your role may not change this.")
+
+    def row_response(self, row, status_code: int = status.HTTP_200_OK) -> Response:
+        """The row written, as the reads show it."""
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status_code
+        )
+
+
+class ServiceCreateMixin:
+    """POST to a ``ScopedEditViewSet``: the ``create_serializer_class`` input, which names the
+    ``account``, written by ``create_row``; answers 201 with the new row."""
+
+    create_serializer_class: type[serializers.Serializer]
+
+    def create_row(self, fields: dict) -> models.Model:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        data = self.create_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        self.check_may_write(fields["account"])
+        with service_errors():
+            row = self.create_row(fields)
+        return self.row_response(row, status.HTTP_201_CREATED)
+
+
+class ServiceUpdateMixin:
+    """PATCH to a ``ScopedEditViewSet``: the ``update_serializer_class`` input, written by
+    ``update_row`` to a row of an account the caller may write to; answers with the row."""
+
+    update_serializer_class: type[serializers.Serializer]
+
+    def update_input(self, row) -> serializers.Serializer:
+        return self.update_serializer_class(data=self.request.data)
+
+    def update_row(self, row, fields: dict) -> None:
+        raise NotImplementedError
+
+    def partial_update(self, request, *args, **kwargs):
+        row = self.get_object()
+        self.check_may_write(row.account)
+        data = self.update_input(row)
+        data.is_valid(raise_exception=True)
+        with service_errors():
+            self.update_row(row, data.validated_data)
+        return self.row_response(row)

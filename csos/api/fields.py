@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 
@@ -41,6 +42,11 @@ def text(*, max_length: int, blank: bool = False, choices: list[str] | None = No
         return value
 
     return parse
+
+
+def text_of(model: type[models.Model], name: str, *, blank: bool = False) -> Parser:
+    """Text that fits the model's field ``name``."""
+    return text(max_length=model._meta.get_field(name).max_length, blank=blank)
 
 
 def email(value: Any) -> str:

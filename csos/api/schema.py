@@ -1,7 +1,15 @@
-"""OpenAPI pieces shared by the bulk endpoints: the problem body, the counts, the headers."""
+"""OpenAPI pieces shared by the endpoints: the problem body and its examples, the counts, the
+headers, and the schemas of reads, writes and bulk endpoints, built from what differs per
+endpoint."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 
 from csos.api.idempotency import HEADER
@@ -42,26 +50,63 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     ),
 )
 
-INVALID_BATCH_EXAMPLE = OpenApiExample(
+
+def _invalid_input_example(
+    name: str, *, detail: str, index: int | None, field: str, code: str, message: str
+) -> OpenApiExample:
+    """A 400 problem naming one field at fault."""
+    return OpenApiExample(
+        name,
+        status_codes=["400"],
+        response_only=True,
+        value={
+            "type": "urn:csos:problem:invalid-input",
+            "title": "The request has invalid input",
+            "status": 400,
+            "detail": detail,
+            "errors": [{"index": index, "field": field, "code": code, "message": message}],
+        },
+    )
+
+
+def invalid_fields_example(name: str, *, field: str, code: str, message: str) -> OpenApiExample:
+    """A 400 problem of a single-object write naming one field at fault."""
+    return _invalid_input_example(
+        name,
+        detail="Fix the fields listed in `errors` and send the request again.",
+        index=None,
+        field=field,
+        code=code,
+        message=message,
+    )
+
+
+INVALID_BATCH_EXAMPLE = _invalid_input_example(
     "Invalid batch",
-    status_codes=["400"],
-    response_only=True,
-    value={
-        "type": "urn:csos:problem:invalid-input",
-        "title": "The request has invalid input",
-        "status": 400,
-        "detail": "1 record(s) are invalid; nothing was written. Fix the records listed in "
-        "`errors` and send the batch again.",
-        "errors": [
-            {
-                "index": 3,
-                "field": "licensed_seats",
-                "code": "negative",
-                "message": "Must be at least 0.",
-            }
-        ],
-    },
+    detail="1 record(s) are invalid; nothing was written. Fix the records listed in "
+    "`errors` and send the batch again.",
+    index=3,
+    field="licensed_seats",
+    code="negative",
+    message="Must be at least 0.",
 )
+
+UPSERT_COUNTS_EXAMPLE = ("Written", {"created": 1, "updated": 1, "unchanged": 0})
+
+
+def _examples(
+    request: tuple[str, dict], answer: tuple[str, dict], status_code: int, problem: OpenApiExample
+) -> list[OpenApiExample]:
+    """A named example of the input, of the answer it gets, and of a 400 problem."""
+    request_name, request_value = request
+    answer_name, answer_value = answer
+    return [
+        OpenApiExample(request_name, request_only=True, value=request_value),
+        OpenApiExample(
+            answer_name, response_only=True, status_codes=[str(status_code)], value=answer_value
+        ),
+        problem,
+    ]
 
 
 def _problem(description: str) -> OpenApiResponse:
@@ -80,3 +125,80 @@ BULK_RESPONSES = {
     429: _problem("Over the token's rate limit; retry after Retry-After seconds."),
     503: _problem("PostgreSQL or Redis is unreachable; retry after Retry-After seconds."),
 }
+
+
+def read_schemas(
+    *, list_summary: str, page: str, retrieve_summary: str, item: str, example: dict
+) -> dict:
+    """The ``list`` and ``retrieve`` schemas of a viewset, for ``extend_schema_view``: a page
+    of one example row, and the row alone."""
+    return {
+        "list": extend_schema(
+            summary=list_summary,
+            examples=[OpenApiExample(page, response_only=True, value=[example])],
+        ),
+        "retrieve": extend_schema(
+            summary=retrieve_summary,
+            examples=[OpenApiExample(item, response_only=True, value=example)],
+        ),
+    }
+
+
+def write_schema(
+    *,
+    summary: str,
+    description: str,
+    request: type[serializers.Serializer],
+    response: type[serializers.Serializer],
+    example: tuple[str, dict],
+    written: tuple[str, dict],
+    invalid: OpenApiExample,
+    status_code: int = 200,
+):
+    """The schema of a create (``status_code`` 201) or a partial update of a viewset, for
+    ``extend_schema_view``: the input, the row written and a problem, each with an example."""
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={status_code: response},
+        examples=_examples(example, written, status_code, invalid),
+    )
+
+
+def batch_schema(
+    record: type[serializers.Serializer], help_text: str
+) -> type[serializers.Serializer]:
+    """The body of a bulk endpoint, ``{"records": [...]}``; ``<Name>RecordSchema`` records make
+    a ``<Name>BatchSchema``."""
+    return type(
+        record.__name__.replace("RecordSchema", "BatchSchema"),
+        (serializers.Serializer,),
+        {"__module__": record.__module__, "records": record(many=True, help_text=help_text)},
+    )
+
+
+def bulk_schema(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    request: type[serializers.Serializer],
+    example: tuple[str, dict],
+    written: tuple[str, dict] = UPSERT_COUNTS_EXAMPLE,
+    responses: dict | None = None,
+):
+    """The schema of a bulk endpoint's POST, as a class decorator: the batch with a named
+    example, the Idempotency-Key, every answer a batch may get and examples of two of them."""
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            description=description,
+            request=request,
+            parameters=[IDEMPOTENCY_KEY_PARAMETER],
+            responses=BULK_RESPONSES | (responses or {}),
+            examples=_examples(example, written, 200, INVALID_BATCH_EXAMPLE),
+            tags=["ingest"],
+        )
+    )

@@ -1,23 +1,15 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import BULK_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, INVALID_BATCH_EXAMPLE
+from csos.api.schema import batch_schema, bulk_schema
 from health.ingest import (
     MAX_COMMENT_LENGTH,
     support_ticket_bulk_upsert,
     survey_response_bulk_upsert,
 )
 from health.models import SurveyKind, TicketPriority, TicketStatus
-
-WRITTEN_EXAMPLE = OpenApiExample(
-    "Written",
-    response_only=True,
-    status_codes=["200"],
-    value={"created": 1, "updated": 1, "unchanged": 0},
-)
 
 
 class SupportTicketRecordSchema(serializers.Serializer):
@@ -34,58 +26,46 @@ class SupportTicketRecordSchema(serializers.Serializer):
     )
 
 
-class SupportTicketBatchSchema(serializers.Serializer):
-    records = SupportTicketRecordSchema(many=True, help_text="1 to 10,000 tickets.")
+SupportTicketBatchSchema = batch_schema(SupportTicketRecordSchema, "1 to 10,000 tickets.")
 
 
+@bulk_schema(
+    operation_id="support_tickets_bulk_upsert",
+    summary="Upsert support tickets by ticket id",
+    description=(
+        "Creates the tickets whose `external_id` is new and updates the others. A closed "
+        "ticket needs `closed_on`, on or after `opened_on`; an open or pending one has none. "
+        "Unknown accounts are errors. All records are validated first; any error writes "
+        "nothing."
+    ),
+    request=SupportTicketBatchSchema,
+    example=(
+        "An open and a closed ticket",
+        {
+            "records": [
+                {
+                    "external_id": "ZD-88121",
+                    "account_external_id": "CRM-1001",
+                    "subject": "SSO login fails",
+                    "priority": "P1",
+                    "status": "open",
+                    "opened_on": "2026-11-24",
+                },
+                {
+                    "external_id": "ZD-87990",
+                    "account_external_id": "CRM-1001",
+                    "subject": "Export is slow",
+                    "priority": "P3",
+                    "status": "closed",
+                    "opened_on": "2026-11-10",
+                    "closed_on": "2026-11-12",
+                },
+            ]
+        },
+    ),
+)
 class SupportTicketBulkView(BulkIngestView):
     """Create or update support tickets by the helpdesk's ticket id."""
-
-    @extend_schema(
-        operation_id="support_tickets_bulk_upsert",
-        summary="Upsert support tickets by ticket id",
-        description=(
-            "Creates the tickets whose `external_id` is new and updates the others. A closed "
-            "ticket needs `closed_on`, on or after `opened_on`; an open or pending one has none. "
-            "Unknown accounts are errors. All records are validated first; any error writes "
-            "nothing."
-        ),
-        request=SupportTicketBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "An open and a closed ticket",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "external_id": "ZD-88121",
-                            "account_external_id": "CRM-1001",
-                            "subject": "SSO login fails",
-                            "priority": "P1",
-                            "status": "open",
-                            "opened_on": "2026-11-24",
-                        },
-                        {
-                            "external_id": "ZD-87990",
-                            "account_external_id": "CRM-1001",
-                            "subject": "Export is slow",
-                            "priority": "P3",
-                            "status": "closed",
-                            "opened_on": "2026-11-10",
-                            "closed_on": "2026-11-12",
-                        },
-                    ]
-                },
-            ),
-            WRITTEN_EXAMPLE,
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         return Response(support_ticket_bulk_upsert(records=batch.records).as_dict())
@@ -106,50 +86,38 @@ class SurveyResponseRecordSchema(serializers.Serializer):
     answered_on = serializers.DateField(help_text="Today or earlier.")
 
 
-class SurveyResponseBatchSchema(serializers.Serializer):
-    records = SurveyResponseRecordSchema(many=True, help_text="1 to 10,000 answers.")
+SurveyResponseBatchSchema = batch_schema(SurveyResponseRecordSchema, "1 to 10,000 answers.")
 
 
+@bulk_schema(
+    operation_id="survey_responses_bulk_upsert",
+    summary="Upsert survey responses by response id",
+    description=(
+        "Creates the answers whose `external_id` is new and updates the others. The score "
+        "is within its kind's range (NPS 0-10, CSAT 1-5). A respondent e-mail links the "
+        "answer to the account's stakeholder with that address. Unknown accounts are "
+        "errors. All records are validated first; any error writes nothing."
+    ),
+    request=SurveyResponseBatchSchema,
+    example=(
+        "An NPS answer",
+        {
+            "records": [
+                {
+                    "external_id": "NPS-2026-11-0042",
+                    "account_external_id": "CRM-1001",
+                    "kind": "nps",
+                    "score": 9,
+                    "comment": "The new dashboards saved us a day a week.",
+                    "respondent_email": "dana.whitfield@acme.example",
+                    "answered_on": "2026-11-21",
+                }
+            ]
+        },
+    ),
+)
 class SurveyResponseBulkView(BulkIngestView):
     """Create or update NPS and CSAT answers by the survey tool's response id."""
-
-    @extend_schema(
-        operation_id="survey_responses_bulk_upsert",
-        summary="Upsert survey responses by response id",
-        description=(
-            "Creates the answers whose `external_id` is new and updates the others. The score "
-            "is within its kind's range (NPS 0-10, CSAT 1-5). A respondent e-mail links the "
-            "answer to the account's stakeholder with that address. Unknown accounts are "
-            "errors. All records are validated first; any error writes nothing."
-        ),
-        request=SurveyResponseBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "An NPS answer",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "external_id": "NPS-2026-11-0042",
-                            "account_external_id": "CRM-1001",
-                            "kind": "nps",
-                            "score": 9,
-                            "comment": "The new dashboards saved us a day a week.",
-                            "respondent_email": "dana.whitfield@acme.example",
-                            "answered_on": "2026-11-21",
-                        }
-                    ]
-                },
-            ),
-            WRITTEN_EXAMPLE,
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         return Response(survey_response_bulk_upsert(records=batch.records).as_dict())

@@ -1,9 +1,10 @@
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
-from csos.api.base import ScopedReadOnlyViewSet, StableOrderingFilter
+from accounts.api.base import AccountRowFilter
+from csos.api.base import ScopedReadOnlyViewSet
+from csos.api.schema import read_schemas
 from health.models import Band, HealthSnapshot
 
 
@@ -36,17 +37,11 @@ class HealthSnapshotOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HealthSnapshotApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class HealthSnapshotApiFilter(AccountRowFilter):
     week = django_filters.DateFilter(help_text="The Monday of the ISO week.")
     week_after = django_filters.DateFilter(field_name="week", lookup_expr="gte")
     week_before = django_filters.DateFilter(field_name="week", lookup_expr="lte")
     band = django_filters.ChoiceFilter(choices=Band.choices)
-
-    class Meta:
-        model = HealthSnapshot
-        fields = []
 
 
 SNAPSHOT_EXAMPLE = {
@@ -68,16 +63,13 @@ SNAPSHOT_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List weekly health snapshots",
-        examples=[
-            OpenApiExample("A page of snapshots", response_only=True, value=[SNAPSHOT_EXAMPLE])
-        ],
-    ),
-    retrieve=extend_schema(
-        summary="Get one health snapshot",
-        examples=[OpenApiExample("A snapshot", response_only=True, value=SNAPSHOT_EXAMPLE)],
-    ),
+    **read_schemas(
+        list_summary="List weekly health snapshots",
+        page="A page of snapshots",
+        retrieve_summary="Get one health snapshot",
+        item="A snapshot",
+        example=SNAPSHOT_EXAMPLE,
+    )
 )
 class HealthSnapshotViewSet(ScopedReadOnlyViewSet):
     """Each account's weekly health, score by dimension and the facts behind it; read-only."""
@@ -85,7 +77,6 @@ class HealthSnapshotViewSet(ScopedReadOnlyViewSet):
     model = HealthSnapshot
     serializer_class = HealthSnapshotOutputSerializer
     filterset_class = HealthSnapshotApiFilter
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["id", "week"]
 
     def scope_queryset(self, queryset):

@@ -1,28 +1,21 @@
 import django_filters
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework.response import Response
+from drf_spectacular.utils import extend_schema_view
 
-from accounts.api.base import AccountWorkViewSet
-from csos.api.base import StableOrderingFilter
+from accounts.api.base import AccountRowFilter, AccountWorkViewSet
+from csos.api.base import ServiceUpdateMixin
+from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from playbooks import services
 from playbooks.api.serializers import TaskOutputSerializer, TaskUpdateSerializer
 from playbooks.models import Task, TaskPriority, TaskStatus
 
 
-class TaskApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class TaskApiFilter(AccountRowFilter):
     assignee_email = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
     priority = django_filters.ChoiceFilter(choices=TaskPriority.choices)
     playbook = django_filters.CharFilter()
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
-
-    class Meta:
-        model = Task
-        fields = []
 
 
 TASK_EXAMPLE = {
@@ -42,71 +35,43 @@ TASK_EXAMPLE = {
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List tasks",
-        examples=[OpenApiExample("A page of tasks", response_only=True, value=[TASK_EXAMPLE])],
+    **read_schemas(
+        list_summary="List tasks",
+        page="A page of tasks",
+        retrieve_summary="Get one task",
+        item="A task",
+        example=TASK_EXAMPLE,
     ),
-    retrieve=extend_schema(
-        summary="Get one task",
-        examples=[OpenApiExample("A task", response_only=True, value=TASK_EXAMPLE)],
-    ),
-    partial_update=extend_schema(
+    partial_update=write_schema(
         summary="Change a task's status or assignee",
         description=(
             "Marks a task done, dismissed or open again, or hands it to another CSM, leader or "
             "admin; audited. A member may change only the tasks of accounts they may edit."
         ),
         request=TaskUpdateSerializer,
-        responses={200: TaskOutputSerializer},
-        examples=[
-            OpenApiExample("Done", request_only=True, value={"status": "done"}),
-            OpenApiExample(
-                "Changed",
-                response_only=True,
-                status_codes=["200"],
-                value={**TASK_EXAMPLE, "status": "done"},
-            ),
-            OpenApiExample(
-                "Unknown assignee",
-                status_codes=["400"],
-                response_only=True,
-                value={
-                    "type": "urn:csos:problem:invalid-input",
-                    "title": "The request has invalid input",
-                    "status": 400,
-                    "detail": "Fix the fields listed in `errors` and send the request again.",
-                    "errors": [
-                        {
-                            "index": None,
-                            "field": "assignee",
-                            "code": "does_not_exist",
-                            "message": 'Invalid pk "99" - object does not exist.',
-                        }
-                    ],
-                },
-            ),
-        ],
+        response=TaskOutputSerializer,
+        example=("Done", {"status": "done"}),
+        written=("Changed", {**TASK_EXAMPLE, "status": "done"}),
+        invalid=invalid_fields_example(
+            "Unknown assignee",
+            field="assignee",
+            code="does_not_exist",
+            message='Invalid pk "99" - object does not exist.',
+        ),
     ),
 )
-class TaskViewSet(AccountWorkViewSet):
+class TaskViewSet(ServiceUpdateMixin, AccountWorkViewSet):
     """Tasks the playbooks created, soonest due first unless ``ordering`` says otherwise."""
 
     model = Task
     serializer_class = TaskOutputSerializer
+    update_serializer_class = TaskUpdateSerializer
     filterset_class = TaskApiFilter
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["id", "due_on", "created_at"]
     ordering = ["due_on"]
 
     def scope_queryset(self, queryset):
         return queryset.select_related("account", "assignee")
 
-    def partial_update(self, request, *args, **kwargs):
-        task = self.get_object()
-        self.check_may_write(task.account)
-        data = TaskUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.task_update(
-            workspace=self.workspace, task=task, by=self.actor, data=data.validated_data
-        )
-        return Response(self.get_serializer(self.get_queryset().get(pk=task.pk)).data)
+    def update_row(self, row: Task, fields: dict) -> None:
+        services.task_update(workspace=self.workspace, task=row, by=self.actor, data=fields)

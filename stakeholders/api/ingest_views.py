@@ -1,10 +1,9 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import BULK_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, INVALID_BATCH_EXAMPLE
+from csos.api.schema import batch_schema, bulk_schema
 from stakeholders.ingest import stakeholder_bulk_upsert
 from stakeholders.models import Sentiment, StakeholderRole, StakeholderStatus
 
@@ -26,61 +25,44 @@ class StakeholderRecordSchema(serializers.Serializer):
     )
 
 
-class StakeholderBatchSchema(serializers.Serializer):
-    records = StakeholderRecordSchema(many=True, help_text="1 to 10,000 people.")
+StakeholderBatchSchema = batch_schema(StakeholderRecordSchema, "1 to 10,000 people.")
 
 
+@bulk_schema(
+    operation_id="stakeholders_bulk_upsert",
+    summary="Upsert stakeholders by account and e-mail",
+    description=(
+        "Creates the people whose e-mail is new at their account and updates the others; "
+        "fields a record omits keep their stored values. A new person needs `name` and "
+        "`role`. An Owner or Champion sent with status `left` is recorded as a departure. "
+        "Unknown accounts are errors. All records are validated first; any error writes "
+        "nothing."
+    ),
+    request=StakeholderBatchSchema,
+    example=(
+        "A new champion, and a departure",
+        {
+            "records": [
+                {
+                    "account_external_id": "CRM-1001",
+                    "email": "dana.whitfield@acme.example",
+                    "name": "Dana Whitfield",
+                    "title": "VP Operations",
+                    "role": "champion",
+                    "influence": 5,
+                },
+                {
+                    "account_external_id": "CRM-1001",
+                    "email": "sam.ortiz@acme.example",
+                    "status": "left",
+                    "left_on": "2026-11-20",
+                },
+            ]
+        },
+    ),
+)
 class StakeholderBulkView(BulkIngestView):
     """Create or update the people at accounts by account and e-mail."""
-
-    @extend_schema(
-        operation_id="stakeholders_bulk_upsert",
-        summary="Upsert stakeholders by account and e-mail",
-        description=(
-            "Creates the people whose e-mail is new at their account and updates the others; "
-            "fields a record omits keep their stored values. A new person needs `name` and "
-            "`role`. An Owner or Champion sent with status `left` is recorded as a departure. "
-            "Unknown accounts are errors. All records are validated first; any error writes "
-            "nothing."
-        ),
-        request=StakeholderBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "A new champion, and a departure",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "account_external_id": "CRM-1001",
-                            "email": "dana.whitfield@acme.example",
-                            "name": "Dana Whitfield",
-                            "title": "VP Operations",
-                            "role": "champion",
-                            "influence": 5,
-                        },
-                        {
-                            "account_external_id": "CRM-1001",
-                            "email": "sam.ortiz@acme.example",
-                            "status": "left",
-                            "left_on": "2026-11-20",
-                        },
-                    ]
-                },
-            ),
-            OpenApiExample(
-                "Written",
-                response_only=True,
-                status_codes=["200"],
-                value={"created": 1, "updated": 1, "unchanged": 0},
-            ),
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         counts = stakeholder_bulk_upsert(workspace=self.workspace, records=batch.records)

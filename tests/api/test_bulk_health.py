@@ -47,6 +47,15 @@ def stored(model):
     return sorted(model.dangerously_unscoped.values_list(*fields))
 
 
+ENDPOINTS = {
+    "tickets": (TICKETS, SupportTicket, ticket),
+    "surveys": (SURVEYS, SurveyResponse, survey),
+}
+BOTH_ENDPOINTS = pytest.mark.parametrize(
+    ("url", "model", "make"), list(ENDPOINTS.values()), ids=list(ENDPOINTS)
+)
+
+
 @pytest.fixture
 def account(alpha):
     return AccountFactory(workspace=alpha, external_id="CRM-1")
@@ -95,11 +104,7 @@ def test_it_stores_a_survey_answer_linked_to_the_respondents_stakeholder(api, ac
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("url", "model", "make"),
-    [(TICKETS, SupportTicket, ticket), (SURVEYS, SurveyResponse, survey)],
-    ids=["tickets", "surveys"],
-)
+@BOTH_ENDPOINTS
 def test_it_leaves_stored_rows_identical_when_a_batch_is_replayed_three_times(
     api, account, url, model, make
 ):
@@ -115,30 +120,33 @@ def test_it_leaves_stored_rows_identical_when_a_batch_is_replayed_three_times(
         assert stored(model) == before
 
 
-BAD_TICKETS = [
-    pytest.param(ticket(priority="P5"), "priority", "invalid-choice", id="priority-out-of-range"),
-    pytest.param(ticket(priority=1), "priority", "wrong-type", id="number-priority"),
-    pytest.param(ticket(status="solved"), "status", "invalid-choice", id="unknown-status"),
-    pytest.param(ticket(opened_on=TOMORROW), "opened_on", "in-future", id="future-opened"),
-    pytest.param(ticket(opened_on="24/11/2026"), "opened_on", "invalid-date", id="bad-date"),
-    pytest.param(ticket(account="NOPE"), "account_external_id", "unknown-account", id="account"),
-    pytest.param(ticket(assignee="x"), "assignee", "unknown-field", id="unknown-field"),
-    pytest.param(ticket(status="closed"), "closed_on", "required", id="closed-without-date"),
-    pytest.param(ticket(closed_on=day(1)), "closed_on", "not-closed", id="open-with-closed-on"),
-    pytest.param(
-        ticket(status="closed", closed_on=day(5)), "closed_on", "before-opened", id="backwards"
+# (endpoint, test id, fields of the bad record, field at fault, error code)
+BAD_RECORDS = [
+    ("tickets", "priority-out-of-range", {"priority": "P5"}, "priority", "invalid-choice"),
+    ("tickets", "number-priority", {"priority": 1}, "priority", "wrong-type"),
+    ("tickets", "unknown-status", {"status": "solved"}, "status", "invalid-choice"),
+    ("tickets", "future-opened", {"opened_on": TOMORROW}, "opened_on", "in-future"),
+    ("tickets", "bad-date", {"opened_on": "24/11/2026"}, "opened_on", "invalid-date"),
+    ("tickets", "account", {"account": "NOPE"}, "account_external_id", "unknown-account"),
+    ("tickets", "unknown-field", {"assignee": "x"}, "assignee", "unknown-field"),
+    ("tickets", "closed-without-date", {"status": "closed"}, "closed_on", "required"),
+    ("tickets", "open-with-closed-on", {"closed_on": day(1)}, "closed_on", "not-closed"),
+    (
+        "tickets",
+        "backwards",
+        {"status": "closed", "closed_on": day(5)},
+        "closed_on",
+        "before-opened",
     ),
-]
-BAD_SURVEYS = [
-    pytest.param(survey(score=11), "score", "out-of-range", id="nps-over-10"),
-    pytest.param(survey(kind="csat", score=0), "score", "out-of-range", id="csat-zero"),
-    pytest.param(survey(score="9"), "score", "wrong-type", id="string-score"),
-    pytest.param(survey(score=8.5), "score", "wrong-type", id="fractional-score"),
-    pytest.param(survey(kind="ces"), "kind", "invalid-choice", id="unknown-kind"),
-    pytest.param(survey(answered_on=TOMORROW), "answered_on", "in-future", id="future-answer"),
-    pytest.param(survey(account="NOPE"), "account_external_id", "unknown-account", id="account"),
-    pytest.param(survey(respondent_email="x"), "respondent_email", "invalid-email", id="email"),
-    pytest.param(survey(channel="web"), "channel", "unknown-field", id="unknown-field"),
+    ("surveys", "nps-over-10", {"score": 11}, "score", "out-of-range"),
+    ("surveys", "csat-zero", {"kind": "csat", "score": 0}, "score", "out-of-range"),
+    ("surveys", "string-score", {"score": "9"}, "score", "wrong-type"),
+    ("surveys", "fractional-score", {"score": 8.5}, "score", "wrong-type"),
+    ("surveys", "unknown-kind", {"kind": "ces"}, "kind", "invalid-choice"),
+    ("surveys", "future-answer", {"answered_on": TOMORROW}, "answered_on", "in-future"),
+    ("surveys", "account", {"account": "NOPE"}, "account_external_id", "unknown-account"),
+    ("surveys", "email", {"respondent_email": "x"}, "respondent_email", "invalid-email"),
+    ("surveys", "unknown-field", {"channel": "web"}, "channel", "unknown-field"),
 ]
 
 
@@ -152,25 +160,19 @@ def assert_refused(response, model, field, code):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("record", "field", "code"), BAD_TICKETS)
-def test_it_rejects_a_bad_ticket_and_writes_nothing(api, account, record, field, code):
-    response = api.post(TICKETS, {"records": [ticket("OK"), record]})
-    assert_refused(response, SupportTicket, field, code)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(("record", "field", "code"), BAD_SURVEYS)
-def test_it_rejects_a_bad_survey_answer_and_writes_nothing(api, account, record, field, code):
-    response = api.post(SURVEYS, {"records": [survey("OK"), record]})
-    assert_refused(response, SurveyResponse, field, code)
-
-
-@pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("url", "model", "make"),
-    [(TICKETS, SupportTicket, ticket), (SURVEYS, SurveyResponse, survey)],
-    ids=["tickets", "surveys"],
+    ("endpoint", "fields", "field", "code"),
+    [(endpoint, fields, field, code) for endpoint, _, fields, field, code in BAD_RECORDS],
+    ids=[f"{endpoint}-{name}" for endpoint, name, *_ in BAD_RECORDS],
 )
+def test_it_rejects_a_bad_record_and_writes_nothing(api, account, endpoint, fields, field, code):
+    url, model, make = ENDPOINTS[endpoint]
+    response = api.post(url, {"records": [make("OK"), make(**fields)]})
+    assert_refused(response, model, field, code)
+
+
+@pytest.mark.django_db
+@BOTH_ENDPOINTS
 def test_it_rejects_a_key_sent_twice_in_one_batch(api, account, url, model, make):
     response = api.post(url, {"records": [make("A"), make("A")]})
     assert_refused(response, model, "external_id", "duplicate-key")

@@ -53,6 +53,10 @@ def _claim(account, use_case_row, **fields):
     }
 
 
+def _plan(account, title="FY27 plan", **fields):
+    return {"account": account.pk, "title": title, "starts_on": "2026-04-01", **fields}
+
+
 # ----------------------------------------------------------------------------- evidence
 
 
@@ -125,15 +129,13 @@ def test_it_starts_a_plan_with_objectives_and_archives_the_last(api, bobs_accoun
     owner = StakeholderFactory(account=bobs_account)
     response = api.post(
         reverse("api-success-plan-list"),
-        {
-            "account": bobs_account.pk,
-            "title": "FY27 plan",
-            "starts_on": "2026-04-01",
-            "objectives": [
+        _plan(
+            bobs_account,
+            objectives=[
                 {"title": "Cut triage time", "use_case": use_case.pk, "owner": owner.pk},
                 {"title": "Prove ROI", "use_case_name": "Reporting", "target_level": 4},
             ],
-        },
+        ),
     )
     assert response.status_code == 201, response.content
     plan = response.json()
@@ -167,23 +169,16 @@ def test_it_names_the_objective_at_fault_and_writes_no_plan(api, bobs_account, c
     stranger = StakeholderFactory(account=carols_account)
     response = api.post(
         reverse("api-success-plan-list"),
-        {
-            "account": bobs_account.pk,
-            "title": "FY27 plan",
-            "starts_on": "2026-04-01",
-            "objectives": [{"title": "Fine"}, {"title": "Bad owner", "owner": stranger.pk}],
-        },
+        _plan(
+            bobs_account,
+            objectives=[{"title": "Fine"}, {"title": "Bad owner", "owner": stranger.pk}],
+        ),
     )
     assert "objectives.1.owner" in _errors(response)
     assert "objectives.0.title" in _errors(
         api.post(
             reverse("api-success-plan-list"),
-            {
-                "account": bobs_account.pk,
-                "title": "T",
-                "starts_on": "2026-04-01",
-                "objectives": [{}],
-            },
+            _plan(bobs_account, title="T", objectives=[{}]),
         )
     )
     assert not SuccessPlan.dangerously_unscoped.exists()
@@ -207,7 +202,7 @@ def test_it_keeps_an_archived_plan_and_refuses_a_foreign_objective_id(api, bobs_
 def test_it_lets_a_csm_plan_only_on_accounts_they_own(login, bob, carols_account):
     plan = SuccessPlanFactory(account=carols_account)
     client = login(bob)
-    body = {"account": carols_account.pk, "title": "Mine now", "starts_on": "2026-04-01"}
+    body = _plan(carols_account, title="Mine now")
     assert _session(client, "post", reverse("api-success-plan-list"), body).status_code == 403
     url = reverse("api-success-plan-detail", args=[plan.pk])
     assert _session(client, "patch", url, {"title": "Mine now"}).status_code == 403

@@ -1,15 +1,10 @@
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
-from csos.api.schema import (
-    BULK_RESPONSES,
-    IDEMPOTENCY_KEY_PARAMETER,
-    INVALID_BATCH_EXAMPLE,
-    UpsertCountsSchema,
-)
+from csos.api.schema import UpsertCountsSchema, bulk_schema
 from value.events import parse_events, product_event_ingest
 from value.ingest import USAGE_OPTIONS, usage_bulk_upsert
 
@@ -31,56 +26,40 @@ class UsageBatchSchema(serializers.Serializer):
     )
 
 
+@bulk_schema(
+    operation_id="usage_records_bulk_upsert",
+    summary="Upsert daily usage records",
+    description=(
+        "Stores each account's value of a usage metric on a day; a value sent again for "
+        "the same account, metric and day replaces the stored one. Unknown accounts and "
+        "metrics are errors unless `create_missing_accounts` / `create_missing_metrics` "
+        "are set. All records are validated first; any error writes nothing."
+    ),
+    request=UsageBatchSchema,
+    example=(
+        "Two days of active users",
+        {
+            "records": [
+                {
+                    "account_external_id": "CRM-1001",
+                    "metric": "active_users",
+                    "day": "2026-11-23",
+                    "value": 182,
+                },
+                {
+                    "account_external_id": "CRM-1001",
+                    "metric": "active_users",
+                    "day": "2026-11-24",
+                    "value": 190,
+                },
+            ]
+        },
+    ),
+)
 class UsageBulkView(BulkIngestView):
     """Store daily usage values per account and metric."""
 
     batch_options = USAGE_OPTIONS
-
-    @extend_schema(
-        operation_id="usage_records_bulk_upsert",
-        summary="Upsert daily usage records",
-        description=(
-            "Stores each account's value of a usage metric on a day; a value sent again for "
-            "the same account, metric and day replaces the stored one. Unknown accounts and "
-            "metrics are errors unless `create_missing_accounts` / `create_missing_metrics` "
-            "are set. All records are validated first; any error writes nothing."
-        ),
-        request=UsageBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses=BULK_RESPONSES,
-        examples=[
-            OpenApiExample(
-                "Two days of active users",
-                request_only=True,
-                value={
-                    "records": [
-                        {
-                            "account_external_id": "CRM-1001",
-                            "metric": "active_users",
-                            "day": "2026-11-23",
-                            "value": 182,
-                        },
-                        {
-                            "account_external_id": "CRM-1001",
-                            "metric": "active_users",
-                            "day": "2026-11-24",
-                            "value": 190,
-                        },
-                    ]
-                },
-            ),
-            OpenApiExample(
-                "Written",
-                response_only=True,
-                status_codes=["200"],
-                value={"created": 1, "updated": 1, "unchanged": 0},
-            ),
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def ingest(self, batch: Batch) -> Response:
         counts = usage_bulk_upsert(workspace=self.workspace, records=batch.records, **batch.options)
@@ -112,70 +91,58 @@ class ProductEventCountsSchema(UpsertCountsSchema):
     usage_records = UpsertCountsSchema(help_text="The daily usage records recomputed.")
 
 
+@bulk_schema(
+    operation_id="product_events_ingest",
+    summary="Send product events (Segment track or batch)",
+    description=(
+        'Takes one Segment `track` event or `{"batch": [...]}` of them. Each event is '
+        "stored once per `messageId`; one sent again counts as unchanged. The account is "
+        "named by its external_id in `context.groupId`, else `properties.account_id` or "
+        "`properties.groupId`. Events whose name an admin mapped to a usage metric are "
+        "rolled up into that metric's daily records (event count or distinct users) for "
+        "the account and the day of their timestamp, recomputed from every stored event. "
+        "All events are validated first; any error writes nothing."
+    ),
+    request=ProductEventBatchSchema,
+    example=(
+        "A batch of two events",
+        {
+            "batch": [
+                {
+                    "type": "track",
+                    "messageId": "ajs-6f1c2b0e-1",
+                    "userId": "u-1042",
+                    "event": "Report Exported",
+                    "timestamp": "2026-11-24T09:12:00Z",
+                    "properties": {"format": "pdf"},
+                    "context": {"groupId": "CRM-1001"},
+                },
+                {
+                    "type": "track",
+                    "messageId": "ajs-6f1c2b0e-2",
+                    "userId": "u-2210",
+                    "event": "Dashboard Viewed",
+                    "timestamp": "2026-11-24T09:15:30Z",
+                    "properties": {"account_id": "CRM-1001"},
+                },
+            ]
+        },
+    ),
+    written=(
+        "Stored and rolled up",
+        {
+            "created": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "usage_records": {"created": 1, "updated": 1, "unchanged": 0},
+        },
+    ),
+    responses={
+        200: OpenApiResponse(ProductEventCountsSchema, description="The events were stored."),
+    },
+)
 class ProductEventView(BulkIngestView):
     """Store product events and roll them up into the daily usage of mapped metrics."""
-
-    @extend_schema(
-        operation_id="product_events_ingest",
-        summary="Send product events (Segment track or batch)",
-        description=(
-            'Takes one Segment `track` event or `{"batch": [...]}` of them. Each event is '
-            "stored once per `messageId`; one sent again counts as unchanged. The account is "
-            "named by its external_id in `context.groupId`, else `properties.account_id` or "
-            "`properties.groupId`. Events whose name an admin mapped to a usage metric are "
-            "rolled up into that metric's daily records (event count or distinct users) for "
-            "the account and the day of their timestamp, recomputed from every stored event. "
-            "All events are validated first; any error writes nothing."
-        ),
-        request=ProductEventBatchSchema,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={
-            **BULK_RESPONSES,
-            200: OpenApiResponse(ProductEventCountsSchema, description="The events were stored."),
-        },
-        examples=[
-            OpenApiExample(
-                "A batch of two events",
-                request_only=True,
-                value={
-                    "batch": [
-                        {
-                            "type": "track",
-                            "messageId": "ajs-6f1c2b0e-1",
-                            "userId": "u-1042",
-                            "event": "Report Exported",
-                            "timestamp": "2026-11-24T09:12:00Z",
-                            "properties": {"format": "pdf"},
-                            "context": {"groupId": "CRM-1001"},
-                        },
-                        {
-                            "type": "track",
-                            "messageId": "ajs-6f1c2b0e-2",
-                            "userId": "u-2210",
-                            "event": "Dashboard Viewed",
-                            "timestamp": "2026-11-24T09:15:30Z",
-                            "properties": {"account_id": "CRM-1001"},
-                        },
-                    ]
-                },
-            ),
-            OpenApiExample(
-                "Stored and rolled up",
-                response_only=True,
-                status_codes=["200"],
-                value={
-                    "created": 2,
-                    "updated": 0,
-                    "unchanged": 0,
-                    "usage_records": {"created": 1, "updated": 1, "unchanged": 0},
-                },
-            ),
-            INVALID_BATCH_EXAMPLE,
-        ],
-        tags=["ingest"],
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
 
     def parse(self, body: bytes) -> Batch:
         return parse_events(body)

@@ -1,7 +1,5 @@
 import django_filters
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -9,11 +7,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
-from accounts.api.base import AccountWorkViewSet
-from csos.api.base import ScopedAPIView, StableOrderingFilter, service_errors
+from accounts.api.base import AccountRowFilter, AccountWorkViewSet
+from csos.api.base import ScopedAPIView, ServiceCreateMixin, ServiceUpdateMixin
+from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import Role
 from value import selectors, services
 from value.api.serializers import (
@@ -26,9 +25,7 @@ from value.api.serializers import (
 from value.models import Evidence, EvidenceSource, EvidenceStatus, Level
 
 
-class EvidenceApiFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+class EvidenceApiFilter(AccountRowFilter):
     use_case = django_filters.NumberFilter(field_name="use_case_id")
     level = django_filters.TypedChoiceFilter(
         choices=[(level.value, level.label) for level in (Level.USE_CASE_VALUE, Level.ROI)],
@@ -37,10 +34,6 @@ class EvidenceApiFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=EvidenceStatus.choices)
     source = django_filters.ChoiceFilter(choices=EvidenceSource.choices)
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-
-    class Meta:
-        model = Evidence
-        fields = []
 
 
 EVIDENCE_EXAMPLE = {
@@ -71,39 +64,23 @@ EVIDENCE_INPUT_EXAMPLE = {
     if key not in {"document_url", "confirmed_by_name"}
 }
 
-INVALID_EVIDENCE_EXAMPLE = OpenApiExample(
+INVALID_EVIDENCE_EXAMPLE = invalid_fields_example(
     "Invalid evidence",
-    status_codes=["400"],
-    response_only=True,
-    value={
-        "type": "urn:csos:problem:invalid-input",
-        "title": "The request has invalid input",
-        "status": 400,
-        "detail": "Fix the fields listed in `errors` and send the request again.",
-        "errors": [
-            {
-                "index": None,
-                "field": "confirmed_on",
-                "code": "invalid",
-                "message": "Proven evidence needs the date it was confirmed.",
-            }
-        ],
-    },
+    field="confirmed_on",
+    code="invalid",
+    message="Proven evidence needs the date it was confirmed.",
 )
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List evidence",
-        examples=[
-            OpenApiExample("A page of evidence", response_only=True, value=[EVIDENCE_EXAMPLE])
-        ],
+    **read_schemas(
+        list_summary="List evidence",
+        page="A page of evidence",
+        retrieve_summary="Get one piece of evidence",
+        item="Evidence",
+        example=EVIDENCE_EXAMPLE,
     ),
-    retrieve=extend_schema(
-        summary="Get one piece of evidence",
-        examples=[OpenApiExample("Evidence", response_only=True, value=EVIDENCE_EXAMPLE)],
-    ),
-    create=extend_schema(
+    create=write_schema(
         summary="Record evidence",
         description=(
             "Records a value claim for an account's use case and re-derives the account's "
@@ -112,72 +89,49 @@ INVALID_EVIDENCE_EXAMPLE = OpenApiExample(
             "A member may record evidence only for the accounts they may edit."
         ),
         request=EvidenceCreateSerializer,
-        responses={201: EvidenceOutputSerializer},
-        examples=[
-            OpenApiExample("A proven claim", request_only=True, value=EVIDENCE_INPUT_EXAMPLE),
-            OpenApiExample(
-                "Recorded", response_only=True, status_codes=["201"], value=EVIDENCE_EXAMPLE
-            ),
-            INVALID_EVIDENCE_EXAMPLE,
-        ],
+        response=EvidenceOutputSerializer,
+        status_code=201,
+        example=("A proven claim", EVIDENCE_INPUT_EXAMPLE),
+        written=("Recorded", EVIDENCE_EXAMPLE),
+        invalid=INVALID_EVIDENCE_EXAMPLE,
     ),
-    partial_update=extend_schema(
+    partial_update=write_schema(
         summary="Change evidence",
         description=(
             "Changes the fields sent; the evidence's history keeps each change with its "
             "before and after values, and the ladder is re-derived."
         ),
         request=EvidenceUpdateSerializer,
-        responses={200: EvidenceOutputSerializer},
-        examples=[
-            OpenApiExample("Disputed", request_only=True, value={"status": "disputed"}),
-            OpenApiExample(
-                "Changed",
-                response_only=True,
-                status_codes=["200"],
-                value={**EVIDENCE_EXAMPLE, "status": "disputed"},
-            ),
-            INVALID_EVIDENCE_EXAMPLE,
-        ],
+        response=EvidenceOutputSerializer,
+        example=("Disputed", {"status": "disputed"}),
+        written=("Changed", {**EVIDENCE_EXAMPLE, "status": "disputed"}),
+        invalid=INVALID_EVIDENCE_EXAMPLE,
     ),
 )
-class EvidenceViewSet(AccountWorkViewSet):
+class EvidenceViewSet(ServiceCreateMixin, ServiceUpdateMixin, AccountWorkViewSet):
     """Value evidence of the workspace's accounts, paged by cursor."""
 
     model = Evidence
     serializer_class = EvidenceOutputSerializer
+    create_serializer_class = EvidenceCreateSerializer
+    update_serializer_class = EvidenceUpdateSerializer
     filterset_class = EvidenceApiFilter
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     ordering_fields = ["id", "created_at", "updated_at"]
 
     def scope_queryset(self, queryset):
         return queryset.select_related("account", "use_case")
 
-    def create(self, request, *args, **kwargs):
-        data = EvidenceCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+    def create_row(self, fields: dict) -> Evidence:
         account = fields.pop("account")
-        self.check_may_write(account)
-        try:
-            evidence = services.evidence_record(
-                workspace=self.workspace, account=account, by=self.actor, data=fields
-            )
-        except ValidationError as error:
-            raise service_errors(error) from None
-        output = self.get_serializer(self.get_queryset().get(pk=evidence.pk))
-        return Response(output.data, status=status.HTTP_201_CREATED)
+        return services.evidence_record(
+            workspace=self.workspace, account=account, by=self.actor, data=fields
+        )
 
-    def partial_update(self, request, *args, **kwargs):
-        evidence = self.get_object()
-        self.check_may_write(evidence.account)
-        data = EvidenceUpdateSerializer(evidence, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        try:
-            services.evidence_update(evidence=evidence, by=self.actor, data=data.validated_data)
-        except ValidationError as error:
-            raise service_errors(error) from None
-        return Response(self.get_serializer(self.get_queryset().get(pk=evidence.pk)).data)
+    def update_input(self, row: Evidence) -> EvidenceUpdateSerializer:
+        return self.update_serializer_class(row, data=self.request.data, partial=True)
+
+    def update_row(self, row: Evidence, fields: dict) -> None:
+        services.evidence_update(evidence=row, by=self.actor, data=fields)
 
 
 COVERAGE_EXAMPLE = {
