@@ -173,12 +173,8 @@ class HealthSnapshot(TenantModel):
     class Meta:
         ordering = ["-week", "account_id"]
         constraints = [
-            # Carries what lists read of an account's latest week (band, change, score), so
-            # the portfolio's per-row lookups are answered from the index alone.
             models.UniqueConstraint(
-                fields=["workspace", "account", "week"],
-                include=["band", "change", "total"],
-                name="health_snapshot_one_per_week",
+                fields=["workspace", "account", "week"], name="health_snapshot_one_per_week"
             ),
         ]
         indexes = [models.Index(fields=["workspace", "week", "band"])]
