@@ -177,7 +177,16 @@ class HealthSnapshot(TenantModel):
                 fields=["workspace", "account", "week"], name="health_snapshot_one_per_week"
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "week", "band"])]
+        indexes = [
+            models.Index(fields=["workspace", "week", "band"]),
+            # What lists read of an account's latest week (band, change, score), answered from
+            # the index alone: the portfolio looks it up for every row it shows.
+            models.Index(
+                fields=["workspace", "account", "-week"],
+                include=["band", "change", "total"],
+                name="health_snapshot_latest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.week}: {self.total} {self.band}"
