@@ -70,7 +70,7 @@ def with_portfolio_columns(
     query. Each is a subquery per row, so callers add only those a filter, a sort or the
     rows on show need; a column already there is not added twice."""
     missing = {
-        column.key: column.annotation()
+        column.key: column.expression
         for column in portfolio_columns()
         if (keys is None or column.key in keys) and column.key not in accounts.query.annotations
     }
@@ -81,7 +81,7 @@ def portfolio_rows(accounts: QuerySet[Account]) -> QuerySet[dict]:
     """The rows a portfolio page shows, with every registered column, as plain values: on a
     fifty-row page, model instances would cost more than the query."""
     columns = portfolio_columns()
-    details = {column.detail_key: column.detail() for column in columns if column.detail}
+    details = {c.detail_key: c.detail_expression for c in columns if c.detail is not None}
     return (
         with_portfolio_columns(accounts)
         .annotate(**details)

@@ -155,6 +155,16 @@ class PortfolioColumn:
     def detail_key(self) -> str:
         return f"{self.key}_detail"
 
+    # Built once per column: Django copies an expression as it resolves it into a query, so
+    # one instance serves every request, and each page is spared building the subqueries.
+    @functools.cached_property
+    def expression(self) -> Any:
+        return self.annotation()
+
+    @functools.cached_property
+    def detail_expression(self) -> Any:
+        return None if self.detail is None else self.detail()
+
 
 _portfolio_columns: dict[str, PortfolioColumn] = {}
 
