@@ -34,6 +34,7 @@ from csos.api.bulk import (
 from csos.api.problems import FieldError, invalid_input
 from csos.models import Workspace
 from value.models import EventMapping, EventMeasure, ProductEvent, UsageRecord
+from value.tasks import ladder_refresh_on_commit
 
 # Devices' clocks run a little ahead; an event further ahead than this is refused.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -187,6 +188,8 @@ def product_event_ingest(
         ),
     )
     usage = usage_rollup(workspace=workspace, message_ids=[row["messageId"] for row in batch.rows])
+    touched = sorted({account_ids[reference[1]] for reference in references})
+    ladder_refresh_on_commit(workspace_id=workspace.pk, account_ids=touched)
     return events, usage
 
 

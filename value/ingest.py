@@ -19,7 +19,7 @@ from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
 from csos.models import Workspace
 from value.models import Aggregation, UsageMetric, UsageRecord
-from value.tasks import ladder_refresh_task
+from value.tasks import ladder_refresh_on_commit
 
 
 def _flag(value: Any) -> bool:
@@ -118,7 +118,7 @@ def usage_bulk_upsert(
         )
         metric_ids.update({metric.key: metric.pk for metric in created})
     touched = sorted({account_ids[row["account_external_id"]] for row in batch.rows})
-    transaction.on_commit(lambda: ladder_refresh_task.delay(workspace.pk, touched))
+    ladder_refresh_on_commit(workspace_id=workspace.pk, account_ids=touched)
     return copy_upsert(
         target=USAGE_UPSERT,
         columns=["account", "metric", "day", "value"],

@@ -1,7 +1,7 @@
 """Background jobs of the value ladder: re-deriving levels as usage arrives and as days pass."""
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
@@ -20,3 +20,9 @@ def ladder_refresh_all_task() -> None:
     """The daily refresh, one task per workspace: trailing usage windows move as days pass."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         ladder_refresh_task.delay(workspace_id)
+
+
+def ladder_refresh_on_commit(*, workspace_id: int, account_ids: list[int]) -> None:
+    """Re-derive these accounts' levels once the transaction writing their usage commits; a
+    batch rolled back queues nothing."""
+    transaction.on_commit(lambda: ladder_refresh_task.delay(workspace_id, account_ids))

@@ -1,13 +1,19 @@
 """Product events in Segment's shape: stored once per messageId, rolled up into daily usage."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import AccountFactory, UsageMetricFactory
-from value.models import EventMapping, EventMeasure, ProductEvent, UsageRecord
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    UsageMetricFactory,
+    UseCaseFactory,
+)
+from value.models import EventMapping, EventMeasure, ProductEvent, Threshold, UsageRecord
 
 URL = reverse("api-product-events")
 NOW = timezone.now().replace(microsecond=0)
@@ -192,3 +198,21 @@ def test_it_rejects_a_body_that_is_neither_an_event_nor_a_batch(api, account):
     assert api.post(URL, {"batch": "m-1"}).status_code == 400
     assert api.post(URL, [track("m-1")]).status_code == 400
     assert ProductEvent.dangerously_unscoped.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_re_derives_the_ladder_of_the_accounts_its_events_touch(
+    api, alpha, account, views, django_capture_on_commit_callbacks
+):
+    use_case = UseCaseFactory(workspace=alpha, name="Reporting")
+    # Two views in the 28-day window are half a view a week.
+    Threshold.dangerously_unscoped.create(
+        workspace=alpha, use_case=use_case, level=1, metric=views, minimum=Decimal("0.5")
+    )
+    pursuit = AccountUseCaseFactory(account=account, use_case=use_case, level=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(URL, {"batch": [track("m-1"), track("m-2", user="u-2")]})
+
+    pursuit.refresh_from_db()
+    assert pursuit.level == 1
