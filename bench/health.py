@@ -325,11 +325,17 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "bench": "health",
+                "unit": "s",
+                "ours": results[large]["ours_s"],
+                "anchor": results[large]["anchor_s"],
+                "ratio": results[large]["ratio"],
+                "peak_mb": round(peak_mb() + worker_mb, 1),
+                "size": large,
                 "sizes": results,
                 "growth": round(results[large]["ours_s"] / results[small]["ours_s"], 2),
                 "size_ratio": large / small,
                 "workers": cores,
-                "peak_mb_all_processes": round(peak_mb() + worker_mb, 1),
             }
         )
     )

@@ -325,19 +325,21 @@ def main() -> None:
     api_rate = 2 * rows / (api_insert_s + api_update_s)
     anchor_rate = 2 * rows / (anchor_insert_s + anchor_update_s)
     result = {
+        "bench": "ingest",
+        "unit": "rows_s",
+        "ours": round(api_rate),
+        "anchor": round(anchor_rate),
+        "ratio": round(api_rate / anchor_rate, 3),
+        "peak_mb": memory,
+        "size": rows,
         "resource": arguments.resource,
-        "rows": rows,
         "api_insert_rows_s": round(rows / api_insert_s),
         "api_update_rows_s": round(rows / api_update_s),
         "anchor_insert_rows_s": round(rows / anchor_insert_s),
         "anchor_update_rows_s": round(rows / anchor_update_s),
-        "api_rows_s": round(api_rate),
-        "anchor_rows_s": round(anchor_rate),
-        "ratio": round(api_rate / anchor_rate, 3),
-        "server_peak_mb": memory,
     }
     log(
-        f"API {result['api_rows_s']:,} rows/s, anchor {result['anchor_rows_s']:,} rows/s, "
+        f"API {result['ours']:,} rows/s, anchor {result['anchor']:,} rows/s, "
         f"ratio {result['ratio']}, server peak {memory} MB"
     )
     for slug in (API_SLUG, ANCHOR_SLUG):

@@ -245,7 +245,7 @@ def main() -> None:
                 "refresh_s": round(refresh[0], 3),
                 "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "ladder_alloc_peak_mb": round(ladder_peak / 2**20, 1),
-                "accounts": size.accounts,
+                "size": size.accounts,
                 "metrics": METRICS,
                 "days": DAYS,
                 "window_days": window,
