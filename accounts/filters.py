@@ -30,6 +30,9 @@ SORT_FIELDS = {
 }
 
 
+SORT_CHOICES: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+
 class PortfolioFilter(django_filters.FilterSet):
     """Search, filters and sorting of the portfolio table, shared by the page and the API."""
 
@@ -84,7 +87,13 @@ class PortfolioFilter(django_filters.FilterSet):
             self.filters[column.key].model = Account
             self.filters[column.key].parent = self
             sort.columns = {**sort.columns, column.key: (column.key,)}
-        sort.extra["choices"] = sort.build_choices({param: param for param in sort.columns}, {})
+        params = tuple(sort.columns)
+        if params not in SORT_CHOICES:
+            # Plain strings, built once per set of columns: django-filter's lazy labels cost
+            # a translation and a deep copy of each label on every page.
+            choices = sort.build_choices(dict(zip(params, params, strict=True)), {})
+            SORT_CHOICES[params] = [(value, str(label)) for value, label in choices]
+        sort.extra["choices"] = SORT_CHOICES[params]
 
     def filter_queryset(self, queryset):
         in_use = {key for key, value in self.form.cleaned_data.items() if value}
