@@ -3,6 +3,7 @@
 import copy
 
 import django_filters
+from django import forms
 
 
 class CopiedShallow:
@@ -21,8 +22,24 @@ class CharFilter(CopiedShallow, django_filters.CharFilter):
     pass
 
 
-class ChoiceFilter(CopiedShallow, django_filters.ChoiceFilter):
-    pass
+class EmptyFirstChoiceField(forms.ChoiceField):
+    """A filter's choices with the "any" option first. django-filter's own choice field keeps
+    them in an iterator that each form deep-copies, field and all, on every request."""
+
+    def __init__(self, *, choices=(), empty_label: str, **kwargs):
+        super().__init__(choices=[("", empty_label), *choices], **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Choices are only ever replaced, never changed in place: each form may share them.
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
+class ChoiceFilter(CopiedShallow, django_filters.Filter):
+    """One of a few values; the empty choice filters nothing."""
+
+    field_class = EmptyFirstChoiceField
 
 
 class StableOrderingFilter(CopiedShallow, django_filters.OrderingFilter):
