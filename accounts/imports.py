@@ -34,11 +34,11 @@ from accounts.models import (
     LifecycleStage,
     Segment,
 )
-from accounts.selectors import counted_arr_movements
+from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
-from csos.models import Membership, Role, Workspace
+from csos.models import Membership, Workspace
 from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,6 @@ FILE_RETENTION = timedelta(days=30)
 RESUME_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 PROGRESS_TTL = 60 * 60  # seconds; outlives any write, then tidies itself away
-OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
 WRITE_FAILED = {
     "row": None,
     "field": None,

@@ -23,6 +23,7 @@ from accounts.models import (
     MovementKind,
     Segment,
 )
+from accounts.selectors import OWNER_ROLES
 from accounts.services import arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import (
@@ -34,7 +35,7 @@ from csos.api.bulk import (
     validate_records,
     workspace_lock,
 )
-from csos.models import Membership, Role, Workspace
+from csos.models import Membership, Workspace
 
 
 def _currency(value: Any) -> str:
@@ -89,7 +90,6 @@ def fail_unknown_account(
 
 # Record field -> model field, where they differ.
 _MODEL_FIELD = {"owner_email": "owner"}
-_OWNER_ROLES = (Role.CSM, Role.LEADER, Role.ADMIN)
 
 
 def _upsert_target(workspace: Workspace) -> UpsertTarget:
@@ -122,7 +122,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     owners = dict(
         Membership.objects.filter(
             user__email__in={row["owner_email"] for row in batch.rows if row.get("owner_email")},
-            role__in=_OWNER_ROLES,
+            role__in=OWNER_ROLES,
         ).values_list("user__email", "user_id")
     )
     owners = {email.lower(): user_id for email, user_id in owners.items()}

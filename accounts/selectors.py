@@ -265,11 +265,12 @@ def _is_reversed(movement: ArrMovement) -> bool:
         return False
 
 
-def arr_history(*, account: Account) -> dict:
-    """The account's ARR after each movement date, as a stepped chart series."""
+def arr_history(*, account: Account, ledger: list[ArrMovement]) -> dict:
+    """The account's ARR after each movement date of its ``arr_ledger``, as a stepped chart
+    series."""
     by_date: dict[str, float] = {}
     running = 0.0
-    for movement in arr_ledger(account=account):
+    for movement in ledger:
         running += float(movement.signed_amount)
         by_date[movement.date.isoformat()] = running
     return line_chart(

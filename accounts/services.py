@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from accounts import ledger
 from accounts.models import Account, ArrMovement, MovementKind
-from accounts.selectors import counted_arr_movements
+from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record
 
@@ -64,7 +64,7 @@ def _validate_account(account: Account) -> None:
         and not Membership.objects.filter(
             workspace=account.workspace,
             user_id=account.owner_id,
-            role__in=[Role.CSM, Role.LEADER, Role.ADMIN],
+            role__in=OWNER_ROLES,
         ).exists()
     ):
         errors["owner"] = "The owner must be a CSM, leader or admin of this workspace."

@@ -140,7 +140,7 @@ def _account_page(request, account: Account, *, movement_form: ArrMovementForm |
         {
             "account": account,
             "ledger": ledger,
-            "arr_history": selectors.arr_history(account=account),
+            "arr_history": selectors.arr_history(account=account, ledger=ledger),
             "can_edit": services.account_can_edit(membership=request.membership, account=account),
             "movement_form": movement_form,
             "today": today,

@@ -39,7 +39,7 @@ import psycopg
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from tqdm import tqdm
 
 from accounts.demo import EXTERNAL_ID_PREFIX, DemoOptions, demo_workspace_build
@@ -117,6 +117,16 @@ def analyze() -> None:
         # Measure tables as autovacuum leaves them soon after a bulk load: without it (as on
         # some dev servers) rebuilds leave dead rows and the planner sees empty tables.
         cursor.execute("VACUUM ANALYZE")
+
+
+def steady_query_count(client, path: str) -> int:
+    """SQL queries of one request to ``path``, counted on the second: a steady-state request,
+    like the timed ones."""
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -26,6 +26,7 @@ from harness import (
     peak_mb,
     percentiles,
     require_postgresql,
+    steady_query_count,
 )
 
 # isort: split
@@ -34,7 +35,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.template import Context, Engine
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.demo import DemoOptions, demo_email
@@ -166,14 +166,10 @@ def measure(*, client: Client, anchor, plan: list[tuple[int, str]]):
     return ours_timings, anchor_timings
 
 
-def query_count(*, user) -> int:
+def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
-    client.get("/portfolio/")  # count a steady-state request, like the timed ones
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/portfolio/")
-    assert response.status_code == 200, response.status_code
-    return len(queries)
+    return client
 
 
 def main() -> None:
@@ -207,8 +203,8 @@ def main() -> None:
     )
     ours_p50, ours_p95 = percentiles(ours)
     anchor_p50, anchor_p95 = percentiles(anchor)
-    queries_large = query_count(user=csm)
-    queries_small = query_count(user=small)
+    queries_large = steady_query_count(signed_in(csm), "/portfolio/")
+    queries_small = steady_query_count(signed_in(small), "/portfolio/")
     log(
         f"ours p50 {ours_p50} ms, p95 {ours_p95} ms; anchor p50 {anchor_p50} ms, "
         f"p95 {anchor_p95} ms; queries {queries_large} ({csm_accounts:,} accounts) vs "

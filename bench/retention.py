@@ -26,6 +26,7 @@ from harness import (
     peak_mb,
     percentiles,
     require_postgresql,
+    steady_query_count,
 )
 
 # isort: split
@@ -33,7 +34,6 @@ from harness import (
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.demo import DemoOptions, demo_email
@@ -157,14 +157,6 @@ def leader_client(*, options: DemoOptions) -> Client:
     return client
 
 
-def query_count(client: Client) -> int:
-    client.get("/retention/")  # count a steady-state request, like the timed ones
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/retention/")
-    assert response.status_code == 200, response.status_code
-    return len(queries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 accounts, 30 iterations")
@@ -200,8 +192,8 @@ def main() -> None:
     shown = {currency: rates.starting_arr for currency, rates in report.rates.items()}
     assert shown == starting_arr_by_currency(anchor_rows), (shown, anchor_rows[:3])
 
-    queries_large = query_count(client)
-    queries_small = query_count(leader_client(options=small_options))
+    queries_large = steady_query_count(client, "/retention/")
+    queries_small = steady_query_count(leader_client(options=small_options), "/retention/")
     log(
         f"ours p50 {ours_p50} ms, p95 {ours_p95} ms; anchor p50 {anchor_p50} ms, "
         f"p95 {anchor_p95} ms; queries {queries_large} ({movements:,} movements) vs "

@@ -29,7 +29,9 @@ class CsmLoad:
 def csm_load(*, today: date) -> list[CsmLoad]:
     """Every account owner of the workspace (with or without accounts) and the unassigned
     accounts, largest book first; two queries whatever the size of the workspace."""
-    owners = [m for m in core_selectors.membership_list() if m.role != "viewer"]
+    owners = [
+        m for m in core_selectors.membership_list() if m.role in account_selectors.OWNER_ROLES
+    ]
     loads = {m.user_id: CsmLoad(membership=m) for m in owners}
     for row in account_selectors.csm_books(today=today):
         load = loads.get(row["owner_id"])

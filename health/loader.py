@@ -1,8 +1,8 @@
 """Build the scoring frame of a range of accounts with a fixed number of set-based queries.
 
 Each signal is aggregated per account in the database (one GROUP BY query per source), never
-read row by row: 90 days of daily usage stay in PostgreSQL. A source whose app is not installed
-gives NaN columns, which score as insufficient data.
+read row by row: 90 days of daily usage stay in PostgreSQL. An account with no rows in a source
+gets NaN there, which scores as insufficient data, except for counts (below).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from django.apps import apps
 from django.db.models import Avg, Case, Count, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Cast
 
@@ -25,6 +24,8 @@ from health.models import (
     SurveyResponse,
     TicketPriority,
 )
+from stakeholders.models import Interaction, Stakeholder
+from value.models import AccountUseCase, Evidence, UsageRecord
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28
@@ -34,13 +35,6 @@ DEPARTURE_WINDOW_DAYS = 90
 SENTIMENT_POINTS = {"positive": 10.0, "neutral": 5.0, "negative": 0.0}
 # Interactions that count as meaningful contact; a note to self does not.
 MEANINGFUL_KINDS = ("meeting", "call", "email", "business_review")
-
-
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
 
 
 def _frame(queryset, columns: list[str]) -> pd.DataFrame:
@@ -94,13 +88,10 @@ def _surveys(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     )
 
 
-def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | None:
-    usage_record = _model("value.UsageRecord")
-    if usage_record is None:
-        return None
+def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     window_start = as_of - dt.timedelta(days=USAGE_WINDOW_DAYS)
     prior_start = window_start - dt.timedelta(days=USAGE_WINDOW_DAYS)
-    records = usage_record.objects.filter(
+    records = UsageRecord.objects.filter(
         metric__key=ACTIVE_USERS_METRIC, day__gt=prior_start, day__lte=as_of
     )
     queryset = _in_range(records, first_id, last_id).values("account_id")
@@ -115,20 +106,14 @@ def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | None:
     )
 
 
-def _ladder(first_id: int, last_id: int) -> pd.DataFrame | None:
-    account_use_case = _model("value.AccountUseCase")
-    if account_use_case is None:
-        return None
-    queryset = _in_range(account_use_case.objects, first_id, last_id).values("account_id")
+def _ladder(first_id: int, last_id: int) -> pd.DataFrame:
+    queryset = _in_range(AccountUseCase.objects, first_id, last_id).values("account_id")
     return _frame(queryset.annotate(**{s.LADDER_LEVEL: Max("level")}), [s.LADDER_LEVEL])
 
 
-def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | None:
-    evidence = _model("value.Evidence")
-    if evidence is None:
-        return None
+def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     proven = Q(status="proven") & (Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=as_of))
-    queryset = _in_range(evidence.objects, first_id, last_id).values("account_id")
+    queryset = _in_range(Evidence.objects, first_id, last_id).values("account_id")
     frame = _frame(
         queryset.annotate(
             **{
@@ -143,10 +128,7 @@ def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | Non
     return frame
 
 
-def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | None:
-    stakeholder = _model("stakeholders.Stakeholder")
-    if stakeholder is None:
-        return None
+def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     active = Q(status="active") & Q(added_on__lte=as_of)
     departed = Q(
         role__in=("owner", "champion"),
@@ -158,7 +140,7 @@ def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame |
         default=None,
         output_field=FloatField(),
     )
-    queryset = _in_range(stakeholder.objects, first_id, last_id).values("account_id")
+    queryset = _in_range(Stakeholder.objects, first_id, last_id).values("account_id")
     return _frame(
         queryset.annotate(
             **{
@@ -172,11 +154,8 @@ def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame |
     )
 
 
-def _interactions(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame | None:
-    interaction = _model("stakeholders.Interaction")
-    if interaction is None:
-        return None
-    meaningful = interaction.objects.filter(kind__in=MEANINGFUL_KINDS, occurred_on__lte=as_of)
+def _interactions(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
+    meaningful = Interaction.objects.filter(kind__in=MEANINGFUL_KINDS, occurred_on__lte=as_of)
     queryset = _in_range(meaningful, first_id, last_id).values("account_id")
     frame = _frame(queryset.annotate(latest=Max("occurred_on")), ["latest"])
     latest = pd.to_datetime(frame.pop("latest"))
@@ -184,7 +163,7 @@ def _interactions(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame |
     return frame
 
 
-# Zero, not NaN, for an account with no rows in an installed source: no open ticket is a fact.
+# Zero, not NaN, for an account with no rows in a source: no open ticket is a fact.
 COUNT_COLUMNS = (
     s.OPEN_P1,
     s.OPEN_P2,
@@ -211,16 +190,12 @@ def scoring_frame(*, first_id: int, last_id: int, as_of: dt.date) -> pd.DataFram
         _stakeholders(first_id, last_id, as_of),
         _interactions(first_id, last_id, as_of),
     ]
-    installed_counts = set()
     for source in sources:
-        if source is None:
-            continue
         frame = frame.join(source, how="left")
-        installed_counts |= set(source.columns) & set(COUNT_COLUMNS)
     for column in s.INPUT_COLUMNS:
         if column not in frame.columns:
             frame[column] = np.nan
-        elif column in installed_counts:
+        elif column in COUNT_COLUMNS:
             frame[column] = frame[column].fillna(0)
     if s.ACTIVE_USERS in frame.columns:
         # Usage reported at all, but not in a window, means nobody was active then.

@@ -89,17 +89,26 @@ def account_health_panel(*, request, account: Account) -> dict:
     }
 
 
+SIGNALS_SHOWN = 100  # the latest tickets and surveys the account's signals page lists
+
+
 def account_signals(*, account: Account) -> dict:
+    """The account's latest tickets and surveys, newest first, with how many there are."""
+    tickets = SupportTicket.objects.filter(account=account)
+    surveys = SurveyResponse.objects.filter(account=account)
     return {
-        "tickets": SupportTicket.objects.filter(account=account).order_by("-opened_on", "-pk"),
-        "surveys": SurveyResponse.objects.filter(account=account)
-        .select_related("respondent")
-        .order_by("-answered_on", "-pk"),
+        "tickets": tickets.order_by("-opened_on", "-pk")[:SIGNALS_SHOWN],
+        "ticket_count": tickets.count(),
+        "surveys": surveys.select_related("respondent").order_by("-answered_on", "-pk")[
+            :SIGNALS_SHOWN
+        ],
+        "survey_count": surveys.count(),
+        "shown": SIGNALS_SHOWN,
     }
 
 
 def health_model_list():
-    return HealthModel.objects.order_by("position", "pk").select_related("updated_by")
+    return HealthModel.objects.order_by("position", "pk")
 
 
 def recompute_list():

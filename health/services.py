@@ -32,13 +32,19 @@ THEATRE = s.TheatreParams()
 
 
 def scoring_model_of(model: HealthModel) -> s.ScoringModel:
+    return _scoring_model(
+        dimensions=model.dimensions, green_above=model.green_above, red_below=model.red_below
+    )
+
+
+def _scoring_model(*, dimensions: list[dict], green_above: float, red_below: float):
     return s.ScoringModel(
         dimensions=tuple(
             s.Dimension(d["key"], d["calculator"], float(d["weight"]), d.get("params") or {})
-            for d in model.dimensions
+            for d in dimensions
         ),
-        green_above=model.green_above,
-        red_below=model.red_below,
+        green_above=green_above,
+        red_below=red_below,
     )
 
 
@@ -65,15 +71,9 @@ def health_model_default_ensure(*, workspace: Workspace) -> HealthModel:
 
 def health_model_errors(*, dimensions: list[dict], green_above: float, red_below: float):
     """Field errors of a model as entered: ``weights``, ``thresholds`` or a dimension key."""
-    candidate = s.ScoringModel(
-        dimensions=tuple(
-            s.Dimension(d["key"], d["calculator"], float(d["weight"]), d.get("params") or {})
-            for d in dimensions
-        ),
-        green_above=green_above,
-        red_below=red_below,
+    return s.model_errors(
+        _scoring_model(dimensions=dimensions, green_above=green_above, red_below=red_below)
     )
-    return s.model_errors(candidate)
 
 
 @transaction.atomic

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.apps import apps
-
 from accounts.models import Account, AccountStatus
 from health.models import Band, HealthSnapshot
 from playbooks.playbooks import RENEWAL_CHECKPOINTS, Firing
+from stakeholders.models import StakeholderChange, SuccessPlan
 
 # A usage score this high on a Green account leaves room to sell more seats.
 EXPANSION_USAGE_SCORE = 9.0
@@ -82,19 +81,9 @@ def renewal_firings(*, today: dt.date) -> list[Firing]:
     ]
 
 
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 def key_departure_firings(*, today: dt.date) -> list[Firing]:
     """An Owner or Champion who left in the last 30 days, once per departure."""
-    change_model = _model("stakeholders.StakeholderChange")
-    if change_model is None:
-        return []
-    changes = change_model.objects.filter(
+    changes = StakeholderChange.objects.filter(
         role__in=["owner", "champion"],
         left_on__gt=today - dt.timedelta(days=KEY_DEPARTURE_LOOKBACK_DAYS),
         left_on__lte=today,
@@ -112,9 +101,6 @@ def key_departure_firings(*, today: dt.date) -> list[Firing]:
 
 def success_plan_firings(*, today: dt.date) -> list[Firing]:
     """Accounts 30 days or more past contract start (within the grace period) with no plan."""
-    plan_model = _model("stakeholders.SuccessPlan")
-    if plan_model is None:
-        return []
     latest_start = today - dt.timedelta(days=30)
     accounts = (
         Account.objects.filter(
@@ -122,7 +108,7 @@ def success_plan_firings(*, today: dt.date) -> list[Firing]:
             contract_start__lte=latest_start,
             contract_start__gt=latest_start - dt.timedelta(days=SUCCESS_PLAN_GRACE_DAYS),
         )
-        .exclude(pk__in=plan_model.objects.values("account_id"))
+        .exclude(pk__in=SuccessPlan.objects.values("account_id"))
         .values_list("pk", "contract_start")
     )
     return [

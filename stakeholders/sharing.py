@@ -9,16 +9,11 @@ from contextlib import contextmanager
 
 from django.db.models import Prefetch
 
-from csos.links import LinkRefused, link_resolve, link_token
-from csos.models import SharedLink
+from csos.links import LinkRefused, link_resolve
 from csos.tenancy import workspace_scope
 from stakeholders.models import Milestone, Objective, SuccessPlan
 
 PLAN_SHARE_PURPOSE = "success-plan"
-
-
-def share_token(link: SharedLink) -> str:
-    return link_token(link)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -26,6 +27,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import Account, AccountStatus, Segment
 from csos.selectors import rate_to_workspace_currency
 from csos.tenancy import current_workspace
+from stakeholders.models import Stakeholder
 from value import ladder
 from value.models import (
     AccountUseCase,
@@ -82,9 +84,9 @@ def ladder_inputs(
     window_start = as_of - timedelta(days=settings.usage_window_days - 1)
     pursuits = AccountUseCase.objects.all()
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
-    # How many stakeholders each claim's account has: a named confirmer counts only without any.
+    # Whether each claim's account has stakeholders: a named confirmer counts only without any.
     evidence = Evidence.objects.annotate(
-        account_stakeholders=Count("account__stakeholders", distinct=True)
+        account_stakeholders=Exists(Stakeholder.objects.filter(account_id=OuterRef("account_id")))
     )
     if account_ids is not None:
         account_ids = list(account_ids)

@@ -7,8 +7,8 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.models import AccountStatus, LifecycleStage, Segment
-from accounts.selectors import owner_name
+from accounts.models import AccountStatus
+from accounts.selectors import SEGMENT_LABELS, STAGE_LABELS, owner_name
 from csos.panels import PortfolioColumn
 from csos.templatetags.ui import money, short_date
 
@@ -31,10 +31,6 @@ def renewal_badge(renewal: date | None, today: date) -> str:
 @register.filter
 def days_until(value: date | None, today: date) -> int | None:
     return None if value is None else (value - today).days
-
-
-STAGE_LABELS = dict(LifecycleStage.choices)
-SEGMENT_LABELS = dict(Segment.choices)
 
 
 @register.filter

@@ -1,11 +1,8 @@
 from django import template
 
-from csos.models import SharedLink
-from stakeholders.sharing import share_token as _share_token
+from csos.links import link_token
 
 register = template.Library()
 
-
-@register.filter
-def share_token(link: SharedLink) -> str:
-    return _share_token(link)
+# The signed token of a plan's shared link, for the link's URL.
+register.filter("share_token", link_token)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from csos.tenancy import workspace_scope
-from health import services
+from health import selectors, services
 from health.models import HealthModel, HealthOverride, HealthRecompute, HealthSnapshot
 from health.selectors import account_health
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
@@ -52,6 +52,17 @@ def test_it_reads_the_panel_in_four_queries_at_any_history_length(alpha, account
 def test_it_lists_an_accounts_tickets_and_surveys(login, alpha, carol, account):
     page = login(carol).get(reverse("account_signals", args=[account.pk])).content.decode()
     assert "Outage in EU" in page and "Slow support" in page
+
+
+def test_it_lists_only_the_latest_tickets_and_surveys_and_says_how_many_there_are(
+    login, alpha, carol, account, monkeypatch
+):
+    monkeypatch.setattr(selectors, "SIGNALS_SHOWN", 1)
+    SupportTicketFactory(account=account, subject="Older ticket", opened_on=dt.date(2020, 1, 1))
+    page = login(carol).get(reverse("account_signals", args=[account.pk])).content.decode()
+    assert "Outage in EU" in page and "Older ticket" not in page
+    assert "The latest 1 of 2 tickets." in page
+    assert "survey responses." not in page
 
 
 def test_it_refuses_an_override_expiring_in_the_past_and_saves_nothing(login, alpha, bob, account):
