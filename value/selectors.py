@@ -27,7 +27,6 @@ from django.db.models.functions import Coalesce
 from accounts.models import Account, AccountStatus, Segment
 from csos.selectors import rate_to_workspace_currency
 from csos.tenancy import current_workspace
-from stakeholders.models import Stakeholder
 from value import ladder
 from value.models import (
     AccountUseCase,
@@ -86,7 +85,9 @@ def ladder_inputs(
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
     # Whether each claim's account has stakeholders: a named confirmer counts only without any.
     evidence = Evidence.objects.annotate(
-        account_stakeholders=Exists(Stakeholder.objects.filter(account_id=OuterRef("account_id")))
+        account_stakeholders=Exists(
+            Account.objects.filter(pk=OuterRef("account_id"), stakeholders__isnull=False)
+        )
     )
     if account_ids is not None:
         account_ids = list(account_ids)
