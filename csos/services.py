@@ -25,6 +25,7 @@ from csos.models import (
     Role,
     Workspace,
 )
+from csos.zones import validate_time_zone
 
 User = get_user_model()
 
@@ -285,14 +286,30 @@ def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) ->
 
 @transaction.atomic
 def workspace_update(
-    *, workspace: Workspace, by: AbstractBaseUser | None, name: str, default_currency: str
+    *,
+    workspace: Workspace,
+    by: AbstractBaseUser | None,
+    name: str,
+    default_currency: str,
+    time_zone: str,
 ) -> Workspace:
-    before = {"name": workspace.name, "default_currency": workspace.default_currency}
-    after = {"name": name.strip(), "default_currency": default_currency.upper()}
+    """Rename the workspace, change its currency or its time zone (an IANA name), audited."""
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error}) from None
+    fields = ("name", "default_currency", "time_zone")
+    before = {field: getattr(workspace, field) for field in fields}
+    after = {
+        "name": name.strip(),
+        "default_currency": default_currency.upper(),
+        "time_zone": time_zone,
+    }
     if before == after:
         return workspace
-    workspace.name, workspace.default_currency = after["name"], after["default_currency"]
-    workspace.save(update_fields=["name", "default_currency"])
+    for field in fields:
+        setattr(workspace, field, after[field])
+    workspace.save(update_fields=fields)
     audit_record(
         workspace=workspace,
         actor=by,
