@@ -33,8 +33,13 @@ class UsageMetricForm(forms.ModelForm):
 class EventMappingForm(ScopedModelForm):
     class Meta:
         model = EventMapping
-        fields = ["event", "metric", "measure"]
+        fields = ["event", "metric", "measure", "property_filter"]
         labels = {"event": "Event name", "metric": "Usage metric"}
+        widgets = {"property_filter": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_property_filter(self):
+        # An empty box is no filter: every event of the name counts.
+        return self.cleaned_data["property_filter"] or {}
 
 
 class UseCaseForm(forms.ModelForm):
