@@ -284,6 +284,13 @@ def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) ->
     membership.delete()
 
 
+def _time_zone_check(time_zone: str) -> None:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error}) from None
+
+
 @transaction.atomic
 def workspace_update(
     *,
@@ -294,10 +301,7 @@ def workspace_update(
     time_zone: str,
 ) -> Workspace:
     """Rename the workspace, change its currency or its time zone (an IANA name), audited."""
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError as error:
-        raise ValidationError({"time_zone": error}) from None
+    _time_zone_check(time_zone)
     fields = ("name", "default_currency", "time_zone")
     before = {field: getattr(workspace, field) for field in fields}
     after = {
@@ -329,20 +333,30 @@ def workspace_create(
     admin_email: str,
     admin_password: str | None = None,
     default_currency: str = "USD",
+    time_zone: str = "UTC",
     by: AbstractBaseUser | None = None,
 ) -> Workspace:
     """Open a workspace with its first admin, who then invites the rest of the team."""
+    _time_zone_check(time_zone)
     if Workspace.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A workspace with the slug {slug!r} exists already."})
     workspace = Workspace.objects.create(
-        name=name.strip(), slug=slug, default_currency=default_currency.upper()
+        name=name.strip(),
+        slug=slug,
+        default_currency=default_currency.upper(),
+        time_zone=time_zone,
     )
     audit_record(
         workspace=workspace,
         actor=by,
         action="workspace.create",
         obj=workspace,
-        after={"name": workspace.name, "slug": slug, "default_currency": default_currency},
+        after={
+            "name": workspace.name,
+            "slug": slug,
+            "default_currency": default_currency,
+            "time_zone": time_zone,
+        },
     )
     membership_add(
         workspace=workspace, by=by, email=admin_email, role=Role.ADMIN, password=admin_password
