@@ -53,9 +53,10 @@ class WorkspaceScopedAdmin(ViewOnlyAdmin):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(ViewOnlyAdmin):
-    """View only: name and currency change on the settings page (/settings/), which audits it."""
+    """View only: name, currency and time zone change on the settings page (/settings/),
+    which audits it."""
 
-    list_display = ("name", "slug", "default_currency", "created_at")
+    list_display = ("name", "slug", "default_currency", "time_zone", "created_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk=current_workspace().pk)

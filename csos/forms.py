@@ -13,6 +13,7 @@ from csos.models import ApiScope, Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.services import invitation_token, password_reset_email_claim
 from csos.widgets import DateInput
+from csos.zones import time_zone_names
 
 
 class MemberInviteForm(forms.Form):
@@ -91,6 +92,15 @@ class CurrencyField(forms.ChoiceField):
 class WorkspaceSettingsForm(forms.Form):
     name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
     default_currency = CurrencyField(label="Default currency")
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=lambda: [(name, name) for name in sorted(time_zone_names())],
+        help_text=Workspace._meta.get_field("time_zone").help_text,
+        error_messages={
+            "invalid_choice": "%(value)s is not an IANA time zone name; choose one such as "
+            "Europe/Berlin, America/New_York or UTC."
+        },
+    )
 
 
 class ExchangeRateForm(forms.Form):

@@ -11,6 +11,7 @@ from csos.tenancy import (
     tenant_rows_check,
     workspace_unique_key,
 )
+from csos.zones import validate_time_zone
 
 
 class Workspace(models.Model):
@@ -19,6 +20,12 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     default_currency = models.CharField(max_length=3, default="USD")
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The IANA time zone whose calendar days product events and usage fall in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

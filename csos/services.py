@@ -25,6 +25,7 @@ from csos.models import (
     Role,
     Workspace,
 )
+from csos.zones import validate_time_zone
 
 User = get_user_model()
 
@@ -283,16 +284,36 @@ def membership_remove(*, membership: Membership, by: AbstractBaseUser | None) ->
     membership.delete()
 
 
+def _time_zone_check(time_zone: str) -> None:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error}) from None
+
+
 @transaction.atomic
 def workspace_update(
-    *, workspace: Workspace, by: AbstractBaseUser | None, name: str, default_currency: str
+    *,
+    workspace: Workspace,
+    by: AbstractBaseUser | None,
+    name: str,
+    default_currency: str,
+    time_zone: str,
 ) -> Workspace:
-    before = {"name": workspace.name, "default_currency": workspace.default_currency}
-    after = {"name": name.strip(), "default_currency": default_currency.upper()}
+    """Rename the workspace, change its currency or its time zone (an IANA name), audited."""
+    _time_zone_check(time_zone)
+    fields = ("name", "default_currency", "time_zone")
+    before = {field: getattr(workspace, field) for field in fields}
+    after = {
+        "name": name.strip(),
+        "default_currency": default_currency.upper(),
+        "time_zone": time_zone,
+    }
     if before == after:
         return workspace
-    workspace.name, workspace.default_currency = after["name"], after["default_currency"]
-    workspace.save(update_fields=["name", "default_currency"])
+    for field in fields:
+        setattr(workspace, field, after[field])
+    workspace.save(update_fields=fields)
     audit_record(
         workspace=workspace,
         actor=by,
@@ -312,20 +333,30 @@ def workspace_create(
     admin_email: str,
     admin_password: str | None = None,
     default_currency: str = "USD",
+    time_zone: str = "UTC",
     by: AbstractBaseUser | None = None,
 ) -> Workspace:
     """Open a workspace with its first admin, who then invites the rest of the team."""
+    _time_zone_check(time_zone)
     if Workspace.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A workspace with the slug {slug!r} exists already."})
     workspace = Workspace.objects.create(
-        name=name.strip(), slug=slug, default_currency=default_currency.upper()
+        name=name.strip(),
+        slug=slug,
+        default_currency=default_currency.upper(),
+        time_zone=time_zone,
     )
     audit_record(
         workspace=workspace,
         actor=by,
         action="workspace.create",
         obj=workspace,
-        after={"name": workspace.name, "slug": slug, "default_currency": default_currency},
+        after={
+            "name": workspace.name,
+            "slug": slug,
+            "default_currency": default_currency,
+            "time_zone": time_zone,
+        },
     )
     membership_add(
         workspace=workspace, by=by, email=admin_email, role=Role.ADMIN, password=admin_password

@@ -1,13 +1,14 @@
 """The workspace scope: which tenant the current request or task works for.
 
-The scope lives in a context variable. It is set in exactly two kinds of place: the request
-layer (``WorkspaceMiddleware`` for pages, ``ScopedAPIView`` for the API) and the
-``workspace_task`` decorator for Celery. Tenant models read it through their default manager,
-which fails closed: with no scope set, a query raises instead of returning every workspace's rows.
-The condition is resolved when a query runs, not when it is built, so querysets may be declared
-at import time. Writes are walled too: a row goes only into the workspace in scope and points only
-at rows of its own workspace, checked on save and bulk writes, and on PostgreSQL by composite
-foreign keys (``TenantForeignKey``).
+The scope lives in a context variable. It is set in exactly two kinds of place: the request layer
+(``WorkspaceMiddleware`` for pages, ``ScopedAPIView`` for the API) and the ``workspace_task``
+decorator for Celery. Setting it also activates the workspace's time zone, so
+``timezone.localdate()`` is the workspace's today wherever a workspace is in scope. Tenant models
+read it through their default manager, which fails closed: with no scope set, a query raises
+instead of returning every workspace's rows. The condition is resolved when a query runs, not when
+it is built, so querysets may be declared at import time. Writes are walled too: a row goes only
+into the workspace in scope and points only at rows of its own workspace, checked on save and bulk
+writes, and on PostgreSQL by composite foreign keys (``TenantForeignKey``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import functools
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from csos.models import Workspace
@@ -51,20 +54,32 @@ def current_workspace_or_none() -> Workspace | None:
 @contextmanager
 def workspace_scope(workspace: Workspace | None) -> Iterator[Workspace | None]:
     """Run the block with ``workspace`` in scope (``None`` clears it), restoring the outer scope."""
-    token = _current_workspace.set(workspace)
+    token = set_scope(workspace)
     try:
         yield workspace
     finally:
-        _current_workspace.reset(token)
+        reset_scope(token)
 
 
-def set_scope(workspace: Workspace | None) -> contextvars.Token:
-    """Set the scope without a block, for request hooks that open and close it separately."""
-    return _current_workspace.set(workspace)
+@dataclass(frozen=True)
+class ScopeToken:
+    """What ``reset_scope`` needs to restore the outer scope and its time zone."""
+
+    workspace: contextvars.Token
+    zone: timezone.override
 
 
-def reset_scope(token: contextvars.Token) -> None:
-    _current_workspace.reset(token)
+def set_scope(workspace: Workspace | None) -> ScopeToken:
+    """Set the scope and activate the workspace's time zone (no workspace: the server's),
+    without a block, for request hooks that open and close it separately."""
+    zone = timezone.override(workspace.time_zone if workspace is not None else None)
+    zone.__enter__()
+    return ScopeToken(workspace=_current_workspace.set(workspace), zone=zone)
+
+
+def reset_scope(token: ScopeToken) -> None:
+    _current_workspace.reset(token.workspace)
+    token.zone.__exit__(None, None, None)
 
 
 class WorkspaceScopeViolation(PermissionError):

@@ -186,6 +186,7 @@ def workspace_settings(request):
     current = {
         "name": request.workspace.name,
         "default_currency": request.workspace.default_currency,
+        "time_zone": request.workspace.time_zone,
     }
     form = WorkspaceSettingsForm(request.POST or None, initial=current)
     if request.method == "POST" and form.is_valid():

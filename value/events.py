@@ -5,7 +5,8 @@ A body is one ``track`` call or a ``{"batch": [...]}`` of them. Each event names
 ``properties.groupId``. Events are validated all at once, written with one COPY and one
 ``INSERT ... ON CONFLICT DO NOTHING`` on (workspace, messageId), then every (account, metric,
 day) they touch through an event mapping is recomputed in SQL from the stored events: sending an
-event again changes nothing, and a distinct-user count stays exact across batches.
+event again, in a later batch or twice in one (Segment delivers at least once), changes nothing,
+and a distinct-user count stays exact across batches. Days are the workspace's calendar days.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ EVENT_RECORD = RecordSpec(
     },
     required=frozenset({"messageId", "event", "timestamp"}),
     key=("messageId",),
+    # Segment delivers at least once, so one batch may hold an event twice.
+    at_least_once=True,
 )
 EVENT_INSERT = UpsertTarget(
     model=ProductEvent, key=("message_id",), created_column="received_at", insert_only=True
@@ -146,7 +149,8 @@ def product_event_ingest(
 ) -> tuple[UpsertCounts, UpsertCounts]:
     """Validate every event, store the new ones, and recompute the usage days they touch.
 
-    Returns the counts of events (an event already stored under its messageId is unchanged)
+    Returns the counts of events (an event already stored under its messageId, or repeated in
+    the batch, is unchanged)
     and of the daily usage records recomputed. Any invalid event raises a 400 problem listing
     all of them; nothing is written.
     """
@@ -187,6 +191,8 @@ def product_event_ingest(
             for row, reference in zip(batch.rows, references, strict=True)
         ),
     )
+    # An event repeated within the batch is stored once, like one sent again in a later batch.
+    events.unchanged += batch.repeated
     usage = usage_rollup(workspace=workspace, message_ids=[row["messageId"] for row in batch.rows])
     touched = sorted({account_ids[reference[1]] for reference in references})
     ladder_refresh_on_commit(workspace_id=workspace.pk, account_ids=touched)
@@ -199,20 +205,23 @@ def usage_rollup(
     """Recompute from the stored events the daily records of the (account, metric, day) groups
     that the events ``message_ids`` (or every event of the metric ``metric_id``) fall in.
 
-    A day is the calendar day of the event's timestamp in the server's time zone, as usage
-    days are everywhere else.
+    A day is the calendar day of the event's timestamp in the workspace's time zone. An event
+    counts into a metric through a mapping of its name whose property filter it matches. When a
+    whole metric is recomputed, a day whose events no longer match any of its mappings loses
+    its record (counted as updated), as a day without events has none.
     """
     events = connection.ops.quote_name(ProductEvent._meta.db_table)
     mappings = connection.ops.quote_name(EventMapping._meta.db_table)
     records = connection.ops.quote_name(UsageRecord._meta.db_table)
     if message_ids is not None:
-        touching, value = "e.message_id = ANY(%(selected)s)", message_ids
+        touching = "e.message_id = ANY(%(selected)s) AND e.properties @> m.property_filter"
+        value = message_ids
     else:
         touching, value = "m.metric_id = %(selected)s", metric_id
     params = {
         "workspace": workspace.pk,
         "selected": value,
-        "zone": timezone.get_current_timezone_name(),
+        "zone": workspace.time_zone,
         "distinct": EventMeasure.DISTINCT_USERS,
     }
     # Roll-ups of a workspace run one at a time, so each sees the events of the batches that
@@ -230,28 +239,40 @@ def usage_rollup(
             ), totals AS (
                 SELECT t.account_id, t.metric_id, t.day,
                     CASE WHEN bool_or(m.measure = %(distinct)s) THEN count(DISTINCT e.user_id)
-                    ELSE count(*) END AS value
+                    ELSE count(e.id) END AS value
                 FROM touched t
                 JOIN {mappings} m
                     ON m.workspace_id = %(workspace)s AND m.metric_id = t.metric_id
-                JOIN {events} e
+                LEFT JOIN {events} e
                     ON e.workspace_id = %(workspace)s AND e.account_id = t.account_id
-                    AND e.event = m.event
+                    AND e.event = m.event AND e.properties @> m.property_filter
                     AND e.timestamp >= t.day::timestamp AT TIME ZONE %(zone)s
                     AND e.timestamp < (t.day + 1)::timestamp AT TIME ZONE %(zone)s
                 GROUP BY t.account_id, t.metric_id, t.day
             ), written AS (
                 INSERT INTO {records} AS r (workspace_id, account_id, metric_id, day, value)
                 SELECT %(workspace)s, account_id, metric_id, day, value FROM totals
+                WHERE value > 0
                 ON CONFLICT (workspace_id, account_id, metric_id, day)
                 DO UPDATE SET value = EXCLUDED.value WHERE r.value IS DISTINCT FROM EXCLUDED.value
                 RETURNING (xmax = 0) AS inserted
+            ), removed AS (
+                DELETE FROM {records} r USING totals z
+                WHERE z.value = 0 AND r.workspace_id = %(workspace)s
+                    AND r.account_id = z.account_id AND r.metric_id = z.metric_id
+                    AND r.day = z.day
+                RETURNING r.id
             )
             SELECT (SELECT count(*) FROM totals),
-                count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+                count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                (SELECT count(*) FROM removed)
             FROM written
             """,
             params,
         )
-        total, created, updated = cursor.fetchone()
-    return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
+        total, created, updated, removed = cursor.fetchone()
+    return UpsertCounts(
+        created=created,
+        updated=updated + removed,
+        unchanged=total - created - updated - removed,
+    )

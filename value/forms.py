@@ -33,8 +33,13 @@ class UsageMetricForm(forms.ModelForm):
 class EventMappingForm(ScopedModelForm):
     class Meta:
         model = EventMapping
-        fields = ["event", "metric", "measure"]
+        fields = ["event", "metric", "measure", "property_filter"]
         labels = {"event": "Event name", "metric": "Usage metric"}
+        widgets = {"property_filter": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_property_filter(self):
+        # An empty box is no filter: every event of the name counts.
+        return self.cleaned_data["property_filter"] or {}
 
 
 class UseCaseForm(forms.ModelForm):
@@ -150,7 +155,8 @@ class RetentionArtifactForm(ScopedModelForm):
 
 
 class CoverageDrillDownForm(forms.Form):
-    """Which cell of the coverage table to list: a group of segment or CSM, and a level."""
+    """Which cell of the coverage table to list: a group of segment or CSM, and a level, or
+    ``at_least`` that level (the cumulative view)."""
 
     by = forms.ChoiceField(choices=[("segment", "Segment"), ("csm", "CSM")], required=False)
     group = forms.CharField(required=False, max_length=40)
@@ -160,9 +166,12 @@ class CoverageDrillDownForm(forms.Form):
         required=False,
         empty_value=None,
     )
+    at_least = forms.BooleanField(required=False)
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("at_least") and cleaned.get("level") is None and "level" not in self.errors:
+            self.add_error("at_least", "Choose the level the accounts must have reached.")
         cleaned["by"] = cleaned.get("by") or "segment"
         group = cleaned.get("group")
         if group and cleaned["by"] == "segment" and group not in Segment.values:

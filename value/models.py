@@ -1,8 +1,10 @@
 """The value ladder: the framework (use cases, value paths), usage, evidence and the artifact."""
 
+import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -114,17 +116,43 @@ class EventMeasure(models.TextChoices):
     DISTINCT_USERS = "distinct_users", "Distinct users"
 
 
+def validate_property_filter(value) -> None:
+    """A property filter is a JSON object of scalar values (text, number, true/false, null)."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Write a JSON object of property values, such as {"automated": false}.',
+            code="wrong-type",
+        )
+    nested = sorted(name for name, part in value.items() if isinstance(part, dict | list))
+    if nested:
+        raise ValidationError(
+            "Each property must equal one text, number, true/false or null value, not a list "
+            "or object: %(names)s.",
+            code="not-scalar",
+            params={"names": ", ".join(nested)},
+        )
+
+
 class EventMapping(TenantModel):
     """Product events of one name, counted into a usage metric's daily records.
 
     All mappings of one metric measure it the same way: its daily value counts the events of
-    all their names, or the distinct users who sent any of them.
+    all their names, or the distinct users who sent any of them. A mapping with a property
+    filter counts only the events whose top-level properties equal each of its values, type
+    included (``true`` is not ``"true"``).
     """
 
     event = models.CharField(max_length=200, help_text="The event name the product tracks.")
     metric = TenantForeignKey(UsageMetric, on_delete=models.CASCADE, related_name="event_mappings")
     measure = models.CharField(
         max_length=14, choices=EventMeasure.choices, default=EventMeasure.COUNT
+    )
+    property_filter = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_property_filter],
+        help_text='Count only events whose properties have these values, e.g. {"automated": '
+        "false}. Leave empty to count every event of the name.",
     )
 
     class Meta:
@@ -137,6 +165,10 @@ class EventMapping(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.metric_id}"
+
+    def property_conditions(self) -> list[str]:
+        """The filter as people read it, values in JSON: ``automated = false``."""
+        return [f"{name} = {json.dumps(value)}" for name, value in self.property_filter.items()]
 
 
 class ProductEvent(TenantModel):

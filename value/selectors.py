@@ -282,7 +282,8 @@ COVERAGE_DIMENSIONS = {
 
 
 def value_coverage(*, by: str, as_of: date) -> dict:
-    """Share of accounts and of ARR at each highest proven level, per group of ``by``.
+    """Share of accounts and of ARR at each highest proven level, per group of ``by``, and
+    under ``at_least`` the cumulative view: the share that has proven each level or a higher one.
 
     One query: accounts are grouped by (group, currency, level) in the database, and each
     group's ARR is converted there to the workspace's currency at the latest rate valid on
@@ -337,12 +338,27 @@ def value_coverage(*, by: str, as_of: date) -> dict:
                 },
                 "converted_shares": _shares(group["converted"]),
                 "unconverted": dict(sorted(group["unconverted"].items())),
+                "at_least": {
+                    "counts": _at_least(group["counts"]),
+                    "count_shares": _at_least_shares(group["counts"]),
+                    "arr": {
+                        currency: _at_least(levels)
+                        for currency, levels in sorted(group["arr"].items())
+                    },
+                    "arr_shares": {
+                        currency: _at_least_shares(levels)
+                        for currency, levels in sorted(group["arr"].items())
+                    },
+                    "converted": _at_least(group["converted"]),
+                    "converted_shares": _at_least_shares(group["converted"]),
+                },
             }
         )
     return {
         "by": by,
         "label": label,
         "levels": LEVEL_CHOICES,
+        "proven_levels": Level.choices,
         "groups": table,
         "currency": current_workspace().default_currency,
         "as_of": as_of,
@@ -359,6 +375,18 @@ def _shares(by_level: dict) -> dict:
     return {level: _share(part, whole) for level, part in by_level.items()}
 
 
+def _at_least(by_level: dict) -> dict:
+    """Per proven level, the sum over that level and every higher one."""
+    return {
+        level: sum(part for at, part in by_level.items() if at >= level) for level in Level.values
+    }
+
+
+def _at_least_shares(by_level: dict) -> dict:
+    whole = sum(by_level.values())
+    return {level: _share(part, whole) for level, part in _at_least(by_level).items()}
+
+
 def _share(part, whole) -> float | None:
     return None if not whole else round(float(part) / float(whole) * 100, 1)
 
@@ -370,10 +398,12 @@ def _group_names(by: str, keys: set) -> dict:
     return {user.pk: user.get_full_name() or user.email for user in users}
 
 
-def coverage_accounts(*, level: int | None, by: str, group: str, as_of: date) -> QuerySet[Account]:
-    """The active accounts behind one cell of the coverage table (an empty group: all), each
-    with ``converted_arr``: its ARR in the workspace's currency on ``as_of``, None without a
-    rate."""
+def coverage_accounts(
+    *, level: int | None, at_least: bool = False, by: str, group: str, as_of: date
+) -> QuerySet[Account]:
+    """The active accounts behind one cell of the coverage table (an empty group: all), at
+    ``level`` or, ``at_least``, at that level or above; each with ``converted_arr``: its ARR in
+    the workspace's currency on ``as_of``, None without a rate."""
     accounts = (
         accounts_with_level()
         .filter(status=AccountStatus.ACTIVE)
@@ -382,7 +412,7 @@ def coverage_accounts(*, level: int | None, by: str, group: str, as_of: date) ->
         .annotate(converted_arr=F("arr") * F("rate"))
     )
     if level is not None:
-        accounts = accounts.filter(highest_level=level)
+        accounts = accounts.filter(**{"highest_level__gte" if at_least else "highest_level": level})
     if group:
         column = COVERAGE_DIMENSIONS[by][0]
         accounts = accounts.filter(**{column: None if group == UNASSIGNED else group})

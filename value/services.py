@@ -38,6 +38,7 @@ from value.models import (
     UsageMetric,
     UseCase,
     ValueSettings,
+    validate_property_filter,
 )
 from value.selectors import ladder_frame, value_settings
 
@@ -153,8 +154,12 @@ def event_mapping_save(
     A metric is measured one way: its mappings all count events or all count distinct users.
     """
     mapping = mapping or EventMapping(workspace=workspace)
-    for name in ("event", "metric", "measure"):
+    for name in ("event", "metric", "measure", "property_filter"):
         setattr(mapping, name, data[name])
+    try:
+        validate_property_filter(mapping.property_filter)
+    except ValidationError as error:
+        raise ValidationError({"property_filter": error}) from None
     siblings = EventMapping.objects.filter(metric=mapping.metric).exclude(pk=mapping.pk)
     if siblings.filter(event=mapping.event).exists():
         raise ValidationError({"event": "This event already counts into this metric."})

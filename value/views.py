@@ -398,6 +398,7 @@ def coverage_accounts(request):
         {
             "page": page,
             "level_name": dict(selectors.LEVEL_CHOICES).get(form.cleaned_data["level"]),
+            "at_least": form.cleaned_data["at_least"],
             "by": form.cleaned_data["by"],
             "query": query.urlencode(),
             "currency": request.workspace.default_currency,

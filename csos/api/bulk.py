@@ -171,20 +171,27 @@ def parse_batch(body: bytes, *, options: dict[str, Parser]) -> Batch:
 
 @dataclass(frozen=True)
 class RecordSpec:
-    """The fields a record may carry; ``key`` fields identify it and must be unique in a batch."""
+    """The fields a record may carry; ``key`` fields identify it and must be unique in a batch.
+
+    A sender that delivers ``at_least_once`` (Segment) may repeat a record within a batch: a
+    record whose key came earlier is then checked like any other and dropped, not refused.
+    """
 
     fields: dict[str, Parser]
     required: frozenset[str]
     key: tuple[str, ...]
+    at_least_once: bool = False
 
 
 @dataclass
 class ValidatedBatch:
-    """The valid records as dicts of parsed values with their batch indexes, and every problem."""
+    """The valid records as dicts of parsed values with their batch indexes, every problem, and
+    how many valid records repeated an earlier one's key (dropped, when the spec allows it)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
+    repeated: int = 0
 
     def fail(self, index: int, field_name: str | None, code: str, message: str) -> None:
         self.errors.append(FieldError(index=index, field=field_name, code=code, message=message))
@@ -195,7 +202,8 @@ class ValidatedBatch:
 
 
 def validate_records(records: list[Any], spec: RecordSpec) -> ValidatedBatch:
-    """Check every record against ``spec``; duplicates of a key within the batch are errors."""
+    """Check every record against ``spec``; duplicates of a key within the batch are errors,
+    or dropped and counted as ``repeated`` when the spec delivers ``at_least_once``."""
     result = ValidatedBatch()
     seen: dict[tuple, int] = {}
     fields = spec.fields
@@ -222,6 +230,10 @@ def validate_records(records: list[Any], spec: RecordSpec) -> ValidatedBatch:
         if not all(name in row for name in spec.key):
             continue
         key = tuple(row[name] for name in spec.key)
+        if key in seen and spec.at_least_once:
+            if valid:
+                result.repeated += 1
+            continue
         if key in seen:
             result.fail(
                 index,

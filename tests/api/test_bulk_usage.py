@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -99,6 +100,20 @@ def test_it_rejects_a_bad_record_and_writes_nothing(api, known, record, field, c
     errors = response.json()["errors"]
     assert [(e["index"], e["field"], e["code"]) for e in errors] == [(1, field, code)]
     assert stored_usage() == before
+
+
+@pytest.mark.django_db
+def test_it_takes_the_future_to_begin_after_the_workspaces_today(api, known, alpha):
+    # Twenty-six hours apart, the two zones never share a date.
+    ahead = dt.datetime.now(ZoneInfo("Etc/GMT-14")).date().isoformat()
+    record = {**usage(), "day": ahead}
+    alpha.time_zone = "Etc/GMT+12"
+    alpha.save()
+    refused = api.post(URL, {"records": [record]})
+    assert [e["code"] for e in refused.json()["errors"]] == ["in-future"]
+    alpha.time_zone = "Etc/GMT-14"
+    alpha.save()
+    assert api.post(URL, {"records": [record]}).json()["created"] == 1
 
 
 @pytest.mark.django_db

@@ -95,6 +95,79 @@ def test_it_stores_an_event_sent_twice_once(api, account, views):
 
 
 @pytest.mark.django_db
+def test_it_stores_an_event_repeated_within_a_batch_once_and_the_others_too(api, account, views):
+    response = api.post(URL, {"batch": [track("m-1"), track("m-2"), track("m-1"), track("m-3")]})
+    assert response.status_code == 200
+    assert response.json() == {
+        "created": 3,
+        "updated": 0,
+        "unchanged": 1,
+        "usage_records": {"created": 1, "updated": 0, "unchanged": 0},
+    }
+    assert sorted(ProductEvent.dangerously_unscoped.values_list("message_id", flat=True)) == [
+        "m-1",
+        "m-2",
+        "m-3",
+    ]
+    assert usage(views) == {YESTERDAY: 3}
+
+
+@pytest.mark.django_db
+def test_it_still_refuses_a_bad_copy_of_a_repeated_event(api, account, views):
+    response = api.post(URL, {"batch": [track("m-1"), track("m-1", timestamp="yesterday")]})
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [(1, "timestamp")]
+    assert ProductEvent.dangerously_unscoped.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("zone", "hour", "shift"),
+    [
+        pytest.param("America/New_York", 3, -1, id="new-york-evening-before"),
+        pytest.param("Asia/Tokyo", 23, 1, id="tokyo-morning-after"),
+        pytest.param("UTC", 23, 0, id="utc"),
+    ],
+)
+def test_it_puts_an_event_in_the_day_of_the_workspaces_time_zone(
+    api, alpha, account, views, zone, hour, shift
+):
+    alpha.time_zone = zone
+    alpha.save()
+    day = timezone.now().date() - dt.timedelta(days=3)
+    moment = dt.datetime.combine(day, dt.time(hour, 30), tzinfo=dt.UTC)
+    api.post(URL, track("m-1", timestamp=moment.isoformat()))
+    assert usage(views) == {day + dt.timedelta(days=shift): 1}
+
+
+@pytest.mark.django_db
+def test_it_counts_only_the_events_matching_a_mappings_property_filter(api, alpha, account):
+    metric = UsageMetricFactory(workspace=alpha, key="automated_exports")
+    EventMapping.dangerously_unscoped.create(
+        workspace=alpha, event="Report Exported", metric=metric, property_filter={"automated": True}
+    )
+    sent = [
+        {"automated": True, "format": "pdf"},
+        {"automated": True},
+        {"automated": "true"},
+        {"automated": False},
+        {},
+        {"nested": {"automated": True}},
+    ]
+    response = api.post(
+        URL,
+        {
+            "batch": [
+                track(f"m-{n}", event="Report Exported", properties=properties)
+                for n, properties in enumerate(sent)
+            ]
+        },
+    )
+    assert response.json()["created"] == len(sent)
+    assert usage(metric) == {YESTERDAY: 2}
+
+
+@pytest.mark.django_db
 def test_it_counts_events_or_distinct_users_across_batches(api, account, views, users):
     api.post(URL, {"batch": [track("m-1", user="a"), track("m-2", user="a")]})
     api.post(
@@ -180,7 +253,6 @@ def test_it_leaves_everything_unchanged_when_a_batch_is_sent_again(api, account,
         pytest.param(
             track("x", properties={"a": "b\x00"}), "properties", "invalid", id="nul-in-props"
         ),
-        pytest.param(track("m-0"), "messageId", "duplicate-key", id="duplicate-in-batch"),
     ],
 )
 def test_it_rejects_a_bad_event_naming_its_index_and_field(api, account, views, event, field, code):

@@ -11,7 +11,12 @@ from csos.models import AuditEvent
 from csos.services import exchange_rate_save
 from playbooks.models import Task
 from stakeholders.models import Objective, PlanStatus, SuccessPlan
-from tests.factories import AccountFactory, EvidenceFactory, UseCaseFactory
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    EvidenceFactory,
+    UseCaseFactory,
+)
 from tests.stakeholders.factories import ObjectiveFactory, StakeholderFactory, SuccessPlanFactory
 from value.models import Evidence, EvidenceChange
 
@@ -284,6 +289,29 @@ def test_it_shows_value_coverage_to_tokens_and_leaders_only(api, login, alpha, b
     assert api.get(url, by="nonsense").status_code == 400
     assert login(bob).get(url).status_code == 403
     assert login(lena).get(url).status_code == 200
+
+
+def test_it_gives_the_share_of_coverage_at_least_each_level(api, alpha, bob, in_alpha):
+    use_case = UseCaseFactory(workspace=alpha)
+    for arr, level in ((1000, 0), (3000, 2), (6000, 4)):
+        AccountUseCaseFactory(
+            account=AccountFactory(workspace=alpha, owner=bob, arr=Decimal(arr)),
+            use_case=use_case,
+            level=level,
+        )
+    (group,) = api.get(reverse("api-value-coverage"), by="csm").json()["groups"]
+    at_least = {part["level"]: part for part in group["at_least"]}
+    assert list(at_least) == [1, 2, 3, 4]
+    assert at_least[2] == {
+        "level": 2,
+        "name": "Engagement",
+        "accounts": 2,
+        "account_share": 66.7,
+        "arr": [{"currency": "USD", "arr": "9000.00", "arr_share": 90.0}],
+        "converted_arr": "9000.00",
+        "converted_arr_share": 90.0,
+    }
+    assert (at_least[3]["accounts"], at_least[3]["converted_arr_share"]) == (1, 60.0)
 
 
 def test_it_converts_coverage_arr_at_the_rates_of_the_day_asked(api, alpha, bob, in_alpha):

@@ -2,10 +2,12 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from csos.models import AuditEvent, Invitation, Membership, Role
+from csos.services import workspace_update
 from tests.factories import TEST_PASSWORD, UserFactory
 
 INVITATION_LINK = re.compile(r"https?://[^/\s]+(/invitations/[^/\s]+/)")
@@ -225,23 +227,41 @@ def test_it_keeps_the_last_admin(login, alice, alpha):
 @pytest.mark.django_db
 def test_it_audits_workspace_settings(login, alice, alpha):
     response = login(alice).post(
-        reverse("workspace_settings"), {"name": "Alpha Analytics GmbH", "default_currency": "eur"}
+        reverse("workspace_settings"),
+        {
+            "name": "Alpha Analytics GmbH",
+            "default_currency": "eur",
+            "time_zone": "Europe/Berlin",
+        },
     )
     assert response.status_code == 302
     alpha.refresh_from_db()
-    assert (alpha.name, alpha.default_currency) == ("Alpha Analytics GmbH", "EUR")
+    assert (alpha.name, alpha.default_currency, alpha.time_zone) == (
+        "Alpha Analytics GmbH",
+        "EUR",
+        "Europe/Berlin",
+    )
     [event] = _events(alpha, "workspace.update")
-    assert event.before == {"name": "Alpha Analytics", "default_currency": "USD"}
-    assert event.after == {"name": "Alpha Analytics GmbH", "default_currency": "EUR"}
+    assert event.before == {
+        "name": "Alpha Analytics",
+        "default_currency": "USD",
+        "time_zone": "UTC",
+    }
+    assert event.after == {
+        "name": "Alpha Analytics GmbH",
+        "default_currency": "EUR",
+        "time_zone": "Europe/Berlin",
+    }
 
 
 @pytest.mark.django_db
 def test_it_names_the_bad_field_in_workspace_settings(login, alice, alpha):
     response = login(alice).post(
-        reverse("workspace_settings"), {"name": "", "default_currency": "dollars"}
+        reverse("workspace_settings"),
+        {"name": "", "default_currency": "dollars", "time_zone": "Mars/Olympus_Mons"},
     )
     assert response.status_code == 400
-    assert set(response.context["form"].errors) == {"name", "default_currency"}
+    assert set(response.context["form"].errors) == {"name", "default_currency", "time_zone"}
     assert AuditEvent.dangerously_unscoped.count() == 0
 
 
@@ -281,12 +301,37 @@ def test_it_keeps_member_and_configuration_pages_to_admins(client, alpha, bob, r
 @pytest.mark.parametrize("code", ["xyz", "ÄÖÜ", "ßa"])
 def test_it_refuses_a_default_currency_that_is_not_an_iso_code(login, alice, alpha, code):
     response = login(alice).post(
-        reverse("workspace_settings"), {"name": "Alpha Analytics", "default_currency": code}
+        reverse("workspace_settings"),
+        {"name": "Alpha Analytics", "default_currency": code, "time_zone": "UTC"},
     )
     assert response.status_code == 400
     assert list(response.context["form"].errors) == ["default_currency"]
     alpha.refresh_from_db()
     assert alpha.default_currency == "USD"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd", "EST5"])
+def test_it_refuses_a_time_zone_that_is_not_an_iana_name(login, alice, alpha, zone):
+    response = login(alice).post(
+        reverse("workspace_settings"),
+        {"name": "Alpha Analytics", "default_currency": "USD", "time_zone": zone},
+    )
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["time_zone"]
+    alpha.refresh_from_db()
+    assert alpha.time_zone == "UTC"
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_time_zone_that_is_not_an_iana_name_in_the_service(alice, alpha):
+    with pytest.raises(ValidationError) as refused:
+        workspace_update(
+            workspace=alpha, by=alice, name="Alpha", default_currency="USD", time_zone="Nowhere"
+        )
+    assert list(refused.value.message_dict) == ["time_zone"]
+    alpha.refresh_from_db()
+    assert (alpha.name, alpha.time_zone) == ("Alpha Analytics", "UTC")
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from accounts.models import Account
 from csos.api.base import ScopedReadOnlyViewSet
@@ -71,6 +72,16 @@ def test_it_restores_the_outer_scope_after_a_nested_one(alpha, beta):
             assert current_workspace_or_none() == beta
         assert current_workspace_or_none() == alpha
     assert current_workspace_or_none() is None
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_time_zone_of_the_workspace_in_scope(alpha, beta, settings):
+    alpha.time_zone, beta.time_zone = "America/New_York", "Asia/Tokyo"
+    with workspace_scope(alpha):
+        with workspace_scope(beta):
+            assert timezone.get_current_timezone_name() == "Asia/Tokyo"
+        assert timezone.get_current_timezone_name() == "America/New_York"
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
 
 
 @pytest.mark.django_db

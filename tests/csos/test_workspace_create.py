@@ -21,9 +21,13 @@ def _create(*extra):
 
 @pytest.mark.django_db
 def test_it_opens_a_workspace_with_its_first_admin():
-    _create("--password", STRONG, "--currency", "eur")
+    _create("--password", STRONG, "--currency", "eur", "--time-zone", "Europe/Berlin")
     workspace = Workspace.objects.get(slug="acme")
-    assert (workspace.name, workspace.default_currency) == ("Acme Corp", "EUR")
+    assert (workspace.name, workspace.default_currency, workspace.time_zone) == (
+        "Acme Corp",
+        "EUR",
+        "Europe/Berlin",
+    )
     admin = Membership.dangerously_unscoped.get(workspace=workspace)
     assert (admin.user.email, admin.role) == ("ops@acme.example", Role.ADMIN)
     assert admin.user.check_password(STRONG)
@@ -50,6 +54,7 @@ def test_it_makes_an_existing_user_admin_without_touching_their_password(charlie
         (["--slug", "has spaces"], "slug"),
         (["--password", "123"], "password"),
         (["--currency", "dollars"], "ISO 4217"),
+        (["--time-zone", "Mars/Olympus_Mons"], "time_zone"),
     ],
 )
 def test_it_names_what_is_wrong_and_creates_nothing(arguments, field):

@@ -240,3 +240,80 @@ def test_it_shows_the_coverage_page_to_leaders_and_admins_only(login, alice, len
         assert login(person).get(url, {"by": "csm"}).status_code == status, person
     for name in ("value_coverage_accounts", "value_coverage_csv"):
         assert login(bob).get(reverse(name)).status_code == 403
+
+
+# ----------------------------------------------------------------------------- at least a level
+
+
+def test_it_matches_hand_computed_at_least_shares_by_segment(alpha, bob, carol, in_alpha):
+    pound_account(alpha, carol, book(alpha, bob, carol))
+    rates(alpha, on=TODAY)
+    groups = groups_by_name(value_coverage(by="segment", as_of=TODAY))
+    small = groups["Small business"]["at_least"]
+    # A1 at 3, A2 at 0, A3 at 1: two have proven presence, one engagement and use-case value.
+    assert small["counts"] == {1: 2, 2: 1, 3: 1, 4: 0}
+    assert small["count_shares"] == {1: 66.7, 2: 33.3, 3: 33.3, 4: 0.0}
+    # Of 40,000 USD, A1's 10,000 reaches level 3; A3's 20,000 EUR only level 1.
+    assert small["arr_shares"] == {
+        "EUR": {1: 100.0, 2: 0.0, 3: 0.0, 4: 0.0},
+        "USD": {1: 25.0, 2: 25.0, 3: 25.0, 4: 0.0},
+    }
+    # Converted: A1 10,000 + A2 30,000 + A3 22,000 = 62,000 USD.
+    assert small["converted"] == {1: 32_000, 2: 10_000, 3: 10_000, 4: 0}
+    assert small["converted_shares"] == {1: 51.6, 2: 16.1, 3: 16.1, 4: 0.0}
+    enterprise = groups["Enterprise"]["at_least"]
+    # A4 at 4, A5 at 2, A7 (pounds, no rate) at 3.
+    assert enterprise["counts"] == {1: 3, 2: 3, 3: 2, 4: 1}
+    assert enterprise["count_shares"] == {1: 100.0, 2: 100.0, 3: 66.7, 4: 33.3}
+    assert enterprise["arr"]["GBP"] == {1: 40_000, 2: 40_000, 3: 40_000, 4: 0}
+    assert enterprise["converted"] == {1: 150_000, 2: 150_000, 3: 100_000, 4: 100_000}
+    assert enterprise["converted_shares"] == {1: 100.0, 2: 100.0, 3: 66.7, 4: 66.7}
+
+
+def test_it_matches_hand_computed_at_least_shares_by_csm(alpha, bob, carol, in_alpha):
+    book(alpha, bob, carol)
+    rates(alpha, on=TODAY)
+    groups = groups_by_name(value_coverage(by="csm", as_of=TODAY))
+    bob_row, carol_row = groups["Bob Tester"]["at_least"], groups["Carol Tester"]["at_least"]
+    assert bob_row["count_shares"] == {1: 50.0, 2: 50.0, 3: 50.0, 4: 0.0}
+    assert bob_row["arr_shares"] == {"USD": {1: 25.0, 2: 25.0, 3: 25.0, 4: 0.0}}
+    # Carol: A3 at 1 (22,000 USD converted), A5 at 2 (50,000), A4 at 4 (100,000).
+    assert carol_row["counts"] == {1: 3, 2: 2, 3: 1, 4: 1}
+    assert carol_row["count_shares"] == {1: 100.0, 2: 66.7, 3: 33.3, 4: 33.3}
+    assert carol_row["converted"] == {1: 172_000, 2: 150_000, 3: 100_000, 4: 100_000}
+    assert carol_row["converted_shares"] == {1: 100.0, 2: 87.2, 3: 58.1, 4: 58.1}
+
+
+def test_it_shows_the_at_least_shares_on_the_page(alpha, bob, carol, login, lena):
+    book(alpha, bob, carol)
+    body = login(lena).get(reverse("value_coverage"), {"by": "segment"}).content.decode()
+    assert "Proven at least each level" in body
+    at_least = reverse("value_coverage_accounts") + "?by=segment&amp;group=small&amp;level=1"
+    assert f'<a href="{at_least}&amp;at_least=on">2 · 66.7%</a>' in body
+
+
+@pytest.mark.parametrize(
+    ("by", "group", "level", "names"),
+    [
+        ("segment", "small", 1, ["A1", "A3"]),
+        ("segment", "enterprise", 3, ["A4"]),
+        ("csm", "carol", 2, ["A4", "A5"]),
+        ("csm", "bob", 4, []),
+    ],
+)
+def test_it_drills_down_to_exactly_the_accounts_at_a_level_or_above(
+    alpha, bob, carol, login, lena, by, group, level, names
+):
+    book(alpha, bob, carol)
+    key = {"bob": bob.pk, "carol": carol.pk}.get(group, group)
+    query = {"by": by, "group": key, "level": level, "at_least": "on"}
+    client = login(lena)
+    page = client.get(reverse("value_coverage_accounts"), query)
+    assert [account.name for account in page.context["page"].object_list] == names
+    rows = list(csv.reader(io.StringIO(client.get(reverse("value_coverage_csv"), query).text)))
+    assert [row[1] for row in rows[1:]] == names
+
+
+def test_it_refuses_an_at_least_drill_down_without_a_level(login, lena):
+    response = login(lena).get(reverse("value_coverage_accounts"), {"at_least": "on"})
+    assert response.status_code == 400

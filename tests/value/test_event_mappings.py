@@ -12,8 +12,10 @@ from value.models import EventMapping, ProductEvent, UsageRecord
 pytestmark = pytest.mark.django_db
 
 
-def store_events(alpha, account, *users):
+def store_events(alpha, account, *users, properties=()):
+    """Sessions of ``users`` a day ago, the n-th with the n-th of ``properties`` (else none)."""
     moment = timezone.now() - dt.timedelta(days=1)
+    sent = list(properties) + [{}] * (len(users) - len(properties))
     ProductEvent.dangerously_unscoped.bulk_create(
         ProductEvent(
             workspace=alpha,
@@ -22,11 +24,29 @@ def store_events(alpha, account, *users):
             user_id=user,
             event="Session Started",
             timestamp=moment,
+            properties=properties,
             received_at=moment,
         )
-        for n, user in enumerate(users)
+        for n, (user, properties) in enumerate(zip(users, sent, strict=True))
     )
     return timezone.localtime(moment).date()
+
+
+def save_mapping(client, metric, *, mapping=None, property_filter=""):
+    url = (
+        reverse("value_event_mapping_edit", args=[mapping.pk])
+        if mapping
+        else reverse("value_event_mapping_create")
+    )
+    return client.post(
+        url,
+        {
+            "event": "Session Started",
+            "metric": metric.pk,
+            "measure": "count",
+            "property_filter": property_filter,
+        },
+    )
 
 
 def test_it_lets_only_admins_map_events(login, alpha, alice, lena, bob):
@@ -83,3 +103,54 @@ def test_it_offers_only_the_workspaces_own_metrics(login, alpha, beta, alice):
     UsageMetricFactory(workspace=beta, name="BETA-METRIC")
     page = login(alice).get(reverse("value_event_mapping_create")).content.decode()
     assert "BETA-METRIC" not in page
+
+
+def test_it_recomputes_the_metric_with_the_mappings_property_filter(login, alpha, alice):
+    account = AccountFactory(workspace=alpha)
+    metric = UsageMetricFactory(workspace=alpha, name="Manual sessions")
+    automated, manual = {"automated": True}, {"automated": False}
+    day = store_events(alpha, account, "a", "b", "c", "d", properties=[automated, manual, manual])
+    client = login(alice)
+    assert save_mapping(client, metric).status_code == 302
+    assert UsageRecord.dangerously_unscoped.get().value == 4
+
+    mapping = EventMapping.dangerously_unscoped.get()
+    response = save_mapping(client, metric, mapping=mapping, property_filter='{"automated": false}')
+    assert response.status_code == 302
+    mapping.refresh_from_db()
+    assert mapping.property_filter == {"automated": False}
+    record = UsageRecord.dangerously_unscoped.get()
+    assert (record.day, record.value) == (day, 2)
+    page = client.get(reverse("value_framework")).content.decode()
+    assert "<code>automated = false</code>" in page
+
+
+def test_it_drops_the_days_no_event_matches_once_the_filter_narrows(login, alpha, alice):
+    account = AccountFactory(workspace=alpha)
+    metric = UsageMetricFactory(workspace=alpha)
+    store_events(alpha, account, "a", "b")
+    client = login(alice)
+    save_mapping(client, metric)
+    mapping = EventMapping.dangerously_unscoped.get()
+    save_mapping(client, metric, mapping=mapping, property_filter='{"plan": "trial"}')
+    assert not UsageRecord.dangerously_unscoped.exists()
+
+
+@pytest.mark.parametrize(
+    "property_filter",
+    [
+        pytest.param("[1]", id="a-list"),
+        pytest.param('"automated"', id="a-string"),
+        pytest.param('{"automated": [true]}', id="a-list-value"),
+        pytest.param('{"account": {"plan": "pro"}}', id="an-object-value"),
+        pytest.param("{automated: true}", id="not-json"),
+    ],
+)
+def test_it_names_the_property_filter_when_it_is_not_an_object_of_values(
+    login, alpha, alice, property_filter
+):
+    metric = UsageMetricFactory(workspace=alpha)
+    response = save_mapping(login(alice), metric, property_filter=property_filter)
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["property_filter"]
+    assert not EventMapping.dangerously_unscoped.exists()

@@ -96,11 +96,14 @@ class ProductEventCountsSchema(UpsertCountsSchema):
     summary="Send product events (Segment track or batch)",
     description=(
         'Takes one Segment `track` event or `{"batch": [...]}` of them. Each event is '
-        "stored once per `messageId`; one sent again counts as unchanged. The account is "
+        "stored once per `messageId`; one sent again, in a later batch or twice in the same "
+        "one, counts as unchanged. The account is "
         "named by its external_id in `context.groupId`, else `properties.account_id` or "
-        "`properties.groupId`. Events whose name an admin mapped to a usage metric are "
+        "`properties.groupId`. Events whose name an admin mapped to a usage metric, and whose "
+        "properties match the mapping's filter, are "
         "rolled up into that metric's daily records (event count or distinct users) for "
-        "the account and the day of their timestamp, recomputed from every stored event. "
+        "the account and the day of their timestamp in the workspace's time zone, recomputed "
+        "from every stored event. "
         "All events are validated first; any error writes nothing."
     ),
     request=ProductEventBatchSchema,

@@ -67,6 +67,22 @@ class CoverageUnconvertedSchema(serializers.Serializer):
     arr = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
+class CoverageAtLeastArrSchema(serializers.Serializer):
+    currency = serializers.CharField()
+    arr = serializers.DecimalField(max_digits=16, decimal_places=2)
+    arr_share = serializers.FloatField(allow_null=True)
+
+
+class CoverageAtLeastSchema(serializers.Serializer):
+    level = serializers.IntegerField(help_text="1 presence ... 4 ROI.")
+    name = serializers.CharField()
+    accounts = serializers.IntegerField(help_text="Accounts whose highest level is this or above.")
+    account_share = serializers.FloatField(allow_null=True)
+    arr = CoverageAtLeastArrSchema(many=True, help_text="Per currency, as booked.")
+    converted_arr = serializers.DecimalField(max_digits=18, decimal_places=2)
+    converted_arr_share = serializers.FloatField(allow_null=True)
+
+
 class CoverageGroupSchema(serializers.Serializer):
     key = serializers.CharField(allow_null=True, help_text="The segment, or the CSM's user id.")
     name = serializers.CharField()
@@ -78,6 +94,10 @@ class CoverageGroupSchema(serializers.Serializer):
     )
     unconverted = CoverageUnconvertedSchema(
         many=True, help_text="Currencies with no rate on `as_of`: left out of `converted`."
+    )
+    at_least = CoverageAtLeastSchema(
+        many=True,
+        help_text="Cumulative: per proven level, the accounts and ARR at that level or above.",
     )
 
 
@@ -131,7 +151,30 @@ def coverage_document(coverage: dict) -> dict:
                     {"currency": currency, "accounts": part["count"], "arr": f"{part['arr']:.2f}"}
                     for currency, part in group["unconverted"].items()
                 ],
+                "at_least": _at_least_document(group["at_least"], names),
             }
             for group in coverage["groups"]
         ],
     }
+
+
+def _at_least_document(at_least: dict, names: dict) -> list[dict]:
+    return [
+        {
+            "level": level,
+            "name": names[level],
+            "accounts": count,
+            "account_share": at_least["count_shares"][level],
+            "arr": [
+                {
+                    "currency": currency,
+                    "arr": f"{levels[level]:.2f}",
+                    "arr_share": at_least["arr_shares"][currency][level],
+                }
+                for currency, levels in at_least["arr"].items()
+            ],
+            "converted_arr": f"{at_least['converted'][level]:.2f}",
+            "converted_arr_share": at_least["converted_shares"][level],
+        }
+        for level, count in at_least["counts"].items()
+    ]

@@ -155,6 +155,17 @@ COVERAGE_EXAMPLE = {
             ],
             "converted": [{"level": 3, "arr": "240000.00", "arr_share": 61.5}],
             "unconverted": [{"currency": "GBP", "accounts": 1, "arr": "40000.00"}],
+            "at_least": [
+                {
+                    "level": 3,
+                    "name": "Use-case value",
+                    "accounts": 2,
+                    "account_share": 50.0,
+                    "arr": [{"currency": "USD", "arr": "240000.00", "arr_share": 61.5}],
+                    "converted_arr": "240000.00",
+                    "converted_arr_share": 61.5,
+                }
+            ],
         }
     ],
 }
@@ -176,7 +187,8 @@ class ValueCoverageView(ScopedAPIView):
         description=(
             "For the active accounts of each segment (or each CSM's book), how many reach each "
             "highest proven ladder level, and their share of the group's accounts and of its "
-            "ARR per currency. Members need the leader or admin role, as on the page."
+            "ARR per currency; under `at_least`, the same for the accounts that have proven each "
+            "level or a higher one. Members need the leader or admin role, as on the page."
         ),
         parameters=[
             OpenApiParameter("by", enum=["segment", "csm"], default="segment"),

@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", required=True, help="the first admin's e-mail")
         parser.add_argument("--currency", default="USD", help="default ARR currency (ISO 4217)")
         parser.add_argument(
+            "--time-zone",
+            default="UTC",
+            help="IANA time zone whose days events and usage fall in, e.g. Europe/Berlin",
+        )
+        parser.add_argument(
             "--password",
             help="the admin's password, for a person new to CSOS (asked for when omitted)",
         )
@@ -44,6 +49,7 @@ class Command(BaseCommand):
                 admin_email=email,
                 admin_password=password,
                 default_currency=currency,
+                time_zone=options["time_zone"],
             )
         except ValidationError as error:
             raise CommandError(
