@@ -19,6 +19,10 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     default_currency = models.CharField(max_length=3, default="USD")
+    is_demo = models.BooleanField(
+        default=False,
+        help_text="Built by the demo builder: its customers and their history are generated.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -106,6 +106,10 @@ def test_it_creates_the_people_with_their_roles_and_the_demo_password():
     assert all(m.user.check_password(DEMO_PASSWORD) for m in members)
 
 
+def test_it_marks_the_workspace_it_builds_as_generated():
+    assert demo_workspace_build(options=OPTIONS, steps=()).workspace.is_demo
+
+
 def test_it_deals_the_accounts_evenly_to_the_csms():
     result = build()
 
