@@ -26,6 +26,8 @@ class HealthConfig(AppConfig):
             latest_change_subquery,
             latest_total_subquery,
         )
+        from health.signals import snapshots_recomputed
+        from health.tasks import on_snapshots_recomputed
 
         register_panel(
             Panel(
@@ -106,5 +108,6 @@ class HealthConfig(AppConfig):
                 also_current=("health_model_edit", "health_model_create"),
             )
         )
+        snapshots_recomputed.connect(on_snapshots_recomputed, dispatch_uid="health-backtests")
         demo_step_register(demo_health_signals_build)
         demo_step_register(demo_health_history_build)
