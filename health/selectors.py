@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -190,26 +191,46 @@ def latest_total_subquery() -> Subquery:
     return _latest_snapshot_subquery("total")
 
 
+@dataclass(frozen=True)
+class StoredBacktest:
+    """What the quality page shows of a stored backtest: its figures, not its renewals."""
+
+    pk: int
+    week: dt.date
+    computed_at: dt.datetime
+    figures: dict
+
+
 def backtest_overview() -> list[HealthModel]:
     """Every model in order, each with ``backtest`` (the latest computed backtest of its current
-    version, without its renewals, or None) and ``computing_since`` (when a newer one was
-    requested that is not computed yet, or None): two queries."""
+    version, a StoredBacktest, or None) and ``computing_since`` (when a newer one was requested
+    that is not computed yet, or None): one query."""
     of_version = HealthBacktest.objects.filter(
         model=OuterRef("pk"), model_version=OuterRef("version")
     ).order_by("-week")
+    computed = of_version.filter(computed_at__isnull=False)
     models = list(
         HealthModel.objects.annotate(
-            backtest_id=Subquery(of_version.filter(computed_at__isnull=False).values("pk")[:1]),
+            **{
+                f"backtest_{field}": Subquery(computed.values(field)[:1])
+                for field in ("id", "week", "computed_at", "figures")
+            },
             requested_at=Subquery(
                 of_version.filter(computed_at__isnull=True).values("requested_at")[:1]
             ),
         ).order_by("position", "pk")
     )
-    stored = HealthBacktest.objects.defer("renewals").in_bulk(
-        [model.backtest_id for model in models if model.backtest_id]
-    )
     for model in models:
-        model.backtest = stored.get(model.backtest_id)
+        model.backtest = (
+            StoredBacktest(
+                pk=model.backtest_id,
+                week=model.backtest_week,
+                computed_at=model.backtest_computed_at,
+                figures=model.backtest_figures,
+            )
+            if model.backtest_id
+            else None
+        )
         newer = model.backtest is None or (
             model.requested_at and model.requested_at > model.backtest.computed_at
         )
@@ -217,9 +238,10 @@ def backtest_overview() -> list[HealthModel]:
     return models
 
 
-def backtest_renewals(*, backtest: HealthBacktest) -> pd.DataFrame:
-    """The scored renewals a backtest stored, columns ``quality.RENEWAL_FIELDS``."""
-    return pd.DataFrame(backtest.renewals, columns=list(quality.RENEWAL_FIELDS))
+def backtest_renewals(*, backtest_id: int) -> pd.DataFrame:
+    """The scored renewals a backtest stored, columns ``quality.RENEWAL_FIELDS``: one query."""
+    renewals = HealthBacktest.objects.values_list("renewals", flat=True).get(pk=backtest_id)
+    return pd.DataFrame(renewals, columns=list(quality.RENEWAL_FIELDS))
 
 
 def backtest_drill(
@@ -229,7 +251,7 @@ def backtest_drill(
     the fit or report set (``part``), in ``band``, with ``outcome`` if given; latest first,
     each with its account (None once deleted): one query besides the backtest's."""
     split = backtest.figures.get("split")
-    renewals = backtest_renewals(backtest=backtest)
+    renewals = pd.DataFrame(backtest.renewals, columns=list(quality.RENEWAL_FIELDS))
     # ISO dates compare as their strings do.
     earlier = renewals["renewal"] < split if split else pd.Series(False, index=renewals.index)
     in_part = earlier if part == "fit" else ~earlier

@@ -266,7 +266,7 @@ def health_quality(request):
             ),
         )
         comparison = quality.compare(
-            selectors.backtest_renewals(backtest=default.backtest),
+            selectors.backtest_renewals(backtest_id=default.backtest.pk),
             keys=default.backtest.figures["keys"],
             split=default.backtest.figures["split"],
             models={"published": published, "proposed": proposed},

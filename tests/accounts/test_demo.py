@@ -14,6 +14,7 @@ from accounts.demo import (
     DEMO_PASSWORD,
     SEGMENT_PROFILES,
     DemoOptions,
+    demo_people_upsert,
     demo_step_register,
     demo_workspace_build,
     pipeline,
@@ -107,7 +108,8 @@ def test_it_creates_the_people_with_their_roles_and_the_demo_password():
 
 
 def test_it_marks_the_workspace_it_builds_as_generated():
-    assert demo_workspace_build(options=OPTIONS, steps=()).workspace.is_demo
+    built = demo_workspace_build(options=OPTIONS, steps=(demo_people_upsert,))
+    assert built.workspace.is_demo
 
 
 def test_it_deals_the_accounts_evenly_to_the_csms():
