@@ -96,6 +96,7 @@ class HealthConfig(AppConfig):
                 url_name="health_quality",
                 order=61,
                 visible=leaders,
+                also_current=("health_quality_renewals",),
             )
         )
         register_nav_entry(
