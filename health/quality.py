@@ -289,8 +289,9 @@ def compare(
     """Weights judged on a backtest's stored renewals (columns RENEWAL_FIELDS, scores in
     ``keys`` order, renewal dates and ``split`` as ISO strings, as ``backtest`` gives them): per
     horizon, the AUC of each of ``models`` (label -> ScoringModel) with
-    the renewals and churns behind it, on the earlier renewals (``fit``), where weights are
-    compared, and on the later ones (``report``), which say whether a choice holds out of time."""
+    the renewals and churns behind it (``thin`` below MIN_CHURNS), on the earlier renewals
+    (``fit``), where weights are compared, and on the later ones (``report``), which say
+    whether a choice holds out of time."""
     results = []
     for days in HORIZONS:
         rows = renewals[renewals["days"] == days]
@@ -300,9 +301,11 @@ def compare(
         churned = rows["outcome"] == "churned"
         result = {"days": days}
         for name, part in (("fit", earlier), ("report", ~earlier)):
+            churns = int(churned[part].sum())
             result[name] = {
                 "renewals": int(part.sum()),
-                "churns": int(churned[part].sum()),
+                "churns": churns,
+                "thin": churns < MIN_CHURNS,
                 "auc": {
                     label: _number(
                         s.roc_auc(100 - rescore(scores[part], model)["total"], churned[part])

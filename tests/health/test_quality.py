@@ -170,6 +170,7 @@ def test_it_compares_weights_on_earlier_renewals_and_reports_them_on_later_ones(
     assert at_90["fit"] == {
         "renewals": 2,
         "churns": 1,
+        "thin": True,
         "auc": {"published": 0.5, "proposed": 1.0},
     }
     assert at_90["report"]["auc"] == {"published": 0.5, "proposed": 0.0}
