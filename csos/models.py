@@ -26,6 +26,10 @@ class Workspace(models.Model):
         validators=[validate_time_zone],
         help_text="The IANA time zone whose calendar days product events and usage fall in.",
     )
+    is_demo = models.BooleanField(
+        default=False,
+        help_text="Built by the demo builder: its customers and their history are generated.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

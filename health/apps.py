@@ -26,6 +26,8 @@ class HealthConfig(AppConfig):
             latest_change_subquery,
             latest_total_subquery,
         )
+        from health.signals import snapshots_recomputed
+        from health.tasks import on_snapshots_recomputed
 
         register_panel(
             Panel(
@@ -94,6 +96,7 @@ class HealthConfig(AppConfig):
                 url_name="health_quality",
                 order=61,
                 visible=leaders,
+                also_current=("health_quality_renewals",),
             )
         )
         register_nav_entry(
@@ -106,5 +109,6 @@ class HealthConfig(AppConfig):
                 also_current=("health_model_edit", "health_model_create"),
             )
         )
+        snapshots_recomputed.connect(on_snapshots_recomputed, dispatch_uid="health-backtests")
         demo_step_register(demo_health_signals_build)
         demo_step_register(demo_health_history_build)

@@ -2,7 +2,8 @@ from django import forms
 
 from accounts.models import Segment
 from csos.widgets import DateInput
-from health.models import HealthOverride, Verdict
+from health.models import Band, HealthOverride, Verdict
+from health.quality import HORIZONS, OUTCOMES
 from health.scoring import CALCULATORS
 
 
@@ -105,3 +106,17 @@ class ProposedWeightsForm(forms.Form):
         if not self.errors and abs(total - 100) > 1e-9:
             raise forms.ValidationError(f"The weights sum to {total:g}%, not 100%.")
         return cleaned
+
+
+class BacktestDrillForm(forms.Form):
+    """Which count of a stored backtest to list the renewals of."""
+
+    days = forms.TypedChoiceField(
+        choices=[(days, f"{days} days before renewal") for days in HORIZONS], coerce=int
+    )
+    part = forms.ChoiceField(choices=[("report", "Later renewals"), ("fit", "Earlier renewals")])
+    band = forms.ChoiceField(choices=Band.choices)
+    outcome = forms.ChoiceField(
+        choices=[("", "Any"), *((outcome, outcome.capitalize()) for outcome in OUTCOMES)],
+        required=False,
+    )

@@ -273,3 +273,32 @@ class HealthJudgement(TenantModel):
 
     def __str__(self) -> str:
         return self.get_verdict_display()
+
+
+class HealthBacktest(TenantModel):
+    """The backtest of one version of a health model, computed once a week on Celery and served
+    stored: how the bands and scores it gives foretold the past renewals of the accounts it
+    scores (``health.quality.backtest``). A row is requested before it is computed, so the
+    quality page can say since when it has been computing."""
+
+    model = TenantForeignKey(HealthModel, on_delete=models.CASCADE, related_name="backtests")
+    model_version = models.PositiveIntegerField()
+    week = models.DateField(help_text="The Monday of the ISO week it was computed in.")
+    figures = models.JSONField(default=dict, help_text="What the quality page shows.")
+    renewals = models.JSONField(
+        default=list, help_text="The scored renewals behind the figures, for drill-down."
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "model", "model_version", "week"],
+                name="health_backtest_one_per_version_and_week",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Backtest of model {self.model_id} v{self.model_version}, week of {self.week}"

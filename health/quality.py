@@ -1,5 +1,10 @@
-"""Does the score predict anything? Pure pandas: renewal outcomes against the band and score
-an account had 90 and 180 days before, for the published model and for a proposed one.
+"""Does the score predict anything? Pure pandas and numpy: renewal outcomes against the band
+and score an account had 90 and 180 days before, for a published model and a proposed one.
+
+A backtest a leader can believe: weights are compared on the earlier renewals and the figures
+reported on the later ones (out of time); every figure carries its renewals and churns and a
+bootstrap interval, and a figure resting on fewer than MIN_CHURNS churns says so. Randomness
+comes from a numpy generator the caller passes in, so a backtest is reproducible.
 
 ``outcomes`` (see ``renewal_outcomes``): one row per past renewal, columns ``account_id``,
 ``renewal`` (date) and ``outcome`` (renewed, expanded, downgraded, churned). ``snapshots``:
@@ -11,8 +16,8 @@ is judged on the same history.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from health import scoring as s
@@ -22,6 +27,14 @@ OUTCOMES = ("renewed", "expanded", "downgraded", "churned")
 # A ledger movement this close to a renewal is that renewal's outcome.
 RENEWAL_MOVEMENT_DAYS = 60
 OUTCOME_OF_MOVEMENT = {"churn": "churned", "contraction": "downgraded", "expansion": "expanded"}
+MIN_CHURNS = 30  # fewer churns than this, and a figure says it is too thin to trust
+BOOTSTRAP_DRAWS = 1_000
+CONFIDENCE = 0.95
+FIT_SHARE = 0.5  # the earlier half of the renewals judges weights, the later half reports
+# Renewals resampled at once by the bootstrap: bounds its memory on a large book.
+BOOTSTRAP_CELLS = 2_000_000
+# One scored renewal as a backtest stores it, for drill-down and for judging other weights.
+RENEWAL_FIELDS = ("days", "account_id", "renewal", "outcome", "total", "band", "scores")
 
 
 def _anniversaries(start: dt.date, today: dt.date) -> list[dt.date]:
@@ -78,11 +91,16 @@ def renewal_outcomes(
     return pd.DataFrame(rows, columns=["account_id", "renewal", "outcome"])
 
 
+def _score_table(scores: pd.Series, keys: list[str]) -> pd.DataFrame:
+    """Dimension scores (dicts) as a float table with the columns ``keys``, NaN for none."""
+    return pd.DataFrame(list(scores), index=scores.index, columns=keys, dtype=float)
+
+
 def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:
     """Total and band of stored dimension scores under ``model``; a dimension the model has
     and the scores lack counts as insufficient data."""
     keys = [d.key for d in model.dimensions]
-    table = pd.DataFrame(list(scores), index=scores.index, columns=keys, dtype=float)
+    table = _score_table(scores, keys)
     weights = pd.Series({d.key: float(d.weight) for d in model.dimensions}, dtype=float)
     known = table.notna().mul(weights, axis=1).sum(axis=1)
     points = table.mul(weights, axis=1).sum(axis=1, min_count=1)
@@ -91,38 +109,209 @@ def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:
     return pd.DataFrame({"total": total, "band": bands})
 
 
-@dataclass(frozen=True)
-class HorizonFigures:
-    days: int
-    table: pd.DataFrame  # band x outcome counts
-    churn: pd.DataFrame  # per band: renewals, churns, churn_rate
-    auc: float  # of the score's shortfall (100 - total) for churn
-    renewals: int
+def scored_renewals(
+    outcomes: pd.DataFrame, snapshots: pd.DataFrame, model: s.ScoringModel, days: int
+) -> pd.DataFrame:
+    """The renewals with a snapshot ``days`` before them: ``account_id``, ``renewal``,
+    ``outcome``, and that snapshot's ``total`` and ``band`` under ``model`` and its ``scores``
+    (a list in the model's dimension order, None for no data)."""
+    keys = [d.key for d in model.dimensions]
+    columns = ["account_id", "renewal", "outcome", "total", "band", "scores"]
+    if outcomes.empty or snapshots.empty:
+        return pd.DataFrame(columns=columns)
+    weeks = [s.iso_week(r - dt.timedelta(days=days)) for r in outcomes["renewal"]]
+    index = pd.MultiIndex.from_arrays([outcomes["account_id"], weeks])
+    scores = snapshots.set_index(["account_id", "week"])["scores"].reindex(index)
+    present = scores.notna().to_numpy()
+    scores = scores[present].reset_index(drop=True)
+    table = _score_table(scores, keys)
+    joined = outcomes[present].reset_index(drop=True)[["account_id", "renewal", "outcome"]]
+    joined = joined.join(rescore(scores, model))
+    joined["scores"] = [
+        [None if np.isnan(value) else float(value) for value in row] for row in table.to_numpy()
+    ]
+    return joined[columns]
 
 
-def figures(
-    outcomes: pd.DataFrame, snapshots: pd.DataFrame, model: s.ScoringModel
-) -> list[HorizonFigures]:
-    results = []
-    keyed = snapshots.set_index(["account_id", "week"])
-    for days in HORIZONS:
-        weeks = [s.iso_week(r - dt.timedelta(days=days)) for r in outcomes["renewal"]]
-        index = pd.MultiIndex.from_arrays([outcomes["account_id"], weeks])
-        scores = keyed["scores"].reindex(index)
-        present = scores.notna().to_numpy()
-        rescored = rescore(scores[present], model).reset_index(drop=True)
-        joined = outcomes[present].reset_index(drop=True).join(rescored)
-        churned = joined["outcome"] == "churned"
-        table = pd.crosstab(joined["band"], joined["outcome"]).reindex(
-            columns=list(OUTCOMES), fill_value=0
-        )
-        results.append(
-            HorizonFigures(
-                days=days,
-                table=table,
-                churn=s.churn_rate_by_band(joined["band"], churned),
-                auc=s.roc_auc(100 - joined["total"], churned),
-                renewals=len(joined),
+def split_date(renewals: pd.Series, fit_share: float = FIT_SHARE) -> dt.date | None:
+    """The first day of the report set: renewals before it form the fit set (about
+    ``fit_share`` of them, the earliest), the rest are reported. Renewals of one day stay
+    together. None when there are no renewals."""
+    if not 0 <= fit_share < 1:
+        raise ValueError("fit_share must be at least 0 and below 1")
+    ordered = sorted(renewals)
+    return ordered[int(len(ordered) * fit_share)] if ordered else None
+
+
+def _auc_of_counts(churned: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """AUC from counts per score level (last axis, ascending shortfall): the chance a churned
+    renewal's shortfall beats a kept one's, ties counted half. NaN where a class is empty."""
+    kept_below = np.cumsum(kept, axis=-1) - kept
+    wins = (churned * (kept_below + kept / 2)).sum(axis=-1)
+    pairs = churned.sum(axis=-1) * kept.sum(axis=-1)
+    return np.divide(wins, pairs, out=np.full(pairs.shape, np.nan), where=pairs > 0)
+
+
+def _bootstrap(
+    rows: pd.DataFrame, bands: list[str], rng: np.random.Generator, draws: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The AUC and each band's churn rate in ``draws`` resamples (with replacement) of the
+    renewals: arrays (draws,) and (draws, bands), NaN where a resample lacks the data."""
+    churned = (rows["outcome"] == "churned").to_numpy().astype(int)
+    shortfall = (100 - rows["total"].astype(float)).to_numpy()
+    scored = ~np.isnan(shortfall)
+    levels = np.unique(shortfall[scored])
+    # Level codes ascend with the shortfall; renewals without a total get one past the last,
+    # which the AUC leaves out.
+    codes = np.where(scored, np.searchsorted(levels, np.nan_to_num(shortfall)), len(levels))
+    band_codes = rows["band"].map({band: i for i, band in enumerate(bands)}).to_numpy()
+    n, n_levels, n_bands = len(rows), len(levels) + 1, len(bands)
+    aucs, rates = [], []
+    per_chunk = max(1, BOOTSTRAP_CELLS // max(n, 1))
+    for start in range(0, draws, per_chunk):
+        k = min(per_chunk, draws - start)
+        picked = rng.integers(0, n, size=(k, n))
+        draw = np.repeat(np.arange(k), n)
+        outcome = churned[picked].ravel()
+        by_level = np.bincount(
+            (draw * n_levels + codes[picked].ravel()) * 2 + outcome, minlength=k * n_levels * 2
+        ).reshape(k, n_levels, 2)[:, :-1]
+        aucs.append(_auc_of_counts(by_level[..., 1], by_level[..., 0]))
+        by_band = np.bincount(
+            (draw * n_bands + band_codes[picked].ravel()) * 2 + outcome, minlength=k * n_bands * 2
+        ).reshape(k, n_bands, 2)
+        renewals = by_band.sum(axis=-1)
+        rates.append(
+            np.divide(
+                by_band[..., 1], renewals, out=np.full(renewals.shape, np.nan), where=renewals > 0
             )
         )
+    return np.concatenate(aucs), np.concatenate(rates)
+
+
+def _interval(draws: np.ndarray, confidence: float) -> list[float] | None:
+    """The percentile interval of the finite draws, None when there are none."""
+    finite = draws[np.isfinite(draws)]
+    if not len(finite):
+        return None
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return [float(low), float(high)]
+
+
+def _number(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def judge(
+    rows: pd.DataFrame,
+    *,
+    rng: np.random.Generator,
+    draws: int = BOOTSTRAP_DRAWS,
+    confidence: float = CONFIDENCE,
+) -> dict:
+    """How well the scores of ``rows`` (``scored_renewals``) foretold churn, JSON-safe: the
+    renewals and churns, whether the churns are fewer than MIN_CHURNS (``thin``), the AUC of
+    the shortfall (100 - total) and, per band, renewals, churns and churn rate, each figure
+    with its bootstrap interval at ``confidence`` (None where no resample had the data)."""
+    if draws < 1:
+        raise ValueError("draws must be at least 1")
+    churned = rows["outcome"] == "churned"
+    churns = int(churned.sum())
+    by_band = s.churn_rate_by_band(rows["band"], churned)
+    bands = list(by_band.index)
+    aucs, rates = (
+        _bootstrap(rows, bands, rng, draws) if len(rows) else (np.array([]), np.empty((0, 0)))
+    )
+    return {
+        "renewals": len(rows),
+        "churns": churns,
+        "thin": churns < MIN_CHURNS,
+        "auc": _number(s.roc_auc(100 - rows["total"].astype(float), churned)),
+        "auc_interval": _interval(aucs, confidence),
+        "bands": [
+            {
+                "band": band,
+                "renewals": int(row.renewals),
+                "churns": int(row.churns),
+                "churn_rate": float(row.churn_rate),
+                "interval": _interval(rates[:, i], confidence),
+            }
+            for i, (band, row) in enumerate(by_band.iterrows())
+        ],
+    }
+
+
+def backtest(
+    outcomes: pd.DataFrame,
+    snapshots: pd.DataFrame,
+    model: s.ScoringModel,
+    *,
+    rng: np.random.Generator,
+    draws: int = BOOTSTRAP_DRAWS,
+    fit_share: float = FIT_SHARE,
+) -> tuple[dict, list[list]]:
+    """The backtest of ``model`` on past renewals: its figures (JSON-safe) and the scored
+    renewals behind them (rows of RENEWAL_FIELDS, dates as ISO strings).
+
+    The renewals are split in time (``split_date``): the earlier ones (``fit``) are where
+    weights are compared, the later ones (``report``) where the model is judged. Figures:
+    ``split`` (the report set's first day, or None), ``keys`` (the dimensions, in the order of
+    each renewal's scores) and, per horizon, ``days`` with ``judge`` of both sets.
+    """
+    split = split_date(outcomes["renewal"], fit_share)
+    horizons, renewals = [], []
+    for days in HORIZONS:
+        rows = scored_renewals(outcomes, snapshots, model, days)
+        earlier = rows["renewal"] < split if split else pd.Series(False, index=rows.index)
+        horizons.append(
+            {
+                "days": days,
+                "fit": judge(rows[earlier], rng=rng, draws=draws),
+                "report": judge(rows[~earlier], rng=rng, draws=draws),
+            }
+        )
+        renewals.extend(
+            [days, int(account), renewal.isoformat(), outcome, _number(total), band, scores]
+            for account, renewal, outcome, total, band, scores in rows.itertuples(index=False)
+        )
+    figures = {
+        "split": split.isoformat() if split else None,
+        "keys": [d.key for d in model.dimensions],
+        "horizons": horizons,
+    }
+    return figures, renewals
+
+
+def compare(
+    renewals: pd.DataFrame, *, keys: list[str], split: str | None, models: dict
+) -> list[dict]:
+    """Weights judged on a backtest's stored renewals (columns RENEWAL_FIELDS, scores in
+    ``keys`` order, renewal dates and ``split`` as ISO strings, as ``backtest`` gives them): per
+    horizon, the AUC of each of ``models`` (label -> ScoringModel) with
+    the renewals and churns behind it (``thin`` below MIN_CHURNS), on the earlier renewals
+    (``fit``), where weights are compared, and on the later ones (``report``), which say
+    whether a choice holds out of time."""
+    results = []
+    for days in HORIZONS:
+        rows = renewals[renewals["days"] == days]
+        scores = rows["scores"].map(lambda row: dict(zip(keys, row, strict=True)))
+        # ISO dates compare as their strings do.
+        earlier = rows["renewal"] < split if split else pd.Series(False, index=rows.index)
+        churned = rows["outcome"] == "churned"
+        result = {"days": days}
+        for name, part in (("fit", earlier), ("report", ~earlier)):
+            churns = int(churned[part].sum())
+            result[name] = {
+                "renewals": int(part.sum()),
+                "churns": churns,
+                "thin": churns < MIN_CHURNS,
+                "auc": {
+                    label: _number(
+                        s.roc_auc(100 - rescore(scores[part], model)["total"], churned[part])
+                    )
+                    for label, model in models.items()
+                },
+            }
+        results.append(result)
     return results

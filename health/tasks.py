@@ -1,4 +1,5 @@
-"""Background jobs of the health engine: the weekly recompute, split into parallel chunks.
+"""Background jobs of the health engine: the weekly recompute, split into parallel chunks, and
+the backtest of every model, computed after each recompute and on publish.
 
 Each chunk task is idempotent (it upserts the week's snapshots of its account range and records
 its number in the recompute), acknowledged late and requeued when its worker dies, so a re-run
@@ -7,14 +8,15 @@ recompute done; no chord callback is needed, so no result backend either.
 """
 
 import datetime as dt
+from functools import partial
 
 from celery import group, shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
-from health import services
+from health import backtests, services
 from health.models import HealthRecompute
 
 CHUNK_OPTIONS = {
@@ -68,3 +70,24 @@ def health_recompute_all_task() -> None:
     """The weekly recompute, one task per workspace."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         health_recompute_task.delay(workspace_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def backtest_compute_task(workspace_id: int, today: str) -> None:
+    """Compute and store the backtests of the week ``today`` falls in; idempotent."""
+    backtests.backtest_compute(
+        workspace=Workspace.objects.get(pk=workspace_id), today=dt.date.fromisoformat(today)
+    )
+
+
+def backtest_enqueue(*, workspace: Workspace, today: dt.date) -> None:
+    """Record the request of this week's backtests and send their computation on commit."""
+    backtests.backtest_request(workspace=workspace, today=today)
+    transaction.on_commit(partial(backtest_compute_task.delay, workspace.pk, today.isoformat()))
+
+
+def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:
+    """Subscribed to ``snapshots_recomputed``: the scores behind past renewals may have
+    moved, so this week's backtests are computed again."""
+    backtest_compute_task.delay(workspace.pk, timezone.localdate().isoformat())

@@ -30,6 +30,11 @@ urlpatterns = [
     path("health/models/new/", views.health_model_edit, name="health_model_create"),
     path("health/models/<int:model_id>/", views.health_model_edit, name="health_model_edit"),
     path("health/quality/", views.health_quality, name="health_quality"),
+    path(
+        "health/quality/<int:backtest_id>/renewals/",
+        views.health_quality_renewals,
+        name="health_quality_renewals",
+    ),
     path("health/recompute/", views.health_recompute, name="health_recompute"),
     path(
         "health/recompute/<int:recompute_id>/",

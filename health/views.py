@@ -20,6 +20,7 @@ from csos.imports.views import csv_batch_import, csv_template
 from csos.models import Role
 from health import quality, selectors, services
 from health.forms import (
+    BacktestDrillForm,
     DimensionFormSet,
     HealthModelForm,
     JudgementForm,
@@ -28,9 +29,9 @@ from health.forms import (
     RecomputeForm,
 )
 from health.imports import SURVEY_CSV, TICKET_CSV
-from health.models import HealthModel
+from health.models import HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
-from health.tasks import health_recompute_enqueue
+from health.tasks import backtest_enqueue, health_recompute_enqueue
 
 RECOMPUTE_ROLES = {Role.ADMIN, Role.LEADER}
 # As for accounts, only leaders and admins import.
@@ -180,6 +181,7 @@ def health_model_edit(request, model_id: int | None = None):
                 for part, problems in error.message_dict.items():
                     form.add_error(None, f"{part}: {' '.join(problems)}")
             else:
+                backtest_enqueue(workspace=request.workspace, today=timezone.localdate())
                 messages.success(request, f"Published {model}.")
                 return redirect("health_models")
     else:
@@ -244,28 +246,59 @@ def health_recompute_progress(request, recompute_id: int):
 
 @member_required(roles=RECOMPUTE_ROLES)
 def health_quality(request):
-    """Renewal outcomes against the band 90 and 180 days before, for the published default
-    model and, when weights are given, for a proposed one."""
-    published = services.health_model_default_ensure(workspace=request.workspace)
-    model = services.scoring_model_of(published)
-    outcomes, snapshots = selectors.renewal_history(today=timezone.localdate())
-    form = ProposedWeightsForm(request.GET or None, dimensions=published.dimensions)
-    proposed = None
-    if form.is_bound and form.is_valid():
-        proposed_model = replace(
-            model,
-            dimensions=tuple(replace(d, weight=form.cleaned_data[d.key]) for d in model.dimensions),
+    """Each model's stored backtest: renewal outcomes against the band 90 and 180 days before,
+    judged on the later renewals; proposed weights for the default model are compared on the
+    earlier ones. A model without a backtest yet gets one requested."""
+    today = timezone.localdate()
+    models = selectors.backtest_overview()
+    if not models or any(m.backtest is None and m.computing_since is None for m in models):
+        backtest_enqueue(workspace=request.workspace, today=today)
+        models = selectors.backtest_overview()
+    default = next(model for model in models if model.is_default)
+    form = ProposedWeightsForm(request.GET or None, dimensions=default.dimensions)
+    comparison = None
+    if form.is_bound and form.is_valid() and default.backtest:
+        published = services.scoring_model_of(default)
+        proposed = replace(
+            published,
+            dimensions=tuple(
+                replace(d, weight=form.cleaned_data[d.key]) for d in published.dimensions
+            ),
         )
-        proposed = quality.figures(outcomes, snapshots, proposed_model)
-    figures = quality.figures(outcomes, snapshots, model)
+        comparison = quality.compare(
+            selectors.backtest_renewals(backtest_id=default.backtest.pk),
+            keys=default.backtest.figures["keys"],
+            split=default.backtest.figures["split"],
+            models={"published": published, "proposed": proposed},
+        )
     return render(
         request,
         "health/quality.html",
         {
-            "published": published,
-            "figures": figures,
-            "comparison": list(zip(figures, proposed, strict=True)) if proposed else None,
+            "models": models,
+            "default": default,
+            "comparison": comparison,
             "form": form,
+            "min_churns": quality.MIN_CHURNS,
+            "confidence": quality.CONFIDENCE,
         },
+        status=400 if form.errors else 200,
+    )
+
+
+@member_required(roles=RECOMPUTE_ROLES)
+def health_quality_renewals(request, backtest_id: int):
+    """The renewals behind one count of a stored backtest."""
+    backtest = get_object_or_404(
+        HealthBacktest.objects.select_related("model"), pk=backtest_id, computed_at__isnull=False
+    )
+    form = BacktestDrillForm(request.GET)
+    renewals = (
+        selectors.backtest_drill(backtest=backtest, **form.cleaned_data) if form.is_valid() else []
+    )
+    return render(
+        request,
+        "health/quality_renewals.html",
+        {"backtest": backtest, "form": form, "renewals": renewals},
         status=400 if form.errors else 200,
     )

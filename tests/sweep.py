@@ -37,6 +37,7 @@ from csos.models import (
 from csos.services import api_token_create, audit_record
 from csos.tenancy import workspace_scope
 from health.models import (
+    HealthBacktest,
     HealthJudgement,
     HealthModel,
     HealthOverride,
@@ -186,11 +187,21 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
 def _make_alpha_health_objects(alpha, alice, account) -> dict:
     marker = "ALPHA-SECRET-ACCOUNT"
     unscoped = {"workspace": alpha, "account": account}
+    model = HealthModel.dangerously_unscoped.create(
+        workspace=alpha, name=marker, is_default=True, dimensions=[]
+    )
     return {
         SupportTicket: SupportTicketFactory(account=account, subject=marker),
         SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
-        HealthModel: HealthModel.dangerously_unscoped.create(
-            workspace=alpha, name=marker, is_default=True, dimensions=[]
+        HealthModel: model,
+        HealthBacktest: HealthBacktest.dangerously_unscoped.create(
+            workspace=alpha,
+            model=model,
+            model_version=1,
+            week="2026-01-05",
+            figures={"split": None, "keys": [], "horizons": []},
+            renewals=[[90, account.pk, "2026-01-05", "churned", 28.0, "red", []]],
+            computed_at="2026-01-05T00:00:00Z",
         ),
         HealthSnapshot: HealthSnapshot.dangerously_unscoped.create(
             **unscoped,
@@ -292,6 +303,7 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
 OBJECT_IDS = {
     "model_id": HealthModel,
     "recompute_id": HealthRecompute,
+    "backtest_id": HealthBacktest,
     "task_id": Task,
     "account_id": Account,
     "import_id": AccountImport,

@@ -69,7 +69,7 @@ def demo_workspace_build(
     if options.csms < 1:
         raise ValueError("a demo workspace needs at least one CSM")
     workspace, _ = Workspace.objects.update_or_create(
-        slug=options.slug, defaults={"name": options.name}
+        slug=options.slug, defaults={"name": options.name, "is_demo": True}
     )
     # Steps write through the dangerously_unscoped managers; the scope serves the services
     # they call.

@@ -14,6 +14,7 @@ from accounts.demo import (
     DEMO_PASSWORD,
     SEGMENT_PROFILES,
     DemoOptions,
+    demo_people_upsert,
     demo_step_register,
     demo_workspace_build,
     pipeline,
@@ -104,6 +105,11 @@ def test_it_creates_the_people_with_their_roles_and_the_demo_password():
     assert all(m.user.first_name and m.user.last_name for m in members)
     assert len({m.user.password for m in members}) == 1
     assert all(m.user.check_password(DEMO_PASSWORD) for m in members)
+
+
+def test_it_marks_the_workspace_it_builds_as_generated():
+    built = demo_workspace_build(options=OPTIONS, steps=(demo_people_upsert,))
+    assert built.workspace.is_demo
 
 
 def test_it_deals_the_accounts_evenly_to_the_csms():

@@ -12,6 +12,7 @@ from accounts.models import Account
 from csos.models import Invitation, Workspace
 from csos.services import invitation_token
 from csos.tenancy import workspace_scope
+from health.models import HealthBacktest
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,8 @@ SIGNED_IN_PAGES = [
     "/value/usage/import/",
     "/accounts/{account}/signals/",
     "/health/imports/tickets/",
+    "/health/quality/",
+    "/health/quality/{backtest}/renewals/?days=90&part=report&band=red",
     "/value/framework/",
     "/value/framework/event-mappings/new/",
     "/settings/members/",
@@ -68,8 +71,12 @@ def demo_ids(transactional_db) -> dict[str, str]:
         )
         account_import = imports.account_import_check(import_id=created.pk)
     invitation = Invitation.dangerously_unscoped.create(workspace=workspace, email="new@x.example")
+    backtest = HealthBacktest.dangerously_unscoped.filter(
+        workspace=workspace, computed_at__isnull=False
+    ).first()
     return {
         "account": str(account.pk),
+        "backtest": str(backtest.pk),
         "import": str(account_import.pk),
         "invitation": invitation_token(invitation=invitation),
     }

@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 
 from health import quality
@@ -18,7 +19,7 @@ MODEL = s.ScoringModel(
 )
 
 
-def test_it_computes_churn_by_band_and_auc_as_by_hand():
+def _hand_built() -> tuple[pd.DataFrame, pd.DataFrame]:
     outcomes = pd.DataFrame(
         {
             "account_id": [1, 2, 3, 4, 5],
@@ -40,14 +41,153 @@ def test_it_computes_churn_by_band_and_auc_as_by_hand():
             ],
         }
     )
-    at_90, at_180 = quality.figures(outcomes, snapshots, MODEL)
-    assert at_90.renewals == 5 and at_180.renewals == 0
-    assert at_90.churn["churn_rate"].to_dict() == {"green": 0.0, "yellow": 0.5, "red": 0.5}
+    return outcomes, snapshots
+
+
+def _drawn(renewals: int, seed: int = 7) -> pd.DataFrame:
+    """Scored renewals where a lower score churns more often, as ``scored_renewals`` gives."""
+    rng = np.random.default_rng(seed)
+    total = rng.uniform(0, 100, renewals).round(1)
+    churned = rng.uniform(0, 1, renewals) < 0.5 - total / 250
+    return pd.DataFrame(
+        {
+            "account_id": range(renewals),
+            "renewal": [RENEWAL] * renewals,
+            "outcome": np.where(churned, "churned", "renewed"),
+            "total": total,
+            "band": s.band(pd.Series(total), green_above=75, red_below=50),
+        }
+    )
+
+
+def test_it_computes_churn_by_band_and_auc_as_by_hand():
+    outcomes, snapshots = _hand_built()
+    at_90 = quality.scored_renewals(outcomes, snapshots, MODEL, 90)
+    assert quality.scored_renewals(outcomes, snapshots, MODEL, 180).empty
+    assert at_90["scores"].tolist()[4] == [8.0, 4.0]
+    figures = quality.judge(at_90, rng=np.random.default_rng(1), draws=50)
+    assert (figures["renewals"], figures["churns"]) == (5, 2)
+    rates = {band["band"]: band["churn_rate"] for band in figures["bands"]}
+    assert rates == {"green": 0.0, "yellow": 0.5, "red": 0.5}
     # Shortfalls: churned 80, 40; kept 60, 10, 40. Pairs ranked right: (80 > all three) 3,
     # (40 > 10) 1, (40 = 40) a half, (40 < 60) 0: 4.5 of 6.
-    assert at_90.auc == 0.75
-    assert at_90.table.loc["red", "churned"] == 1 and at_90.table.loc["green", "expanded"] == 1
-    assert math.isnan(at_180.auc)
+    assert figures["auc"] == 0.75
+    assert math.isnan(s.roc_auc(pd.Series([10.0]), pd.Series([True])))
+
+
+def test_it_bounds_auc_and_churn_per_band_by_intervals_that_contain_the_estimate():
+    figures = quality.judge(_drawn(2_000), rng=np.random.default_rng(3))
+    low, high = figures["auc_interval"]
+    assert low < figures["auc"] < high
+    for band in figures["bands"]:
+        low, high = band["interval"]
+        assert low < band["churn_rate"] < high, band["band"]
+
+
+def test_it_widens_the_intervals_when_renewals_shrink():
+    def widths(renewals: int) -> list[float]:
+        figures = quality.judge(_drawn(renewals), rng=np.random.default_rng(3))
+        return [
+            high - low
+            for low, high in [figures["auc_interval"], *(b["interval"] for b in figures["bands"])]
+        ]
+
+    assert all(narrow < wide for narrow, wide in zip(widths(4_000), widths(200), strict=True))
+
+
+def test_it_draws_the_same_intervals_from_the_same_seed():
+    rows = _drawn(300)
+    first = quality.judge(rows, rng=np.random.default_rng(11))
+    assert quality.judge(rows, rng=np.random.default_rng(11)) == first
+    assert quality.judge(rows, rng=np.random.default_rng(12)) != first
+
+
+def test_it_warns_when_a_figure_rests_on_fewer_than_the_minimum_churns():
+    rows = _drawn(400)
+    churned = rows.index[rows["outcome"] == "churned"]
+    at_minimum = rows.drop(churned[quality.MIN_CHURNS :])
+    below = rows.drop(churned[quality.MIN_CHURNS - 1 :])
+    rng = np.random.default_rng(5)
+    assert quality.judge(at_minimum, rng=rng, draws=20)["thin"] is False
+    assert quality.judge(below, rng=rng, draws=20)["thin"] is True
+
+
+def test_it_puts_the_earlier_renewals_in_the_fit_set_and_the_later_in_the_report_set():
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=30 * n) for n in range(10)]
+    outcomes = pd.DataFrame(
+        {"account_id": range(10), "renewal": days[::-1], "outcome": ["renewed"] * 10}
+    )
+    snapshots = pd.DataFrame(
+        {
+            "account_id": range(10),
+            "week": [s.iso_week(day - dt.timedelta(days=90)) for day in days[::-1]],
+            "scores": [{"usage": 5, "support": 5}] * 10,
+        }
+    )
+    split = quality.split_date(outcomes["renewal"], 0.3)
+    assert split == days[3]
+    figures, renewals = quality.backtest(
+        outcomes, snapshots, MODEL, rng=np.random.default_rng(0), draws=10, fit_share=0.3
+    )
+    assert figures["split"] == days[3].isoformat()
+    at_90 = figures["horizons"][0]
+    assert (at_90["days"], at_90["fit"]["renewals"], at_90["report"]["renewals"]) == (90, 3, 7)
+    assert {tuple(row[:3]) for row in renewals} == {
+        (90, account, day.isoformat()) for account, day in enumerate(days[::-1])
+    }
+
+
+def test_it_keeps_renewals_of_one_day_in_one_set():
+    same_day = pd.Series([RENEWAL] * 4 + [RENEWAL + dt.timedelta(days=1)])
+    assert quality.split_date(same_day, 0.5) == RENEWAL
+    assert quality.split_date(pd.Series([], dtype=object)) is None
+
+
+def test_it_compares_weights_on_earlier_renewals_and_reports_them_on_later_ones():
+    early, late = dt.date(2025, 6, 2), dt.date(2026, 6, 1)
+    # Early on, support foretold the churn; later on, usage did.
+    renewals = pd.DataFrame(
+        [
+            (90, 1, early.isoformat(), "churned", None, "", [9.0, 1.0]),
+            (90, 2, early.isoformat(), "renewed", None, "", [1.0, 9.0]),
+            (90, 3, late.isoformat(), "churned", None, "", [1.0, 9.0]),
+            (90, 4, late.isoformat(), "renewed", None, "", [9.0, 1.0]),
+        ],
+        columns=quality.RENEWAL_FIELDS,
+    )
+    support_only = s.ScoringModel(
+        dimensions=(
+            s.Dimension("usage", "usage_vs_contract", 0),
+            s.Dimension("support", "support_burden", 100),
+        )
+    )
+    at_90, at_180 = quality.compare(
+        renewals,
+        keys=["usage", "support"],
+        split=late.isoformat(),
+        models={"published": MODEL, "proposed": support_only},
+    )
+    assert at_90["fit"] == {
+        "renewals": 2,
+        "churns": 1,
+        "thin": True,
+        "auc": {"published": 0.5, "proposed": 1.0},
+    }
+    assert at_90["report"]["auc"] == {"published": 0.5, "proposed": 0.0}
+    assert at_180["fit"]["renewals"] == at_180["report"]["renewals"] == 0
+
+
+def test_it_backtests_an_empty_history():
+    outcomes = pd.DataFrame(columns=["account_id", "renewal", "outcome"])
+    snapshots = pd.DataFrame(columns=["account_id", "week", "scores"])
+    figures, renewals = quality.backtest(outcomes, snapshots, MODEL, rng=np.random.default_rng(0))
+    assert renewals == [] and figures["split"] is None
+    for horizon in figures["horizons"]:
+        for part in ("fit", "report"):
+            judged = horizon[part]
+            assert (judged["renewals"], judged["churns"], judged["thin"]) == (0, 0, True)
+            assert judged["auc"] is None and judged["auc_interval"] is None
+            assert judged["bands"] == []
 
 
 def test_it_judges_a_proposed_weighting_on_the_same_history():

@@ -10,9 +10,17 @@ from django.utils import timezone
 
 from csos.tenancy import workspace_scope
 from health import selectors, services
-from health.models import HealthModel, HealthOverride, HealthRecompute, HealthSnapshot
+from health.models import (
+    HealthBacktest,
+    HealthModel,
+    HealthOverride,
+    HealthRecompute,
+    HealthSnapshot,
+)
 from health.selectors import account_health
+from health.tasks import backtest_enqueue
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
+from tests.health.factories import renewal_with_score
 
 
 @pytest.fixture
@@ -158,27 +166,70 @@ def test_it_keeps_recomputes_and_models_from_csms(login, alpha, bob):
     assert HealthModel.dangerously_unscoped.count() == 0
 
 
-def test_it_shows_model_quality_for_published_and_proposed_weights(login, alpha, lena):
-    renewed = AccountFactory(
-        workspace=alpha, renewal_date=timezone.localdate() - dt.timedelta(days=1)
-    )
-    churned = AccountFactory(
-        workspace=alpha, status="churned", renewal_date=timezone.localdate() - dt.timedelta(days=1)
-    )
-    for account, usage in ((renewed, 9.0), (churned, 1.0)):
-        HealthSnapshot.dangerously_unscoped.create(
-            workspace=alpha,
-            account=account,
-            week=services.iso_week(account.renewal_date - dt.timedelta(days=90)),
-            total=0,
-            band="red",
-            scores={"usage": usage},
-            model_name="Default",
-            model_version=1,
-        )
+def _quality_page(client, **params) -> str:
+    return client.get(reverse("health_quality"), params).content.decode()
+
+
+@pytest.fixture
+def backtested(alpha, django_capture_on_commit_callbacks):
+    """Two renewals eight months ago and two yesterday, one churn each time; backtested."""
+    accounts = [
+        renewal_with_score(alpha, churned=churned, usage=usage, days_ago=days_ago)
+        for days_ago in (240, 1)
+        for churned, usage in ((True, 2), (False, 9))
+    ]
+    with workspace_scope(alpha), django_capture_on_commit_callbacks(execute=True):
+        backtest_enqueue(workspace=alpha, today=timezone.localdate())
+    return accounts
+
+
+def test_it_says_since_when_it_computes_and_queues_the_backtest_when_none_is_stored(
+    login, alpha, lena, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        page = _quality_page(login(lena))
+    pending = HealthBacktest.dangerously_unscoped.get()
+    assert pending.computed_at is None and len(queued) == 1
+    assert f"Computing since {pending.requested_at:%b} " in page
+    with django_capture_on_commit_callbacks() as queued_again:
+        _quality_page(login(lena))
+    assert queued_again == []  # already computing: not queued twice
+
+
+def test_it_reports_later_renewals_with_counts_intervals_and_a_thin_warning(
+    login, lena, backtested
+):
+    page = _quality_page(login(lena)).split("90 days before renewal")[1]
+    assert "Later renewals: AUC 1.00 (1.00-1.00) from 2 renewals and 1 churn." in page
+    assert "Earlier renewals: AUC 1.00 (1.00-1.00) from 2 renewals and 1 churn." in page
+    assert "Only 1 churn among the later renewals, fewer than 30" in page
+    assert "Only 1 churn among the earlier renewals, fewer than 30" in page
+
+
+def test_it_reads_the_stored_backtest_in_the_same_queries_at_any_size(
+    login, alpha, lena, django_capture_on_commit_callbacks
+):
     client = login(lena)
-    page = client.get(reverse("health_quality")).content.decode()
-    assert "AUC 1.00" in page.split("90 days before renewal")[1]
+    counts = []
+    for extra in (0, 30):
+        for n in range(extra):
+            renewal_with_score(alpha, churned=n % 3 == 0, usage=n % 10, days_ago=n + 1)
+        with workspace_scope(alpha), django_capture_on_commit_callbacks(execute=True):
+            backtest_enqueue(workspace=alpha, today=timezone.localdate())
+        with workspace_scope(alpha), CaptureQueriesContext(connection) as read:
+            assert selectors.backtest_overview()[0].backtest.figures["horizons"]
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(reverse("health_quality")).status_code == 200
+        counts.append((len(read), len(page)))
+    # The models with their latest backtest's figures; the page adds the user's (and without
+    # Redis the session's) queries to that one.
+    assert counts[0] == counts[1] and counts[0][0] == 1
+
+
+def test_it_compares_proposed_weights_on_earlier_renewals_and_holds_them_out_on_later(
+    login, lena, backtested
+):
+    client = login(lena)
     weights = {
         "usage": 50,
         "ladder": 10,
@@ -188,10 +239,45 @@ def test_it_shows_model_quality_for_published_and_proposed_weights(login, alpha,
         "sentiment": 5,
         "engagement": 5,
     }
-    page = client.get(reverse("health_quality"), weights).content.decode()
-    assert "AUC, proposed" in page
+    page = _quality_page(client, **weights)
+    thin = '; <span class="badge warn">too few churns to trust</span>'
+    assert f"Earlier (compared): 2 renewals, 1 churns{thin}" in page
+    assert f"Later (held out): 2 renewals, 1 churns{thin}" in page
     refused = client.get(reverse("health_quality"), dict(weights, usage=60))
     assert refused.status_code == 400 and "sum to 110%" in refused.content.decode()
+
+
+def test_it_lists_exactly_the_renewals_behind_a_band_count(login, lena, backtested):
+    client = login(lena)
+    backtest = HealthBacktest.dangerously_unscoped.get()
+    drill = reverse("health_quality_renewals", args=[backtest.pk])
+    churns = f"{drill}?days=90&amp;part=report&amp;band=red&amp;outcome=churned"
+    assert churns in _quality_page(client)
+    churned_late, kept_late = backtested[2], backtested[3]
+    page = client.get(churns.replace("&amp;", "&")).content.decode()
+    assert "1 renewal<" in page and churned_late.name in page
+    assert kept_late.name not in page and backtested[0].name not in page
+    page = client.get(drill, {"days": 90, "part": "fit", "band": "green"}).content.decode()
+    assert "1 renewal<" in page and backtested[1].name in page and "90.0" in page
+
+
+def test_it_refuses_a_drill_down_naming_the_bad_field(login, lena, backtested):
+    backtest = HealthBacktest.dangerously_unscoped.get()
+    response = login(lena).get(
+        reverse("health_quality_renewals", args=[backtest.pk]),
+        {"days": 45, "part": "report", "band": "red"},
+    )
+    assert (
+        response.status_code == 400 and "days: Select a valid choice" in response.content.decode()
+    )
+
+
+def test_it_says_a_demo_workspace_history_is_generated(login, alpha, lena):
+    notice = "This is a demo workspace: its renewals, outcomes and past scores were generated"
+    assert notice not in _quality_page(login(lena))
+    alpha.is_demo = True
+    alpha.save()
+    assert notice in _quality_page(login(lena))
 
 
 def test_it_shows_an_override_until_it_expires(alpha, alice, account):
