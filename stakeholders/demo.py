@@ -354,7 +354,9 @@ def _interactions(workspace, rng, accounts, by_account, plans, today, progress) 
                     updates="Plan milestone moved" if updated else "",
                 )
             )
-            chosen.append(rng.sample(present, min(len(present), rng.randint(1, 3))))
+            people = rng.sample(present, min(len(present), rng.randint(1, 3)))
+            # A note is the CSM's own: no customer took part.
+            chosen.append([] if kind == InteractionKind.NOTE else people)
     bulk_create_batched(Interaction.objects, interactions, progress=progress, desc="interactions")
     participants = [
         InteractionParticipant(workspace=workspace, interaction=interaction, stakeholder=person)
