@@ -16,6 +16,15 @@ class PlaybooksConfig(AppConfig):
         register_nav_entry(
             NavEntry(section="Customers", label="My tasks", url_name="my_tasks", order=15)
         )
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Playbooks",
+                url_name="playbook_settings",
+                order=45,
+                visible=lambda membership: membership.is_admin,
+            )
+        )
         register_panel(
             Panel(
                 page="portfolio",
