@@ -5,11 +5,14 @@ class PlaybooksConfig(AppConfig):
     name = "playbooks"
 
     def ready(self) -> None:
+        from accounts.demo import demo_step_register
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
+        from playbooks.demo import demo_playbooks_run
         from playbooks.selectors import portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
+        demo_step_register(demo_playbooks_run)
         snapshots_recomputed.connect(
             on_snapshots_recomputed, dispatch_uid="playbooks-band-triggers"
         )
