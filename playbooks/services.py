@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
@@ -131,11 +132,19 @@ def task_close(*, workspace: Workspace, task: Task, by, status: str) -> Task:
 
 @transaction.atomic
 def task_update(*, workspace: Workspace, task: Task, by, data: dict) -> Task:
-    """Change a task's status and/or assignee, audited with what changed."""
+    """Change a task's status and/or assignee, audited with what changed. A task opens again
+    only while its account holds no other open task of its cause."""
     changed = [name for name in ("status", "assignee") if name in data]
     changed = [name for name in changed if getattr(task, name) != data[name]]
     if not changed:
         return task
+    others_open = Task.objects.filter(
+        account_id=task.account_id, cause=task.cause, status=TaskStatus.OPEN
+    ).exclude(pk=task.pk)
+    if "status" in changed and data["status"] == TaskStatus.OPEN and others_open.exists():
+        raise ValidationError(
+            {"status": "The account has another open task of this cause; work that one instead."}
+        )
     before = {name: _audited(getattr(task, name)) for name in changed}
     for name in changed:
         setattr(task, name, data[name])
