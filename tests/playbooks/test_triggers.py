@@ -5,12 +5,16 @@ every rule on the workspace's own threshold."""
 import datetime as dt
 
 import pytest
+from celery import current_app
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from csos.models import AuditEvent, Membership, Role
 from health.models import HealthSnapshot
 from playbooks import services
 from playbooks.models import PlaybookSettings, Task, TaskStatus
+from playbooks.tasks import overdue_tasks_escalate_all_task
 from stakeholders import services as stakeholder_services
 from stakeholders.models import FlagThresholds, StakeholderChange, StakeholderRole
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
@@ -102,12 +106,17 @@ def test_it_escalates_to_the_longest_standing_leader_then_to_an_admin(in_alpha, 
     assert Task.objects.get(playbook="escalation", account=second).assignee == alice
 
 
-def test_it_fans_the_escalation_out_to_every_workspace(alpha, beta, bob, charlie):
-    from playbooks.tasks import overdue_tasks_escalate_all_task
-
+def test_it_escalates_daily_from_beat_fanned_out_to_every_workspace(alpha, beta, bob, charlie):
+    entry = settings.CELERY_BEAT_SCHEDULE["escalate-overdue-tasks-daily"]
+    assert entry["task"] == overdue_tasks_escalate_all_task.name
+    assert entry["task"] in current_app.tasks
+    assert entry["schedule"].day_of_week == set(range(7))
     for workspace, owner in ((alpha, bob), (beta, charlie)):
         MembershipFactory(workspace=workspace, user=UserFactory(), role=Role.LEADER)
-        TaskFactory(account=AccountFactory(workspace=workspace, owner=owner), due_on=TODAY)
+        TaskFactory(
+            account=AccountFactory(workspace=workspace, owner=owner),
+            due_on=timezone.localdate() - dt.timedelta(days=30),
+        )
     overdue_tasks_escalate_all_task.delay()
     overdue_tasks_escalate_all_task.delay()
     escalations = Task.dangerously_unscoped.filter(playbook="escalation")
