@@ -82,6 +82,12 @@ class PlaybookSettings(TenantModel):
         help_text="Points a health score must lie inside a band before it counts as entered: "
         "a score wobbling around a threshold fires nothing.",
     )
+    expansion_usage_score = models.FloatField(
+        default=9.0,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Usage score (0-10) from which an account entering Green fires the expansion "
+        "play.",
+    )
     renewal_windows = models.CharField(
         max_length=60,
         default="120, 90, 60, 30",

@@ -63,8 +63,10 @@ def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date)
 
 
 def band_triggers_run(*, workspace: Workspace, week: dt.date, today: dt.date) -> int:
-    margin = selectors.playbook_settings().band_margin
-    firings = triggers.band_firings(week=week, margin=margin)
+    settings = selectors.playbook_settings()
+    firings = triggers.band_firings(
+        week=week, margin=settings.band_margin, expansion_usage=settings.expansion_usage_score
+    )
     return tasks_create(workspace=workspace, firings=firings, today=today)
 
 

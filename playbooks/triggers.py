@@ -14,8 +14,6 @@ from playbooks.models import Task, TaskStatus
 from playbooks.playbooks import Firing
 from stakeholders.models import KEY_ROLES, Interaction, StakeholderChange, SuccessPlan
 
-# A usage score this high on a Green account leaves room to sell more seats.
-EXPANSION_USAGE_SCORE = 9.0
 # How long after its plan deadline an account without a success plan still fires the trigger;
 # older accounts predate the rule.
 SUCCESS_PLAN_GRACE_DAYS = 30
@@ -32,10 +30,11 @@ def _band_thresholds(*, margin: float) -> dict[str, rules.BandThresholds]:
     }
 
 
-def band_firings(*, week: dt.date, margin: float) -> list[Firing]:
+def band_firings(*, week: dt.date, margin: float, expansion_usage: float) -> list[Firing]:
     """Firings of the snapshots of ``week`` that enter a band (see ``rules.band_entered``):
     Red fires the save play and a worsening from Green to Yellow the outreach, once per account
-    and week; an improvement fires no save or outreach, and Green with headroom the expansion."""
+    and week; an improvement fires no save or outreach, and Green with a usage score of
+    ``expansion_usage`` or more (room to sell more seats) the expansion."""
     history = defaultdict(list)
     for account_id, total in (
         HealthSnapshot.objects.filter(
@@ -65,7 +64,7 @@ def band_firings(*, week: dt.date, margin: float) -> list[Firing]:
             playbook = "save"
         elif entry.band == rules.YELLOW and entry.worsened:
             playbook = "outreach"
-        elif entry.band == rules.GREEN and (scores.get("usage") or 0) >= EXPANSION_USAGE_SCORE:
+        elif entry.band == rules.GREEN and (scores.get("usage") or 0) >= expansion_usage:
             playbook = "expansion"
         else:
             continue

@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('band_margin', models.FloatField(default=2.0, help_text='Points a health score must lie inside a band before it counts as entered: a score wobbling around a threshold fires nothing.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)])),
+                ('expansion_usage_score', models.FloatField(default=9.0, help_text='Usage score (0-10) from which an account entering Green fires the expansion play.', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10)])),
                 ('renewal_windows', models.CharField(default='120, 90, 60, 30', help_text='Days before the renewal date at which a renewal checkpoint starts, separated by commas.', max_length=60, validators=[playbooks.models.renewal_windows_clean])),
                 ('escalate_after_days', models.PositiveSmallIntegerField(default=3, help_text='Days a task may stay overdue before a leader is asked to step in.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(90)])),
                 ('next_action_days', models.PositiveSmallIntegerField(default=30, help_text='Interactions of this many days back whose next action becomes a task.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)])),

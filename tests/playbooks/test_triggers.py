@@ -173,6 +173,15 @@ def test_it_fires_outreach_on_a_worsening_and_expansion_on_green_with_headroom(i
     assert Task.objects.get(playbook="outreach").assignee == bob
 
 
+def test_it_reads_the_expansion_usage_score_of_the_workspace(in_alpha, bob):
+    PlaybookSettings.objects.create(workspace=in_alpha, expansion_usage_score=7)
+    account = AccountFactory(workspace=in_alpha, owner=bob)
+    snapshot(account, weeks_ago(1), "yellow", 70)
+    snapshot(account, WEEK, "green", 80, usage=7.5)
+    assert band_run(in_alpha) == 1
+    assert Task.objects.get().playbook == "expansion"
+
+
 # One open task per account and cause
 
 

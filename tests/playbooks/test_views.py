@@ -76,6 +76,7 @@ def test_it_reads_the_portfolio_task_panel_in_one_query_however_many_tasks(rf, a
 
 SETTINGS = {
     "band_margin": "1.5",
+    "expansion_usage_score": "8",
     "renewal_windows": "30,180, 90",
     "escalate_after_days": "5",
     "next_action_days": "14",
@@ -108,6 +109,7 @@ def test_it_keeps_the_playbook_settings_to_admins(login, alpha, lena, bob):
         ("renewal_windows", "0", "Each window is between 1 and 730 days."),
         ("renewal_windows", " , ", "Give at least one number of days"),
         ("band_margin", "-1", "greater than or equal to 0"),
+        ("expansion_usage_score", "11", "less than or equal to 10"),
         ("escalate_after_days", "0", "greater than or equal to 1"),
         ("next_action_days", "", "This field is required."),
     ],
