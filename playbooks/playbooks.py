@@ -2,7 +2,8 @@
 
 A trigger finds *firings*: an account, the cause (an account holds one open task per cause), the
 occasion (each fires once) and the reason in words. The step turns a firing into a task with a
-title, due date and priority, for the account's owner.
+title, due date and priority, for the account's owner unless the firing names another
+assignee (an interaction's next-action owner, the leader of an escalation).
 """
 
 from __future__ import annotations

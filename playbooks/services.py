@@ -19,11 +19,12 @@ from stakeholders.selectors import flag_thresholds
 @transaction.atomic
 def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date) -> int:
     """A task per firing whose occasion has not fired yet and whose cause has no open task on
-    the account; returns how many were new. A task goes to the firing's assignee, or else to
+    the account; returns how many it wrote. A task goes to the firing's assignee, or else to
     the account's owner.
 
     The database holds both rules (``task_one_open_per_cause``, ``task_once_per_occasion``);
-    the rows go in with ON CONFLICT DO NOTHING, so a concurrent run cannot add a second."""
+    the rows go in with ON CONFLICT DO NOTHING, so a row a concurrent run wrote first stays
+    the only one."""
     if not firings:
         return 0
     account_ids = {firing.account_id for firing in firings}
@@ -100,7 +101,7 @@ def overdue_tasks_escalate(*, workspace: Workspace, today: dt.date) -> int:
 
 @transaction.atomic
 def playbook_settings_save(*, workspace: Workspace, by, data: dict) -> PlaybookSettings:
-    """Store the workspace's playbook settings, audited with what changed."""
+    """Store the workspace's playbook settings, audited with the values before and after."""
     current = PlaybookSettings.objects.filter(workspace=workspace).first()
     before = {name: getattr(current, name) for name in data} if current else {}
     settings, _ = PlaybookSettings.objects.update_or_create(workspace=workspace, defaults=data)
