@@ -92,6 +92,8 @@ def test_it_saves_the_playbook_settings_of_an_admin_audited(login, alpha, alice)
     assert (settings.band_margin, settings.windows) == (1.5, (180, 90, 30))
     assert settings.renewal_windows == "180, 90, 30"
     assert event.after["escalate_after_days"] == 5
+    page = login(alice).get(reverse("playbook_settings")).content.decode()
+    assert 'value="180, 90, 30"' in page
 
 
 def test_it_keeps_the_playbook_settings_to_admins(login, alpha, lena, bob):
