@@ -22,9 +22,9 @@ from accounts.tasks import account_import_check_task, account_import_commit_task
 from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
 from csos.imports.views import csv_template
-from csos.models import Role
+from csos.models import LEADER_ROLES
 
-IMPORT_ROLES = {Role.ADMIN, Role.LEADER}
+IMPORT_ROLES = LEADER_ROLES
 RECENT_IMPORTS = 10
 
 

@@ -13,7 +13,7 @@ from accounts.models import Account, ArrMovement
 from accounts.retention import percent
 from csos.decorators import member_required
 from csos.exports import csv_download
-from csos.models import Role
+from csos.models import LEADER_ROLES, Role
 from csos.pagination import KeysFirstPaginator
 from csos.panels import page_panels, portfolio_columns
 
@@ -156,7 +156,7 @@ def account_detail(request, account_id: int):
     return _account_page(request, account, movement_form=None)
 
 
-@member_required(roles={Role.ADMIN, Role.LEADER})
+@member_required(roles=LEADER_ROLES)
 def account_create(request):
     form = AccountCreateForm(
         request.POST or None, initial={"currency": request.workspace.default_currency}

@@ -77,6 +77,10 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# The roles that run the whole book of business: leaders and admins.
+LEADER_ROLES = frozenset({Role.ADMIN, Role.LEADER})
+
+
 class Membership(TenantModel):
     """A user's place in a workspace, with the role that decides what they may see and change."""
 
@@ -103,7 +107,7 @@ class Membership(TenantModel):
     @property
     def sees_all_portfolios(self) -> bool:
         """Leaders and admins run the whole book of business; CSMs start from their own."""
-        return self.role in {Role.ADMIN, Role.LEADER}
+        return self.role in LEADER_ROLES
 
     @property
     def can_write(self) -> bool:

@@ -353,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "playbooks.tasks.playbook_triggers_run_all_task",
         "schedule": crontab(minute=0, hour=5),
     },
+    "escalate-overdue-tasks-daily": {
+        "task": "playbooks.tasks.overdue_tasks_escalate_all_task",
+        "schedule": crontab(minute=30, hour=5),
+    },
 }
 
 LOGGING = {

@@ -5,16 +5,28 @@ class PlaybooksConfig(AppConfig):
     name = "playbooks"
 
     def ready(self) -> None:
+        from accounts.demo import demo_step_register
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
+        from playbooks.demo import demo_playbooks_run
         from playbooks.selectors import portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
+        demo_step_register(demo_playbooks_run)
         snapshots_recomputed.connect(
             on_snapshots_recomputed, dispatch_uid="playbooks-band-triggers"
         )
         register_nav_entry(
             NavEntry(section="Customers", label="My tasks", url_name="my_tasks", order=15)
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Playbooks",
+                url_name="playbook_settings",
+                order=45,
+                visible=lambda membership: membership.is_admin,
+            )
         )
         register_panel(
             Panel(

@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from csos.models import TenantModel
 from csos.tenancy import TenantForeignKey
+from playbooks.rules import renewal_windows_parse
 
 
 class TaskPriority(models.TextChoices):
@@ -20,8 +23,10 @@ class TaskStatus(models.TextChoices):
 class Task(TenantModel):
     """A piece of work a playbook created for an account, with the reason that fired it.
 
-    ``cause`` names what fired it (the trigger, the account and the occasion); it is unique, so
-    a trigger fires once per cause however often the triggers run.
+    ``cause`` names what fired it (a band, a renewal, a departure, one interaction's next
+    action); an account holds one open task per cause. ``occasion`` names the instance of the
+    cause (the week, the renewal window, the departure), which fires once however often the
+    triggers run, whatever became of its task.
     """
 
     account = TenantForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="tasks")
@@ -35,12 +40,21 @@ class Task(TenantModel):
     priority = models.CharField(max_length=8, choices=TaskPriority.choices)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     cause = models.CharField(max_length=120)
+    occasion = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["due_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "cause"], name="task_once_per_cause"),
+            models.UniqueConstraint(
+                fields=["workspace", "account", "cause"],
+                condition=models.Q(status=TaskStatus.OPEN),
+                name="task_one_open_per_cause",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "account", "cause", "occasion"],
+                name="task_once_per_occasion",
+            ),
         ]
         # Ends with the id so lists ordered by due date then id (My tasks, the portfolio's
         # panel) read their first rows off the index, however many tasks share a due date.
@@ -48,3 +62,61 @@ class Task(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+def renewal_windows_clean(value: str) -> str:
+    """The windows in their stored form, widest first (``"120, 90"``); a ``ValidationError``
+    says what is wrong."""
+    try:
+        return ", ".join(str(days) for days in renewal_windows_parse(value))
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class PlaybookSettings(TenantModel):
+    """The workspace's thresholds for the playbook triggers and escalations."""
+
+    band_margin = models.FloatField(
+        default=2.0,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Points a health score must lie inside a band before it counts as entered: "
+        "a score wobbling around a threshold fires nothing.",
+    )
+    expansion_usage_score = models.FloatField(
+        default=9.0,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+        help_text="Usage score (0-10) from which an account entering Green fires the expansion "
+        "play.",
+    )
+    renewal_windows = models.CharField(
+        max_length=60,
+        default="120, 90, 60, 30",
+        validators=[renewal_windows_clean],
+        help_text="Days before the renewal date at which a renewal checkpoint starts, "
+        "separated by commas.",
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Days a task may stay overdue before a leader is asked to step in.",
+    )
+    next_action_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Interactions of this many days back whose next action becomes a task.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], name="playbook_settings_one_per_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Playbook settings"
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        """The renewal windows in days, widest first."""
+        return renewal_windows_parse(self.renewal_windows)

@@ -1,8 +1,9 @@
 """The built-in playbooks: a named trigger and the task its step creates.
 
-A trigger finds *firings*: an account, the cause (unique: a trigger fires once per cause) and the
-reason in words. The step turns a firing into a task with a title, due date, priority and
-assignee rule.
+A trigger finds *firings*: an account, the cause (an account holds one open task per cause), the
+occasion (each fires once) and the reason in words. The step turns a firing into a task with a
+title, due date and priority, for the account's owner unless the firing names another
+assignee (an interaction's next-action owner, the leader of an escalation).
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ from dataclasses import dataclass
 from playbooks.models import TaskPriority
 
 
-class Assignee:
-    CSM = "csm"  # the account's owner
-    LEADER = "leader"  # escalated: the workspace's longest-standing CS leader
-
-
 @dataclass(frozen=True)
 class Playbook:
     key: str
@@ -26,7 +22,6 @@ class Playbook:
     title: str
     due_days: int
     priority: str
-    assignee: str = Assignee.CSM
 
 
 @dataclass(frozen=True)
@@ -34,13 +29,14 @@ class Firing:
     playbook: str
     account_id: int
     cause: str
+    occasion: str
     reason: str
+    due: dt.date | None = None  # the playbook's due days from today when not given
+    assignee_id: int | None = None  # the account's owner when not given
 
     def due_on(self, today: dt.date) -> dt.date:
-        return today + dt.timedelta(days=PLAYBOOKS[self.playbook].due_days)
+        return self.due or today + dt.timedelta(days=PLAYBOOKS[self.playbook].due_days)
 
-
-RENEWAL_CHECKPOINTS = (120, 90, 60, 30)  # days before the renewal date
 
 PLAYBOOKS = {
     playbook.key: playbook
@@ -48,16 +44,15 @@ PLAYBOOKS = {
         Playbook(
             "save",
             "Save play",
-            "The health band turned Red",
+            "The health band worsened to Red",
             "Save play: escalate and agree a recovery plan",
             due_days=0,
             priority=TaskPriority.URGENT,
-            assignee=Assignee.LEADER,
         ),
         Playbook(
             "outreach",
             "Proactive outreach",
-            "The health band turned Yellow",
+            "The health band worsened from Green to Yellow",
             "Reach out: find what is slipping",
             due_days=7,
             priority=TaskPriority.HIGH,
@@ -73,7 +68,7 @@ PLAYBOOKS = {
         Playbook(
             "renewal",
             "Renewal checkpoint",
-            "120, 90, 60 and 30 days before the renewal date",
+            "The account entered one of the workspace's renewal windows",
             "Renewal checkpoint",
             due_days=7,
             priority=TaskPriority.HIGH,
@@ -89,10 +84,26 @@ PLAYBOOKS = {
         Playbook(
             "success_plan",
             "Write the success plan",
-            "No success plan 30 days after contract start",
+            "No success plan by the workspace's plan deadline after contract start",
             "Write the success plan",
             due_days=7,
             priority=TaskPriority.HIGH,
+        ),
+        Playbook(
+            "next_action",
+            "Next action",
+            "An interaction recorded a next action with a due date",
+            "Next action agreed with the customer",
+            due_days=0,
+            priority=TaskPriority.NORMAL,
+        ),
+        Playbook(
+            "escalation",
+            "Overdue escalation",
+            "A task stayed overdue past the workspace's escalation time",
+            "Escalation: an overdue task needs a leader",
+            due_days=0,
+            priority=TaskPriority.URGENT,
         ),
     )
 }

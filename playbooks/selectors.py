@@ -1,11 +1,11 @@
 """Reads of playbooks for pages."""
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from csos.models import Membership, Role
-from playbooks.models import Task, TaskStatus
+from csos.models import LEADER_ROLES, Membership, Role
+from playbooks.models import PlaybookSettings, Task, TaskStatus
 
 
 def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
@@ -40,12 +40,17 @@ def portfolio_tasks_panel(*, request) -> dict:
 
 
 def escalation_leader_id() -> int | None:
-    """The leader escalated tasks go to: the workspace's longest-standing leader (earliest
-    membership, the first created on a tie), so every run picks the same person. CSOS keeps no
-    reporting line between a CSM and one leader; the workspace's leaders are everyone's."""
+    """The leader overdue tasks are escalated to: the workspace's longest-standing leader
+    (earliest membership, the first created on a tie), else its longest-standing admin, so every
+    run picks the same person. CSOS keeps no reporting line between a CSM and one leader."""
     return (
-        Membership.objects.filter(role=Role.LEADER)
-        .order_by("created_at", "pk")
+        Membership.objects.filter(role__in=LEADER_ROLES)
+        .order_by(Case(When(role=Role.LEADER, then=Value(0)), default=Value(1)), "created_at", "pk")
         .values_list("user_id", flat=True)
         .first()
     )
+
+
+def playbook_settings() -> PlaybookSettings:
+    """The workspace's playbook settings, or the defaults (unsaved) where it has set none."""
+    return PlaybookSettings.objects.first() or PlaybookSettings()

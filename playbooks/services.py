@@ -4,39 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
 from csos.models import Workspace
 from csos.services import audit_record
 from playbooks import selectors, triggers
-from playbooks.models import Task
-from playbooks.playbooks import PLAYBOOKS, Assignee, Firing
+from playbooks.models import PlaybookSettings, Task, TaskStatus
+from playbooks.playbooks import PLAYBOOKS, Firing
+from stakeholders.selectors import flag_thresholds
 
 
 @transaction.atomic
 def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date) -> int:
-    """A task per firing whose cause has none yet; returns how many were new.
+    """A task per firing whose occasion has not fired yet and whose cause has no open task on
+    the account; returns how many it wrote. A task goes to the firing's assignee, or else to
+    the account's owner.
 
-    A task goes to the account's owner; a playbook that escalates (the save play) gives it to
-    the leader ``selectors.escalation_leader_id`` names, or to the owner while the workspace
-    has no leader."""
+    The database holds both rules (``task_one_open_per_cause``, ``task_once_per_occasion``);
+    the rows go in with ON CONFLICT DO NOTHING, so a row a concurrent run wrote first stays
+    the only one."""
     if not firings:
         return 0
-    owners = dict(
-        Account.objects.filter(pk__in={f.account_id for f in firings}).values_list("pk", "owner_id")
-    )
-    leader_id = selectors.escalation_leader_id()
-    existing = set(
-        Task.objects.filter(cause__in=[f.cause for f in firings]).values_list("cause", flat=True)
-    )
+    account_ids = {firing.account_id for firing in firings}
+    owners = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "owner_id"))
+    open_causes, fired = set(), set()
+    for account_id, cause, occasion, status in Task.objects.filter(
+        account_id__in=account_ids, cause__in={firing.cause for firing in firings}
+    ).values_list("account_id", "cause", "occasion", "status"):
+        fired.add((account_id, cause, occasion))
+        if status == TaskStatus.OPEN:
+            open_causes.add((account_id, cause))
     tasks = []
     for firing in firings:
-        if firing.cause in existing:
+        cause = (firing.account_id, firing.cause)
+        occasion = (*cause, firing.occasion)
+        if cause in open_causes or occasion in fired:
             continue
+        open_causes.add(cause)
+        fired.add(occasion)
         playbook = PLAYBOOKS[firing.playbook]
-        owner_id = owners.get(firing.account_id)
-        escalate = playbook.assignee == Assignee.LEADER and leader_id is not None
         tasks.append(
             Task(
                 workspace=workspace,
@@ -44,28 +52,68 @@ def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date)
                 playbook=playbook.key,
                 title=playbook.title,
                 reason=firing.reason[:300],
-                assignee_id=leader_id if escalate else owner_id,
+                assignee_id=firing.assignee_id or owners.get(firing.account_id),
                 due_on=firing.due_on(today),
                 priority=playbook.priority,
                 cause=firing.cause,
+                occasion=firing.occasion,
             )
         )
-    # A concurrent run may have written the same cause since: the constraint keeps one.
     Task.objects.bulk_create(tasks, ignore_conflicts=True)
     return len(tasks)
 
 
 def band_triggers_run(*, workspace: Workspace, week: dt.date, today: dt.date) -> int:
-    return tasks_create(workspace=workspace, firings=triggers.band_firings(week=week), today=today)
+    settings = selectors.playbook_settings()
+    firings = triggers.band_firings(
+        week=week, margin=settings.band_margin, expansion_usage=settings.expansion_usage_score
+    )
+    return tasks_create(workspace=workspace, firings=firings, today=today)
 
 
 def daily_triggers_run(*, workspace: Workspace, today: dt.date) -> int:
+    """The renewal, departure, next-action and success-plan triggers of ``today``, each on its
+    workspace threshold; a run after missed days catches up on what it missed."""
+    settings = selectors.playbook_settings()
+    flags = flag_thresholds()
     firings = [
-        *triggers.renewal_firings(today=today),
-        *triggers.key_departure_firings(today=today),
-        *triggers.success_plan_firings(today=today),
+        *triggers.renewal_firings(today=today, windows=settings.windows),
+        *triggers.key_departure_firings(today=today, signal_days=flags.departure_signal_days),
+        *triggers.next_action_firings(today=today, lookback_days=settings.next_action_days),
+        *triggers.success_plan_firings(today=today, plan_due_days=flags.plan_due_days),
     ]
     return tasks_create(workspace=workspace, firings=firings, today=today)
+
+
+def overdue_tasks_escalate(*, workspace: Workspace, today: dt.date) -> int:
+    """An escalation task for the workspace's escalation leader per task overdue by the
+    workspace's escalation time, once per task; none while the workspace has no leader."""
+    leader_id = selectors.escalation_leader_id()
+    if leader_id is None:
+        return 0
+    firings = triggers.overdue_firings(
+        today=today,
+        after_days=selectors.playbook_settings().escalate_after_days,
+        leader_id=leader_id,
+    )
+    return tasks_create(workspace=workspace, firings=firings, today=today)
+
+
+@transaction.atomic
+def playbook_settings_save(*, workspace: Workspace, by, data: dict) -> PlaybookSettings:
+    """Store the workspace's playbook settings, audited with the values before and after."""
+    current = PlaybookSettings.objects.filter(workspace=workspace).first()
+    before = {name: getattr(current, name) for name in data} if current else {}
+    settings, _ = PlaybookSettings.objects.update_or_create(workspace=workspace, defaults=data)
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="playbook_settings.save",
+        obj=settings,
+        before=before,
+        after=dict(data),
+    )
+    return settings
 
 
 @transaction.atomic
@@ -87,11 +135,19 @@ def task_close(*, workspace: Workspace, task: Task, by, status: str) -> Task:
 
 @transaction.atomic
 def task_update(*, workspace: Workspace, task: Task, by, data: dict) -> Task:
-    """Change a task's status and/or assignee, audited with what changed."""
+    """Change a task's status and/or assignee, audited with what changed. A task opens again
+    only while its account holds no other open task of its cause."""
     changed = [name for name in ("status", "assignee") if name in data]
     changed = [name for name in changed if getattr(task, name) != data[name]]
     if not changed:
         return task
+    others_open = Task.objects.filter(
+        account_id=task.account_id, cause=task.cause, status=TaskStatus.OPEN
+    ).exclude(pk=task.pk)
+    if "status" in changed and data["status"] == TaskStatus.OPEN and others_open.exists():
+        raise ValidationError(
+            {"status": "The account has another open task of this cause; work that one instead."}
+        )
     before = {name: _audited(getattr(task, name)) for name in changed}
     for name in changed:
         setattr(task, name, data[name])

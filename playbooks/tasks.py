@@ -1,4 +1,5 @@
-"""Background jobs of playbooks: band triggers after each recompute, the others daily."""
+"""Background jobs of playbooks: band triggers after each recompute, the others daily, and the
+escalation of overdue tasks."""
 
 import datetime as dt
 
@@ -34,6 +35,21 @@ def playbook_triggers_run_all_task() -> None:
     """The daily trigger run, one task per workspace."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         playbook_daily_triggers_task.delay(workspace_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def overdue_tasks_escalate_task(workspace_id: int) -> None:
+    services.overdue_tasks_escalate(
+        workspace=Workspace.objects.get(pk=workspace_id), today=timezone.localdate()
+    )
+
+
+@shared_task
+def overdue_tasks_escalate_all_task() -> None:
+    """The daily escalation of overdue tasks, one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        overdue_tasks_escalate_task.delay(workspace_id)
 
 
 def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:

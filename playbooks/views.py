@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
@@ -5,8 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.services import account_can_edit
-from csos.decorators import member_required
+from csos.decorators import admin_required, member_required
 from playbooks import selectors, services
+from playbooks.forms import PlaybookSettingsForm
 from playbooks.models import Task, TaskStatus
 from playbooks.playbooks import PLAYBOOKS
 
@@ -37,3 +39,19 @@ def task_close(request, task_id: int):
         return HttpResponseBadRequest("status: choose done or dismissed.")
     services.task_close(workspace=request.workspace, task=task, by=request.user, status=status)
     return redirect("my_tasks")
+
+
+@admin_required
+def playbook_settings(request):
+    """The thresholds the playbook triggers and escalations read."""
+    current = selectors.playbook_settings()
+    form = PlaybookSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        services.playbook_settings_save(
+            workspace=request.workspace, by=request.user, data=form.cleaned_data
+        )
+        messages.success(request, "Playbook settings saved.")
+        return redirect("playbook_settings")
+    return render(
+        request, "playbooks/settings.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -107,6 +107,8 @@ MEETING_PREP = {
     "prep_request": "Introduce us to the budget owner to confirm the ROI case.",
 }
 KEY_DEPARTURE_SHARE = 0.1
+# Conversations this recent have their next action still to do, and not late yet.
+OPEN_ACTION_DAYS = 30
 THEATRE_SHARE = 0.08
 
 
@@ -325,6 +327,15 @@ def _plans(
     return active
 
 
+def _next_action_due(today, days_ago: int, due_in: int):
+    """Some days after the conversation; not yet past for a recent one, whose next action the
+    playbooks turn into a task (and would escalate at once were it already late)."""
+    due = today - timedelta(days=days_ago - due_in)
+    if days_ago <= OPEN_ACTION_DAYS:
+        return max(due, today + timedelta(days=1))
+    return due
+
+
 def _interactions(workspace, rng, accounts, by_account, plans, today, progress) -> None:
     """A year of conversations; some accounts meet often and never update anything."""
     kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
@@ -348,13 +359,15 @@ def _interactions(workspace, rng, accounts, by_account, plans, today, progress) 
                     summary="Walked through adoption and open questions.",
                     next_action="Send the usage summary" if rng.random() < 0.5 else "",
                     next_action_owner_id=owner_id,
-                    next_action_due=today + timedelta(days=rng.randint(-20, 20)),
+                    next_action_due=_next_action_due(today, days_ago, rng.randint(3, 21)),
                     updated_evidence=updated and rng.random() < 0.6,
                     updated_plan=updated,
                     updates="Plan milestone moved" if updated else "",
                 )
             )
-            chosen.append(rng.sample(present, min(len(present), rng.randint(1, 3))))
+            people = rng.sample(present, min(len(present), rng.randint(1, 3)))
+            # A note is the CSM's own: no customer took part.
+            chosen.append([] if kind == InteractionKind.NOTE else people)
     bulk_create_batched(Interaction.objects, interactions, progress=progress, desc="interactions")
     participants = [
         InteractionParticipant(workspace=workspace, interaction=interaction, stakeholder=person)

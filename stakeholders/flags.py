@@ -31,15 +31,19 @@ class Departure:
 
 @dataclass(frozen=True)
 class AccountFacts:
-    """What the flags read of one account. Interaction counts cover the theatre window."""
+    """What the flags read of one account. The counts cover the theatre window: meetings are
+    interactions a customer took part in (a note to self is none), and changes are the
+    account's recorded evidence changes and plan starts and reviews, not a box ticked on an
+    interaction."""
 
     contract_start: date | None
     has_plan: bool = False
     plan_reviewed_or_started_on: date | None = None
     objectives_without_owner: int = 0
     departures: tuple[Departure, ...] = field(default_factory=tuple)
-    interactions_in_window: int = 0
-    interactions_that_updated: int = 0
+    meetings_in_window: int = 0
+    evidence_changes_in_window: int = 0
+    plan_changes_in_window: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,14 +88,15 @@ def account_flags(facts: AccountFacts, *, thresholds: Thresholds, today: date) -
                 Flag(KEY_STAKEHOLDER_LEFT, f"{departure.role_label} left {_days(days)} ago.")
             )
     if (
-        facts.interactions_in_window >= thresholds.theatre_min_interactions
-        and facts.interactions_that_updated == 0
+        facts.meetings_in_window >= thresholds.theatre_min_interactions
+        and facts.evidence_changes_in_window == 0
+        and facts.plan_changes_in_window == 0
     ):
         flags.append(
             Flag(
                 RELATIONSHIP_THEATRE,
-                f"{facts.interactions_in_window} interactions in "
-                f"{_days(thresholds.theatre_window_days)} and none updated evidence or the plan.",
+                f"{_days(facts.meetings_in_window, 'meeting')} with the customer in "
+                f"{_days(thresholds.theatre_window_days)} and no evidence or plan changed.",
             )
         )
     return flags

@@ -1,7 +1,8 @@
 """The account page's stakeholder panels: each context a selector call with a fixed query count.
 
-Map: 2 queries (people with their last engagement, the stakeholder model). Plan: 7 (thresholds,
-plan facts, departures, interaction counts, then the plan, its objectives, its milestones).
+Map: 2 queries (people with their last engagement, the stakeholder model). Plan: 9 (thresholds,
+plan facts, departures, meetings, plan changes, evidence changes, then the plan, its
+objectives, its milestones).
 Promises: 1. Timeline: 2 (interactions with next-action owners, their participants). The
 templates read ``can_edit`` from the account page for the links and forms that write.
 """
@@ -54,7 +55,7 @@ ACCOUNT_PANELS = (
         template="stakeholders/panels/plan.html",
         context=success_plan_panel,
         order=30,
-        query_budget=7,
+        query_budget=9,
     ),
     Panel(
         page="account",

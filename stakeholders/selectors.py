@@ -4,7 +4,8 @@ import csv
 import io
 from datetime import date, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.apps import apps
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Account
 from csos.models import SharedLink
@@ -14,6 +15,7 @@ from stakeholders.models import (
     FlagThresholds,
     HandoffPromise,
     Interaction,
+    InteractionParticipant,
     Milestone,
     Objective,
     PlanStatus,
@@ -93,7 +95,7 @@ def stakeholder_map(*, account: Account, today: date) -> dict:
 
 
 def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> AccountFacts:
-    """What the flags read of one account, in three queries whatever its size."""
+    """What the flags read of one account, in five queries whatever its size."""
     plan = (
         SuccessPlan.objects.filter(account=account, status=PlanStatus.ACTIVE)
         .annotate(ownerless=Count("objectives", filter=Q(objectives__owner__isnull=True)))
@@ -108,13 +110,26 @@ def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> A
             left_on__gte=today - timedelta(days=thresholds.departure_signal_days),
         ).values_list("role", "left_on")
     )
-    window = Interaction.objects.filter(
-        account=account,
-        occurred_on__gt=today - timedelta(days=thresholds.theatre_window_days),
-        occurred_on__lte=today,
-    ).aggregate(
-        total=Count("id"),
-        updated=Count("id", filter=Q(updated_evidence=True) | Q(updated_plan=True)),
+    after = today - timedelta(days=thresholds.theatre_window_days)
+    meetings = (
+        Interaction.objects.filter(account=account, occurred_on__gt=after, occurred_on__lte=today)
+        .filter(Exists(InteractionParticipant.objects.filter(interaction=OuterRef("pk"))))
+        .count()
+    )
+    plan_changes = SuccessPlan.objects.filter(account=account).aggregate(
+        started=Count("id", filter=Q(starts_on__gt=after, starts_on__lte=today), distinct=True),
+        reviewed=Count(
+            "reviews",
+            filter=Q(reviews__reviewed_on__gt=after, reviews__reviewed_on__lte=today),
+            distinct=True,
+        ),
+    )
+    # Value sits beside this app, so neither imports the other: its change log is looked up
+    # by label. A change counts on the day it was recorded.
+    evidence_changes = (
+        apps.get_model("value", "EvidenceChange")
+        .objects.filter(evidence__account=account, at__date__gt=after, at__date__lte=today)
+        .count()
     )
     return AccountFacts(
         contract_start=account.contract_start,
@@ -122,8 +137,9 @@ def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> A
         plan_reviewed_or_started_on=plan.reviewed_or_started_on if plan else None,
         objectives_without_owner=plan.ownerless if plan else 0,
         departures=departures,
-        interactions_in_window=window["total"],
-        interactions_that_updated=window["updated"],
+        meetings_in_window=meetings,
+        evidence_changes_in_window=evidence_changes,
+        plan_changes_in_window=plan_changes["started"] + plan_changes["reviewed"],
     )
 
 

@@ -46,7 +46,7 @@ from health.models import (
     SupportTicket,
     SurveyResponse,
 )
-from playbooks.models import Task
+from playbooks.models import PlaybookSettings, Task
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -229,6 +229,9 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
             due_on="2026-01-05",
             priority="urgent",
             cause=marker,
+        ),
+        PlaybookSettings: PlaybookSettings.dangerously_unscoped.create(
+            workspace=alpha, renewal_windows="97, 43"
         ),
     }
 

@@ -45,8 +45,9 @@ TASK_EXAMPLE = {
     partial_update=write_schema(
         summary="Change a task's status or assignee",
         description=(
-            "Marks a task done, dismissed or open again, or hands it to another CSM, leader or "
-            "admin; audited. A member may change only the tasks of accounts they may edit."
+            "Marks a task done, dismissed or open again (while its account holds no other open "
+            "task of the same cause), or hands it to another CSM, leader or admin; audited. A "
+            "member may change only the tasks of accounts they may edit."
         ),
         request=TaskUpdateSerializer,
         response=TaskOutputSerializer,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import
-from csos.models import Role
+from csos.models import LEADER_ROLES
 from stakeholders import selectors, services
 from stakeholders.forms import (
     FlagThresholdsForm,
@@ -53,7 +53,7 @@ def stakeholder_map(request, account_id: int):
     )
 
 
-@member_required(roles={Role.ADMIN, Role.LEADER})
+@member_required(roles=LEADER_ROLES)
 def stakeholder_import(request):
     """Stakeholders of many accounts as a CSV, for leaders and admins, as accounts are imported."""
     return csv_batch_import(request, importer=STAKEHOLDER_CSV)

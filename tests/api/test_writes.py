@@ -220,6 +220,7 @@ def test_it_lets_a_csm_plan_only_on_accounts_they_own(login, bob, carols_account
 @pytest.fixture
 def make_task(alpha):
     def make(account, **fields):
+        fields.setdefault("cause", f"cause-{account.pk}-{Task.dangerously_unscoped.count()}")
         return Task.dangerously_unscoped.create(
             workspace=alpha,
             account=account,
@@ -228,7 +229,6 @@ def make_task(alpha):
             reason="Health turned red.",
             due_on=dt.date(2026, 11, 18),
             priority="urgent",
-            cause=f"cause-{account.pk}-{Task.dangerously_unscoped.count()}",
             **fields,
         )
 
@@ -255,6 +255,17 @@ def test_it_names_a_bad_status_or_assignee_and_changes_nothing(
     assert "assignee" in _errors(api.patch(url, {"assignee": charlie.pk}))
     task.refresh_from_db()
     assert (task.status, task.assignee_id) == ("open", bob.pk)
+
+
+def test_it_reopens_a_task_only_while_its_cause_has_no_other_open_task(
+    api, make_task, bobs_account
+):
+    closed = make_task(bobs_account, cause="save", occasion="2026-11-09", status="done")
+    url = reverse("api-task-detail", args=[closed.pk])
+    make_task(bobs_account, cause="save", occasion="2026-11-16")
+    assert "status" in _errors(api.patch(url, {"status": "open"}))
+    Task.dangerously_unscoped.filter(occasion="2026-11-16").update(status="dismissed")
+    assert api.patch(url, {"status": "open"}).status_code == 200
 
 
 def test_it_lets_a_csm_change_only_tasks_of_accounts_they_own(

@@ -98,4 +98,4 @@ def test_it_scores_the_worked_example_28_red_and_starts_the_save_play_once(
     assert (snapshot.total, snapshot.band) == (28.0, "red")
     assert snapshot.drivers["usage"] == "32 of 200 seats active"
     task = Task.objects.get(account=account)
-    assert (task.playbook, task.due_on, task.assignee) == ("save", today, lena)
+    assert (task.playbook, task.due_on, task.assignee) == ("save", today, bob)

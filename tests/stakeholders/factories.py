@@ -71,6 +71,17 @@ class InteractionFactory(TenantFactory):
     title = factory.Sequence(lambda n: f"Meeting {n}")
 
 
+class InteractionParticipantFactory(TenantFactory):
+    class Meta:
+        model = InteractionParticipant
+
+    interaction = factory.SubFactory(InteractionFactory)
+    workspace = factory.SelfAttribute("interaction.workspace")
+    stakeholder = factory.SubFactory(
+        StakeholderFactory, account=factory.SelfAttribute("..interaction.account")
+    )
+
+
 class SalesHandoffFactory(TenantFactory):
     class Meta:
         model = SalesHandoff

@@ -17,13 +17,15 @@ from stakeholders.flags import (
     account_flags,
 )
 from stakeholders.models import FlagThresholds, StakeholderRole
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, EvidenceFactory
 from tests.stakeholders.factories import (
     InteractionFactory,
+    InteractionParticipantFactory,
     ObjectiveFactory,
     StakeholderFactory,
     SuccessPlanFactory,
 )
+from value.models import EvidenceChange
 
 TODAY = dt.date(2026, 6, 30)
 DEFAULTS = Thresholds()
@@ -79,22 +81,30 @@ def test_it_flags_an_owner_or_champion_who_left_within_the_signal_window():
     assert messages == ["Champion left 12 days ago."]
 
 
-def test_it_flags_relationship_theatre_at_six_interactions_none_updating():
-    five_meetings = AccountFacts(contract_start=None, interactions_in_window=5)
-    six_meetings = AccountFacts(contract_start=None, interactions_in_window=6)
-    six_one_updating = AccountFacts(
-        contract_start=None, interactions_in_window=6, interactions_that_updated=1
+def test_it_flags_relationship_theatre_at_six_meetings_with_no_evidence_or_plan_change():
+    five_meetings = AccountFacts(contract_start=None, meetings_in_window=5)
+    six_meetings = AccountFacts(contract_start=None, meetings_in_window=6)
+    six_and_evidence = AccountFacts(
+        contract_start=None, meetings_in_window=6, evidence_changes_in_window=1
+    )
+    six_and_a_review = AccountFacts(
+        contract_start=None, meetings_in_window=6, plan_changes_in_window=1
     )
     assert RELATIONSHIP_THEATRE not in codes(five_meetings)
     assert RELATIONSHIP_THEATRE in codes(six_meetings)
-    assert RELATIONSHIP_THEATRE not in codes(six_one_updating)
+    assert RELATIONSHIP_THEATRE not in codes(six_and_evidence)
+    assert RELATIONSHIP_THEATRE not in codes(six_and_a_review)
+    messages = [
+        flag.message for flag in account_flags(six_meetings, thresholds=DEFAULTS, today=TODAY)
+    ]
+    assert messages == ["6 meetings with the customer in 90 days and no evidence or plan changed."]
 
 
 def test_it_applies_the_workspaces_own_thresholds():
     strict = Thresholds(plan_due_days=10, theatre_min_interactions=3)
     assert NO_PLAN in codes(AccountFacts(contract_start=days_ago(11)), strict)
     assert RELATIONSHIP_THEATRE in codes(
-        AccountFacts(contract_start=None, interactions_in_window=3), strict
+        AccountFacts(contract_start=None, meetings_in_window=3), strict
     )
 
 
@@ -136,13 +146,53 @@ def test_it_flags_the_departure_recorded_when_the_champion_leaves(acme):
     assert flag_codes(acme) == {KEY_STAKEHOLDER_LEFT}
 
 
+def meeting(account, days, **fields):
+    interaction = InteractionFactory(account=account, occurred_on=days_ago(days), **fields)
+    InteractionParticipantFactory(
+        interaction=interaction, stakeholder=StakeholderFactory(account=account)
+    )
+    return interaction
+
+
 @pytest.mark.django_db
-def test_it_counts_theatre_in_the_workspaces_window(alpha, acme):
-    SuccessPlanFactory(account=acme, starts_on=TODAY)
+def test_it_counts_meetings_with_the_customer_in_the_workspaces_window(alpha, acme):
+    SuccessPlanFactory(account=acme, starts_on=days_ago(95))
     FlagThresholds.objects.create(workspace=alpha, theatre_min_interactions=3)
-    for days in (1, 30, 89):
-        InteractionFactory(account=acme, occurred_on=days_ago(days))
-    InteractionFactory(account=acme, occurred_on=days_ago(90))  # outside the 90-day window
+    for days in (1, 30):
+        meeting(acme, days)
+    meeting(acme, 90)  # outside the 90-day window
+    for days in (2, 3, 4):
+        InteractionFactory(account=acme, occurred_on=days_ago(days))  # notes to self
+    assert flag_codes(acme) == set()
+    meeting(acme, 89)
     assert flag_codes(acme) == {RELATIONSHIP_THEATRE}
-    InteractionFactory(account=acme, occurred_on=days_ago(2), updated_plan=True)
+
+
+@pytest.mark.django_db
+def test_it_judges_theatre_by_recorded_changes_not_a_ticked_box(alpha, acme):
+    plan = SuccessPlanFactory(account=acme, starts_on=days_ago(95))
+    FlagThresholds.objects.create(workspace=alpha, theatre_min_interactions=3)
+    for days in (1, 2, 3):
+        meeting(acme, days, updated_evidence=True, updated_plan=True)
+    assert flag_codes(acme) == {RELATIONSHIP_THEATRE}
+    services.plan_review_record(plan=plan, by=None, reviewed_on=days_ago(5), changes="Dates")
+    assert flag_codes(acme) == set()
+
+
+@pytest.mark.django_db
+def test_it_counts_an_evidence_change_in_the_window_against_theatre(alpha, acme):
+    SuccessPlanFactory(account=acme, starts_on=days_ago(95))
+    FlagThresholds.objects.create(workspace=alpha, theatre_min_interactions=3)
+    for days in (1, 2, 3):
+        meeting(acme, days)
+    change = EvidenceChange.dangerously_unscoped.create(
+        workspace=alpha, evidence=EvidenceFactory(account=acme), summary="Current value changed"
+    )
+    EvidenceChange.dangerously_unscoped.filter(pk=change.pk).update(
+        at=dt.datetime.combine(days_ago(90), dt.time(12), tzinfo=dt.UTC)
+    )
+    assert flag_codes(acme) == {RELATIONSHIP_THEATRE}
+    EvidenceChange.dangerously_unscoped.filter(pk=change.pk).update(
+        at=dt.datetime.combine(days_ago(10), dt.time(12), tzinfo=dt.UTC)
+    )
     assert flag_codes(acme) == set()

@@ -1,0 +1,18 @@
+from django import forms
+
+from playbooks.models import PlaybookSettings, renewal_windows_clean
+
+
+class PlaybookSettingsForm(forms.ModelForm):
+    class Meta:
+        model = PlaybookSettings
+        fields = [
+            "band_margin",
+            "expansion_usage_score",
+            "renewal_windows",
+            "escalate_after_days",
+            "next_action_days",
+        ]
+
+    def clean_renewal_windows(self) -> str:
+        return renewal_windows_clean(self.cleaned_data["renewal_windows"])
