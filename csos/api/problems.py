@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+import kombu.exceptions
 import redis.exceptions
 from django.core.exceptions import PermissionDenied
 from django.db import DataError, InterfaceError, OperationalError, connection
@@ -132,7 +133,9 @@ def problem_exception_handler(exc, context):
         OperationalError
         | InterfaceError
         | redis.exceptions.ConnectionError
-        | redis.exceptions.TimeoutError,
+        | redis.exceptions.TimeoutError
+        # Queueing a task on an unreachable broker.
+        | kombu.exceptions.OperationalError,
     ):
         return _unavailable(exc)
     if isinstance(exc, DataError):
@@ -191,14 +194,22 @@ def _drop_broken_connection() -> None:
 def _unavailable(exc: Exception) -> Response:
     logger.warning("API request failed on an unavailable backend: %s", exc)
     _drop_broken_connection()
-    backend = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
+    if isinstance(exc, kombu.exceptions.OperationalError):
+        # The task is queued once the request's writes committed, so they may have been made.
+        detail = (
+            "CSOS could not reach Redis to queue the work that follows this request. "
+            "Read the resource back before sending the request again, after the Retry-After delay."
+        )
+    else:
+        backend = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
+        detail = (
+            f"CSOS could not reach {backend}; nothing of this request was written. "
+            "Send it again after the Retry-After delay."
+        )
     return problem_response(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         code="unavailable",
         title="Service temporarily unavailable",
-        detail=(
-            f"CSOS could not reach {backend}; nothing of this request was written. "
-            "Send it again after the Retry-After delay."
-        ),
+        detail=detail,
         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
     )
