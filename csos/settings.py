@@ -266,6 +266,9 @@ ACCOUNT_IMPORT_MAX_ROWS = env_int("ACCOUNT_IMPORT_MAX_ROWS", 100_000)
 API_BATCH_MAX_RECORDS = env_int("API_BATCH_MAX_RECORDS", 10_000)
 API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 API_IDEMPOTENCY_KEY_HOURS = 24
+# Arrays and objects nested deeper than this in any API JSON body answer 400; a body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE bytes answers 413 (csos/api/parsers.py).
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -274,6 +277,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "csos.api.problems.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "csos.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Requests per token (or signed-in user) and scope; published in the README and the schema.
     "DEFAULT_THROTTLE_RATES": {
         "ingest": env.str("API_RATE_INGEST", default="120/min"),

@@ -13,12 +13,14 @@ from dataclasses import asdict, dataclass
 
 import kombu.exceptions
 import redis.exceptions
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from csos.api.parsers import BodyTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ _TITLES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
     exceptions.UnsupportedMediaType: ("unsupported-media-type", "Unsupported media type"),
     exceptions.Throttled: ("rate-limited", "Too many requests"),
+    BodyTooLarge: ("too-large", "The request body is too large"),
 }
 
 
@@ -146,7 +149,10 @@ def problem_exception_handler(exc, context):
             title="The request has invalid input",
             detail="A value in the request is out of the range CSOS can store or compare.",
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own cap on a body read whole (a form, or ``request.body``).
+        exc = BodyTooLarge()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
