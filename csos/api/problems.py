@@ -58,7 +58,8 @@ def problem_response(
 
 
 class ProblemException(exceptions.APIException):
-    """An API error that knows its problem code, and for invalid input its field errors."""
+    """An API error that knows its problem code, for invalid input its field errors, and any
+    headers the answer needs (Retry-After)."""
 
     def __init__(
         self,
@@ -68,12 +69,14 @@ class ProblemException(exceptions.APIException):
         title: str,
         detail: str,
         errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail=detail, code=code)
         self.status_code = status_code
         self.problem_code = code
         self.title = title
         self.errors = errors
+        self.headers = headers
 
 
 def invalid_input(errors: list[FieldError], *, detail: str | None = None) -> ProblemException:
@@ -130,6 +133,7 @@ def problem_exception_handler(exc, context):
             title=exc.title,
             detail=str(exc.detail),
             errors=exc.errors,
+            headers=exc.headers,
         )
     if isinstance(
         exc,
