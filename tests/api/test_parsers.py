@@ -64,3 +64,11 @@ def test_it_answers_413_to_a_body_over_the_upload_limit(api, alpha):
     problem = _assert_problem(response, 413, "too-large")
     assert f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes" in problem["detail"]
     assert not Evidence.dangerously_unscoped.exists()
+
+
+def test_it_answers_413_to_a_form_field_over_the_upload_limit(api, alpha):
+    """Django's own cap on form data, raised while DRF parses a multipart body, answers 413."""
+    filler = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = api.client.post(reverse("api-evidence-list"), {"claim": filler}, headers=api.headers)
+    _assert_problem(response, 413, "too-large")
+    assert not Evidence.dangerously_unscoped.exists()
