@@ -4,6 +4,11 @@ Use the ``celery_worker`` fixture from a test (import it into the test module), 
 ``celery_queue`` with ``running_worker`` to start and kill workers yourself. The test's data is
 committed (``transactional_db``) so that the worker, another process, can read it; the worker
 consumes a queue of its own so that it never takes tasks of a concurrent test run.
+
+For Redis outages: ``redis_server`` is a redis-server of the test's own that it may stop and
+start (``running_worker(..., redis_url=redis_server.url)`` puts a worker on it), and
+``redis_down`` points the cache, sessions and broker at a port where nothing listens. Neither
+touches the shared Redis at REDIS_URL.
 """
 
 import contextlib
