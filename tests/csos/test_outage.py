@@ -7,12 +7,13 @@ import time
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 
 from csos.readiness import HEARTBEAT_KEY, HEARTBEAT_MISSED_INTERVALS
 from csos.tasks import worker_heartbeat_task
 from tests.factories import AccountFactory
-from tests.worker import redis_down  # noqa: F401  (fixture)
+from tests.worker import free_port, redis_down  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("empty_cache")
 
@@ -98,3 +99,24 @@ def test_it_answers_503_with_retry_after_to_a_page_that_must_queue_work(
     assert response.status_code == 503
     assert response["Retry-After"]
     assert b"Try again in" in response.content
+
+
+@pytest.fixture
+def database_down(transactional_db):
+    """The default connection pointed at a port where no PostgreSQL listens, until the end."""
+    saved = connection.settings_dict.get("PORT"), connection.settings_dict.get("HOST")
+    connection.close()
+    connection.settings_dict["HOST"], connection.settings_dict["PORT"] = "127.0.0.1", free_port()
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"], connection.settings_dict["HOST"] = saved
+
+
+def test_it_is_not_ready_while_the_database_is_down_and_still_alive(client, database_down):
+    assert client.get(reverse("healthz")).status_code == 200
+    response, body = _readiness(client)
+    assert response.status_code == 503
+    assert body["checks"]["database"] == {"ok": False, "detail": "unreachable (see the log)"}
+    assert body["checks"]["redis"]["ok"] is True
