@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.template import loader
 from django.urls import reverse
@@ -16,7 +17,32 @@ from csos.widgets import DateInput
 from csos.zones import time_zone_names
 
 
-class MemberInviteForm(forms.Form):
+class ServiceErrorsMixin:
+    """A form on which a service's ValidationError always lands, never a 500.
+
+    ``form.add_error(None, error)`` with a service's error: an error about a field the form
+    shows lands on that field, one about a service argument the form asks for under another
+    name (``service_field_names``, service argument → form field) lands on that field, and any
+    other lands above the form. Django's own ``add_error`` raises ValueError ("has no field
+    named ...") for the last two.
+    """
+
+    service_field_names: dict[str, str] = {}
+
+    def add_error(self, field, error):
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field is not None or not hasattr(error, "error_dict"):
+            return super().add_error(field, error)
+        for name, errors in error.error_dict.items():
+            target = self.service_field_names.get(name, name)
+            if target != NON_FIELD_ERRORS and target not in self.fields:
+                target = None
+            super().add_error(target, errors)
+        return None
+
+
+class MemberInviteForm(ServiceErrorsMixin, forms.Form):
     """Invite a person by e-mail address: they choose their own name and password on accepting."""
 
     email = forms.EmailField(label="E-mail address")
@@ -89,7 +115,7 @@ class CurrencyField(forms.ChoiceField):
             currency_code(value)
 
 
-class WorkspaceSettingsForm(forms.Form):
+class WorkspaceSettingsForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
     default_currency = CurrencyField(label="Default currency")
     time_zone = forms.ChoiceField(
@@ -103,7 +129,7 @@ class WorkspaceSettingsForm(forms.Form):
     )
 
 
-class ExchangeRateForm(forms.Form):
+class ExchangeRateForm(ServiceErrorsMixin, forms.Form):
     """A dated rate; the rules (above zero, not the workspace's currency) are the service's."""
 
     currency = CurrencyField()
@@ -116,8 +142,9 @@ class ExchangeRateForm(forms.Form):
     valid_from = forms.DateField(label="Valid from", widget=DateInput())
 
 
-class ScopedModelForm(WorkspaceScopedFieldsMixin, forms.ModelForm):
-    """A model form whose related-object choices come only from the workspace in scope."""
+class ScopedModelForm(ServiceErrorsMixin, WorkspaceScopedFieldsMixin, forms.ModelForm):
+    """A model form whose related-object choices come only from the workspace in scope, and on
+    which a service's errors land."""
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -217,7 +244,9 @@ def password_reset_send(*, request, user) -> None:
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(ServiceErrorsMixin, forms.Form):
+    service_field_names = {"expires_at": "expires_on"}
+
     name = forms.CharField(max_length=100, help_text="Which integration uses it, e.g. CRM sync.")
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices,

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "csos.middleware.WorkspaceMiddleware",
+    "csos.middleware.RedisUnavailableMiddleware",
     # Axes must come last: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -137,13 +138,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # While Redis is unreachable, reads are misses and writes are skipped (logged).
+            "BACKEND": "csos.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="csos"),
+            # A Redis that hangs must cost a page seconds, not gunicorn's timeout.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
     # Every page reads the session: from Redis, not a database query, and still in the
-    # database behind it, so a flushed cache signs nobody out.
+    # database behind it, so a flushed cache signs nobody out, and an unreachable Redis
+    # (a cache miss) leaves everyone signed in.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -219,7 +224,7 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Load balancers probe over plain HTTP without a forwarded-proto header.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365)
@@ -261,6 +266,9 @@ ACCOUNT_IMPORT_MAX_ROWS = env_int("ACCOUNT_IMPORT_MAX_ROWS", 100_000)
 API_BATCH_MAX_RECORDS = env_int("API_BATCH_MAX_RECORDS", 10_000)
 API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 5 * 1024 * 1024)
 API_IDEMPOTENCY_KEY_HOURS = 24
+# Arrays and objects nested deeper than this in any API JSON body answer 400; a body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE bytes answers 413 (csos/api/parsers.py).
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +277,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "csos.api.problems.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "csos.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Requests per token (or signed-in user) and scope; published in the README and the schema.
     "DEFAULT_THROTTLE_RATES": {
         "ingest": env.str("API_RATE_INGEST", default="120/min"),
@@ -323,12 +336,29 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="csos")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker outlives any Redis restart or outage: it retries the broker connection at start and
+# whenever it is lost, forever (Celery's default gives up after 100 attempts and exits). An
+# error Redis answers while it comes back (READONLY from a node restarting as a replica during
+# a failover, a protocol error on a half-closed socket) is retried too: by default Celery takes
+# such channel errors as unrecoverable and the worker exits for good.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Longer than the longest task (a health chunk takes seconds), or Redis redelivers a task
-# that is still running to a second worker.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# Redis redelivers a task no worker acknowledged within the visibility timeout (tasks ack late,
+# so a worker that died mid-task has its task run again). It must be longer than the longest
+# task (a health chunk takes seconds), or Redis hands a task still running to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Beat queues the heartbeat this often; /readyz reports a worker missing after three misses.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 60)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {
+        "task": "csos.tasks.worker_heartbeat_task",
+        "schedule": WORKER_HEARTBEAT_SECONDS,
+        # Heartbeats queued while no worker ran are dropped, not run in a burst later.
+        "options": {"expires": WORKER_HEARTBEAT_SECONDS},
+    },
     "purge-expired-idempotency-keys": {
         "task": "csos.tasks.idempotency_key_purge_all_task",
         "schedule": 60 * 60,

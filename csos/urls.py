@@ -11,6 +11,7 @@ from csos.forms import RESET_LINK_LIFETIME, EmailAuthenticationForm, EmailPasswo
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,3 +1,4 @@
+from dataclasses import asdict
 from datetime import UTC, datetime, time
 
 from django.conf import settings
@@ -6,13 +7,13 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from csos import selectors, services
+from csos.api.problems import UNAVAILABLE_RETRY_AFTER_SECONDS
 from csos.decorators import admin_required
 from csos.forms import (
     ApiTokenForm,
@@ -25,15 +26,33 @@ from csos.forms import (
 )
 from csos.middleware import SESSION_WORKSPACE_KEY
 from csos.models import ApiToken, ExchangeRate, Invitation, Membership, Workspace
+from csos.readiness import readiness_report
 from csos.tenancy import workspace_scope
 
 
 @never_cache
 def healthz(request):
-    """Liveness for load balancers and the compose health check: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers requests. It asks nothing else, so an outage of the
+    database or Redis does not get healthy web processes restarted; ``readyz`` reports those."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request):
+    """Readiness: the database, Redis and the worker heartbeat, each with what was found;
+    503 with Retry-After while any of them is down."""
+    report = readiness_report()
+    ready = all(part.ok for part in report.values())
+    response = JsonResponse(
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": {name: asdict(part) for name, part in report.items()},
+        },
+        status=200 if ready else 503,
+    )
+    if not ready:
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
 
 
 @login_required

@@ -34,6 +34,7 @@ from csos.models import (
     TenantModel,
     Workspace,
 )
+from csos.readiness import worker_heartbeat_record
 from csos.services import api_token_create, audit_record
 from csos.tenancy import workspace_scope
 from health.models import (
@@ -165,6 +166,8 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         valid_from="2026-01-01",
         updated_by=alice,
     )
+    # A worker ran lately, as in a healthy deployment: /readyz answers 200, not 503.
+    worker_heartbeat_record()
     return {
         **health,
         ApiToken: token,

@@ -130,6 +130,7 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
             "password_reset_done",
             "password_reset_complete",
             "healthz",
+            "readyz",
             "api_schema",
             "api_docs",
             "admin:login",

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.db import connection, models
 from django.dispatch import Signal
 from rest_framework import status
 
 from csos.api.fields import Invalid, Parser
+from csos.api.parsers import load_json
 from csos.api.problems import FieldError, ProblemException, invalid_input
 from csos.tenancy import current_workspace
 
@@ -114,19 +114,6 @@ def read_body(request) -> bytes:
             f"Send the body plain or gzip-compressed, not {encoding}.",
         )
     return raw
-
-
-def load_json(body: bytes) -> Any:
-    """The body's JSON document; malformed JSON answers 400."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise _problem(
-            status.HTTP_400_BAD_REQUEST,
-            "malformed-request",
-            "The request body could not be parsed",
-            f"The body is not valid JSON ({error}). NaN and Infinity are not JSON numbers.",
-        ) from None
 
 
 def check_record_count(records: list[Any]) -> None:

@@ -32,6 +32,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 # Longer than any request may run (gunicorn's timeout), so only a dead process's claim is stale.
 STALE_CLAIM = timedelta(minutes=10)
+# When to ask again for the answer to a request still running: a batch takes seconds.
+IN_USE_RETRY_AFTER_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,12 @@ def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _conflict(code: str, status_code: int, title: str, detail: str) -> ProblemException:
-    return ProblemException(status_code=status_code, code=code, title=title, detail=detail)
+def _conflict(
+    code: str, status_code: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> ProblemException:
+    return ProblemException(
+        status_code=status_code, code=code, title=title, detail=detail, headers=headers
+    )
 
 
 def _expired_before() -> datetime:
@@ -106,6 +112,7 @@ def key_claim(*, token: ApiToken, key: str, fingerprint: str) -> Claim | HttpRes
             status.HTTP_409_CONFLICT,
             "A request with this Idempotency-Key is still running",
             "Wait for the first request to finish, then send this one again to get its response.",
+            headers={"Retry-After": str(IN_USE_RETRY_AFTER_SECONDS)},
         )
     replay = HttpResponse(
         bytes(existing.response_body),

@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
+import kombu.exceptions
 import redis.exceptions
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError, connection
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from csos.api.parsers import BodyTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,8 @@ def problem_response(
 
 
 class ProblemException(exceptions.APIException):
-    """An API error that knows its problem code, and for invalid input its field errors."""
+    """An API error that knows its problem code, for invalid input its field errors, and any
+    headers the answer needs (Retry-After)."""
 
     def __init__(
         self,
@@ -65,12 +69,14 @@ class ProblemException(exceptions.APIException):
         title: str,
         detail: str,
         errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail=detail, code=code)
         self.status_code = status_code
         self.problem_code = code
         self.title = title
         self.errors = errors
+        self.headers = headers
 
 
 def invalid_input(errors: list[FieldError], *, detail: str | None = None) -> ProblemException:
@@ -99,6 +105,7 @@ _TITLES: dict[type[exceptions.APIException], tuple[str, str]] = {
     exceptions.NotAcceptable: ("not-acceptable", "Not acceptable"),
     exceptions.UnsupportedMediaType: ("unsupported-media-type", "Unsupported media type"),
     exceptions.Throttled: ("rate-limited", "Too many requests"),
+    BodyTooLarge: ("too-large", "The request body is too large"),
 }
 
 
@@ -126,13 +133,16 @@ def problem_exception_handler(exc, context):
             title=exc.title,
             detail=str(exc.detail),
             errors=exc.errors,
+            headers=exc.headers,
         )
     if isinstance(
         exc,
         OperationalError
         | InterfaceError
         | redis.exceptions.ConnectionError
-        | redis.exceptions.TimeoutError,
+        | redis.exceptions.TimeoutError
+        # Queueing a task on an unreachable broker.
+        | kombu.exceptions.OperationalError,
     ):
         return _unavailable(exc)
     if isinstance(exc, DataError):
@@ -143,7 +153,10 @@ def problem_exception_handler(exc, context):
             title="The request has invalid input",
             detail="A value in the request is out of the range CSOS can store or compare.",
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own cap on a body read whole (a form, or ``request.body``).
+        exc = BodyTooLarge()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -191,14 +204,22 @@ def _drop_broken_connection() -> None:
 def _unavailable(exc: Exception) -> Response:
     logger.warning("API request failed on an unavailable backend: %s", exc)
     _drop_broken_connection()
-    backend = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
+    if isinstance(exc, kombu.exceptions.OperationalError):
+        # The task is queued once the request's writes committed, so they may have been made.
+        detail = (
+            "CSOS could not reach Redis to queue the work that follows this request. "
+            "Read the resource back before sending the request again, after the Retry-After delay."
+        )
+    else:
+        backend = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "the database"
+        detail = (
+            f"CSOS could not reach {backend}; nothing of this request was written. "
+            "Send it again after the Retry-After delay."
+        )
     return problem_response(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         code="unavailable",
         title="Service temporarily unavailable",
-        detail=(
-            f"CSOS could not reach {backend}; nothing of this request was written. "
-            "Send it again after the Retry-After delay."
-        ),
+        detail=detail,
         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
     )

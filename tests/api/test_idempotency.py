@@ -74,6 +74,17 @@ def test_it_rejects_an_unusable_key(api, alpha):
     assert Account.dangerously_unscoped.count() == 0
 
 
+@pytest.mark.django_db
+def test_it_says_when_to_ask_again_while_the_first_request_with_a_key_runs(api, alpha):
+    api.post(URL, BATCH, **{"Idempotency-Key": "k-running"})
+    # As if the first request were still running: its claim has no outcome yet.
+    IdempotencyKey.dangerously_unscoped.update(finished_at=None)
+    response = api.post(URL, BATCH, **{"Idempotency-Key": "k-running"})
+    assert response.status_code == 409
+    assert response.json()["type"] == "urn:csos:problem:idempotency-key-in-use"
+    assert int(response["Retry-After"]) > 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_runs_exactly_one_of_ten_concurrent_requests_with_one_key(make_token):
     raw = make_token()

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from csos.celery import app as celery_app
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 # Security settings a developer's ./.env could weaken; blank means "use the settings default".
@@ -342,3 +344,17 @@ def test_it_answers_the_image_healthcheck_behind_the_production_settings(tmp_pat
             server.wait()
     log = server.stdout.read()
     assert '"GET /healthz HTTP/1.1" 200' in log, "access log goes to stdout"
+
+
+def test_it_keeps_workers_running_through_redis_restarts():
+    """Workers retry the broker forever, channel errors included, and compose restarts a
+    worker or beat that exits anyway (tests/test_worker_broker_restart.py runs the real one)."""
+    conf = celery_app.conf
+    assert conf.broker_connection_retry_on_startup is True
+    assert conf.broker_connection_retry is True
+    assert conf.broker_connection_max_retries is None
+    assert conf.broker_channel_error_retry is True
+    assert conf.broker_transport_options["visibility_timeout"] >= 60 * 60
+    services = compose()["services"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["restart"] == "unless-stopped", name
