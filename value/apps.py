@@ -8,6 +8,7 @@ class ValueConfig(AppConfig):
         from rest_framework import serializers
 
         from accounts.demo import demo_step_register
+        from accounts.signals import stakeholders_changed
         from csos.api.annotations import ApiAnnotation, register_api_annotation
         from csos.panels import (
             NavEntry,
@@ -80,3 +81,14 @@ class ValueConfig(AppConfig):
             )
         )
         demo_step_register(demo_value_build)
+        stakeholders_changed.connect(
+            ladder_refresh_for_people, dispatch_uid="value.ladder_refresh_for_people"
+        )
+
+
+def ladder_refresh_for_people(*, account_ids, **kwargs) -> None:
+    """A stakeholder's role or standing changed: re-derive those accounts' stored ladders in the
+    same transaction (see ``accounts.signals``)."""
+    from value.services import ladder_refresh
+
+    ladder_refresh(account_ids=account_ids)
