@@ -30,7 +30,7 @@ class ValueConfig(AppConfig):
                 template="value/panels/retention_artifact.html",
                 context=retention_artifact_panel,
                 order=10,
-                query_budget=4,
+                query_budget=3,
             )
         )
         register_panel(
@@ -41,7 +41,7 @@ class ValueConfig(AppConfig):
                 template="value/panels/ladder.html",
                 context=value_ladder_panel,
                 order=12,
-                query_budget=7,
+                query_budget=2,
             )
         )
         register_nav_entry(

@@ -355,7 +355,7 @@ def retention_artifact_edit(request, account_id: int):
 
 
 def retention_artifact_panel(*, request, account: Account) -> dict:
-    """The account page's first panel: four queries (settings, pursuits, evidence, action)."""
+    """The account page's first panel: three queries (pursuits, evidence, action)."""
     return {
         **selectors.retention_artifact(account=account),
         "account": account,
