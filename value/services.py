@@ -6,6 +6,7 @@ transaction, so the stored levels the coverage page groups by are never behind t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,13 +16,14 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from csos.links import IssuedLink, link_issue, link_use
 from csos.models import Workspace
 from csos.services import audit_record
+from csos.tenancy import current_workspace
 from value import ladder
 from value.events import usage_rollup
 from value.models import (
@@ -76,7 +78,7 @@ EVIDENCE_FIELDS = (
 # ----------------------------------------------------------------------------- the ladder
 
 
-UPDATE_CHUNK = 2_000
+UPDATE_CHUNK = 5_000
 
 
 @transaction.atomic
@@ -101,28 +103,38 @@ def ladder_refresh(*, account_ids: Iterable[int] | None = None, as_of: date | No
     pursuits = AccountUseCase.objects.all()
     if account_ids is not None:
         pursuits = pursuits.filter(account_id__in=account_ids)
-    moved = []
-    for pursuit_id, workspace_id, account_id, use_case_id, *stored in pursuits.values_list(
-        "id", "workspace_id", "account_id", "use_case_id", "level", "reasons", "proof_ids"
-    ):
-        level, reasons, proofs = computed[(account_id, use_case_id)]
-        if [level, reasons, proofs] != stored:
-            moved.append(
-                AccountUseCase(
-                    pk=pursuit_id,
-                    workspace_id=workspace_id,
-                    account_id=account_id,
-                    use_case_id=use_case_id,
-                    level=int(level),
-                    reasons=reasons,
-                    proof_ids=proofs,
-                )
-            )
+    moved = [
+        (pursuit_id, *computed[(account_id, use_case_id)])
+        for pursuit_id, account_id, use_case_id, *stored in pursuits.values_list(
+            "id", "account_id", "use_case_id", "level", "reasons", "proof_ids"
+        )
+        if list(computed[(account_id, use_case_id)]) != stored
+    ]
     pursuits.update(computed_at=timezone.now(), refresh_pending=False)
-    AccountUseCase.objects.bulk_update(
-        moved, ["level", "reasons", "proof_ids"], batch_size=UPDATE_CHUNK
-    )
+    for start in range(0, len(moved), UPDATE_CHUNK):
+        _ladder_rows_write(moved[start : start + UPDATE_CHUNK])
     return len(moved)
+
+
+def _ladder_rows_write(rows: list[tuple[int, int, list[str], list[int]]]) -> None:
+    """Write (id, level, reasons, proofs) of pursuits of the workspace in scope in one UPDATE
+    from arrays: each row its own values, without a CASE per row as ``bulk_update`` builds."""
+    ids, levels, reasons, proofs = zip(*rows, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {AccountUseCase._meta.db_table} AS pursuit
+            SET level = row.level, reasons = row.reasons::jsonb, proof_ids = row.proofs::jsonb
+            FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[])
+                AS row(id, level, reasons, proofs)
+            WHERE pursuit.id = row.id AND pursuit.workspace_id = %s""",
+            [
+                list(ids),
+                [int(level) for level in levels],
+                [json.dumps(lines) for lines in reasons],
+                [json.dumps(claims) for claims in proofs],
+                current_workspace().pk,
+            ],
+        )
 
 
 def ladder_refresh_pending_mark(*, account_ids: Iterable[int]) -> None:

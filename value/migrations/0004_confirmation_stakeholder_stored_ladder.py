@@ -66,6 +66,12 @@ class Migration(migrations.Migration):
             model_name='confirmationrequest',
             constraint=csos.tenancy.WorkspaceForeignKeyConstraint(field='stakeholder', name='value_confirmationrequest_stakeholder_wsfk'),
         ),
+        # Stored reasons and counted claims are written by the next ladder refresh (the daily
+        # one, or ladder_refresh_all_task after deploying): until then pages say "recomputing".
+        migrations.RunSQL(
+            "UPDATE value_accountusecase SET refresh_pending = true",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
         migrations.AddConstraint(
             model_name='evidence',
             constraint=csos.tenancy.WorkspaceForeignKeyConstraint(field='confirmation', name='value_evidence_confirmation_wsfk'),
