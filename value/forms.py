@@ -110,7 +110,7 @@ class EvidenceForm(ScopedModelForm):
         super().__init__(*args, **kwargs)
         confirmer = self.fields["confirmed_by_stakeholder"]
         confirmer.queryset = confirmer.queryset.filter(account=account).order_by("name")
-        if not may_attest:
+        if not may_attest and self.instance.status != EvidenceStatus.ATTESTED:
             status = self.fields["status"]
             status.choices = [
                 choice for choice in status.choices if choice[0] != EvidenceStatus.ATTESTED

@@ -419,14 +419,15 @@ def evidence_update(
     for name in EVIDENCE_FIELDS:
         if name in data:
             setattr(evidence, name, data[name])
-    unbound = evidence.confirmation_id is not None and any(
-        _snapshot(evidence)[name] != before[name] for name in SIGNED_FIELDS
-    )
+    signed_changed = any(_snapshot(evidence)[name] != before[name] for name in SIGNED_FIELDS)
+    unbound = evidence.confirmation_id is not None and signed_changed
     if unbound:
         evidence.confirmation = None
         if evidence.status == EvidenceStatus.PROVEN:
             evidence.status = EvidenceStatus.UNPROVEN
-    evidence_validate(evidence, today=timezone.localdate(), may_attest=may_attest)
+    # An editor may keep a leader's attestation while the attested claim itself stays as it was.
+    kept = before["status"] == EvidenceStatus.ATTESTED and not signed_changed
+    evidence_validate(evidence, today=timezone.localdate(), may_attest=may_attest or kept)
     after = _snapshot(evidence)
     changed = [name for name in EVIDENCE_FIELDS if before[name] != after[name]]
     if not changed:

@@ -267,8 +267,10 @@ def evidence_detail(request, evidence_id: int):
             raise PermissionDenied
         if form.is_valid():
             try:
+                # The form wrote its data onto ``evidence``: the service compares with the stored
+                # claim, to keep what changed and unbind a customer's answer to what it changed.
                 services.evidence_update(
-                    evidence=evidence,
+                    evidence=Evidence.objects.get(pk=evidence.pk),
                     by=request.user,
                     data=form.cleaned_data,
                     may_attest=_may_attest(request),

@@ -283,6 +283,23 @@ def test_it_records_a_leaders_attestation_audited_and_shown_as_such_never_as_roi
     assert "Triage saves 120,000 a year." not in proven_section(body)
 
 
+def test_it_lets_an_editor_keep_an_attestation_only_while_the_attested_claim_stays(
+    login, acme, triage, lena, bob, dana
+):
+    attested = roi_form(
+        triage, status="attested", baseline="0", current="120000", confirmed_by_stakeholder=dana.pk
+    )
+    login(lena).post(reverse("value_evidence_create", args=[acme.pk]), attested)
+    claim = Evidence.dangerously_unscoped.get(level=4)
+    url = reverse("value_evidence", args=[claim.pk])
+    client = login(bob)
+    link = {**attested, "source": "document", "document_url": "https://acme.example/qbr"}
+    assert client.post(url, link).status_code == 302
+    assert client.post(url, {**link, "current": "150000"}).status_code == 400
+    claim.refresh_from_db()
+    assert (claim.status, claim.current, claim.source) == ("attested", 120_000, "document")
+
+
 def test_it_unbinds_the_customers_answer_when_the_confirmed_figures_change(
     client, alpha, acme, roi, dana
 ):
