@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -434,3 +436,21 @@ def test_it_shows_one_level_on_every_surface_as_each_input_changes(
     assert surfaces(reader, acme) == expected(0, [])
     body = reader.get(reverse("account_detail", args=[acme.pk])).content.decode()
     assert "Recomputing" not in body
+
+
+def test_it_reads_the_evidence_page_in_the_same_queries_whatever_was_sent(
+    client, login, acme, roi, dana, pat
+):
+    confirm(client, send(roi, pat, acme.owner))
+    reader = login(acme.owner)
+    url = reverse("value_evidence", args=[roi.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert reader.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for person in (dana, pat, dana):
+        send(roi, person, acme.owner)
+    assert queries() == few
