@@ -5,6 +5,7 @@ from accounts.selectors import csm_choices
 from csos.forms import ScopedModelForm
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.widgets import DateInput
+from value.ladder import OWNER
 from value.models import (
     USAGE_LEVELS,
     ConfirmationRequest,
@@ -147,6 +148,8 @@ class ConfirmationSendForm(ScopedModelForm):
         field.label_from_instance = lambda person: (
             f"{person.name} ({person.get_role_display()}) <{person.email}>"
         )
+        # The Owner first: only their answer proves ROI.
+        self.initial.setdefault("stakeholder", field.queryset.filter(role=OWNER).first())
 
 
 class ConfirmationAnswerForm(forms.Form):

@@ -246,6 +246,7 @@ def test_it_sends_only_to_active_people_of_the_accounts_map_with_an_email(
     with workspace_scope(alpha):
         offered = list(ConfirmationSendForm(account=acme).fields["stakeholder"].queryset)
     assert offered == [dana]
+    assert "selected>Dana Reyes (Owner)" in page
     for person in (gone, silent, stranger):
         client.post(reverse("value_confirmation_send", args=[roi.pk]), {"stakeholder": person.pk})
     assert not SharedLink.dangerously_unscoped.exists()
