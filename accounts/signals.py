@@ -10,3 +10,9 @@ stakeholders sit on one layer and import neither; both may import this one.
 from django.dispatch import Signal
 
 stakeholders_changed = Signal()
+
+# Sent by the stakeholders app inside the transaction that erased a person's identifying data
+# on request, with ``stakeholder_id``, ``needles`` (the name and e-mail erased) and
+# ``replacement``: every app that copied them scrubs its copies (value: the confirmations sent
+# to the person, the claims naming them and those claims' history).
+stakeholder_erased = Signal()

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.signals import stakeholders_changed
+from accounts.signals import stakeholder_erased, stakeholders_changed
 from csos.links import link_issue, link_revoke
 from csos.models import AuditEvent, SharedLink, Workspace
 from csos.services import audit_record
@@ -226,6 +226,9 @@ def stakeholder_erase(*, stakeholder: Stakeholder, by: AbstractBaseUser | None) 
     AuditEvent.objects.filter(
         object_type=current._meta.label_lower, object_id=str(current.pk)
     ).update(object_repr=ERASED_NAME)
+    stakeholder_erased.send(
+        sender=Stakeholder, stakeholder_id=current.pk, needles=needles, replacement=ERASED_NAME
+    )
     current.name, current.email, current.title, current.notes = ERASED_NAME, "", "", ""
     current.erased_at = timezone.now()
     current.save(update_fields=["name", "email", "title", "notes", "erased_at"])

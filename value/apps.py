@@ -8,7 +8,7 @@ class ValueConfig(AppConfig):
         from rest_framework import serializers
 
         from accounts.demo import demo_step_register
-        from accounts.signals import stakeholders_changed
+        from accounts.signals import stakeholder_erased, stakeholders_changed
         from csos.api.annotations import ApiAnnotation, register_api_annotation
         from csos.panels import (
             NavEntry,
@@ -84,6 +84,7 @@ class ValueConfig(AppConfig):
         stakeholders_changed.connect(
             ladder_refresh_for_people, dispatch_uid="value.ladder_refresh_for_people"
         )
+        stakeholder_erased.connect(confirmer_erase_for_people, dispatch_uid="value.confirmer_erase")
 
 
 def ladder_refresh_for_people(*, account_ids, **kwargs) -> None:
@@ -92,3 +93,10 @@ def ladder_refresh_for_people(*, account_ids, **kwargs) -> None:
     from value.services import ladder_refresh
 
     ladder_refresh(account_ids=account_ids)
+
+
+def confirmer_erase_for_people(*, stakeholder_id, needles, replacement, **kwargs) -> None:
+    """A person was erased on request: scrub value's copies of their name and e-mail."""
+    from value.services import confirmer_erase
+
+    confirmer_erase(stakeholder_id=stakeholder_id, needles=needles, replacement=replacement)

@@ -613,6 +613,35 @@ def evidence_confirmation_respond(
     return confirmation
 
 
+@transaction.atomic
+def confirmer_erase(*, stakeholder_id: int, needles: list[str], replacement: str) -> None:
+    """Scrub an erased person's name and e-mail from the confirmations sent to them, the claims
+    naming them as confirmer and those claims' history; their answers still count as given."""
+    requests = ConfirmationRequest.objects.filter(stakeholder_id=stakeholder_id)
+    claims = Evidence.objects.filter(confirmed_by_stakeholder_id=stakeholder_id)
+    evidence_ids = {
+        *requests.values_list("evidence_id", flat=True),
+        *claims.values_list("pk", flat=True),
+    }
+    requests.update(confirmer_name=replacement, confirmer_email="")
+    claims.update(confirmed_by_name=replacement)
+    for change in EvidenceChange.objects.filter(evidence_id__in=evidence_ids):
+        fields = {
+            "by_name": _scrub(change.by_name, needles, replacement),
+            "summary": _scrub(change.summary, needles, replacement),
+            "before": json.loads(_scrub(json.dumps(change.before), needles, replacement)),
+            "after": json.loads(_scrub(json.dumps(change.after), needles, replacement)),
+        }
+        if any(getattr(change, name) != value for name, value in fields.items()):
+            EvidenceChange.objects.filter(pk=change.pk).update(**fields)
+
+
+def _scrub(text: str, needles: list[str], replacement: str) -> str:
+    for needle in needles:
+        text = text.replace(needle, replacement)
+    return text
+
+
 # ----------------------------------------------------------------------------- the artifact
 
 

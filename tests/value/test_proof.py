@@ -18,7 +18,7 @@ from csos.models import AuditEvent, SharedLink
 from csos.tenancy import workspace_scope
 from health import scoring
 from health.loader import scoring_frame
-from stakeholders.services import stakeholder_update
+from stakeholders.services import stakeholder_erase, stakeholder_update
 from tests.factories import (
     AccountFactory,
     EvidenceFactory,
@@ -455,3 +455,18 @@ def test_it_reads_the_evidence_page_in_the_same_queries_whatever_was_sent(
     for person in (dana, pat, dana):
         send(roi, person, acme.owner)
     assert queries() == few
+
+
+def test_it_scrubs_an_erased_persons_name_and_email_from_what_was_sent_to_them(
+    client, login, alpha, acme, roi, dana
+):
+    confirm(client, send(roi, dana, acme.owner))
+    reader = login(acme.owner)
+    url = reverse("value_evidence", args=[roi.pk])
+    assert "dana@acme.example" in reader.get(url).content.decode()
+    with workspace_scope(alpha):
+        stakeholder_erase(stakeholder=dana, by=acme.owner)
+    body = reader.get(url).content.decode()
+    assert "Dana Reyes" not in body and "dana@acme.example" not in body
+    assert "Erased person" in body
+    assert level_of(acme) == 4  # the answer still counts as given
