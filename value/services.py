@@ -490,7 +490,8 @@ def evidence_confirmation_send(
     url_for_token,
 ) -> tuple[ConfirmationRequest, str]:
     """Send the claim to one stakeholder of the account's map with a signed, expiring,
-    single-use link, to their recorded name and e-mail.
+    single-use link, to their recorded name and e-mail. (``stakeholder`` is a
+    ``stakeholders.Stakeholder``, untyped here as value does not import that app.)
 
     ``url_for_token`` turns the token into the absolute URL the e-mail carries. Returns the
     request and that URL, which the sender may also pass on by hand.
