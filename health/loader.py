@@ -25,7 +25,8 @@ from health.models import (
     TicketPriority,
 )
 from stakeholders.models import Interaction, Stakeholder
-from value.models import AccountUseCase, Evidence, UsageRecord
+from value.models import AccountUseCase, UsageRecord
+from value.selectors import counted_evidence
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28
@@ -112,8 +113,10 @@ def _ladder(first_id: int, last_id: int) -> pd.DataFrame:
 
 
 def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    proven = Q(status="proven") & (Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=as_of))
-    queryset = _in_range(Evidence.objects, first_id, last_id).values("account_id")
+    """The claims the stored ladder counts: value's one definition of proven and fresh."""
+    proven = Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=as_of)
+    counted = counted_evidence(first_account_id=first_id, last_account_id=last_id)
+    queryset = _in_range(counted, first_id, last_id).values("account_id")
     frame = _frame(
         queryset.annotate(
             **{

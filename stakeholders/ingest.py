@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
+from accounts.signals import stakeholders_changed
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert_rows, validate_records
 from csos.models import Workspace
@@ -120,6 +121,9 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     counts = copy_upsert_rows(target=STAKEHOLDER_UPSERT, rows=rows)
     if departures:
         _record_departures(workspace, departures)
+    standing = sorted({row["account"] for row in rows if {"role", "status"} & row.keys()})
+    if standing:
+        stakeholders_changed.send(sender=Stakeholder, account_ids=standing)
     return counts
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.signals import stakeholder_erased, stakeholders_changed
 from csos.links import link_issue, link_revoke
 from csos.models import AuditEvent, SharedLink, Workspace
 from csos.services import audit_record
@@ -108,6 +109,7 @@ def stakeholder_create(
     _validate_stakeholder(stakeholder)
     stakeholder.save()
     _record_departure(stakeholder, was_left=False)
+    stakeholders_changed.send(sender=Stakeholder, account_ids=[account.pk])
     audit_record(
         workspace=account.workspace,
         actor=by,
@@ -127,7 +129,7 @@ def stakeholder_update(
     if current.erased_at:
         raise ValidationError("This person's data was erased; the record can no longer change.")
     before = {"role": current.role, "status": current.status}
-    was_left = current.has_left
+    was_left, left_on = current.has_left, current.left_on
     for key, value in data.items():
         if key in STAKEHOLDER_FIELDS:
             setattr(current, key, value)
@@ -135,6 +137,8 @@ def stakeholder_update(
     current.save()
     _record_departure(current, was_left=was_left)
     after = {"role": current.role, "status": current.status}
+    if after != before or current.left_on != left_on:
+        stakeholders_changed.send(sender=Stakeholder, account_ids=[current.account_id])
     if after != before:
         audit_record(
             workspace=current.workspace,
@@ -171,6 +175,7 @@ def stakeholder_delete(
         before={"role": stakeholder.role, "status": stakeholder.status},
     )
     stakeholder.delete()
+    stakeholders_changed.send(sender=Stakeholder, account_ids=[stakeholder.account_id])
 
 
 def _scrub(text: str, needles: list[str]) -> str:
@@ -221,6 +226,9 @@ def stakeholder_erase(*, stakeholder: Stakeholder, by: AbstractBaseUser | None) 
     AuditEvent.objects.filter(
         object_type=current._meta.label_lower, object_id=str(current.pk)
     ).update(object_repr=ERASED_NAME)
+    stakeholder_erased.send(
+        sender=Stakeholder, stakeholder_id=current.pk, needles=needles, replacement=ERASED_NAME
+    )
     current.name, current.email, current.title, current.notes = ERASED_NAME, "", "", ""
     current.erased_at = timezone.now()
     current.save(update_fields=["name", "email", "title", "notes", "erased_at"])

@@ -260,12 +260,15 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
                 "current": 5,
             },
         )
+        confirmer = Stakeholder.objects.create(
+            workspace=alpha,
+            account=account,
+            name="ALPHA-SECRET-CLAIM",
+            email="alpha-confirmer@customer.example",
+            role="owner",
+        )
         confirmation, _url = value_services.evidence_confirmation_send(
-            evidence=evidence,
-            by=alice,
-            confirmer_name="ALPHA-SECRET-CLAIM",
-            confirmer_email="alpha-confirmer@customer.example",
-            url_for_token=str,
+            evidence=evidence, by=alice, stakeholder=confirmer, url_for_token=str
         )
         change = evidence.changes.first()
     return {

@@ -8,6 +8,7 @@ class ValueConfig(AppConfig):
         from rest_framework import serializers
 
         from accounts.demo import demo_step_register
+        from accounts.signals import stakeholder_erased, stakeholders_changed
         from csos.api.annotations import ApiAnnotation, register_api_annotation
         from csos.panels import (
             NavEntry,
@@ -29,7 +30,7 @@ class ValueConfig(AppConfig):
                 template="value/panels/retention_artifact.html",
                 context=retention_artifact_panel,
                 order=10,
-                query_budget=4,
+                query_budget=3,
             )
         )
         register_panel(
@@ -40,7 +41,7 @@ class ValueConfig(AppConfig):
                 template="value/panels/ladder.html",
                 context=value_ladder_panel,
                 order=12,
-                query_budget=7,
+                query_budget=2,
             )
         )
         register_nav_entry(
@@ -80,3 +81,22 @@ class ValueConfig(AppConfig):
             )
         )
         demo_step_register(demo_value_build)
+        stakeholders_changed.connect(
+            ladder_refresh_for_people, dispatch_uid="value.ladder_refresh_for_people"
+        )
+        stakeholder_erased.connect(confirmer_erase_for_people, dispatch_uid="value.confirmer_erase")
+
+
+def ladder_refresh_for_people(*, account_ids, **kwargs) -> None:
+    """A stakeholder's role or standing changed: re-derive those accounts' stored ladders in the
+    same transaction (see ``accounts.signals``)."""
+    from value.services import ladder_refresh
+
+    ladder_refresh(account_ids=account_ids)
+
+
+def confirmer_erase_for_people(*, stakeholder_id, needles, replacement, **kwargs) -> None:
+    """A person was erased on request: scrub value's copies of their name and e-mail."""
+    from value.services import confirmer_erase
+
+    confirmer_erase(stakeholder_id=stakeholder_id, needles=needles, replacement=replacement)

@@ -1,8 +1,8 @@
 """The demo's value data: a framework, six months of daily usage with trends, evidence, levels.
 
 It runs after the stakeholders step (``stakeholders`` precedes ``value`` in INSTALLED_APPS):
-ROI claims name the account's Owner as their confirmer, and rebuilding the stakeholders would
-leave them without one.
+ROI claims are proven as in life, by the account's Owner answering a confirmation link sent to
+them, and rebuilding the stakeholders would leave those answers without their stakeholder.
 
 Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
 fresh ``make run`` stays quick on SQLite; the other accounts pursue use cases with no usage
@@ -13,18 +13,20 @@ numpy and written with one ``executemany`` per batch, not as model instances.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
 from django.db import connection
 
 from accounts.demo import DemoOptions, Progress, bulk_create_batched, demo_accounts
-from csos.models import Workspace
+from csos.models import SharedLink, Workspace
 from value import ladder
 from value.models import (
     AccountUseCase,
     Aggregation,
+    ConfirmationOutcome,
+    ConfirmationRequest,
     EventMapping,
     EventMeasure,
     Evidence,
@@ -35,7 +37,7 @@ from value.models import (
     UsageRecord,
     UseCase,
 )
-from value.services import ladder_refresh
+from value.services import CONFIRMATION_LIFETIME, CONFIRMATION_PURPOSE, ladder_refresh
 
 USAGE_ACCOUNTS = 100
 USAGE_DAYS = 182
@@ -252,18 +254,19 @@ def _usage_write(
             bar.update(len(batch))
 
 
-def _active_owners(workspace: Workspace) -> dict[int, tuple[int, str]]:
-    """Each demo account's first Owner still in place, as (stakeholder id, name)."""
-    stakeholder = Evidence._meta.get_field("confirmed_by_stakeholder").related_model
-    owners: dict[int, tuple[int, str]] = {}
-    for account_id, pk, name in (
+def _active_owners(workspace: Workspace) -> dict[int, tuple[int, str, str]]:
+    """Each demo account's first Owner still in place with an e-mail, as (id, name, e-mail)."""
+    stakeholder = ConfirmationRequest._meta.get_field("stakeholder").related_model
+    owners: dict[int, tuple[int, str, str]] = {}
+    for account_id, *owner in (
         stakeholder.dangerously_unscoped.filter(
             workspace=workspace, role=ladder.OWNER, left_on__isnull=True
         )
+        .exclude(email="")
         .order_by("id")
-        .values_list("account_id", "id", "name")
+        .values_list("account_id", "id", "name", "email")
     ):
-        owners.setdefault(account_id, (pk, name))
+        owners.setdefault(account_id, tuple(owner))
     return owners
 
 
@@ -272,10 +275,11 @@ def _evidence_write(
 ) -> None:
     """Claims on engaged pursuits: mostly proven, some stale, unproven or disputed; some ROI.
 
-    ROI claims are confirmed by the account's Owner, as the ladder requires: an account whose
-    map has no Owner in place gets none, and stops at level 3.
+    ROI claims are sent to the account's Owner and confirmed by their answer, as the ladder
+    requires: an account whose map has no Owner in place gets none, and stops at level 3.
     """
     owners = _active_owners(workspace)
+    answers: list[tuple[Evidence, tuple[int, str, str], date]] = []
     engaged = list(
         AccountUseCase.dangerously_unscoped.filter(workspace=workspace, level__gte=2)
         .order_by("id")
@@ -313,24 +317,72 @@ def _evidence_write(
             )
         )
         if status == EvidenceStatus.PROVEN and draw > 0.8 and account_id in owners:
-            owner_id, owner_name = owners[account_id]
             saving = rng.randint(20, 200) * 1_000
-            claims.append(
-                Evidence(
-                    workspace=workspace,
-                    account_id=account_id,
-                    use_case_id=use_case_id,
-                    level=4,
-                    claim=f"{name} saves {saving:,} a year, agreed in the business review.",
-                    metric_name="Annual saving",
-                    baseline=Decimal(0),
-                    current=Decimal(saving),
-                    unit="USD a year",
-                    source=EvidenceSource.SURVEY,
-                    confirmed_by_name=owner_name,
-                    confirmed_by_stakeholder_id=owner_id,
-                    confirmed_on=today - timedelta(days=rng.randint(5, 90)),
-                    status=EvidenceStatus.PROVEN,
-                )
+            roi = Evidence(
+                workspace=workspace,
+                account_id=account_id,
+                use_case_id=use_case_id,
+                level=4,
+                claim=f"{name} saves {saving:,} a year, agreed in the business review.",
+                metric_name="Annual saving",
+                baseline=Decimal(0),
+                current=Decimal(saving),
+                unit="USD a year",
+                source=EvidenceSource.SURVEY,
             )
+            claims.append(roi)
+            answers.append((roi, owners[account_id], today - timedelta(days=rng.randint(5, 90))))
     bulk_create_batched(Evidence.dangerously_unscoped, claims, progress=progress, desc="evidence")
+    _owner_answers_write(workspace=workspace, answers=answers, progress=progress)
+
+
+def _owner_answers_write(
+    *,
+    workspace: Workspace,
+    answers: list[tuple[Evidence, tuple[int, str, str], date]],
+    progress: Progress,
+) -> None:
+    """Each ROI claim sent to its Owner through a link they answered, confirming, on its day:
+    the rows ``evidence_confirmation_send`` and ``_respond`` leave, written in bulk."""
+    answered_at = [datetime.combine(day, time(10), tzinfo=UTC) for _claim, _owner, day in answers]
+    links = [
+        SharedLink(
+            workspace=workspace,
+            purpose=CONFIRMATION_PURPOSE,
+            target_id=claim.pk,
+            expires_at=at + CONFIRMATION_LIFETIME,
+            used_at=at,
+        )
+        for (claim, _owner, _day), at in zip(answers, answered_at, strict=True)
+    ]
+    bulk_create_batched(SharedLink.dangerously_unscoped, links, progress=progress, desc="links")
+    requests = [
+        ConfirmationRequest(
+            workspace=workspace,
+            evidence=claim,
+            link=link,
+            stakeholder_id=owner_id,
+            confirmer_name=owner_name,
+            confirmer_email=owner_email,
+            outcome=ConfirmationOutcome.CONFIRMED,
+            responded_at=at,
+            answered_role=ladder.OWNER,
+            answered_active=True,
+        )
+        for (claim, (owner_id, owner_name, owner_email), _day), link, at in zip(
+            answers, links, answered_at, strict=True
+        )
+    ]
+    bulk_create_batched(
+        ConfirmationRequest.dangerously_unscoped, requests, progress=progress, desc="answers"
+    )
+    for (claim, (owner_id, owner_name, _email), day), request in zip(
+        answers, requests, strict=True
+    ):
+        Evidence.dangerously_unscoped.filter(pk=claim.pk).update(
+            status=EvidenceStatus.PROVEN,
+            confirmation=request,
+            confirmed_on=day,
+            confirmed_by_stakeholder_id=owner_id,
+            confirmed_by_name=owner_name,
+        )

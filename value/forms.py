@@ -5,10 +5,13 @@ from accounts.selectors import csm_choices
 from csos.forms import ScopedModelForm
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.widgets import DateInput
+from value.ladder import OWNER
 from value.models import (
     USAGE_LEVELS,
+    ConfirmationRequest,
     EventMapping,
     Evidence,
+    EvidenceStatus,
     RetentionArtifact,
     UsageMetric,
     UseCase,
@@ -101,17 +104,23 @@ class EvidenceForm(ScopedModelForm):
         fields = EVIDENCE_FIELDS
         widgets = {"claim": forms.Textarea(attrs={"rows": 3}), "confirmed_on": DateInput()}
         help_texts = {
-            "confirmed_by_name": (
-                "Who at the customer confirmed it, when the account has no stakeholders recorded."
+            "confirmed_by_name": "Who at the customer said so, when not a recorded stakeholder.",
+            "baseline": "The figure before: use-case value is proven by its figures.",
+            "status": (
+                "ROI is proven only by the account's Owner answering a confirmation link; "
+                "a leader may record an in-person confirmation as attested."
             ),
-            "baseline": "The figure before, for use-case value.",
-            "confirmed_by_stakeholder": "For ROI, only the account's Owner counts.",
         }
 
-    def __init__(self, *args, account, **kwargs):
+    def __init__(self, *args, account, may_attest: bool, **kwargs):
         super().__init__(*args, **kwargs)
         confirmer = self.fields["confirmed_by_stakeholder"]
         confirmer.queryset = confirmer.queryset.filter(account=account).order_by("name")
+        if not may_attest and self.instance.status != EvidenceStatus.ATTESTED:
+            status = self.fields["status"]
+            status.choices = [
+                choice for choice in status.choices if choice[0] != EvidenceStatus.ATTESTED
+            ]
 
 
 class AccountUseCasesForm(WorkspaceScopedFieldsMixin, forms.Form):
@@ -123,9 +132,29 @@ class AccountUseCasesForm(WorkspaceScopedFieldsMixin, forms.Form):
     )
 
 
-class ConfirmationSendForm(forms.Form):
-    confirmer_name = forms.CharField(max_length=120, label="Stakeholder's name")
-    confirmer_email = forms.EmailField(label="Stakeholder's e-mail")
+class ConfirmationSendForm(ScopedModelForm):
+    """Whom to ask: one active stakeholder of the account's map, with an e-mail address."""
+
+    class Meta:
+        model = ConfirmationRequest
+        fields = ["stakeholder"]
+        labels = {"stakeholder": "Send to"}
+        help_texts = {"stakeholder": "ROI counts only when the account's Owner confirms."}
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["stakeholder"]
+        field.required = True
+        field.queryset = (
+            field.queryset.filter(account=account, left_on__isnull=True, erased_at__isnull=True)
+            .exclude(email="")
+            .order_by("name")
+        )
+        field.label_from_instance = lambda person: (
+            f"{person.name} ({person.get_role_display()}) <{person.email}>"
+        )
+        # The Owner first: only their answer proves ROI.
+        self.initial.setdefault("stakeholder", field.queryset.filter(role=OWNER).first())
 
 
 class ConfirmationAnswerForm(forms.Form):

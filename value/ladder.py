@@ -4,12 +4,17 @@ Pure: frames in, a frame out, no Django and no clock (``as_of`` is a parameter).
 
 - Level 1 (presence) and level 2 (engagement) are reached when every usage threshold of the
   level is met over the trailing window; a level with no threshold cannot be reached by usage.
-- Level 3 (use-case value) needs proven evidence at level 3 with a baseline and a current value.
-- Level 4 (ROI) needs proven evidence at level 4 confirmed by the account's Owner: a recorded
-  stakeholder holding the Owner role who had not left by the confirmation date. A confirmer
-  named in free text counts only while the account has no stakeholders recorded at all.
+- Level 3 (use-case value) needs proven evidence at level 3 with a baseline and a current value,
+  or confirmed by the customer through a link; a claim in free text alone stays unproven.
+- Level 4 (ROI) needs proven evidence at level 4, with figures, confirmed through a link by the
+  stakeholder it was addressed to while they were the account's active Owner, and who had not
+  left by the confirmation date. Nothing a user records by hand (a named confirmer, a leader's
+  in-person attestation) reaches level 4.
 - Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``.
 - A level counts only on top of every level below it: nothing is reached by skipping.
+
+``evidence_standing`` is the one definition of "proven and fresh" a claim is judged by; the
+levels, the retention artifact and health all read it through the stored ladder.
 """
 
 from __future__ import annotations
@@ -31,32 +36,36 @@ METRIC_NAME = "metric_name"
 STATUS = "status"
 BASELINE = "baseline"
 CURRENT = "current"
-CONFIRMER = "confirmer"
+EVIDENCE = "evidence_id"
 CONFIRMED_ON = "confirmed_on"
-CONFIRMER_ROLE = "confirmer_role"
-CONFIRMER_LEFT_ON = "confirmer_left_on"
-ACCOUNT_STAKEHOLDERS = "account_stakeholders"
+ANSWERED_ROLE = "answered_role"  # the answering stakeholder's role then; empty without a link
+ANSWERED_ACTIVE = "answered_active"  # whether they had not left when they answered
+ANSWERER_LEFT_ON = "answerer_left_on"  # when they left, as recorded since
 REASONS = "reasons"
+PROOFS = "proofs"  # the ids of the claims that count at the levels reached
+COUNTS = "counts"
+LACKS = "lacks"
 
 PURSUIT_COLUMNS = (ACCOUNT, USE_CASE, SEATS)
 THRESHOLD_COLUMNS = (USE_CASE, LEVEL, METRIC, METRIC_NAME, MINIMUM, PER_SEAT)
 USAGE_COLUMNS = (ACCOUNT, METRIC, VALUE)
 EVIDENCE_COLUMNS = (
+    EVIDENCE,
     ACCOUNT,
     USE_CASE,
     LEVEL,
     STATUS,
     BASELINE,
     CURRENT,
-    CONFIRMER,
     CONFIRMED_ON,
-    CONFIRMER_ROLE,
-    CONFIRMER_LEFT_ON,
-    ACCOUNT_STAKEHOLDERS,
+    ANSWERED_ROLE,
+    ANSWERED_ACTIVE,
+    ANSWERER_LEFT_ON,
 )
-RESULT_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, REASONS)
+RESULT_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, REASONS, PROOFS)
 
 PROVEN = "proven"
+ATTESTED = "attested"
 OWNER = "owner"
 LEVEL_NAMES = {1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
 _KEY = [ACCOUNT, USE_CASE]
@@ -99,7 +108,7 @@ def ladder_levels(
         return pd.DataFrame({column: [] for column in RESULT_COLUMNS})
     base = pursuits[list(PURSUIT_COLUMNS)].drop_duplicates(_KEY).reset_index(drop=True)
     usage_met, usage_text = _usage_levels(base, thresholds, usage)
-    evidence_met, evidence_text = _evidence_levels(base, evidence, params)
+    evidence_met, evidence_text, counted = _evidence_levels(base, evidence, params)
     met = {**usage_met, **evidence_met}
     text = {**usage_text, **evidence_text}
 
@@ -126,6 +135,10 @@ def ladder_levels(
     result = base[_KEY].copy()
     result[LEVEL] = reached.astype(int)
     result[REASONS] = reasons
+    result[PROOFS] = [
+        sorted(claim for level, ids in counted[position].items() if level <= top for claim in ids)
+        for position, top in enumerate(result[LEVEL])
+    ]
     return result
 
 
@@ -173,42 +186,59 @@ def _usage_levels(
     return met, text
 
 
-def _evidence_levels(
-    base: pd.DataFrame, evidence: pd.DataFrame, params: LadderParams
-) -> tuple[dict[int, pd.Series], dict[int, list[str]]]:
-    """Per level 3 and 4: whether valid fresh proven evidence exists, or why it does not."""
-    claims = base.reset_index()[["index", *_KEY]].merge(evidence[list(EVIDENCE_COLUMNS)], on=_KEY)
+def evidence_standing(evidence: pd.DataFrame, params: LadderParams) -> pd.DataFrame:
+    """Per claim: whether it counts (proven, complete and fresh), what it lacks, and a rank.
+
+    The rank orders how close a claim is to counting, worst first: 0 not proven, 1 proven but
+    lacking something, 2 complete but stale, 3 counts.
+    """
+    _require(evidence, EVIDENCE_COLUMNS, "evidence")
+    claims = evidence[list(EVIDENCE_COLUMNS)].reset_index(drop=True)
     confirmed_at = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce")
     proven = claims[STATUS] == PROVEN
     has_figures = claims[BASELINE].notna() & claims[CURRENT].notna()
     fresh = confirmed_at.notna() & (confirmed_at >= pd.Timestamp(params.fresh_since))
-    claims["lacks"] = [
-        _roi_lacks(*row)
+    claims[LACKS] = [
+        _lacks(*row)
         for row in zip(
+            claims[LEVEL],
             has_figures,
-            claims[CONFIRMER],
-            claims[CONFIRMER_ROLE],
-            pd.to_datetime(claims[CONFIRMER_LEFT_ON], errors="coerce"),
+            claims[ANSWERED_ROLE],
+            claims[ANSWERED_ACTIVE],
+            pd.to_datetime(claims[ANSWERER_LEFT_ON], errors="coerce"),
             confirmed_at,
-            claims[ACCOUNT_STAKEHOLDERS],
             strict=True,
         )
     ]
-    level_three = claims[LEVEL] == 3
-    claims.loc[level_three, "lacks"] = [
-        None if figures else "a baseline and a current value"
-        for figures in has_figures[level_three]
-    ]
-    complete = claims["lacks"].isna()
-    # The best state a claim can be in, worst first: the reason shown is the best one found.
+    complete = claims[LACKS].isna()
     claims["rank"] = 0
     claims.loc[proven & ~complete, "rank"] = 1
     claims.loc[proven & complete & ~fresh, "rank"] = 2
     claims.loc[proven & complete & fresh, "rank"] = 3
+    claims[COUNTS] = claims["rank"] == 3
     claims["confirmed"] = [None if pd.isna(at) else at.date() for at in confirmed_at]
+    return claims
+
+
+def _evidence_levels(
+    base: pd.DataFrame, evidence: pd.DataFrame, params: LadderParams
+) -> tuple[dict[int, pd.Series], dict[int, list[str]], list[dict[int, list[int]]]]:
+    """Per level 3 and 4: whether valid fresh proven evidence exists, or why it does not; and per
+    pursuit, the claims that count at each level."""
+    standing = evidence_standing(evidence, params)
+    claims = base.reset_index()[["index", *_KEY]].merge(standing, on=_KEY)
+    counted: list[dict[int, list[int]]] = [{} for _ in range(len(base))]
+    for position, level, claim in zip(
+        claims["index"][claims[COUNTS]],
+        claims[LEVEL][claims[COUNTS]],
+        claims[EVIDENCE][claims[COUNTS]],
+        strict=True,
+    ):
+        counted[position].setdefault(int(level), []).append(int(claim))
     met: dict[int, pd.Series] = {}
     text: dict[int, list[str]] = {}
     for level in (3, 4):
+        # The best state a claim can be in: the reason shown is the best one found.
         at_level = claims[claims[LEVEL] == level].sort_values("rank", kind="stable")
         best = at_level.drop_duplicates("index", keep="last").set_index("index")
         best = best.reindex(base.index)
@@ -216,34 +246,35 @@ def _evidence_levels(
         text[level] = [
             _evidence_text(rank, status, confirmed, lacks, params)
             for rank, status, confirmed, lacks in zip(
-                best["rank"], best[STATUS], best["confirmed"], best["lacks"], strict=True
+                best["rank"], best[STATUS], best["confirmed"], best[LACKS], strict=True
             )
         ]
-    return met, text
+    return met, text, counted
 
 
-def _roi_lacks(
-    has_figures: bool, name, role, left_on, confirmed_at, account_stakeholders
-) -> str | None:
-    """What a level 4 claim lacks before it counts, or None when nothing."""
+def _lacks(level, has_figures: bool, role, active, left_on, confirmed_at) -> str | None:
+    """What a claim lacks before it counts, or None when nothing."""
+    answered = isinstance(role, str) and role != ""
+    if level == 3:
+        if has_figures or answered:
+            return None
+        return "a baseline and a current value, or the customer's confirmation through a link"
     if not has_figures:
         return "figures (a baseline and a current value)"
-    if isinstance(role, str):
-        if role != OWNER:
-            return (
-                f"an Owner's confirmation: it was confirmed by a {role.title()}, and only the "
-                f"account's Owner confirms ROI"
-            )
-        if not pd.isna(left_on) and (pd.isna(confirmed_at) or left_on <= confirmed_at):
-            return "an active Owner's confirmation: the confirming Owner had left by then"
-        return None
-    if not pd.isna(account_stakeholders) and account_stakeholders > 0:
+    if not answered:
         return (
-            "a confirming Owner among the account's stakeholders: a confirmer named in free "
-            "text counts only while the account has no stakeholders recorded"
+            "the customer's answer: only the account's Owner, answering a confirmation link "
+            "addressed to them, proves ROI"
         )
-    if pd.isna(name) or not str(name).strip():
-        return "a confirmer"
+    if role != OWNER:
+        return (
+            f"an Owner's confirmation: it was answered by a {role.title()}, and only the "
+            f"account's Owner confirms ROI"
+        )
+    if (not pd.isna(active) and not active) or (
+        not pd.isna(left_on) and (pd.isna(confirmed_at) or left_on <= confirmed_at)
+    ):
+        return "an active Owner's confirmation: the answering Owner had left by then"
     return None
 
 
@@ -260,4 +291,9 @@ def _evidence_text(rank, status, confirmed, lacks, params: LadderParams) -> str:
         )
     if rank == 1:
         return f"the proven evidence lacks {lacks}"
+    if status == ATTESTED:
+        return (
+            "the evidence is attested in person by a leader, which never counts as the "
+            "customer's confirmation"
+        )
     return f"the evidence is {status}, not proven"

@@ -277,9 +277,15 @@ class AccountUseCase(TenantModel):
     )
     use_case = TenantForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
     level = models.PositiveSmallIntegerField(
-        default=0, help_text="Stored for grouping; the account page recomputes it with reasons."
+        default=0, help_text="The one stored level every surface reads; see ladder_refresh."
     )
+    # One line per level (1 to 4) saying why it is or is not reached, written with the level.
+    reasons = models.JSONField(null=True, blank=True)
+    # The ids of the claims that count at the levels reached, written with the level.
+    proof_ids = models.JSONField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a write whose ladder is re-derived in the background commits; cleared by it.
+    refresh_pending = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -306,6 +312,8 @@ class EvidenceStatus(models.TextChoices):
     PROVEN = "proven", "Proven"
     UNPROVEN = "unproven", "Unproven"
     DISPUTED = "disputed", "Disputed"
+    # A leader's record of an in-person confirmation: shown as such, never customer-confirmed.
+    ATTESTED = "attested", "Attested in person"
 
 
 class Evidence(TenantModel):
@@ -324,7 +332,8 @@ class Evidence(TenantModel):
     source = models.CharField(max_length=10, choices=EvidenceSource.choices)
     document_url = models.URLField(blank=True)
     confirmed_by_name = models.CharField("confirmed by", max_length=120, blank=True)
-    # For ROI, the ladder counts only the account's Owner (see value/ladder.py).
+    # Who the CSM says confirmed it; only ``confirmation`` (the customer's own answer) counts for
+    # ROI, see value/ladder.py.
     confirmed_by_stakeholder = TenantForeignKey(
         "stakeholders.Stakeholder",
         null=True,
@@ -336,6 +345,14 @@ class Evidence(TenantModel):
     confirmed_on = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=EvidenceStatus.choices, default=EvidenceStatus.UNPROVEN
+    )
+    confirmation = TenantForeignKey(
+        "value.ConfirmationRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The customer's answer through a link that made the claim proven, if any.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -379,12 +396,32 @@ class ConfirmationOutcome(models.TextChoices):
 
 
 class ConfirmationRequest(TenantModel):
-    """A claim sent to a customer stakeholder to confirm or dispute through a signed link."""
+    """A claim sent to one stakeholder of the account's map to confirm or dispute through a
+    signed link.
+
+    The name and e-mail are those the link was sent to. The answer is bound to the stakeholder
+    and to their role and standing at the moment of answering: level 4 counts only when they
+    were an active Owner then.
+    """
 
     evidence = TenantForeignKey(Evidence, on_delete=models.CASCADE, related_name="confirmations")
     link = TenantOneToOneField("csos.SharedLink", on_delete=models.CASCADE, related_name="+")
+    stakeholder = TenantForeignKey(
+        "stakeholders.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who it is addressed to, from the account's stakeholder map.",
+    )
     confirmer_name = models.CharField(max_length=120)
     confirmer_email = models.EmailField()
+    answered_role = models.CharField(
+        max_length=10, blank=True, help_text="The stakeholder's role when they answered."
+    )
+    answered_active = models.BooleanField(
+        null=True, help_text="Whether the stakeholder was active (had not left) when they answered."
+    )
     outcome = models.CharField(
         max_length=10, choices=ConfirmationOutcome.choices, default=ConfirmationOutcome.PENDING
     )

@@ -11,7 +11,6 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
-    Exists,
     F,
     IntegerField,
     Max,
@@ -83,12 +82,7 @@ def ladder_inputs(
     window_start = as_of - timedelta(days=settings.usage_window_days - 1)
     pursuits = AccountUseCase.objects.all()
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
-    # Whether each claim's account has stakeholders: a named confirmer counts only without any.
-    evidence = Evidence.objects.annotate(
-        account_stakeholders=Exists(
-            Account.objects.filter(pk=OuterRef("account_id"), stakeholders__isnull=False)
-        )
-    )
+    evidence = Evidence.objects.all()
     if account_ids is not None:
         account_ids = list(account_ids)
         pursuits = pursuits.filter(account_id__in=account_ids)
@@ -111,17 +105,19 @@ def ladder_inputs(
         ),
         "evidence": _frame(
             evidence.values_list(
+                "id",
                 "account_id",
                 "use_case_id",
                 "level",
                 "status",
                 "baseline",
                 "current",
-                "confirmed_by_name",
                 "confirmed_on",
-                "confirmed_by_stakeholder__role",
-                "confirmed_by_stakeholder__left_on",
-                "account_stakeholders",
+                # The customer's answer the claim was proven by, bound to who answered and as
+                # what: the stakeholder's role and standing then, and any departure since.
+                "confirmation__answered_role",
+                "confirmation__answered_active",
+                "confirmation__stakeholder__left_on",
             ),
             ladder.EVIDENCE_COLUMNS,
         ),
@@ -184,40 +180,68 @@ def evidence_history(*, evidence: Evidence) -> QuerySet:
 
 
 def evidence_confirmations(*, evidence: Evidence) -> QuerySet[ConfirmationRequest]:
-    return evidence.confirmations.select_related("link", "sent_by")
+    return evidence.confirmations.select_related("link", "sent_by", "stakeholder")
+
+
+def confirmation_asker(*, confirmation: ConfirmationRequest) -> str:
+    """Who asks the customer: the CSM who sent the link, and their company (the workspace)."""
+    company = confirmation.workspace.name
+    sender = confirmation.sent_by
+    name = (sender.get_full_name() or sender.email) if sender is not None else ""
+    return f"{name} of {company}" if name else company
+
+
+def counted_evidence(*, first_account_id: int, last_account_id: int) -> QuerySet[Evidence]:
+    """The claims the stored ladder counts at the levels it reached, for the accounts with ids
+    in [first, last]: the one definition of proven and fresh evidence other apps read."""
+    ids = {
+        claim
+        for proofs in AccountUseCase.objects.filter(
+            account_id__gte=first_account_id, account_id__lte=last_account_id
+        ).values_list("proof_ids", flat=True)
+        for claim in proofs or ()
+    }
+    return Evidence.objects.filter(pk__in=ids)
 
 
 @dataclass
 class LadderRow:
-    """One pursued use case on the account page: its level and a line per level."""
+    """One pursued use case on the account page: its stored level and a line per level."""
 
     pursuit: AccountUseCase
     level: int
     steps: list[dict] = field(default_factory=list)
 
 
-def account_ladder(*, account: Account, as_of: date) -> list[LadderRow]:
-    """The account's pursued use cases, each level computed now with the reason it is or is not
-    reached. A fixed number of queries whatever the account holds."""
-    pursuits = account_pursuits(account=account)
-    if not pursuits:
-        return []
-    result = ladder_frame(account_ids=[account.pk], as_of=as_of).set_index(ladder.USE_CASE)
+def account_ladder(*, account: Account) -> list[LadderRow]:
+    """The account's pursued use cases, each with the stored level and the reason each level is
+    or is not reached, as ``ladder_refresh`` last wrote them. One query."""
     rows = []
-    for pursuit in pursuits:
-        level = int(result.at[pursuit.use_case_id, ladder.LEVEL])
-        reasons = result.at[pursuit.use_case_id, ladder.REASONS]
+    for pursuit in account_pursuits(account=account):
+        reasons = pursuit.reasons or []
         steps = [
             {
                 "level": number,
                 "name": label,
-                "reached": level >= number,
-                "reason": reasons[number - 1].split(": ", 1)[1],
+                "reached": pursuit.level >= number,
+                "reason": reasons[number - 1].split(": ", 1)[1]
+                if len(reasons) >= number
+                else "not computed yet",
             }
             for number, label in Level.choices
         ]
-        rows.append(LadderRow(pursuit=pursuit, level=level, steps=steps))
+        rows.append(LadderRow(pursuit=pursuit, level=pursuit.level, steps=steps))
     return rows
+
+
+def ladder_freshness(*, pursuits: list[AccountUseCase]) -> dict:
+    """Whether a background refresh of these pursuits is queued (``recomputing``) and the moment
+    their stored levels are as of: the oldest computation among them, None before any."""
+    computed = [p.computed_at for p in pursuits if p.computed_at is not None]
+    return {
+        "recomputing": any(p.refresh_pending for p in pursuits),
+        "as_of": min(computed, default=None),
+    }
 
 
 def account_value_delta(*, pursuits: list[AccountUseCase]) -> Decimal:
@@ -228,31 +252,39 @@ def account_value_delta(*, pursuits: list[AccountUseCase]) -> Decimal:
     )
 
 
-def retention_artifact(*, account: Account, as_of: date) -> dict:
+def retention_artifact(*, account: Account) -> dict:
     """What the account has proven, what not yet, and the next action to close the gap.
 
-    Three queries whatever the account holds: pursuits, evidence, the stored next action.
+    "Proven" is exactly the claims the stored ladder counted at the levels it reached, so the
+    artifact and the ladder panel never disagree; an unproven claim carries the stored reason
+    its level is not reached. Three queries: pursuits, evidence, the stored next action.
     """
-    settings_stale_days = value_settings().evidence_stale_days
     pursuits = account_pursuits(account=account)
-    fresh_since = as_of - timedelta(days=settings_stale_days)
+    counted = {claim for p in pursuits for claim in (p.proof_ids or [])}
+    reasons = {p.use_case_id: p.reasons or [] for p in pursuits}
     proven, unproven = [], []
     for claim in account_evidence(account=account):
-        stale = claim.confirmed_on is not None and claim.confirmed_on < fresh_since
-        if claim.status == "proven" and not stale:
-            proven.append({"evidence": claim, "stale": False})
-        else:
-            unproven.append({"evidence": claim, "stale": stale and claim.status == "proven"})
-    gaps = [p for p in pursuits if p.level < Level.ROI]
+        if claim.pk in counted:
+            proven.append({"evidence": claim})
+            continue
+        why = reasons.get(claim.use_case_id, [])
+        unproven.append(
+            {
+                "evidence": claim,
+                "reason": why[claim.level - 1]
+                if len(why) >= claim.level
+                else "Not counted: the account does not pursue this use case",
+            }
+        )
     return {
         "proven": proven,
         "unproven": unproven,
-        "gaps": gaps,
+        "gaps": [p for p in pursuits if p.level < Level.ROI],
         "artifact": RetentionArtifact.objects.filter(account=account)
         .select_related("owner")
         .first(),
         "value_delta": account_value_delta(pursuits=pursuits),
-        "stale_days": settings_stale_days,
+        "freshness": ladder_freshness(pursuits=pursuits),
     }
 
 

@@ -24,5 +24,6 @@ def ladder_refresh_all_task() -> None:
 
 def ladder_refresh_on_commit(*, workspace_id: int, account_ids: list[int]) -> None:
     """Re-derive these accounts' levels once the transaction writing their usage commits; a
-    batch rolled back queues nothing."""
+    batch rolled back queues nothing. Until then their pages say the ladder is recomputing."""
+    services.ladder_refresh_pending_mark(account_ids=account_ids)
     transaction.on_commit(lambda: ladder_refresh_task.delay(workspace_id, account_ids))

@@ -210,12 +210,18 @@ def account_use_cases(request, account_id: int):
     return redirect("account_detail", account_id=account.pk)
 
 
+def _may_attest(request) -> bool:
+    """Leaders and admins may record a customer's in-person confirmation as attested."""
+    return request.membership.sees_all_portfolios
+
+
 @member_required
 def evidence_create(request, account_id: int):
     account = _editable_account(request, account_id)
     form = EvidenceForm(
         request.POST or None,
         account=account,
+        may_attest=_may_attest(request),
         initial={"use_case": request.GET.get("use_case"), "level": 3},
     )
     if request.method == "POST" and form.is_valid():
@@ -225,6 +231,7 @@ def evidence_create(request, account_id: int):
                 account=account,
                 by=request.user,
                 data=form.cleaned_data,
+                may_attest=_may_attest(request),
             )
         except ValidationError as error:
             _apply_errors(form, error)
@@ -244,18 +251,30 @@ def evidence_detail(request, evidence_id: int):
     """The claim, its history and confirmations; its editors change it here."""
     evidence = get_object_or_404(
         Evidence.objects.select_related(
-            "account", "use_case", "created_by", "confirmed_by_stakeholder"
+            "account", "use_case", "created_by", "confirmed_by_stakeholder", "confirmation"
         ),
         pk=evidence_id,
     )
     can_edit = account_can_edit(membership=request.membership, account=evidence.account)
-    form = EvidenceForm(request.POST or None, account=evidence.account, instance=evidence)
+    form = EvidenceForm(
+        request.POST or None,
+        account=evidence.account,
+        instance=evidence,
+        may_attest=_may_attest(request),
+    )
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.evidence_update(evidence=evidence, by=request.user, data=form.cleaned_data)
+                # The form wrote its data onto ``evidence``: the service compares with the stored
+                # claim, to keep what changed and unbind a customer's answer to what it changed.
+                services.evidence_update(
+                    evidence=Evidence.objects.get(pk=evidence.pk),
+                    by=request.user,
+                    data=form.cleaned_data,
+                    may_attest=_may_attest(request),
+                )
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
@@ -268,7 +287,7 @@ def evidence_detail(request, evidence_id: int):
         {
             "evidence": evidence,
             "form": form,
-            "send_form": ConfirmationSendForm(),
+            "send_form": ConfirmationSendForm(account=evidence.account),
             "history": selectors.evidence_history(evidence=evidence),
             "confirmations": selectors.evidence_confirmations(evidence=evidence),
             "can_edit": can_edit,
@@ -281,24 +300,28 @@ def evidence_detail(request, evidence_id: int):
 @require_POST
 def evidence_confirmation_send(request, evidence_id: int):
     evidence = _editable_evidence(request, evidence_id)
-    form = ConfirmationSendForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return redirect("value_evidence", evidence_id=evidence.pk)
-    _confirmation, url = services.evidence_confirmation_send(
-        evidence=evidence,
-        by=request.user,
-        url_for_token=lambda token: request.build_absolute_uri(
-            reverse("value_confirm", kwargs={"token": token})
-        ),
-        **form.cleaned_data,
-    )
-    messages.success(
-        request,
-        f"Sent to {form.cleaned_data['confirmer_email']}. The link works once and expires in "
-        f"{services.CONFIRMATION_LIFETIME.days} days: {url}",
-    )
+    form = ConfirmationSendForm(request.POST, account=evidence.account)
+    if form.is_valid():
+        try:
+            confirmation, url = services.evidence_confirmation_send(
+                evidence=evidence,
+                by=request.user,
+                stakeholder=form.cleaned_data["stakeholder"],
+                url_for_token=lambda token: request.build_absolute_uri(
+                    reverse("value_confirm", kwargs={"token": token})
+                ),
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Sent to {confirmation.confirmer_name} <{confirmation.confirmer_email}>. The link "
+                f"works once and expires in {services.CONFIRMATION_LIFETIME.days} days: {url}",
+            )
+            return redirect("value_evidence", evidence_id=evidence.pk)
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
     return redirect("value_evidence", evidence_id=evidence.pk)
 
 
@@ -334,20 +357,21 @@ def retention_artifact_edit(request, account_id: int):
 
 
 def retention_artifact_panel(*, request, account: Account) -> dict:
-    """The account page's first panel: four queries (settings, pursuits, evidence, action)."""
+    """The account page's first panel: three queries (pursuits, evidence, action)."""
     return {
-        **selectors.retention_artifact(account=account, as_of=timezone.localdate()),
+        **selectors.retention_artifact(account=account),
         "account": account,
         "can_edit": account_can_edit(membership=request.membership, account=account),
     }
 
 
 def value_ladder_panel(*, request, account: Account) -> dict:
-    """The account's ladder per pursued use case, and the choice of use cases: two queries."""
-    rows = selectors.account_ladder(account=account, as_of=timezone.localdate())
+    """The account's stored ladder per pursued use case, and the choice of use cases."""
+    rows = selectors.account_ladder(account=account)
     return {
         "account": account,
         "rows": rows,
+        "freshness": selectors.ladder_freshness(pursuits=[row.pursuit for row in rows]),
         "use_cases_form": AccountUseCasesForm(
             initial={"use_cases": [row.pursuit.use_case_id for row in rows]}
         ),
@@ -461,7 +485,10 @@ def confirm(request, token: str):
         return render(request, "value/confirm_refused.html", {"reason": refused.reason}, status=410)
     with workspace_scope(link.workspace):
         confirmation = get_object_or_404(
-            ConfirmationRequest.objects.select_related("evidence", "link"), link=link
+            ConfirmationRequest.objects.select_related(
+                "evidence__account", "evidence__use_case", "link", "sent_by", "workspace"
+            ),
+            link=link,
         )
         form = ConfirmationAnswerForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -480,6 +507,11 @@ def confirm(request, token: str):
         return render(
             request,
             "value/confirm.html",
-            {"evidence": confirmation.evidence, "confirmation": confirmation, "form": form},
+            {
+                "evidence": confirmation.evidence,
+                "confirmation": confirmation,
+                "asker": selectors.confirmation_asker(confirmation=confirmation),
+                "form": form,
+            },
             status=_form_status(form),
         )

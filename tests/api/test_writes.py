@@ -99,6 +99,38 @@ def test_it_names_the_field_of_invalid_evidence_and_writes_nothing(api, bobs_acc
     assert not EvidenceChange.dangerously_unscoped.exists()
 
 
+def test_it_answers_422_naming_the_field_when_anyone_but_the_owner_would_prove_roi(
+    api, login, lena, bobs_account, use_case
+):
+    owner = StakeholderFactory(account=bobs_account, role="owner")
+    url = reverse("api-evidence-list")
+    today = dt.date.today().isoformat()
+    roi = _claim(bobs_account, use_case, level=4, confirmed_on=today)
+    attempts = [
+        (api, "post", url, {**roi, "status": "proven", "confirmed_by_stakeholder": owner.pk}),
+        (api, "post", url, {**roi, "status": "attested", "confirmed_by_stakeholder": owner.pk}),
+        (api, "post", url, _claim(bobs_account, use_case, baseline=None, current=None,
+                                  status="proven", confirmed_on=today)),
+    ]  # fmt: skip
+    claim = EvidenceFactory(account=bobs_account, use_case=use_case, level=4)
+    detail = reverse("api-evidence-detail", args=[claim.pk])
+    proven = {"status": "proven", "confirmed_on": today, "confirmed_by_stakeholder": owner.pk}
+    attempts.append((api, "patch", detail, proven))
+    fields = []
+    for client, method, target, body in attempts:
+        response = getattr(client, method)(target, body)
+        assert response.status_code == 422, response.content
+        fields.append({error["field"] for error in response.json()["errors"]})
+    assert fields == [{"status"}, {"status"}, {"baseline"}, {"status"}]
+    # A leader signed in may attest; it is stored as attested, never as proven.
+    session = login(lena)
+    attested = _session(session, "patch", detail, {**proven, "status": "attested"})
+    assert attested.status_code == 200, attested.content
+    assert _session(session, "patch", detail, proven).status_code == 422
+    assert Evidence.dangerously_unscoped.get().status == "attested"
+    assert not Evidence.dangerously_unscoped.filter(status="proven").exists()
+
+
 def test_it_lets_a_csm_write_evidence_only_on_accounts_they_own(
     login, bob, bobs_account, carols_account, use_case
 ):

@@ -1,4 +1,5 @@
-"""The customer's confirmation link: confirm, dispute, reuse, expiry, tampering; only the claim."""
+"""The customer's confirmation link: confirm, dispute, reuse, expiry, tampering; only the claim
+and who asks."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from csos.models import SharedLink
 from csos.tenancy import workspace_scope
 from tests.factories import AccountFactory, EvidenceFactory, UseCaseFactory
+from tests.stakeholders.factories import StakeholderFactory
 from value import services
 from value.models import ConfirmationRequest, Evidence, EvidenceChange
 
@@ -30,19 +32,24 @@ def claim(alpha, bob):
         baseline=0,
         current=120_000,
         unit="USD a year",
-        confirmed_by_name="Dana CFO",
     )
 
 
 @pytest.fixture
-def sent(alpha, claim, bob):
+def dana(claim):
+    return StakeholderFactory(
+        account=claim.account, name="Dana CFO", email="dana@acme.example", role="owner"
+    )
+
+
+@pytest.fixture
+def sent(alpha, claim, bob, dana):
     """The claim sent to Dana; returns the link's path."""
     with workspace_scope(alpha):
         _request, url = services.evidence_confirmation_send(
             evidence=claim,
             by=bob,
-            confirmer_name="Dana CFO",
-            confirmer_email="dana@acme.example",
+            stakeholder=dana,
             url_for_token=lambda token: reverse("value_confirm", kwargs={"token": token}),
         )
     return url
@@ -52,28 +59,32 @@ def answer(client, url, answer_, comment="", ip="198.51.100.7"):
     return client.post(url, {"answer": answer_, "comment": comment}, REMOTE_ADDR=ip)
 
 
-def test_it_mails_the_link_to_the_stakeholder(
-    alpha, claim, bob, django_capture_on_commit_callbacks
+def test_it_mails_the_link_to_the_stakeholder_saying_who_asks_what_and_its_figures(
+    alpha, claim, bob, dana, django_capture_on_commit_callbacks
 ):
     with workspace_scope(alpha), django_capture_on_commit_callbacks(execute=True):
         _request, url = services.evidence_confirmation_send(
             evidence=claim,
             by=bob,
-            confirmer_name="Dana CFO",
-            confirmer_email="dana@acme.example",
+            stakeholder=dana,
             url_for_token=lambda token: f"https://csos.example/confirm/{token}/",
         )
     assert [message.to for message in mail.outbox] == [["dana@acme.example"]]
-    assert url in mail.outbox[0].body
+    message = mail.outbox[0]
+    assert url in message.body
+    assert "Bob Tester of Alpha Analytics" in message.subject
+    for said in ("Triage saves 120,000 a year.", "Annual saving: 0 USD a year before", "120000"):
+        assert said in message.body
 
 
-def test_it_shows_only_the_claim(client, sent):
+def test_it_shows_the_claim_its_figures_and_who_asks_and_nothing_else(client, sent):
     response = client.get(sent)
     assert response.status_code == 200
     body = response.content.decode()
     assert "Triage saves 120,000 a year." in body
     assert "120000" in body and "Annual saving" in body and "Customer-reported" in body
-    for hidden in ("Acme Secret Account", "Another claim nobody may see", "Alpha Analytics"):
+    assert "Bob Tester of Alpha Analytics" in body and "Ticket triage: ROI" in body
+    for hidden in ("Acme Secret Account", "Another claim nobody may see"):
         assert hidden not in body
     assert "Portfolio" not in body  # no navigation into the workspace
 
@@ -135,9 +146,9 @@ def test_it_refuses_a_tampered_link(client, sent, claim):
     assert Evidence.dangerously_unscoped.get(pk=claim.pk).status == "unproven"
 
 
-def test_it_lets_only_an_editor_of_the_account_send_a_link(login, claim, carol, vera):
+def test_it_lets_only_an_editor_of_the_account_send_a_link(login, claim, dana, carol, vera):
     url = reverse("value_confirmation_send", args=[claim.pk])
-    data = {"confirmer_name": "Dana", "confirmer_email": "dana@acme.example"}
+    data = {"stakeholder": dana.pk}
     for outsider in (carol, vera):
         assert login(outsider).post(url, data).status_code == 403
     assert not SharedLink.dangerously_unscoped.exists()

@@ -21,12 +21,12 @@ def demo():
     return demo_workspace_build(options=options).workspace
 
 
-def test_it_has_roi_confirmed_by_owners_only_and_stops_accounts_without_one_at_level_three(demo):
+def test_it_has_roi_answered_by_owners_only_and_stops_accounts_without_one_at_level_three(demo):
     """Stored levels are the ladder's own once the build is done: ROI claims without an Owner
     would have counted when written and stopped counting when the stakeholders arrived."""
     claims = Evidence.dangerously_unscoped.filter(workspace=demo, level=4, status="proven")
     assert claims.count() > 0
-    for claim in claims.select_related("confirmed_by_stakeholder"):
+    for claim in claims.select_related("confirmed_by_stakeholder", "confirmation__stakeholder"):
         owner = claim.confirmed_by_stakeholder
         assert owner is not None, claim.claim
         assert (owner.account_id, owner.role, owner.left_on) == (
@@ -35,6 +35,15 @@ def test_it_has_roi_confirmed_by_owners_only_and_stops_accounts_without_one_at_l
             None,
         )
         assert claim.confirmed_by_name == owner.name
+        # Proven only by the Owner's own answer to a link addressed to them.
+        answer = claim.confirmation
+        assert (answer.stakeholder, answer.confirmer_email, answer.outcome) == (
+            owner,
+            owner.email,
+            "confirmed",
+        )
+        assert (answer.answered_role, answer.answered_active) == ("owner", True)
+        assert answer.link.used_at is not None
     owned = Stakeholder.dangerously_unscoped.filter(
         workspace=demo, role=StakeholderRole.OWNER, left_on=None
     ).values("account_id")

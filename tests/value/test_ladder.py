@@ -40,20 +40,24 @@ def usage(rows):
     return pd.DataFrame(rows, columns=list(USAGE_COLUMNS))
 
 
-# Who confirmed (role, left on) and how many stakeholders the account has: none recorded.
-NO_STAKEHOLDERS = (None, None, 0)
+# The customer's answer through a link (role then, active then, left on since): none.
+NOT_ANSWERED = (None, None, None)
 
 
 def evidence(rows):
-    """Claims; a row of eight values is one on an account with no stakeholders recorded."""
-    padded = [row if len(row) == len(EVIDENCE_COLUMNS) else row + NO_STAKEHOLDERS for row in rows]
+    """Claims numbered from 1; a row of seven values is one no customer answered a link for."""
+    padded = [
+        (number, *row, *(() if len(row) == len(EVIDENCE_COLUMNS) - 1 else NOT_ANSWERED))
+        for number, row in enumerate(rows, start=1)
+    ]
     return pd.DataFrame(padded, columns=list(EVIDENCE_COLUMNS))
 
 
 NO_EVIDENCE = evidence([])
 ENGAGED_ACME = usage([(ACME, WAU, 70), (ACME, TRIAGES, 250)])
-ACME_SAVED_HOURS = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", date(2026, 5, 1))
-ACME_ROI_BY_CFO = (ACME, TRIAGE, 4, "proven", 0.0, 90000.0, "Dana CFO", date(2026, 5, 2))
+ACME_SAVED_HOURS = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, date(2026, 5, 1))
+ACME_ROI = (ACME, TRIAGE, 4, "proven", 0.0, 90000.0, date(2026, 5, 2))
+ACME_ROI_BY_OWNER = (*ACME_ROI, "owner", True, None)
 
 
 def level_of(result, account=ACME):
@@ -103,7 +107,7 @@ def test_it_reaches_roi_with_confirmed_evidence_on_top_of_level_3():
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
         usage=ENGAGED_ACME,
-        evidence=evidence([ACME_SAVED_HOURS, ACME_ROI_BY_CFO]),
+        evidence=evidence([ACME_SAVED_HOURS, ACME_ROI_BY_OWNER]),
         params=PARAMS,
     )
     assert level_of(result) == 4
@@ -115,7 +119,7 @@ def test_it_does_not_let_roi_evidence_skip_a_missing_level_3():
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
         usage=ENGAGED_ACME,
-        evidence=evidence([ACME_ROI_BY_CFO]),
+        evidence=evidence([ACME_ROI_BY_OWNER]),
         params=PARAMS,
     )
     assert level_of(result) == 2
@@ -127,7 +131,7 @@ def test_it_does_not_let_evidence_skip_missing_usage_levels():
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
         usage=usage([(ACME, WAU, 5)]),
-        evidence=evidence([ACME_SAVED_HOURS, ACME_ROI_BY_CFO]),
+        evidence=evidence([ACME_SAVED_HOURS, ACME_ROI_BY_OWNER]),
         params=PARAMS,
     )
     assert level_of(result) == 0
@@ -135,7 +139,7 @@ def test_it_does_not_let_evidence_skip_missing_usage_levels():
 
 
 def test_it_stops_counting_stale_evidence():
-    stale = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", date(2025, 12, 31))
+    stale = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, date(2025, 12, 31))
     result = ladder_levels(
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
@@ -148,7 +152,7 @@ def test_it_stops_counting_stale_evidence():
 
 
 def test_it_counts_evidence_confirmed_exactly_at_the_stale_limit():
-    edge = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", date(2026, 1, 1))
+    edge = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, date(2026, 1, 1))
     result = ladder_levels(
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
@@ -162,9 +166,9 @@ def test_it_counts_evidence_confirmed_exactly_at_the_stale_limit():
 @pytest.mark.parametrize(
     "claim, reason",
     [
-        ((ACME, TRIAGE, 3, "unproven", 40.0, 12.0, "", date(2026, 5, 1)), "unproven"),
-        ((ACME, TRIAGE, 3, "disputed", 40.0, 12.0, "", date(2026, 5, 1)), "disputed"),
-        ((ACME, TRIAGE, 3, "proven", None, 12.0, "", date(2026, 5, 1)), "lacks a baseline"),
+        ((ACME, TRIAGE, 3, "unproven", 40.0, 12.0, date(2026, 5, 1)), "unproven"),
+        ((ACME, TRIAGE, 3, "disputed", 40.0, 12.0, date(2026, 5, 1)), "disputed"),
+        ((ACME, TRIAGE, 3, "proven", None, 12.0, date(2026, 5, 1)), "lacks a baseline"),
     ],
     ids=["unproven", "disputed", "no-baseline"],
 )
@@ -180,21 +184,8 @@ def test_it_ignores_evidence_that_is_not_proven_or_incomplete(claim, reason):
     assert reason in result.loc[0, "reasons"][2]
 
 
-def test_it_refuses_roi_without_a_confirmer():
-    unconfirmed = (ACME, TRIAGE, 4, "proven", 0.0, 90000.0, " ", date(2026, 5, 2))
-    result = ladder_levels(
-        pursuits=pursuits(ACME),
-        thresholds=THRESHOLDS,
-        usage=ENGAGED_ACME,
-        evidence=evidence([ACME_SAVED_HOURS, unconfirmed]),
-        params=PARAMS,
-    )
-    assert level_of(result) == 3
-    assert "confirmer" in result.loc[0, "reasons"][3]
-
-
-def roi_confirmed_by(role, *, left_on=None, stakeholders=3):
-    return (*ACME_ROI_BY_CFO, role, left_on, stakeholders)
+def roi_answered_by(role, *, active=True, left_on=None):
+    return (*ACME_ROI, role, active, left_on)
 
 
 def ladder_with_roi(claim):
@@ -207,43 +198,92 @@ def ladder_with_roi(claim):
     )
 
 
-def test_it_reaches_roi_when_the_accounts_owner_confirms():
-    result = ladder_with_roi(roi_confirmed_by("owner"))
+def test_it_refuses_roi_proven_without_the_customers_answer():
+    result = ladder_with_roi(ACME_ROI)
+    assert level_of(result) == 3
+    assert "only the account's Owner, answering a confirmation link" in result.loc[0, "reasons"][3]
+
+
+def test_it_reaches_roi_when_the_accounts_owner_answers():
+    result = ladder_with_roi(roi_answered_by("owner"))
     assert level_of(result) == 4
     assert result.loc[0, "reasons"][3].startswith("Reached: proven evidence confirmed on")
 
 
-def test_it_refuses_roi_confirmed_by_a_champion():
-    result = ladder_with_roi(roi_confirmed_by("champion"))
+def test_it_refuses_roi_answered_by_a_champion():
+    result = ladder_with_roi(roi_answered_by("champion"))
     assert level_of(result) == 3
     assert (
-        "confirmed by a Champion, and only the account's Owner confirms ROI"
+        "answered by a Champion, and only the account's Owner confirms ROI"
         in (result.loc[0, "reasons"][3])
     )
 
 
-def test_it_refuses_roi_confirmed_by_an_owner_who_had_left():
-    result = ladder_with_roi(roi_confirmed_by("owner", left_on=date(2026, 5, 2)))
+def test_it_refuses_roi_answered_by_an_owner_who_had_left_then():
+    result = ladder_with_roi(roi_answered_by("owner", active=False))
     assert level_of(result) == 3
-    assert "the confirming Owner had left by then" in result.loc[0, "reasons"][3]
+    assert "the answering Owner had left by then" in result.loc[0, "reasons"][3]
 
 
-def test_it_counts_an_owner_who_left_after_confirming():
-    assert level_of(ladder_with_roi(roi_confirmed_by("owner", left_on=date(2026, 5, 3)))) == 4
-
-
-def test_it_reaches_roi_with_a_named_confirmer_when_no_stakeholders_are_recorded():
-    result = ladder_with_roi(roi_confirmed_by(None, stakeholders=0))
-    assert level_of(result) == 4
-
-
-def test_it_refuses_a_named_confirmer_once_the_account_has_stakeholders():
-    result = ladder_with_roi(roi_confirmed_by(None, stakeholders=1))
+def test_it_refuses_roi_answered_by_an_owner_recorded_since_as_gone_by_then():
+    result = ladder_with_roi(roi_answered_by("owner", left_on=date(2026, 5, 2)))
     assert level_of(result) == 3
-    assert (
-        "counts only while the account has no stakeholders recorded"
-        in (result.loc[0, "reasons"][3])
+
+
+def test_it_counts_an_owner_who_left_after_answering():
+    assert level_of(ladder_with_roi(roi_answered_by("owner", left_on=date(2026, 5, 3)))) == 4
+
+
+def test_it_refuses_roi_without_figures_even_from_the_owner():
+    answered = (ACME, TRIAGE, 4, "proven", None, None, date(2026, 5, 2), "owner", True, None)
+    result = ladder_with_roi(answered)
+    assert level_of(result) == 3
+    assert "figures" in result.loc[0, "reasons"][3]
+
+
+def test_it_never_counts_an_attested_roi_claim():
+    attested = (ACME, TRIAGE, 4, "attested", 0.0, 90000.0, date(2026, 5, 2))
+    result = ladder_with_roi(attested)
+    assert level_of(result) == 3
+    assert "attested in person" in result.loc[0, "reasons"][3]
+
+
+def test_it_reaches_use_case_value_without_figures_when_the_customer_confirmed():
+    confirmed = (ACME, TRIAGE, 3, "proven", None, None, date(2026, 5, 1), "producer", True, None)
+    free_text = (ACME, TRIAGE, 3, "proven", None, None, date(2026, 5, 1))
+    levels = [
+        level_of(
+            ladder_levels(
+                pursuits=pursuits(ACME),
+                thresholds=THRESHOLDS,
+                usage=ENGAGED_ACME,
+                evidence=evidence([claim]),
+                params=PARAMS,
+            )
+        )
+        for claim in (confirmed, free_text)
+    ]
+    assert levels == [3, 2]
+
+
+def test_it_lists_the_claims_that_count_at_the_levels_reached():
+    stale = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, date(2025, 1, 1))
+    result = ladder_levels(
+        pursuits=pursuits(ACME),
+        thresholds=THRESHOLDS,
+        usage=ENGAGED_ACME,
+        evidence=evidence([ACME_SAVED_HOURS, stale, ACME_ROI_BY_OWNER]),
+        params=PARAMS,
     )
+    assert result.loc[0, "proofs"] == [1, 3]
+    usage_only = ladder_levels(
+        pursuits=pursuits(ACME),
+        thresholds=THRESHOLDS,
+        usage=usage([(ACME, WAU, 5)]),
+        evidence=evidence([ACME_SAVED_HOURS]),
+        params=PARAMS,
+    )
+    assert usage_only.loc[0, "proofs"] == []
 
 
 def test_it_keeps_accounts_apart():
@@ -279,7 +319,7 @@ def test_it_returns_an_empty_frame_for_no_pursuits():
         params=PARAMS,
     )
     assert result.empty
-    assert list(result.columns) == ["account_id", "use_case_id", "level", "reasons"]
+    assert list(result.columns) == ["account_id", "use_case_id", "level", "reasons", "proofs"]
 
 
 def test_it_names_missing_columns():

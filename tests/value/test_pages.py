@@ -19,6 +19,7 @@ from tests.factories import (
 )
 from tests.stakeholders.factories import StakeholderFactory
 from value.models import Evidence, RetentionArtifact, Threshold, UseCase
+from value.services import ladder_refresh
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -99,6 +100,8 @@ def test_it_refuses_a_threshold_that_is_not_a_number_and_saves_nothing(login, al
 
 def test_it_leads_the_account_page_with_the_retention_artifact(login, acme, triage, vera):
     AccountUseCaseFactory(account=acme, use_case=triage)
+    with workspace_scope(acme.workspace):
+        ladder_refresh(account_ids=[acme.pk])
     body = login(vera).get(reverse("account_detail", args=[acme.pk])).content.decode()
     first_panel = body.index('class="card panel"')
     artifact = body.index('id="panel-retention-artifact"')

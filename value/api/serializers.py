@@ -17,6 +17,7 @@ class EvidenceOutputSerializer(serializers.ModelSerializer):
             "account_external_id",
             "use_case_name",
             *EVIDENCE_FIELDS,
+            "confirmation",
             "created_at",
             "updated_at",
         ]

@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import django_filters
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -7,11 +10,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.api.base import AccountRowFilter, AccountWorkViewSet
 from csos.api.base import ScopedAPIView, ServiceCreateMixin, ServiceUpdateMixin
+from csos.api.problems import FieldError, ProblemException
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import Role
 from value import selectors, services
@@ -54,6 +58,7 @@ EVIDENCE_EXAMPLE = {
     "confirmed_by_stakeholder": 7,
     "confirmed_on": "2026-10-14",
     "status": "proven",
+    "confirmation": None,
     "created_at": "2026-10-14T10:02:11Z",
     "updated_at": "2026-10-14T10:02:11Z",
 }
@@ -85,7 +90,10 @@ INVALID_EVIDENCE_EXAMPLE = invalid_fields_example(
         description=(
             "Records a value claim for an account's use case and re-derives the account's "
             "ladder. Checked as the evidence form checks it: a proven claim needs its "
-            "confirmation date, use-case value needs baseline and current, ROI a confirmer. "
+            "confirmation date, proven use-case value its baseline and current. No one proves "
+            "ROI here: only the account's Owner answering a confirmation link does, and a "
+            "leader signed in may record an in-person confirmation as `attested`, which never "
+            "counts as the customer's. Breaking those answers 422 naming the field. "
             "A member may record evidence only for the accounts they may edit."
         ),
         request=EvidenceCreateSerializer,
@@ -121,17 +129,50 @@ class EvidenceViewSet(ServiceCreateMixin, ServiceUpdateMixin, AccountWorkViewSet
     def scope_queryset(self, queryset):
         return queryset.select_related("account", "use_case")
 
+    @property
+    def may_attest(self) -> bool:
+        """A leader or admin signed in may attest; a token acts for no one and may not."""
+        return self.membership is not None and self.membership.sees_all_portfolios
+
     def create_row(self, fields: dict) -> Evidence:
         account = fields.pop("account")
-        return services.evidence_record(
-            workspace=self.workspace, account=account, by=self.actor, data=fields
-        )
+        with proof_refusals():
+            return services.evidence_record(
+                workspace=self.workspace,
+                account=account,
+                by=self.actor,
+                data=fields,
+                may_attest=self.may_attest,
+            )
 
     def update_input(self, row: Evidence) -> EvidenceUpdateSerializer:
         return self.update_serializer_class(row, data=self.request.data, partial=True)
 
     def update_row(self, row: Evidence, fields: dict) -> None:
-        services.evidence_update(evidence=row, by=self.actor, data=fields)
+        with proof_refusals():
+            services.evidence_update(
+                evidence=row, by=self.actor, data=fields, may_attest=self.may_attest
+            )
+
+
+@contextmanager
+def proof_refusals() -> Iterator[None]:
+    """A write that would make a fact its writer may not make true answers 422, naming the
+    fields at fault; other invalid input stays a 400."""
+    try:
+        yield
+    except services.ProofRefused as refused:
+        raise ProblemException(
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            code="proof-refused",
+            title="Not yours to make true",
+            detail=" ".join(refused.messages),
+            errors=[
+                FieldError(field=name, code="proof-refused", message=message)
+                for name, messages in refused.message_dict.items()
+                for message in messages
+            ],
+        ) from None
 
 
 COVERAGE_EXAMPLE = {
