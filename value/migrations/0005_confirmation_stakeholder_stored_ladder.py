@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('accounts', '0008_portfolio_reads_from_indexes'),
         ('csos', '0007_exchangerate'),
         ('stakeholders', '0003_stakeholder_unique_email'),
-        ('value', '0003_product_events'),
+        ('value', '0004_event_mapping_property_filter'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
