@@ -318,7 +318,8 @@ ANCHOR_SOURCES = {
         GROUP BY account_id""",
     "surveys": """
         SELECT account_id,
-               avg(CASE kind WHEN 'nps' THEN score * 10.0 / 10 ELSE (score - 1) * 10.0 / 4 END)
+               avg(CASE kind WHEN 'nps' THEN (score - %(nps_low)s) * 10.0 / %(nps_span)s
+                             ELSE (score - %(csat_low)s) * 10.0 / %(csat_span)s END)
                    AS survey_score,
                count(*) AS survey_count
         FROM health_surveyresponse
@@ -360,6 +361,11 @@ def anchor_part(workspace_id: int, first_id: int, last_id: int, today: dt.date) 
         "active": ACTIVE_USERS_METRIC,
         "departed": today - dt.timedelta(days=DEPARTURE_WINDOW_DAYS),
         "surveyed": today - dt.timedelta(days=SURVEY_WINDOW_DAYS),
+        **{
+            f"{kind.value}_{key}": value
+            for kind, (low, high) in SURVEY_RANGE.items()
+            for key, value in (("low", low), ("span", high - low))
+        },
     }
     frames = []
     with anchor_connect() as conn:
