@@ -5,9 +5,11 @@ Run from the project root against PostgreSQL (see bench/README.md):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/csos_bench python bench/ingest.py [--quick]
 
 It starts gunicorn (2 workers) on a free local port, sends the records in batches of 10,000
-over HTTP, first as inserts, then again with changed values as updates, and measures the
-anchor in the same run: the same rows through one psycopg COPY into a staging table and one
-INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation. The records are daily usage
+over HTTP from 2 client threads, first as inserts, then again with changed values as updates,
+and measures the anchor in the same run at the same parallelism: the same batches through 2
+concurrent psycopg sessions, each batch one COPY into a staging table and one
+INSERT ... ON CONFLICT DO UPDATE, no HTTP, no validation; and, for reference, the anchor on one
+session. The records are daily usage
 records (``--resource usage``, the default: 1,000 accounts x 1,000 days of one metric) or
 accounts upserted by external_id (``--resource accounts``). The last line of output is one JSON
 object; everything before goes to stderr.
@@ -50,7 +52,8 @@ from value.models import UsageMetric
 BATCH = 10_000
 FULL_ROWS = 1_000_000
 QUICK_ROWS = 40_000
-CLIENT_THREADS = 2  # one request in flight per gunicorn worker
+# Gunicorn workers, client threads (one request in flight per worker) and anchor sessions.
+PARALLELISM = 2
 API_SLUG, ANCHOR_SLUG = "bench-ingest", "bench-ingest-anchor"
 SEGMENTS = ("small", "mid_market", "enterprise")
 USAGE_ACCOUNTS = 1_000
@@ -169,13 +172,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_start(port: int) -> subprocess.Popen:
+def server_start(port: int, *, workers: int = PARALLELISM, threads: int = 1) -> subprocess.Popen:
+    """Gunicorn in the production profile on ``port``, the ingest rate limit lifted."""
     env = {
         **os.environ,
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_RATE_INGEST": "1000000/min",
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "1",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
         "GUNICORN_TIMEOUT": "300",
     }
     server = subprocess.Popen(
@@ -219,7 +223,7 @@ def request(port: int, method: str, path: str, body: bytes, headers: dict) -> tu
 def send_all(
     *, resource: Resource, port: int, token: str, rows: int, revision: int
 ) -> tuple[float, dict]:
-    """Send every batch over HTTP, CLIENT_THREADS at a time; seconds taken and summed counts."""
+    """Send every batch over HTTP, PARALLELISM at a time; seconds taken and summed counts."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     bodies = [
         orjson.dumps(
@@ -235,34 +239,62 @@ def send_all(
         return orjson.loads(answer)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+    with ThreadPoolExecutor(PARALLELISM) as pool:
         answers = list(pool.map(send, bodies))
     elapsed = time.perf_counter() - started
     return elapsed, {key: sum(a[key] for a in answers) for key in ("created", "updated")}
 
 
-def anchor(
-    *, resource: Resource, workspace: Workspace, ids: dict, rows: int, revision: int
-) -> float:
-    """Seconds for one COPY of every row into a staging table and one upsert, in one transaction."""
+def anchor_connect() -> psycopg.Connection:
     database = settings.DATABASES["default"]
-    with psycopg.connect(
+    return psycopg.connect(
         dbname=database["NAME"],
         user=database["USER"] or None,
         password=database["PASSWORD"] or None,
         host=database["HOST"] or None,
         port=database["PORT"] or None,
-    ) as conn:
-        started = time.perf_counter()
-        conn.execute(
-            f"CREATE TEMPORARY TABLE anchor_stage ({resource.stage_columns}) ON COMMIT DROP"
+    )
+
+
+def copy_text(row: tuple) -> bytes:
+    """One row in COPY's text format; the bench's values hold no tab, newline or backslash."""
+    return ("\t".join(str(value) for value in row) + "\n").encode()
+
+
+def anchor(
+    *, resource: Resource, workspace: Workspace, ids: dict, rows: int, revision: int, sessions: int
+) -> float:
+    """Seconds to write every batch, ``sessions`` batches at a time on as many connections:
+    each batch one COPY into a staging table and one upsert, in one transaction, as the API
+    writes a batch. The batches are rendered before the clock starts, as the API's bodies are."""
+    batches = [
+        b"".join(
+            copy_text(resource.anchor_row(n, revision, ids))
+            for n in range(start, min(start + BATCH, rows))
         )
-        with conn.cursor().copy("COPY anchor_stage FROM STDIN") as copy:
-            for n in range(rows):
-                copy.write_row(resource.anchor_row(n, revision, ids))
-        conn.execute(resource.anchor_upsert, [workspace.pk])
-        conn.commit()
+        for start in range(0, rows, BATCH)
+    ]
+    connections = [anchor_connect() for _ in range(sessions)]
+
+    def write(session: int) -> None:
+        conn = connections[session]
+        for batch in batches[session::sessions]:
+            conn.execute(
+                f"CREATE TEMPORARY TABLE anchor_stage ({resource.stage_columns}) ON COMMIT DROP"
+            )
+            with conn.cursor().copy("COPY anchor_stage FROM STDIN") as copy:
+                copy.write(batch)
+            conn.execute(resource.anchor_upsert, [workspace.pk])
+            conn.commit()
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(sessions) as pool:
+            list(pool.map(write, range(sessions)))
         return time.perf_counter() - started
+    finally:
+        for conn in connections:
+            conn.close()
 
 
 def peak_mb(server: subprocess.Popen) -> float:
@@ -312,10 +344,16 @@ def main() -> None:
         server.wait(timeout=30)
     assert inserted == {"created": rows, "updated": 0}, inserted
     assert updated == {"created": 0, "updated": rows}, updated
-    log("Anchor: raw COPY and one upsert of the same rows")
     anchored = {"resource": resource, "workspace": anchor_workspace, "ids": anchor_ids}
-    anchor_insert_s = anchor(**anchored, rows=rows, revision=0)
-    anchor_update_s = anchor(**anchored, rows=rows, revision=1)
+    log("Anchor on one session: raw COPY and upsert of the same batches")
+    single_s = anchor(**anchored, rows=rows, revision=0, sessions=1)
+    single_s += anchor(**anchored, rows=rows, revision=1, sessions=1)
+    workspace_fresh(ANCHOR_SLUG)
+    if resource is RESOURCES["usage"]:
+        anchored["ids"] = usage_subjects(anchor_workspace)
+    log(f"Anchor on {PARALLELISM} sessions, as many as the API's workers")
+    anchor_insert_s = anchor(**anchored, rows=rows, revision=0, sessions=PARALLELISM)
+    anchor_update_s = anchor(**anchored, rows=rows, revision=1, sessions=PARALLELISM)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM {resource.table} WHERE workspace_id = %s", [workspace.pk]
@@ -337,9 +375,12 @@ def main() -> None:
         "api_update_rows_s": round(rows / api_update_s),
         "anchor_insert_rows_s": round(rows / anchor_insert_s),
         "anchor_update_rows_s": round(rows / anchor_update_s),
+        "anchor_one_session_rows_s": round(2 * rows / single_s),
+        "parallelism": PARALLELISM,
     }
     log(
-        f"API {result['ours']:,} rows/s, anchor {result['anchor']:,} rows/s, "
+        f"API {result['ours']:,} rows/s on {PARALLELISM} workers, anchor {result['anchor']:,} "
+        f"rows/s on {PARALLELISM} sessions, "
         f"ratio {result['ratio']}, server peak {memory} MB"
     )
     for slug in (API_SLUG, ANCHOR_SLUG):

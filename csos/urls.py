@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from csos import views
 from csos.forms import RESET_LINK_LIFETIME, EmailAuthenticationForm, EmailPasswordResetForm
 
+handler404 = "csos.api.problems.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

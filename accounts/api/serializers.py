@@ -7,7 +7,9 @@ from csos.api.annotations import AnnotatedFieldsMixin
 class AccountOutputSerializer(AnnotatedFieldsMixin, serializers.ModelSerializer):
     """An account with what other apps register about it (health, proven level)."""
 
-    owner_email = serializers.EmailField(source="owner.email", default=None, read_only=True)
+    owner_email = serializers.EmailField(
+        source="owner.email", default=None, allow_null=True, read_only=True
+    )
     owner_name = serializers.SerializerMethodField()
 
     class Meta:

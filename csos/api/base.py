@@ -102,7 +102,36 @@ class IdCursorPagination(CursorPagination):
         self.model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
+    def get_page_size(self, request) -> int:
+        """``?page_size=``, a whole number from 1 to ``max_page_size``; any other value
+        answers 400 naming it, rather than the default page."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise ApiValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+        return parameters
+
     def decode_cursor(self, request):
+        """The cursor, or 400 naming ``cursor`` when it is not one this endpoint gave out."""
+        try:
+            cursor = self._decode_valid_cursor(request)
+        except NotFound:
+            raise ApiValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}
+            ) from None
+        return cursor
+
+    def _decode_valid_cursor(self, request):
         # The base class checks the cursor's encoding, not its position: a position that is
         # no value of the ordering field would reach the database as one and fail there.
         cursor = super().decode_cursor(request)
@@ -130,18 +159,67 @@ class StableOrderingFilter(filters.OrderingFilter):
     def get_schema_operation_parameters(self, view):
         if getattr(view, "ordering_fields", None) is None:
             return []
-        return super().get_schema_operation_parameters(view)
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": "The field to order by, descending with a leading `-`.",
+                "schema": {"type": "string", "enum": self._choices(view)},
+            }
+        ]
 
     def get_ordering(self, request, queryset, view):
+        """The ordering asked for, else the view's default; a value that is not one of the
+        view's choices answers 400 naming ``ordering``, rather than the default order."""
         if getattr(view, "ordering_fields", None) is None:
             return None
-        ordering = super().get_ordering(request, queryset, view)
-        if not ordering:
-            return ordering
-        first = ordering[0]
-        if first.lstrip("-") in {"id", "pk"}:
-            return [first]
-        return [first, "-id" if first.startswith("-") else "id"]
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None:
+            return self.get_default_ordering(view)
+        if raw not in self._choices(view):
+            raise ApiValidationError(
+                {self.ordering_param: [f"One of: {', '.join(self._choices(view))}."]}
+            )
+        if raw.lstrip("-") == "id":
+            return [raw]
+        return [raw, "-id" if raw.startswith("-") else "id"]
+
+    @staticmethod
+    def _choices(view) -> list[str]:
+        return [choice for name in view.ordering_fields for choice in (name, f"-{name}")]
+
+
+def refuse_blank_parameters(query_params, names) -> None:
+    """400 naming each of ``names`` sent with a blank value. django-filter and serializers
+    read a blank value as an HTML form's empty field, that is as no value at all; from an
+    integration it is a mistake, answered as any other value the endpoint cannot read."""
+    blank = {
+        name: ["This parameter may not be blank."]
+        for name in names
+        if any(not value.strip() for value in query_params.getlist(name))
+    }
+    if blank:
+        raise ApiValidationError(blank)
+
+
+class QueryParametersSerializer(serializers.Serializer):
+    """The query parameters of an endpoint that is not a list, read by a serializer: a
+    parameter sent blank answers 400 naming it."""
+
+    def to_internal_value(self, data):
+        refuse_blank_parameters(data, self.fields)
+        return super().to_internal_value(data)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The view's ``filterset_class``; a filter sent blank answers 400 naming it."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            refuse_blank_parameters(request.query_params, filterset_class.base_filters)
+        return super().filter_queryset(request, queryset, view)
 
 
 class WorkspaceScopeMixin:
@@ -184,7 +262,7 @@ class ScopedViewSetMixin(WorkspaceScopeMixin):
 
     model = None
     pagination_class = IdCursorPagination
-    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filter_backends = [StrictFilterBackend, StableOrderingFilter]
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -15,7 +15,8 @@ import kombu.exceptions
 import redis.exceptions
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError, connection
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,6 +37,9 @@ class FieldError:
     field: str | None
     code: str
     message: str
+
+
+API_PATH_PREFIX = "/api/"
 
 
 def problem_type(code: str) -> str:
@@ -222,4 +226,22 @@ def _unavailable(exc: Exception) -> Response:
         title="Service temporarily unavailable",
         detail=detail,
         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def not_found(request, exception):
+    """Django's 404 handler: a path under the API that names no endpoint (an id no route
+    accepts) answers a problem, as the endpoints do; any other path, the page."""
+    if not request.path.startswith(API_PATH_PREFIX):
+        return defaults.page_not_found(request, exception)
+    status_code = status.HTTP_404_NOT_FOUND
+    return JsonResponse(
+        {
+            "type": problem_type("not-found"),
+            "title": "Not found",
+            "status": status_code,
+            "detail": "No endpoint or row at this path.",
+        },
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
     )

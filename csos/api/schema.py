@@ -2,6 +2,7 @@
 headers, and the schemas of reads, writes and bulk endpoints, built from what differs per
 endpoint."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -13,6 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from csos.api.idempotency import HEADER
+from csos.api.problems import PROBLEM_CONTENT_TYPE
 
 
 class FieldErrorSchema(serializers.Serializer):
@@ -59,6 +61,7 @@ def _invalid_input_example(
         name,
         status_codes=["400"],
         response_only=True,
+        media_type=PROBLEM_CONTENT_TYPE,
         value={
             "type": "urn:csos:problem:invalid-input",
             "title": "The request has invalid input",
@@ -125,6 +128,52 @@ BULK_RESPONSES = {
     429: _problem("Over the token's rate limit; retry after Retry-After seconds."),
     503: _problem("PostgreSQL or Redis is unreachable; retry after Retry-After seconds."),
 }
+
+
+class ProblemAutoSchema(AutoSchema):
+    """Every operation documents the errors any request may get, and every error is declared
+    as ``application/problem+json``, the type ``problem_response`` sends.
+
+    An operation's own answers (a bulk endpoint's 409, 413, 422) come first; these fill in the
+    rest: 400 for input (a body, a query parameter or a path id) it cannot read, 401 and 403
+    for who may call it, 404 for an id not in the workspace, 415 for a body not in JSON, 429
+    over the rate limit and 503 when PostgreSQL or Redis is unreachable.
+    """
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, description in self._problem_descriptions().items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    _problem(description), code, direction=direction
+                )
+        return responses
+
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        if int(status_code) >= 400:
+            media_types = [PROBLEM_CONTENT_TYPE]
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
+
+    def _problem_descriptions(self) -> dict[str, str]:
+        writes = self.method in {"POST", "PUT", "PATCH"}
+        descriptions = {
+            "400": "Invalid input: the problem's `errors` name each field or query parameter "
+            "at fault."
+            if writes
+            else "A query parameter or path value that cannot be read; the problem's `errors` "
+            "name it.",
+            "401": "No token, or an invalid, expired or revoked one.",
+            "403": "The token lacks the scope, or the member's role the right, to do this.",
+            "429": "Over the token's rate limit; retry after Retry-After seconds.",
+            "503": "PostgreSQL or Redis is unreachable; retry after Retry-After seconds.",
+        }
+        if "{" in self.path:
+            descriptions["404"] = "No such row in the workspace."
+        if writes:
+            descriptions["415"] = "Not application/json."
+        return descriptions
 
 
 def read_schemas(

@@ -6,7 +6,9 @@ from playbooks.models import Task, TaskStatus
 
 class TaskOutputSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id", read_only=True)
-    assignee_email = serializers.EmailField(source="assignee.email", default=None, read_only=True)
+    assignee_email = serializers.EmailField(
+        source="assignee.email", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Task

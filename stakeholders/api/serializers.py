@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
 from accounts.models import Account
+from csos.api.output_fields import OptionalEmailField
 from stakeholders.models import Objective, Stakeholder, SuccessPlan
 
 
 class StakeholderOutputSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id", read_only=True)
+    email = OptionalEmailField()
     erased = serializers.SerializerMethodField()
 
     class Meta:

@@ -5,13 +5,33 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services
 from accounts.models import Account, AccountStatus, ArrMovement
 from csos.models import Role
+from csos.panels import panels_for
 from csos.tenancy import workspace_scope
-from tests.factories import AccountFactory, ArrMovementFactory, MembershipFactory, UserFactory
+from health.models import HealthSnapshot
+from stakeholders.models import InteractionParticipant
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    ArrMovementFactory,
+    EvidenceFactory,
+    MembershipFactory,
+    SupportTicketFactory,
+    SurveyResponseFactory,
+    UserFactory,
+)
+from tests.stakeholders.factories import (
+    InteractionFactory,
+    ObjectiveFactory,
+    StakeholderFactory,
+    SuccessPlanFactory,
+)
 
 EDIT = {
     "name": "Renamed Ltd",
@@ -382,3 +402,54 @@ def test_it_refuses_a_code_that_is_not_an_iso_currency_on_the_account_form(
 def test_it_offers_the_iso_currencies_as_a_select(login, lena):
     body = login(lena).get(reverse("account_create")).content.decode()
     assert '<select name="currency"' in body and '<option value="EUR">EUR · Euro</option>' in body
+
+
+def _fill_account_page(account, size: int) -> None:
+    """``size`` rows of each kind the account page's panels read: ledger, pursuits and
+    evidence, stakeholders and a plan's objectives, interactions with participants, health
+    signals and weekly snapshots."""
+    ArrMovementFactory.create_batch(size, account=account, kind="expansion", amount=1)
+    for pursuit in AccountUseCaseFactory.create_batch(size, account=account):
+        EvidenceFactory(account=account, use_case=pursuit.use_case, status="proven")
+    people = StakeholderFactory.create_batch(size, account=account)
+    ObjectiveFactory.create_batch(size, plan=SuccessPlanFactory(account=account), owner=people[0])
+    for interaction in InteractionFactory.create_batch(size, account=account):
+        for person in people:
+            InteractionParticipant.dangerously_unscoped.create(
+                workspace=account.workspace, interaction=interaction, stakeholder=person
+            )
+    SupportTicketFactory.create_batch(size, account=account)
+    SurveyResponseFactory.create_batch(size, account=account)
+    for weeks in range(size):
+        HealthSnapshot.dangerously_unscoped.create(
+            workspace=account.workspace,
+            account=account,
+            week=dt.date(2026, 11, 30) - dt.timedelta(weeks=weeks),
+            total=50 + weeks,
+            band="yellow",
+            model_name="Default",
+            model_version=1,
+        )
+
+
+def _account_page_queries(client, account) -> int:
+    url = reverse("account_detail", args=[account.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_it_reads_a_full_account_page_in_as_many_queries_for_2_or_12_of_everything(
+    login, alpha, bob
+):
+    small, large = (AccountFactory(workspace=alpha, owner=bob) for _ in range(2))
+    _fill_account_page(small, 2)
+    _fill_account_page(large, 12)
+    client = login(bob)
+    queries = _account_page_queries(client, small)
+    assert queries == _account_page_queries(client, large)
+    # Session, user, memberships, the account and its ledger; then each panel within budget.
+    assert queries <= 5 + sum(panel.query_budget for panel in panels_for("account"))

@@ -222,3 +222,19 @@ def test_it_answers_a_filter_value_postgresql_cannot_compare_with_400(api):
     response = api.get(reverse("api-account-list"), updated_since="0325-09-30T13:44:35.9+19:32")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/accounts/1.5/", "/api/v1/evidence/a%2Fb/", "/api/v1/x/"])
+def test_it_answers_an_api_path_no_endpoint_takes_with_a_problem(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:csos:problem:not-found"
+
+
+@pytest.mark.django_db
+def test_it_answers_a_page_path_nothing_takes_with_the_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -1,6 +1,7 @@
 """Every read endpoint: pages by cursor in its ordering, filters, and costs the same number of
 queries for a page of 5 rows as for a page of 50."""
 
+import base64
 import datetime as dt
 
 import pytest
@@ -136,12 +137,59 @@ def test_it_walks_every_row_once_by_cursor_in_the_asked_order(
         assert values == sorted(values, reverse=order.startswith("-"))
 
 
-def test_it_answers_a_cursor_position_that_is_no_value_of_the_ordering_with_404(api, alpha):
-    import base64
+def _refused_parameters(response) -> list[str]:
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    return [error["field"] for error in response.json()["errors"]]
 
+
+def test_it_answers_a_cursor_position_that_is_no_value_of_the_ordering_with_400(api, alpha):
     cursor = base64.b64encode(b"p=not-a-date").decode()
     response = api.get(reverse("api-task-list"), cursor=cursor)
-    assert response.status_code == 404
+    assert _refused_parameters(response) == ["cursor"]
+
+
+@pytest.mark.parametrize("page_size", ["0", "-1", "1001", "2.5", "abc", "", "١٢"])
+def test_it_refuses_a_page_size_outside_1_to_1000_naming_it(api, alpha, page_size):
+    response = api.get(reverse("api-account-list"), page_size=page_size)
+    assert _refused_parameters(response) == ["page_size"]
+
+
+@pytest.mark.parametrize("ordering", ["owner", "-", "", "name,arr", "--name"])
+def test_it_refuses_an_ordering_the_endpoint_does_not_offer_naming_it(api, alpha, ordering):
+    response = api.get(reverse("api-account-list"), ordering=ordering)
+    assert _refused_parameters(response) == ["ordering"]
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter"),
+    [
+        ("api-account-list", "status"),
+        ("api-account-list", "renewal_after"),
+        ("api-account-list", "external_id"),
+        ("api-evidence-list", "account"),
+        ("api-stakeholder-list", "role"),
+        ("api-success-plan-list", "starts_before"),
+    ],
+)
+def test_it_refuses_a_blank_filter_naming_it(api, alpha, name, parameter):
+    response = api.get(reverse(name), **{parameter: " "})
+    assert _refused_parameters(response) == [parameter]
+
+
+@pytest.mark.parametrize("parameter", ["by", "as_of"])
+def test_it_refuses_a_blank_coverage_parameter_rather_than_taking_its_default(api, parameter):
+    response = api.get(reverse("api-value-coverage"), **{parameter: ""})
+    assert _refused_parameters(response) == [parameter]
+
+
+def test_it_sends_no_document_and_no_email_as_null_not_an_empty_string(api, alpha, bob):
+    evidence = _evidence(alpha, bob, 1)[0]
+    person = StakeholderFactory(account=evidence.account, email="")
+    row = api.get(reverse("api-evidence-detail", args=[evidence.pk])).json()
+    assert (evidence.document_url, row["document_url"]) == ("", None)
+    row = api.get(reverse("api-stakeholder-detail", args=[person.pk])).json()
+    assert row["email"] is None
 
 
 def test_it_shows_each_account_with_owner_health_and_proven_level(api, alpha, bob):

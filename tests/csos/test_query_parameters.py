@@ -34,14 +34,16 @@ def junk_client(client, alpha_objects):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["alice", "lena", "bob", "vera"])
 @pytest.mark.parametrize("raw", ["p=abc", "p=1.5", "p=-x&r=1", "o=1&p=%00"])
-def test_it_answers_a_forged_cursor_position_with_404_for_every_role(
+def test_it_answers_a_forged_cursor_position_with_400_naming_it_for_every_role(
     junk_client, request, role, raw
 ):
     junk_client.force_login(request.getfixturevalue(role))
     response = junk_client.get("/api/v1/accounts/", {"cursor": _cursor(raw)})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["detail"] == "Invalid cursor"
+    assert response.json()["errors"] == [
+        {"index": None, "field": "cursor", "code": "invalid", "message": "Invalid cursor"}
+    ]
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, ForeignKey
+from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from accounts.models import Account, ArrMovement, MovementKind
@@ -268,3 +269,15 @@ def test_it_allows_the_escape_hatch_only_in_the_listed_modules():
         ):
             users.add(relative)
     assert sorted(u for u in users if not _allowed(u)) == []
+
+
+@pytest.mark.django_db
+def test_it_renders_a_scoped_choice_field_from_one_plain_query_of_the_workspace(alpha, beta):
+    ours = AccountFactory(workspace=alpha, name="Ours Ltd")
+    AccountFactory(workspace=beta, name="Theirs Ltd")
+    with workspace_scope(alpha), CaptureQueriesContext(connection) as queries:
+        rendered = str(MovementForm()["account"])
+    assert "Ours Ltd" in rendered and "Theirs Ltd" not in rendered
+    assert f'value="{ours.pk}"' in rendered
+    reads = [q["sql"] for q in queries if "accounts_account" in q["sql"]]
+    assert len(reads) == 1 and not reads[0].startswith("DECLARE"), reads

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Account
+from csos.api.output_fields import OptionalURLField
 from value.models import Evidence
 from value.services import EVIDENCE_FIELDS
 
@@ -8,6 +9,7 @@ from value.services import EVIDENCE_FIELDS
 class EvidenceOutputSerializer(serializers.ModelSerializer):
     account_external_id = serializers.CharField(source="account.external_id", read_only=True)
     use_case_name = serializers.CharField(source="use_case.name", read_only=True)
+    document_url = OptionalURLField()
 
     class Meta:
         model = Evidence

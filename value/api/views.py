@@ -14,7 +14,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.api.base import AccountRowFilter, AccountWorkViewSet
-from csos.api.base import ScopedAPIView, ServiceCreateMixin, ServiceUpdateMixin
+from csos.api.base import (
+    QueryParametersSerializer,
+    ScopedAPIView,
+    ServiceCreateMixin,
+    ServiceUpdateMixin,
+)
 from csos.api.problems import FieldError, ProblemException
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import Role
@@ -53,7 +58,7 @@ EVIDENCE_EXAMPLE = {
     "current": "2.0000",
     "unit": "minutes",
     "source": "customer",
-    "document_url": "",
+    "document_url": None,
     "confirmed_by_name": "",
     "confirmed_by_stakeholder": 7,
     "confirmed_on": "2026-10-14",
@@ -212,7 +217,7 @@ COVERAGE_EXAMPLE = {
 }
 
 
-class CoverageQuerySchema(serializers.Serializer):
+class CoverageQuerySchema(QueryParametersSerializer):
     by = serializers.ChoiceField(["segment", "csm"], default="segment")
     as_of = serializers.DateField(
         required=False, help_text="The day whose exchange rates convert ARR; today by default."
