@@ -136,7 +136,8 @@ class ProblemAutoSchema(AutoSchema):
 
     An operation's own answers (a bulk endpoint's 409, 413, 422) come first; these fill in the
     rest: 400 for input (a body, a query parameter or a path id) it cannot read, 401 and 403
-    for who may call it, 404 for an id not in the workspace, 415 for a body not in JSON, 429
+    for who may call it, 404 for an id not in the workspace, 415 for a body not in JSON, 422
+    for a write a rule refuses, 429
     over the rate limit and 503 when PostgreSQL or Redis is unreachable.
     """
 
@@ -173,6 +174,11 @@ class ProblemAutoSchema(AutoSchema):
             descriptions["404"] = "No such row in the workspace."
         if writes:
             descriptions["415"] = "Not application/json."
+            descriptions["422"] = (
+                "Readable input that a rule refuses (only the customer's Owner proves ROI, "
+                "an Idempotency-Key reused with another body); the problem's `errors` name "
+                "the field."
+            )
         return descriptions
 
 
