@@ -5,7 +5,7 @@ ROI claims name the account's Owner as their confirmer, and rebuilding the stake
 leave them without one.
 
 Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
-fresh ``make run`` stays quick on SQLite; the other accounts pursue use cases with no usage
+fresh ``make run`` stays quick; the other accounts pursue use cases with no usage
 and sit at level 0, as customers that never reported usage would. Rows are generated with
 numpy and written with one ``executemany`` per batch, not as model instances.
 """
