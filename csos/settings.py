@@ -330,7 +330,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The in-memory broker is named with a host, or kombu warns on every connection that it has none.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
