@@ -5,6 +5,7 @@ import http.cookiejar
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import psycopg
 import pytest
 from psycopg import sql
@@ -163,6 +165,43 @@ def test_it_runs_a_command_on_the_embedded_server_when_no_database_url_is_set():
     )
     assert "No DATABASE_URL: PostgreSQL runs from .pgdata/" in run.stdout
     assert run.stdout.strip().splitlines()[-1] == str(ROOT / ".pgdata")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_it_stops_all_of_the_command_when_it_is_stopped(tmp_path):
+    """A stop of `make run` reaches the web server its make started, before the database stops."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    started = tmp_path / "server.pid"
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "csos.embedded_db",
+            "sh",
+            "-c",
+            f"sleep 300 & echo $! > {started}; wait",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() or not started.read_text().strip():
+        assert launcher.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    server = int(started.read_text())
+    launcher.send_signal(signal.SIGTERM)
+    launcher.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while not _gone(server):
+        assert time.monotonic() < deadline, "the command's own children outlived the stop"
+        time.sleep(0.2)
 
 
 def test_it_refuses_a_database_that_is_not_postgresql(run_env):
