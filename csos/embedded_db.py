@@ -67,16 +67,20 @@ def run(command: list[str]) -> int:
 
 def _run_until_stopped(command: list[str], *, env: dict[str, str]) -> int:
     """Run ``command`` in a process group of its own and pass Ctrl-C or a kill of this process
-    on to all of it (make, the web server and its reloader), then answer its exit status, so
-    the embedded server stops only after the command has."""
+    on to all of it (make, the web server and its reloader), so the embedded server stops only
+    after the command has. Answer the command's exit status, or 0 when it was asked to stop:
+    stopping the site is not a failure."""
     child = subprocess.Popen(command, env=env, process_group=0)
+    stopped = []
 
     def stop(signum, frame):
+        stopped.append(signum)
         os.killpg(child.pid, signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    return child.wait()
+    status = child.wait()
+    return 0 if stopped else status
 
 
 if __name__ == "__main__":

@@ -197,7 +197,7 @@ def test_it_stops_all_of_the_command_when_it_is_stopped(tmp_path):
         time.sleep(0.2)
     server = int(started.read_text())
     launcher.send_signal(signal.SIGTERM)
-    launcher.wait(timeout=60)
+    assert launcher.wait(timeout=60) == 0, "stopping the site is not a failure"
     deadline = time.monotonic() + 10
     while not _gone(server):
         assert time.monotonic() < deadline, "the command's own children outlived the stop"
