@@ -33,9 +33,10 @@ COPY . .
 
 # whitenoise serves the collected files. The code is compiled here because the running
 # container cannot write next to it (uv compiled the dependencies at install). Production
-# settings refuse to load without SECRET_KEY and ALLOWED_HOSTS, so this step alone gets
+# settings refuse to load without SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (which
+# collectstatic never connects to), so this step alone gets
 # throwaway values; they are not part of any later layer and never reach a running container.
-RUN DEBUG=false \
+RUN DEBUG=false DATABASE_URL=postgres://build.invalid/csos \
     SECRET_KEY=build-only-collectstatic-key-not-for-runtime-0123456789abcdef \
     ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --no-input \

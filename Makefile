@@ -7,7 +7,7 @@ ADDR ?= 127.0.0.1:8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/csos)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: install install-dev run test lint format lock
+.PHONY: install install-dev run serve test lint format lock
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,15 @@ install: $(BIN)/uv
 install-dev: $(BIN)/uv
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements/dev.txt
 
-## run: install, migrate, load the demo workspace and serve it (a worker too when REDIS_URL is set)
+## run: install, then migrate, load the demo workspace and serve it (`make serve`) on
+## DATABASE_URL, or on PostgreSQL started from .pgdata/ when it is unset (csos/embedded_db.py)
 # Debug is off unless asked for; a laptop trial asks for it (dev secret key, local hosts, no TLS).
 run: export DEBUG := true
 run: install
+	@$(BIN)/python -m csos.embedded_db $(MAKE) --no-print-directory serve
+
+## serve: migrate, load the demo and serve on DATABASE_URL (a worker too when REDIS_URL is set)
+serve:
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo_workspace
 	@if [ -n "$$REDIS_URL" ]; then \
@@ -35,7 +40,8 @@ run: install
 	echo "Starting the site on $(ADDR); sign in with a login above."; \
 	$(BIN)/python manage.py runserver $(ADDR)
 
-## test: install and run the whole suite on PostgreSQL and Redis
+## test: install and run the whole suite on PostgreSQL (the embedded one when none answers
+## at TEST_DATABASE_URL, outside CI) and Redis
 test: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 

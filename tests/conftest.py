@@ -6,18 +6,22 @@ Vera (viewer). Charlie is the admin of Beta, an outsider to Alpha who must see n
 
 import os
 import shutil
+from contextlib import ExitStack
 
+import environ
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 
 from csos.celery import app as celery_app
+from csos.embedded_db import database_answers, embedded_database
 from csos.models import Role
 from csos.tenancy import workspace_scope
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 CHROMIUM = os.environ.get("CSOS_CHROMIUM", "/usr/bin/chromium")
+EMBEDDED_URL = pytest.StashKey[str]()
 
 
 def redis_available() -> bool:
@@ -36,13 +40,42 @@ def chromium_available() -> bool:
     return bool(shutil.which(CHROMIUM) or os.path.exists(CHROMIUM))
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    """A laptop with no PostgreSQL answering at DATABASE_URL runs the suite on the embedded
+    server (csos/embedded_db.py), stopped when the run ends. CI keeps its real server: there a
+    silent server is an error (pytest_sessionstart)."""
+    if in_ci() or database_answers(os.environ["DATABASE_URL"]):
+        return
+    # The database keeps the configured name, so runs for different URLs keep apart there too.
+    name = environ.Env.db_url_config(os.environ["DATABASE_URL"])["NAME"]
+    server = ExitStack()
+    url = server.enter_context(embedded_database(database=name))
+    config.add_cleanup(server.close)
+    config.stash[EMBEDDED_URL] = url
+    # No connection is open yet; subprocesses the tests start (workers, manage.py) follow.
+    os.environ["DATABASE_URL"] = url
+    embedded = environ.Env.db_url_config(url)
+    database = settings.DATABASES["default"]
+    database.update(embedded, OPTIONS={**database["OPTIONS"], **embedded.get("OPTIONS", {})})
+
+
+def pytest_report_header(config):
+    if EMBEDDED_URL in config.stash:
+        return f"database: embedded PostgreSQL at {config.stash[EMBEDDED_URL]} (none answered)"
+    return None
+
+
 def pytest_sessionstart(session):
     """Under CI a missing real part is an error, never a silent skip."""
-    if os.environ.get("CI", "").lower() != "true":
+    if not in_ci():
         return
     problems = []
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not database_answers(os.environ["DATABASE_URL"]):
+        problems.append("PostgreSQL does not answer at DATABASE_URL")
     if not redis_available():
         problems.append("Redis does not answer at REDIS_URL")
     if not chromium_available():
@@ -164,9 +197,3 @@ def login(client):
         return client
 
     return sign_in
-
-
-@pytest.fixture
-def on_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")

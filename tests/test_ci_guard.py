@@ -12,7 +12,7 @@ def test_it_fails_the_run_when_a_real_part_is_missing(tmp_path):
     env = {
         **os.environ,
         "CI": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'not-postgres.sqlite3'}",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/csos",
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "CSOS_CHROMIUM": str(tmp_path / "no-chromium"),
     }
@@ -26,5 +26,5 @@ def test_it_fails_the_run_when_a_real_part_is_missing(tmp_path):
     )
     output = run.stdout + run.stderr
     assert run.returncode == 3, output
-    for problem in ("does not point at PostgreSQL", "Redis does not answer", "no Chromium"):
+    for problem in ("PostgreSQL does not answer", "Redis does not answer", "no Chromium"):
         assert problem in output

@@ -129,8 +129,6 @@ def celery_queue(transactional_db):
     """A queue of this test's own, where its tasks go instead of running eagerly."""
     if not redis_available():
         pytest.skip("needs Redis at REDIS_URL")
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a shared PostgreSQL test database")
     queue = f"csos-test-{uuid.uuid4().hex[:12]}"
     conf = celery_app.conf
     saved = conf.task_always_eager, conf.task_default_queue

@@ -5,7 +5,7 @@ ROI claims are proven as in life, by the account's Owner answering a confirmatio
 them, and rebuilding the stakeholders would leave those answers without their stakeholder.
 
 Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
-fresh ``make run`` stays quick on SQLite; the other accounts pursue use cases with no usage
+fresh ``make run`` stays quick; the other accounts pursue use cases with no usage
 and sit at level 0, as customers that never reported usage would. Rows are generated with
 numpy and written with one ``executemany`` per batch, not as model instances.
 """

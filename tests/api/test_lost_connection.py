@@ -21,9 +21,7 @@ def kill_backend(pid: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_writes_nothing_when_the_connection_dies_between_copy_and_upsert(
-    on_postgres, make_token
-):
+def test_it_writes_nothing_when_the_connection_dies_between_copy_and_upsert(make_token):
     from tests.api.conftest import ApiClient
 
     api = ApiClient(make_token())

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
@@ -86,7 +87,8 @@ def settings_variables() -> set[str]:
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """A clean environment for the production profile; SQLite so nothing needs to connect."""
+    """A clean environment for the production profile, on the suite's PostgreSQL server (its
+    maintenance database, which always exists: only the health check reads it)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
@@ -95,7 +97,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "csos.example.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "DATABASE_URL": urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres")),
         # Set but empty, so a REDIS_URL in a developer's ./.env cannot fill it in.
         "REDIS_URL": "",
     }
@@ -224,7 +226,7 @@ def test_it_builds_a_non_root_image_with_collected_static_files():
 
 def test_it_keeps_secrets_and_local_state_out_of_the_image():
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".env", ".git", ".venv", "db.sqlite3", "staticfiles"} <= ignored
+    assert {".env", ".git", ".venv", ".pgdata", "staticfiles"} <= ignored
 
 
 def test_it_lists_every_setting_in_env_example():

@@ -29,7 +29,7 @@ def _a_backend_waits_on_a_lock(timeout: float = 10.0) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(on_postgres, alpha, alice):
+def test_it_keeps_one_admin_when_two_admins_demote_each_other_at_once(alpha, alice):
     own = Membership.dangerously_unscoped.get(workspace=alpha, user=alice)
     other = MembershipFactory(workspace=alpha, role=Role.ADMIN)
     other_demoted_uncommitted, commit_it = threading.Event(), threading.Event()

@@ -112,7 +112,7 @@ def test_it_refuses_a_row_that_points_at_another_workspaces_row(alpha, beta):
 
 
 @pytest.mark.django_db
-def test_it_has_postgresql_refuse_a_cross_workspace_reference_in_raw_sql(on_postgres, alpha, beta):
+def test_it_has_postgresql_refuse_a_cross_workspace_reference_in_raw_sql(alpha, beta):
     theirs = AccountFactory(workspace=beta)
     with (
         pytest.raises(IntegrityError, match="arrmovement_account_wsfk"),
@@ -191,7 +191,7 @@ def test_it_uses_a_composite_key_for_every_foreign_key_between_tenant_models():
 
 
 @pytest.mark.django_db
-def test_it_has_the_composite_keys_in_the_database(on_postgres):
+def test_it_has_the_composite_keys_in_the_database():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint"

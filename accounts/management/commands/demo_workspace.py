@@ -23,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, accounts: int, csms: int, slug: str, name: str, **flags):
         progress = (
-            functools.partial(tqdm, file=sys.stderr, unit=" rows", leave=False)
+            # disable=None: bars on a terminal only; a log or a pipe would keep every redraw.
+            functools.partial(tqdm, file=sys.stderr, unit=" rows", leave=False, disable=None)
             if flags["verbosity"] > 0
             else no_progress
         )
