@@ -33,7 +33,6 @@ from harness import (
     database_prepare,
     log,
     percentiles,
-    require_postgresql,
 )
 from ingest import bench_token, free_port, peak_mb, request, server_start
 
@@ -252,7 +251,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 accounts, 6 users, 20 s")
     size = QUICK if parser.parse_args().quick else FULL
-    require_postgresql("load.py")
     database_prepare()
     options = DemoOptions(
         today=timezone.localdate(),

@@ -24,7 +24,6 @@ from harness import (
     log,
     peak_mb,
     percentiles,
-    require_postgresql,
     steady_query_count,
 )
 
@@ -111,7 +110,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 accounts, 60 iterations")
     size = QUICK if parser.parse_args().quick else FULL
-    require_postgresql("quality.py")
     database_prepare()
 
     today = timezone.localdate()

@@ -95,7 +95,7 @@ def running_gunicorn() -> Iterator[int]:
         server.wait(timeout=30)
 
 
-def test_it_reads_a_chunked_body_under_gunicorn(transactional_db, on_postgres, make_token):
+def test_it_reads_a_chunked_body_under_gunicorn(transactional_db, make_token):
     headers = {"Authorization": f"Bearer {make_token()}"}
     with running_gunicorn() as port:
         status, body, _ = post_chunked(
