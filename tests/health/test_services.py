@@ -4,10 +4,12 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from csos.models import AuditEvent
 from health import services
 from health.models import Band, HealthModel, HealthSnapshot, RecomputeStatus
+from playbooks.models import Task
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
 
 WEEK = dt.date(2026, 11, 23)  # a Monday
@@ -145,3 +147,19 @@ def test_it_refuses_an_override_expiring_in_the_past(in_alpha, accounts, alice):
     )
     event = AuditEvent.objects.get(action="health.override")
     assert (event.actor, event.after["reason"]) == (alice, "Signed the renewal")
+
+
+def test_it_creates_no_task_when_re_scoring_a_past_week(
+    in_alpha, bob, lena, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    account = AccountFactory(workspace=in_alpha, owner=bob)
+    SupportTicketFactory(account=account, priority="p1", opened_on=today - dt.timedelta(weeks=8))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_recompute(workspace=in_alpha, week=today - dt.timedelta(weeks=4))
+    assert HealthSnapshot.objects.get(account=account).band == Band.RED
+    assert not Task.objects.exists()
+    # The same Red band in the current week starts the save play.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_recompute(workspace=in_alpha, week=today)
+    assert Task.objects.get(account=account).playbook == "save"
