@@ -25,7 +25,9 @@ from health.models import (
     TicketPriority,
 )
 from stakeholders.models import Interaction, Stakeholder
-from value.models import AccountUseCase, Evidence, UsageRecord
+from value import ladder
+from value.models import Evidence, UsageRecord
+from value.selectors import ladder_frame
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28
@@ -55,7 +57,11 @@ def _in_range(queryset, first_id: int, last_id: int):
 
 
 def _tickets(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    open_tickets = Q(status__in=OPEN_TICKET_STATUSES, opened_on__lte=as_of)
+    # Open on ``as_of``: opened by then and not closed by then. A closed ticket with no closing
+    # date counts as closed, as nothing says when it was still open.
+    open_tickets = Q(opened_on__lte=as_of) & (
+        Q(status__in=OPEN_TICKET_STATUSES) | Q(closed_on__gt=as_of)
+    )
     counts = {
         column: Count("pk", filter=open_tickets & Q(priority=priority))
         for column, priority in (
@@ -106,9 +112,12 @@ def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     )
 
 
-def _ladder(first_id: int, last_id: int) -> pd.DataFrame:
-    queryset = _in_range(AccountUseCase.objects, first_id, last_id).values("account_id")
-    return _frame(queryset.annotate(**{s.LADDER_LEVEL: Max("level")}), [s.LADDER_LEVEL])
+def _ladder(account_ids: list[int], as_of: dt.date) -> pd.DataFrame:
+    """The best level each account reached on ``as_of``, derived from the ladder's inputs of
+    that day, never the stored level, which is today's."""
+    levels = ladder_frame(account_ids=account_ids, as_of=as_of)
+    best = levels.groupby(ladder.ACCOUNT)[ladder.LEVEL].max()
+    return best.rename(s.LADDER_LEVEL).rename_axis("account_id").to_frame()
 
 
 def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
@@ -129,7 +138,8 @@ def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
 
 
 def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    active = Q(status="active") & Q(added_on__lte=as_of)
+    # On the map on ``as_of``: added by then and not left by then, whatever the status is now.
+    active = Q(added_on__lte=as_of) & (Q(left_on__isnull=True) | Q(left_on__gt=as_of))
     departed = Q(
         role__in=("owner", "champion"),
         left_on__gt=as_of - dt.timedelta(days=DEPARTURE_WINDOW_DAYS),
@@ -179,13 +189,14 @@ COUNT_COLUMNS = (
 
 def scoring_frame(*, first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     """One row per active account with id in [first_id, last_id], every input column of the
-    score module filled from at most eight queries."""
+    score module filled from a fixed number of queries, each reading only what was true by the
+    end of ``as_of``: scoring a past week again after later data arrived gives the same frame."""
     frame = account_frame(first_id=first_id, last_id=last_id)
     sources = [
         _tickets(first_id, last_id, as_of),
         _surveys(first_id, last_id, as_of),
         _usage(first_id, last_id, as_of),
-        _ladder(first_id, last_id),
+        _ladder(frame.index.tolist(), as_of),
         _evidence(first_id, last_id, as_of),
         _stakeholders(first_id, last_id, as_of),
         _interactions(first_id, last_id, as_of),

@@ -8,7 +8,8 @@ Pure: frames in, a frame out, no Django and no clock (``as_of`` is a parameter).
 - Level 4 (ROI) needs proven evidence at level 4 confirmed by the account's Owner: a recorded
   stakeholder holding the Owner role who had not left by the confirmation date. A confirmer
   named in free text counts only while the account has no stakeholders recorded at all.
-- Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``.
+- Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``, and
+  not after it (a claim confirmed later was not proven yet on ``as_of``).
 - A level counts only on top of every level below it: nothing is reached by skipping.
 """
 
@@ -57,6 +58,7 @@ EVIDENCE_COLUMNS = (
 RESULT_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, REASONS)
 
 PROVEN = "proven"
+UNPROVEN = "unproven"
 OWNER = "owner"
 LEVEL_NAMES = {1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
 _KEY = [ACCOUNT, USE_CASE]
@@ -179,6 +181,8 @@ def _evidence_levels(
     """Per level 3 and 4: whether valid fresh proven evidence exists, or why it does not."""
     claims = base.reset_index()[["index", *_KEY]].merge(evidence[list(EVIDENCE_COLUMNS)], on=_KEY)
     confirmed_at = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce")
+    # A claim confirmed after ``as_of`` was not proven yet on that day.
+    claims.loc[confirmed_at > pd.Timestamp(params.as_of), STATUS] = UNPROVEN
     proven = claims[STATUS] == PROVEN
     has_figures = claims[BASELINE].notna() & claims[CURRENT].notna()
     fresh = confirmed_at.notna() & (confirmed_at >= pd.Timestamp(params.fresh_since))
