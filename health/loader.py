@@ -27,7 +27,7 @@ from health.models import (
 from stakeholders.models import Interaction, Stakeholder
 from value import ladder
 from value.models import Evidence, UsageRecord
-from value.selectors import ladder_frame
+from value.selectors import evidence_as_of, ladder_frame
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28
@@ -115,19 +115,21 @@ def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
 def _ladder(account_ids: list[int], as_of: dt.date) -> pd.DataFrame:
     """The best level each account reached on ``as_of``, derived from the ladder's inputs of
     that day, never the stored level, which is today's."""
-    levels = ladder_frame(account_ids=account_ids, as_of=as_of)
+    levels = ladder_frame(account_ids=account_ids, as_of=as_of, as_recorded=True)
     best = levels.groupby(ladder.ACCOUNT)[ladder.LEVEL].max()
     return best.rename(s.LADDER_LEVEL).rename_axis("account_id").to_frame()
 
 
 def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    proven = Q(status="proven") & (Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=as_of))
-    queryset = _in_range(Evidence.objects, first_id, last_id).values("account_id")
+    proven = Q(status_then="proven") & (
+        Q(confirmed_on_then__isnull=True) | Q(confirmed_on_then__lte=as_of)
+    )
+    claims = evidence_as_of(_in_range(Evidence.objects, first_id, last_id), as_of=as_of)
     frame = _frame(
-        queryset.annotate(
+        claims.values("account_id").annotate(
             **{
                 s.PROVEN_EVIDENCE: Count("pk", filter=proven),
-                "latest_proof": Max("confirmed_on", filter=proven),
+                "latest_proof": Max("confirmed_on_then", filter=proven),
             }
         ),
         [s.PROVEN_EVIDENCE, "latest_proof"],

@@ -14,20 +14,20 @@ from stakeholders.services import stakeholder_update
 from tests.factories import (
     AccountFactory,
     AccountUseCaseFactory,
-    EvidenceFactory,
     SupportTicketFactory,
     SurveyResponseFactory,
     UsageMetricFactory,
     UseCaseFactory,
 )
 from tests.stakeholders.factories import StakeholderFactory
-from value.models import AccountUseCase, Threshold, UsageRecord
-from value.services import evidence_update, ladder_refresh
+from value.models import AccountUseCase, Evidence, EvidenceChange, Threshold, UsageRecord
+from value.services import evidence_record, evidence_update, ladder_refresh
 
 TODAY = timezone.localdate()
 # The week re-scored: four weeks before this one, as in the issue.
 PAST_WEEK = iso_week(TODAY) - dt.timedelta(weeks=4)
 PAST_WEEK_END = PAST_WEEK + dt.timedelta(days=6)
+TIME = dt.time(12)
 
 
 @pytest.fixture
@@ -57,6 +57,28 @@ def _usage(account, metric, *, days, value):
     )
 
 
+def _claim(account, use_case, by, **data) -> Evidence:
+    return evidence_record(
+        workspace=account.workspace,
+        account=account,
+        by=by,
+        data={
+            "use_case": use_case,
+            "level": 3,
+            "claim": "Triage time halved",
+            "baseline": Decimal("40"),
+            "current": Decimal("20"),
+            "source": "customer",
+            **data,
+        },
+    )
+
+
+def _history_moved_to_the_week() -> None:
+    """Every claim recorded so far was recorded during the week re-scored."""
+    EvidenceChange.objects.update(at=timezone.make_aware(dt.datetime.combine(PAST_WEEK, TIME)))
+
+
 def _recompute(workspace) -> HealthSnapshot:
     services.health_recompute(workspace=workspace, week=PAST_WEEK)
     return HealthSnapshot.objects.get(week=PAST_WEEK)
@@ -81,7 +103,7 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
     account = AccountFactory(workspace=in_alpha, licensed_seats=50)
     AccountUseCaseFactory(account=account, use_case=use_case)
     # Known by the end of the week: 25 active users (engagement, level 2), an open P2, an NPS
-    # of 7, an Owner and a Champion on the map, an unproven claim at level 3.
+    # of 7, an Owner and a Champion on the map, a proven claim at level 3 and an unproven one.
     weeks_before = [PAST_WEEK_END - dt.timedelta(days=ago) for ago in range(56)]
     _usage(account, metric, days=weeks_before, value=25)
     ticket = SupportTicketFactory(
@@ -90,7 +112,9 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
     SurveyResponseFactory(account=account, kind="nps", score=7, answered_on=PAST_WEEK)
     owner = StakeholderFactory(account=account, role="owner", sentiment="positive")
     StakeholderFactory(account=account, role="champion", sentiment="neutral")
-    claim = EvidenceFactory(account=account, use_case=use_case, level=3)
+    proven = _claim(account, use_case, alice, status="proven", confirmed_on=PAST_WEEK)
+    unproven = _claim(account, use_case, alice, status="unproven")
+    _history_moved_to_the_week()
     before = _recompute(in_alpha)
 
     # Everything below arrives later and is dated after the week.
@@ -105,7 +129,11 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
     stakeholder_update(
         stakeholder=owner, by=alice, data={"status": StakeholderStatus.LEFT, "left_on": later[3]}
     )
-    evidence_update(evidence=claim, by=alice, data={"status": "proven", "confirmed_on": TODAY})
+    evidence_update(evidence=proven, by=alice, data={"status": "disputed"})
+    # Proven later, though the customer dates the confirmation inside the week.
+    evidence_update(
+        evidence=unproven, by=alice, data={"status": "proven", "confirmed_on": PAST_WEEK_END}
+    )
     ladder_refresh(account_ids=[account.pk])
     assert AccountUseCase.objects.get(account=account).level == 3
 
@@ -116,6 +144,27 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
         before.scores,
         before.drivers,
     )
-    assert before.scores["ladder"] == 5.0 and before.drivers["support"].startswith(
-        "Open tickets: 0 P1, 1 P2"
-    )
+    assert before.scores["ladder"] == 7.5 and before.proven_evidence == 1
+    assert before.drivers["support"].startswith("Open tickets: 0 P1, 1 P2")
+
+
+@pytest.mark.parametrize(
+    "then, later, ladder_score, proven_count",
+    [
+        ({"status": "proven", "confirmed_on": PAST_WEEK}, {"status": "disputed"}, 7.5, 1),
+        ({"status": "unproven"}, {"status": "proven", "confirmed_on": PAST_WEEK_END}, 5.0, 0),
+    ],
+    ids=["disputed-later", "proven-later-dated-inside-the-week"],
+)
+def test_it_reads_each_claim_as_recorded_by_the_end_of_the_week(
+    in_alpha, triage, alice, then, later, ladder_score, proven_count
+):
+    metric, use_case = triage
+    account = AccountFactory(workspace=in_alpha, licensed_seats=50)
+    AccountUseCaseFactory(account=account, use_case=use_case)
+    _usage(account, metric, days=[PAST_WEEK_END - dt.timedelta(days=1)], value=25)
+    claim = _claim(account, use_case, alice, **then)
+    _history_moved_to_the_week()
+    evidence_update(evidence=claim, by=alice, data=later)
+    snapshot = _recompute(in_alpha)
+    assert (snapshot.scores["ladder"], snapshot.proven_evidence) == (ladder_score, proven_count)
