@@ -24,7 +24,8 @@ from health.models import (
     SurveyResponse,
     TicketPriority,
 )
-from stakeholders.models import Interaction, Stakeholder
+from stakeholders.models import KEY_ROLES, Interaction, Stakeholder, StakeholderRole
+from stakeholders.selectors import stakeholders_as_of
 from value import ladder
 from value.models import Evidence, UsageRecord
 from value.selectors import evidence_as_of, ladder_frame
@@ -140,24 +141,28 @@ def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
 
 
 def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    # On the map on ``as_of``: added by then and not left by then, whatever the status is now.
+    # On the map on ``as_of``: added by then and not left by then, whatever the status is now,
+    # in the role and with the sentiment of that day.
     active = Q(added_on__lte=as_of) & (Q(left_on__isnull=True) | Q(left_on__gt=as_of))
     departed = Q(
-        role__in=("owner", "champion"),
+        role_then__in=KEY_ROLES,
         left_on__gt=as_of - dt.timedelta(days=DEPARTURE_WINDOW_DAYS),
         left_on__lte=as_of,
     )
     sentiment = Case(
-        *(When(sentiment=key, then=Value(points)) for key, points in SENTIMENT_POINTS.items()),
+        *(When(sentiment_then=key, then=Value(points)) for key, points in SENTIMENT_POINTS.items()),
         default=None,
         output_field=FloatField(),
     )
-    queryset = _in_range(Stakeholder.objects, first_id, last_id).values("account_id")
+    people = stakeholders_as_of(_in_range(Stakeholder.objects, first_id, last_id), as_of=as_of)
+    queryset = people.values("account_id")
     return _frame(
         queryset.annotate(
             **{
-                s.OWNERS_ACTIVE: Count("pk", filter=active & Q(role="owner")),
-                s.CHAMPIONS_ACTIVE: Count("pk", filter=active & Q(role="champion")),
+                s.OWNERS_ACTIVE: Count("pk", filter=active & Q(role_then=StakeholderRole.OWNER)),
+                s.CHAMPIONS_ACTIVE: Count(
+                    "pk", filter=active & Q(role_then=StakeholderRole.CHAMPION)
+                ),
                 s.KEY_DEPARTURES: Count("pk", filter=departed),
                 s.STAKEHOLDER_SENTIMENT: Avg(sentiment, filter=active),
             }

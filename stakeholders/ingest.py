@@ -26,6 +26,7 @@ from stakeholders.models import (
     StakeholderRole,
     StakeholderStatus,
 )
+from stakeholders.services import stakeholder_states_record
 
 STAKEHOLDER_RECORD = RecordSpec(
     fields={
@@ -61,7 +62,7 @@ def _existing(account_ids: set[int]) -> dict[tuple[int, str], dict]:
     rows = (
         Stakeholder.objects.filter(account_id__in=account_ids)
         .exclude(email="")
-        .values("id", "account_id", "email", "role", "status", "added_on")
+        .values("id", "account_id", "email", "role", "sentiment", "status", "added_on")
     )
     return {(row["account_id"], row["email"].lower()): row for row in rows}
 
@@ -79,6 +80,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     existing = _existing(set(account_ids.values()))
     today = timezone.localdate()
     departures: list[tuple[int, str, str, dt.date]] = []
+    keys: list[tuple[int, str]] = []
     rows = []
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         account_id = account_ids.get(row["account_external_id"])
@@ -116,11 +118,31 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
         if "status" in row:
             values["left_on"] = row.get("left_on")
         rows.append({"account": account_id, **values})
+        keys.append((account_id, row["email"]))
     batch.raise_if_invalid()
     counts = copy_upsert_rows(target=STAKEHOLDER_UPSERT, rows=rows)
     if departures:
         _record_departures(workspace, departures)
+    _record_states(existing, keys, today=today)
     return counts
+
+
+def _record_states(
+    before: dict[tuple[int, str], dict], keys: list[tuple[int, str]], *, today: dt.date
+) -> None:
+    """The dated roles and sentiments of the people the batch created or changed."""
+    people = Stakeholder.objects.filter(account_id__in={account_id for account_id, _ in keys})
+    by_key = {(person.account_id, person.email.lower()): person for person in people}
+    stakeholder_states_record(
+        [
+            (
+                by_key[key],
+                (before[key]["role"], before[key]["sentiment"]) if key in before else None,
+            )
+            for key in keys
+        ],
+        today=today,
+    )
 
 
 def _record_departures(

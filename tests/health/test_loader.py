@@ -111,7 +111,7 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
     )
     SurveyResponseFactory(account=account, kind="nps", score=7, answered_on=PAST_WEEK)
     owner = StakeholderFactory(account=account, role="owner", sentiment="positive")
-    StakeholderFactory(account=account, role="champion", sentiment="neutral")
+    champion = StakeholderFactory(account=account, role="champion", sentiment="neutral")
     proven = _claim(account, use_case, alice, status="proven", confirmed_on=PAST_WEEK)
     unproven = _claim(account, use_case, alice, status="unproven")
     _history_moved_to_the_week()
@@ -128,6 +128,9 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
     SurveyResponseFactory(account=account, kind="nps", score=1, answered_on=later[2])
     stakeholder_update(
         stakeholder=owner, by=alice, data={"status": StakeholderStatus.LEFT, "left_on": later[3]}
+    )
+    stakeholder_update(
+        stakeholder=champion, by=alice, data={"role": "producer", "sentiment": "negative"}
     )
     evidence_update(evidence=proven, by=alice, data={"status": "disputed"})
     # Proven later, though the customer dates the confirmation inside the week.
