@@ -86,8 +86,9 @@ def ladder_inputs(
 ) -> dict[str, pd.DataFrame]:
     """The frames ``ladder.ladder_levels`` needs, for some accounts or (None) all of them.
 
-    With ``as_recorded`` each claim is read as its history recorded it by the end of ``as_of``
-    (``evidence_as_of``), for a past week scored again; without, as it stands now.
+    With ``as_recorded`` only the pursuits started by the end of ``as_of`` count and each claim
+    is read as its history recorded it by then (``evidence_as_of``), for a past week scored
+    again; without, both as they stand now.
 
     Usage is aggregated in the database over the trailing window ending on ``as_of``: summed
     metrics become a weekly rate, maximum metrics their peak, latest-value metrics the value of
@@ -104,6 +105,7 @@ def ladder_inputs(
     )
     status, confirmed_on = "status", "confirmed_on"
     if as_recorded:
+        pursuits = pursuits.filter(created_at__date__lte=as_of)
         evidence = evidence_as_of(evidence, as_of=as_of)
         status, confirmed_on = "status_then", "confirmed_on_then"
     if account_ids is not None:

@@ -48,6 +48,16 @@ def triage(in_alpha):
     return metric, use_case
 
 
+def _pursue(account, use_case) -> None:
+    """The account has pursued the use case since before the week re-scored."""
+    pursuit = AccountUseCaseFactory(account=account, use_case=use_case)
+    AccountUseCase.objects.filter(pk=pursuit.pk).update(created_at=_in_the_week())
+
+
+def _in_the_week() -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(PAST_WEEK, TIME))
+
+
 def _usage(account, metric, *, days, value):
     UsageRecord.objects.bulk_create(
         UsageRecord(
@@ -76,7 +86,7 @@ def _claim(account, use_case, by, **data) -> Evidence:
 
 def _history_moved_to_the_week() -> None:
     """Every claim recorded so far was recorded during the week re-scored."""
-    EvidenceChange.objects.update(at=timezone.make_aware(dt.datetime.combine(PAST_WEEK, TIME)))
+    EvidenceChange.objects.update(at=_in_the_week())
 
 
 def _recompute(workspace) -> HealthSnapshot:
@@ -87,7 +97,7 @@ def _recompute(workspace) -> HealthSnapshot:
 def test_it_reads_no_usage_dated_after_the_week_into_its_ladder_level(in_alpha, triage):
     metric, use_case = triage
     account = AccountFactory(workspace=in_alpha, licensed_seats=50)
-    AccountUseCaseFactory(account=account, use_case=use_case)
+    _pursue(account, use_case)
     _usage(account, metric, days=[TODAY - dt.timedelta(days=6)], value=30)
     ladder_refresh(account_ids=[account.pk])
     assert AccountUseCase.objects.get(account=account).level == 2
@@ -101,7 +111,7 @@ def test_it_re_scores_a_past_week_to_the_same_score_after_later_data_of_every_ki
 ):
     metric, use_case = triage
     account = AccountFactory(workspace=in_alpha, licensed_seats=50)
-    AccountUseCaseFactory(account=account, use_case=use_case)
+    _pursue(account, use_case)
     # Known by the end of the week: 25 active users (engagement, level 2), an open P2, an NPS
     # of 7, an Owner and a Champion on the map, a proven claim at level 3 and an unproven one.
     weeks_before = [PAST_WEEK_END - dt.timedelta(days=ago) for ago in range(56)]
@@ -164,10 +174,19 @@ def test_it_reads_each_claim_as_recorded_by_the_end_of_the_week(
 ):
     metric, use_case = triage
     account = AccountFactory(workspace=in_alpha, licensed_seats=50)
-    AccountUseCaseFactory(account=account, use_case=use_case)
+    _pursue(account, use_case)
     _usage(account, metric, days=[PAST_WEEK_END - dt.timedelta(days=1)], value=25)
     claim = _claim(account, use_case, alice, **then)
     _history_moved_to_the_week()
     evidence_update(evidence=claim, by=alice, data=later)
     snapshot = _recompute(in_alpha)
     assert (snapshot.scores["ladder"], snapshot.proven_evidence) == (ladder_score, proven_count)
+
+
+def test_it_reads_no_use_case_the_account_began_to_pursue_after_the_week(in_alpha, triage):
+    metric, use_case = triage
+    account = AccountFactory(workspace=in_alpha, licensed_seats=50)
+    _usage(account, metric, days=[PAST_WEEK_END - dt.timedelta(days=1)], value=25)
+    AccountUseCaseFactory(account=account, use_case=use_case)
+    # No use case pursued then: no ladder to score, not the level 2 its usage reaches now.
+    assert _recompute(in_alpha).scores["ladder"] is None
