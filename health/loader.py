@@ -2,7 +2,13 @@
 
 Each signal is aggregated per account in the database (one GROUP BY query per source), never
 read row by row: 90 days of daily usage stay in PostgreSQL. An account with no rows in a source
-gets NaN there, which scores as insufficient data, except for counts (below).
+gets NaN there, which scores as insufficient data, except for counts (below). The ladder level
+is the one value's rules derive from the inputs of the day scored, not the stored one.
+
+Every source is read as of the end of the day scored, by the date each fact became true (usage
+day, ticket opened and closed, survey answered, person added and left, dated roles and
+sentiments, claims as their history recorded them), so a past week scored again after later
+data arrived scores as it did.
 """
 
 from __future__ import annotations
