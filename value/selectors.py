@@ -20,6 +20,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -86,9 +87,9 @@ def ladder_inputs(
 ) -> dict[str, pd.DataFrame]:
     """The frames ``ladder.ladder_levels`` needs, for some accounts or (None) all of them.
 
-    With ``as_recorded`` only the pursuits started by the end of ``as_of`` count and each claim
-    is read as its history recorded it by then (``evidence_as_of``), for a past week scored
-    again; without, both as they stand now.
+    With ``as_recorded`` only the pursuits started and the stakeholders added by the end of
+    ``as_of`` count, and each claim is read as its history recorded it by then
+    (``evidence_as_of``), for a past week scored again; without, all as they stand now.
 
     Usage is aggregated in the database over the trailing window ending on ``as_of``: summed
     metrics become a weekly rate, maximum metrics their peak, latest-value metrics the value of
@@ -98,10 +99,9 @@ def ladder_inputs(
     pursuits = AccountUseCase.objects.all()
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
     # Whether each claim's account has stakeholders: a named confirmer counts only without any.
+    people = Q(stakeholders__added_on__lte=as_of) if as_recorded else Q(stakeholders__isnull=False)
     evidence = Evidence.objects.annotate(
-        account_stakeholders=Exists(
-            Account.objects.filter(pk=OuterRef("account_id"), stakeholders__isnull=False)
-        )
+        account_stakeholders=Exists(Account.objects.filter(people, pk=OuterRef("account_id")))
     )
     status, confirmed_on = "status", "confirmed_on"
     if as_recorded:
