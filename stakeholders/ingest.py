@@ -133,16 +133,11 @@ def _record_states(
     """The dated roles and sentiments of the people the batch created or changed."""
     people = Stakeholder.objects.filter(account_id__in={account_id for account_id, _ in keys})
     by_key = {(person.account_id, person.email.lower()): person for person in people}
-    stakeholder_states_record(
-        [
-            (
-                by_key[key],
-                (before[key]["role"], before[key]["sentiment"]) if key in before else None,
-            )
-            for key in keys
-        ],
-        today=today,
-    )
+    changes = []
+    for key in keys:
+        stored = before.get(key)
+        changes.append((by_key[key], (stored["role"], stored["sentiment"]) if stored else None))
+    stakeholder_states_record(changes=changes, today=today)
 
 
 def _record_departures(

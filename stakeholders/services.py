@@ -98,7 +98,7 @@ def _record_departure(stakeholder: Stakeholder, *, was_left: bool) -> None:
 
 
 def stakeholder_states_record(
-    changes: list[tuple[Stakeholder, tuple[str, str] | None]], *, today: date
+    *, changes: list[tuple[Stakeholder, tuple[str, str] | None]], today: date
 ) -> None:
     """Date the role and sentiment of people created (``None`` before) or changed (their role
     and sentiment before), so a past week is scored with the ones it had.
@@ -146,7 +146,7 @@ def stakeholder_create(
     _validate_stakeholder(stakeholder)
     stakeholder.save()
     _record_departure(stakeholder, was_left=False)
-    stakeholder_states_record([(stakeholder, None)], today=timezone.localdate())
+    stakeholder_states_record(changes=[(stakeholder, None)], today=timezone.localdate())
     audit_record(
         workspace=account.workspace,
         actor=by,
@@ -174,7 +174,7 @@ def stakeholder_update(
     _validate_stakeholder(current)
     current.save()
     _record_departure(current, was_left=was_left)
-    stakeholder_states_record([(current, state_before)], today=timezone.localdate())
+    stakeholder_states_record(changes=[(current, state_before)], today=timezone.localdate())
     after = {"role": current.role, "status": current.status}
     if after != before:
         audit_record(
