@@ -131,7 +131,9 @@ def _record_states(
     before: dict[tuple[int, str], dict], keys: list[tuple[int, str]], *, today: dt.date
 ) -> None:
     """The dated roles and sentiments of the people the batch created or changed."""
-    people = Stakeholder.objects.filter(account_id__in={account_id for account_id, _ in keys})
+    people = Stakeholder.objects.filter(account_id__in={account_id for account_id, _ in keys}).only(
+        "workspace_id", "account_id", "email", "role", "sentiment", "added_on"
+    )
     by_key = {(person.account_id, person.email.lower()): person for person in people}
     changes = []
     for key in keys:
