@@ -49,7 +49,7 @@ def triage(in_alpha):
 
 
 def _pursue(account, use_case) -> None:
-    """The account has pursued the use case since before the week re-scored."""
+    """The account has pursued the use case since the week re-scored began."""
     pursuit = AccountUseCaseFactory(account=account, use_case=use_case)
     AccountUseCase.objects.filter(pk=pursuit.pk).update(created_at=_in_the_week())
 
