@@ -2,7 +2,13 @@
 
 Each signal is aggregated per account in the database (one GROUP BY query per source), never
 read row by row: 90 days of daily usage stay in PostgreSQL. An account with no rows in a source
-gets NaN there, which scores as insufficient data, except for counts (below).
+gets NaN there, which scores as insufficient data, except for counts (below). The ladder level
+is the one value's rules derive from the inputs of the day scored, not the stored one.
+
+Every source is read as of the end of the day scored, by the date each fact became true (usage
+day, ticket opened and closed, survey answered, person added and left, dated roles and
+sentiments, claims as their history recorded them), so a past week scored again after later
+data arrived scores as it did.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from health.models import (
     SurveyResponse,
     TicketPriority,
 )
-from stakeholders.models import Interaction, Stakeholder
-from value.models import AccountUseCase, UsageRecord
-from value.selectors import counted_evidence
+from stakeholders.models import KEY_ROLES, Interaction, Stakeholder, StakeholderRole
+from stakeholders.selectors import stakeholders_as_of
+from value import ladder
+from value.models import Evidence, UsageRecord
+from value.selectors import evidence_as_of, ladder_frame
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28
@@ -56,7 +64,11 @@ def _in_range(queryset, first_id: int, last_id: int):
 
 
 def _tickets(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    open_tickets = Q(status__in=OPEN_TICKET_STATUSES, opened_on__lte=as_of)
+    # Open on ``as_of``: opened by then and not closed by then. A closed ticket with no closing
+    # date counts as closed, as nothing says when it was still open.
+    open_tickets = Q(opened_on__lte=as_of) & (
+        Q(status__in=OPEN_TICKET_STATUSES) | Q(closed_on__gt=as_of)
+    )
     counts = {
         column: Count("pk", filter=open_tickets & Q(priority=priority))
         for column, priority in (
@@ -107,48 +119,49 @@ def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     )
 
 
-def _ladder(first_id: int, last_id: int) -> pd.DataFrame:
-    queryset = _in_range(AccountUseCase.objects, first_id, last_id).values("account_id")
-    return _frame(queryset.annotate(**{s.LADDER_LEVEL: Max("level")}), [s.LADDER_LEVEL])
-
-
-def _evidence(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    """The claims the stored ladder counts: value's one definition of proven and fresh."""
-    proven = Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=as_of)
-    counted = counted_evidence(first_account_id=first_id, last_account_id=last_id)
-    queryset = _in_range(counted, first_id, last_id).values("account_id")
-    frame = _frame(
-        queryset.annotate(
-            **{
-                s.PROVEN_EVIDENCE: Count("pk", filter=proven),
-                "latest_proof": Max("confirmed_on", filter=proven),
-            }
+def _ladder(account_ids: list[int], as_of: dt.date) -> pd.DataFrame:
+    """The best level each account reached on ``as_of`` and the claims it rests on, derived
+    from the ladder's inputs of that day, never the stored level, which is today's: the
+    proven evidence the score counts is exactly what value's ladder counted then."""
+    levels = ladder_frame(account_ids=account_ids, as_of=as_of, as_recorded=True)
+    best = levels.groupby(ladder.ACCOUNT)[ladder.LEVEL].max()
+    frame = best.rename(s.LADDER_LEVEL).rename_axis("account_id").to_frame()
+    counted = {claim for proofs in levels[ladder.PROOFS] for claim in proofs}
+    claims = evidence_as_of(Evidence.objects.filter(pk__in=counted), as_of=as_of)
+    proofs = _frame(
+        claims.values("account_id").annotate(
+            **{s.PROVEN_EVIDENCE: Count("pk"), "latest_proof": Max("confirmed_on_then")}
         ),
         [s.PROVEN_EVIDENCE, "latest_proof"],
     )
-    latest = pd.to_datetime(frame.pop("latest_proof"))
-    frame[s.DAYS_SINCE_PROOF] = (pd.Timestamp(as_of) - latest).dt.days
-    return frame
+    latest = pd.to_datetime(proofs.pop("latest_proof"))
+    proofs[s.DAYS_SINCE_PROOF] = (pd.Timestamp(as_of) - latest).dt.days
+    return frame.join(proofs, how="outer")
 
 
 def _stakeholders(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
-    active = Q(status="active") & Q(added_on__lte=as_of)
+    # On the map on ``as_of``: added by then and not left by then, whatever the status is now,
+    # in the role and with the sentiment of that day.
+    active = Q(added_on__lte=as_of) & (Q(left_on__isnull=True) | Q(left_on__gt=as_of))
     departed = Q(
-        role__in=("owner", "champion"),
+        role_then__in=KEY_ROLES,
         left_on__gt=as_of - dt.timedelta(days=DEPARTURE_WINDOW_DAYS),
         left_on__lte=as_of,
     )
     sentiment = Case(
-        *(When(sentiment=key, then=Value(points)) for key, points in SENTIMENT_POINTS.items()),
+        *(When(sentiment_then=key, then=Value(points)) for key, points in SENTIMENT_POINTS.items()),
         default=None,
         output_field=FloatField(),
     )
-    queryset = _in_range(Stakeholder.objects, first_id, last_id).values("account_id")
+    people = stakeholders_as_of(_in_range(Stakeholder.objects, first_id, last_id), as_of=as_of)
+    queryset = people.values("account_id")
     return _frame(
         queryset.annotate(
             **{
-                s.OWNERS_ACTIVE: Count("pk", filter=active & Q(role="owner")),
-                s.CHAMPIONS_ACTIVE: Count("pk", filter=active & Q(role="champion")),
+                s.OWNERS_ACTIVE: Count("pk", filter=active & Q(role_then=StakeholderRole.OWNER)),
+                s.CHAMPIONS_ACTIVE: Count(
+                    "pk", filter=active & Q(role_then=StakeholderRole.CHAMPION)
+                ),
                 s.KEY_DEPARTURES: Count("pk", filter=departed),
                 s.STAKEHOLDER_SENTIMENT: Avg(sentiment, filter=active),
             }
@@ -182,14 +195,14 @@ COUNT_COLUMNS = (
 
 def scoring_frame(*, first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     """One row per active account with id in [first_id, last_id], every input column of the
-    score module filled from at most eight queries."""
+    score module filled from a fixed number of queries, each reading only what was true by the
+    end of ``as_of``: scoring a past week again after later data arrived gives the same frame."""
     frame = account_frame(first_id=first_id, last_id=last_id)
     sources = [
         _tickets(first_id, last_id, as_of),
         _surveys(first_id, last_id, as_of),
         _usage(first_id, last_id, as_of),
-        _ladder(first_id, last_id),
-        _evidence(first_id, last_id, as_of),
+        _ladder(frame.index.tolist(), as_of),
         _stakeholders(first_id, last_id, as_of),
         _interactions(first_id, last_id, as_of),
     ]

@@ -283,9 +283,11 @@ def _chunk_done(*, recompute_id: int, chunk: int) -> None:
         recompute.status = RecomputeStatus.DONE
         recompute.finished_at = timezone.now()
         workspace, week = recompute.workspace, recompute.week
-        transaction.on_commit(
-            lambda: snapshots_recomputed.send(HealthRecompute, workspace=workspace, week=week)
-        )
+        # Triggers act on the present: a past week re-scored corrects history, it starts no play.
+        if week == iso_week(timezone.localdate(recompute.started_at)):
+            transaction.on_commit(
+                lambda: snapshots_recomputed.send(HealthRecompute, workspace=workspace, week=week)
+            )
     recompute.save(update_fields=["chunks_done", "status", "finished_at"])
 
 

@@ -27,6 +27,7 @@ from stakeholders.models import (
     StakeholderRole,
     StakeholderStatus,
 )
+from stakeholders.services import stakeholder_states_record
 
 STAKEHOLDER_RECORD = RecordSpec(
     fields={
@@ -62,7 +63,7 @@ def _existing(account_ids: set[int]) -> dict[tuple[int, str], dict]:
     rows = (
         Stakeholder.objects.filter(account_id__in=account_ids)
         .exclude(email="")
-        .values("id", "account_id", "email", "role", "status", "added_on")
+        .values("id", "account_id", "email", "role", "sentiment", "status", "added_on")
     )
     return {(row["account_id"], row["email"].lower()): row for row in rows}
 
@@ -80,6 +81,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     existing = _existing(set(account_ids.values()))
     today = timezone.localdate()
     departures: list[tuple[int, str, str, dt.date]] = []
+    keys: list[tuple[int, str]] = []
     rows = []
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         account_id = account_ids.get(row["account_external_id"])
@@ -117,14 +119,31 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
         if "status" in row:
             values["left_on"] = row.get("left_on")
         rows.append({"account": account_id, **values})
+        keys.append((account_id, row["email"]))
     batch.raise_if_invalid()
     counts = copy_upsert_rows(target=STAKEHOLDER_UPSERT, rows=rows)
     if departures:
         _record_departures(workspace, departures)
+    _record_states(existing, keys, today=today)
     standing = sorted({row["account"] for row in rows if {"role", "status"} & row.keys()})
     if standing:
         stakeholders_changed.send(sender=Stakeholder, account_ids=standing)
     return counts
+
+
+def _record_states(
+    before: dict[tuple[int, str], dict], keys: list[tuple[int, str]], *, today: dt.date
+) -> None:
+    """The dated roles and sentiments of the people the batch created or changed."""
+    people = Stakeholder.objects.filter(account_id__in={account_id for account_id, _ in keys}).only(
+        "workspace_id", "account_id", "email", "role", "sentiment", "added_on"
+    )
+    by_key = {(person.account_id, person.email.lower()): person for person in people}
+    changes = []
+    for key in keys:
+        stored = before.get(key)
+        changes.append((by_key[key], (stored["role"], stored["sentiment"]) if stored else None))
+    stakeholder_states_record(changes=changes, today=today)
 
 
 def _record_departures(

@@ -164,6 +164,26 @@ class StakeholderChange(TenantModel):
         return f"{self.get_role_display()} left on {self.left_on}"
 
 
+class StakeholderState(TenantModel):
+    """A person's role and sentiment from ``since`` on, until their next state: scoring a past
+    week reads the state of its end. The stakeholder services write one on every change of
+    either; a person with no state at all (recorded before states were kept) reads their own
+    fields."""
+
+    stakeholder = TenantForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="states")
+    role = models.CharField(max_length=10, choices=StakeholderRole.choices)
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices)
+    since = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        indexes = [models.Index(fields=["workspace", "stakeholder", "since"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}, {self.get_sentiment_display()}, from {self.since}"
+
+
 class PromiseStatus(models.TextChoices):
     UNPROVEN = "unproven", "Unproven"
     PROVEN = "proven", "Proven"

@@ -5,7 +5,20 @@ import io
 from datetime import date, timedelta
 
 from django.apps import apps
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.models import Account
 from csos.models import SharedLink
@@ -24,6 +37,7 @@ from stakeholders.models import (
     Stakeholder,
     StakeholderChange,
     StakeholderRole,
+    StakeholderState,
     SuccessPlan,
 )
 from stakeholders.sharing import PLAN_SHARE_PURPOSE
@@ -42,6 +56,22 @@ MAP_ROLES = (
     StakeholderRole.CHAMPION,
     StakeholderRole.OWNER,
 )
+
+
+def stakeholders_as_of(people: QuerySet[Stakeholder], *, as_of: date) -> QuerySet[Stakeholder]:
+    """``people`` with the role and sentiment each had at the end of ``as_of`` (``role_then``,
+    ``sentiment_then``), from their dated states; someone with no state at all (recorded before
+    states were kept) has their current ones, and someone whose first state is later, none."""
+    states = StakeholderState.objects.filter(stakeholder=OuterRef("pk"))
+    latest = states.filter(since__lte=as_of).order_by("-since", "-id")
+
+    def then(name: str):
+        return Coalesce(
+            Subquery(latest.values(name)[:1]),
+            Case(When(~Exists(states), then=F(name)), default=None),
+        )
+
+    return people.annotate(role_then=then("role"), sentiment_then=then("sentiment"))
 
 
 def flag_thresholds() -> Thresholds:

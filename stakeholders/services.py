@@ -36,6 +36,7 @@ from stakeholders.models import (
     Stakeholder,
     StakeholderChange,
     StakeholderRole,
+    StakeholderState,
     StakeholderStatus,
     SuccessPlan,
 )
@@ -97,6 +98,43 @@ def _record_departure(stakeholder: Stakeholder, *, was_left: bool) -> None:
         )
 
 
+def stakeholder_states_record(
+    *, changes: list[tuple[Stakeholder, tuple[str, str] | None]], today: date
+) -> None:
+    """Date the role and sentiment of people created (``None`` before) or changed (their role
+    and sentiment before), so a past week is scored with the ones it had.
+
+    A new person holds theirs since they were added; a change holds from ``today``. A person
+    changed for the first time since states were kept gets their earlier state too, dated from
+    when they were added.
+    """
+    moved = [
+        (person, before) for person, before in changes if before != (person.role, person.sentiment)
+    ]
+    kept = set(
+        StakeholderState.objects.filter(
+            stakeholder__in=[person for person, before in moved if before is not None]
+        ).values_list("stakeholder_id", flat=True)
+    )
+    states = []
+    for person, before in moved:
+        if before is not None and person.pk not in kept:
+            states.append(_state(person, *before, since=person.added_on))
+        since = person.added_on if before is None else today
+        states.append(_state(person, person.role, person.sentiment, since=since))
+    StakeholderState.objects.bulk_create(states)
+
+
+def _state(person: Stakeholder, role: str, sentiment: str, *, since: date) -> StakeholderState:
+    return StakeholderState(
+        workspace_id=person.workspace_id,
+        stakeholder=person,
+        role=role,
+        sentiment=sentiment,
+        since=since,
+    )
+
+
 @transaction.atomic
 def stakeholder_create(
     *, account: Account, by: AbstractBaseUser | None, data: dict[str, Any]
@@ -109,6 +147,7 @@ def stakeholder_create(
     _validate_stakeholder(stakeholder)
     stakeholder.save()
     _record_departure(stakeholder, was_left=False)
+    stakeholder_states_record(changes=[(stakeholder, None)], today=timezone.localdate())
     stakeholders_changed.send(sender=Stakeholder, account_ids=[account.pk])
     audit_record(
         workspace=account.workspace,
@@ -130,12 +169,14 @@ def stakeholder_update(
         raise ValidationError("This person's data was erased; the record can no longer change.")
     before = {"role": current.role, "status": current.status}
     was_left, left_on = current.has_left, current.left_on
+    state_before = (current.role, current.sentiment)
     for key, value in data.items():
         if key in STAKEHOLDER_FIELDS:
             setattr(current, key, value)
     _validate_stakeholder(current)
     current.save()
     _record_departure(current, was_left=was_left)
+    stakeholder_states_record(changes=[(current, state_before)], today=timezone.localdate())
     after = {"role": current.role, "status": current.status}
     if after != before or current.left_on != left_on:
         stakeholders_changed.send(sender=Stakeholder, account_ids=[current.account_id])

@@ -18,8 +18,11 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection
+from django.db.models import DateTimeField, OuterRef, Subquery
+from django.db.models.functions import Cast
 
 from accounts.demo import DemoOptions, Progress, bulk_create_batched, demo_accounts
+from accounts.models import Account
 from csos.models import SharedLink, Workspace
 from value import ladder
 from value.models import (
@@ -177,6 +180,12 @@ def demo_value_build(
             )
     bulk_create_batched(
         AccountUseCase.dangerously_unscoped, pursuits, progress=progress, desc="use cases"
+    )
+    # Each account has pursued its use cases since its contract started, so the past weeks the
+    # demo scores have the ladder they would have had.
+    contract_start = Account.dangerously_unscoped.filter(pk=OuterRef("account_id"))
+    AccountUseCase.dangerously_unscoped.filter(workspace=workspace).update(
+        created_at=Cast(Subquery(contract_start.values("contract_start")[:1]), DateTimeField())
     )
     _usage_write(
         workspace=workspace,

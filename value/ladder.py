@@ -10,7 +10,8 @@ Pure: frames in, a frame out, no Django and no clock (``as_of`` is a parameter).
   stakeholder it was addressed to while they were the account's active Owner, and who had not
   left by the confirmation date. Nothing a user records by hand (a named confirmer, a leader's
   in-person attestation) reaches level 4.
-- Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``.
+- Evidence counts only while fresh: confirmed at most ``stale_days`` before ``as_of``, and
+  not after it (a claim confirmed later was not proven yet on ``as_of``).
 - A level counts only on top of every level below it: nothing is reached by skipping.
 
 ``evidence_standing`` is the one definition of "proven and fresh" a claim is judged by; the
@@ -66,6 +67,7 @@ RESULT_COLUMNS = (ACCOUNT, USE_CASE, LEVEL, REASONS, PROOFS)
 
 PROVEN = "proven"
 ATTESTED = "attested"
+UNPROVEN = "unproven"
 OWNER = "owner"
 LEVEL_NAMES = {1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
 _KEY = [ACCOUNT, USE_CASE]
@@ -195,6 +197,8 @@ def evidence_standing(evidence: pd.DataFrame, params: LadderParams) -> pd.DataFr
     _require(evidence, EVIDENCE_COLUMNS, "evidence")
     claims = evidence[list(EVIDENCE_COLUMNS)].reset_index(drop=True)
     confirmed_at = pd.to_datetime(claims[CONFIRMED_ON], errors="coerce")
+    # A claim confirmed after ``as_of`` was not proven yet on that day.
+    claims.loc[confirmed_at > pd.Timestamp(params.as_of), STATUS] = UNPROVEN
     proven = claims[STATUS] == PROVEN
     has_figures = claims[BASELINE].notna() & claims[CURRENT].notna()
     fresh = confirmed_at.notna() & (confirmed_at >= pd.Timestamp(params.fresh_since))

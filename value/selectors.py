@@ -10,7 +10,11 @@ from decimal import Decimal
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    Case,
+    CharField,
     Count,
+    DateField,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -20,8 +24,10 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import Account, AccountStatus, Segment
 from csos.selectors import rate_to_workspace_currency
@@ -33,6 +39,7 @@ from value.models import (
     ConfirmationRequest,
     EventMapping,
     Evidence,
+    EvidenceChange,
     Level,
     RetentionArtifact,
     Threshold,
@@ -71,9 +78,17 @@ def event_mapping_list() -> QuerySet[EventMapping]:
 
 
 def ladder_inputs(
-    *, account_ids: Iterable[int] | None, as_of: date, settings: ValueSettings
+    *,
+    account_ids: Iterable[int] | None,
+    as_of: date,
+    settings: ValueSettings,
+    as_recorded: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """The frames ``ladder.ladder_levels`` needs, for some accounts or (None) all of them.
+
+    With ``as_recorded`` only the pursuits started by the end of ``as_of`` count, and each
+    claim is read as its history recorded it by then
+    (``evidence_as_of``), for a past week scored again; without, all as they stand now.
 
     Usage is aggregated in the database over the trailing window ending on ``as_of``: summed
     metrics become a weekly rate, maximum metrics their peak, latest-value metrics the value of
@@ -83,6 +98,11 @@ def ladder_inputs(
     pursuits = AccountUseCase.objects.all()
     records = UsageRecord.objects.filter(day__gte=window_start, day__lte=as_of)
     evidence = Evidence.objects.all()
+    status, confirmed_on = "status", "confirmed_on"
+    if as_recorded:
+        pursuits = pursuits.filter(created_at__date__lte=as_of)
+        evidence = evidence_as_of(evidence, as_of=as_of)
+        status, confirmed_on = "status_then", "confirmed_on_then"
     if account_ids is not None:
         account_ids = list(account_ids)
         pursuits = pursuits.filter(account_id__in=account_ids)
@@ -109,10 +129,10 @@ def ladder_inputs(
                 "account_id",
                 "use_case_id",
                 "level",
-                "status",
+                status,
                 "baseline",
                 "current",
-                "confirmed_on",
+                confirmed_on,
                 # The customer's answer the claim was proven by, bound to who answered and as
                 # what: the stakeholder's role and standing then, and any departure since.
                 "confirmation__answered_role",
@@ -124,10 +144,35 @@ def ladder_inputs(
     }
 
 
-def ladder_frame(*, account_ids: list[int] | None, as_of: date) -> pd.DataFrame:
-    """The ladder (level and four reasons per pursuit) of some accounts, or all of them."""
+def evidence_as_of(evidence: QuerySet[Evidence], *, as_of: date) -> QuerySet[Evidence]:
+    """The claims of ``evidence`` recorded by the end of ``as_of``, with the status and
+    confirmation date each had then (``status_then``, ``confirmed_on_then``), read from its
+    change history: a claim proven, disputed or re-dated later keeps its state of that day. A
+    claim with no history at all (written before history was kept) reads its own fields."""
+    changes = EvidenceChange.objects.filter(evidence=OuterRef("pk"))
+
+    def then(name: str, output_field):
+        latest = changes.filter(at__date__lte=as_of, after__has_key=name).order_by("-at", "-id")
+        value = latest.annotate(value=Cast(KT(f"after__{name}"), output_field)).values("value")
+        return Coalesce(
+            Subquery(value[:1]),
+            Case(When(~Exists(changes), then=F(name)), default=None, output_field=output_field),
+        )
+
+    return evidence.annotate(
+        status_then=then("status", CharField()), confirmed_on_then=then("confirmed_on", DateField())
+    ).filter(status_then__isnull=False)
+
+
+def ladder_frame(
+    *, account_ids: list[int] | None, as_of: date, as_recorded: bool = False
+) -> pd.DataFrame:
+    """The ladder (level and four reasons per pursuit) of some accounts, or all of them;
+    ``as_recorded`` as in ``ladder_inputs``."""
     settings = value_settings()
-    frames = ladder_inputs(account_ids=account_ids, as_of=as_of, settings=settings)
+    frames = ladder_inputs(
+        account_ids=account_ids, as_of=as_of, settings=settings, as_recorded=as_recorded
+    )
     return ladder.ladder_levels(
         **frames, params=ladder.LadderParams(as_of=as_of, stale_days=settings.evidence_stale_days)
     )

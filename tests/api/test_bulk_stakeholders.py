@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from stakeholders.models import Stakeholder, StakeholderChange
+from stakeholders.models import Stakeholder, StakeholderChange, StakeholderState
 from tests.factories import AccountFactory
 
 URL = reverse("api-stakeholder-bulk")
@@ -133,3 +133,14 @@ def test_it_never_matches_a_person_of_another_workspace(api, account, beta):
     )
     assert api.post(URL, {"records": [person()]}).json()["created"] == 1
     assert Stakeholder.dangerously_unscoped.get(workspace=beta).name == "Theirs"
+
+
+@pytest.mark.django_db
+def test_it_dates_the_roles_and_sentiments_a_batch_creates_and_changes(api, account):
+    added = TODAY - dt.timedelta(days=30)
+    api.post(URL, {"records": [person(added_on=added.isoformat(), sentiment="positive")]})
+    api.post(URL, {"records": [person(role="owner")]})
+    api.post(URL, {"records": [person(role="owner", title="COO")]})
+    assert sorted(
+        StakeholderState.dangerously_unscoped.values_list("role", "sentiment", "since")
+    ) == [("champion", "positive", added), ("owner", "positive", TODAY)]

@@ -1,13 +1,17 @@
 """Recomputing snapshots from the database: models by segment, replacement, change, errors."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
 
 from csos.models import AuditEvent
 from health import services
 from health.models import Band, HealthModel, HealthSnapshot, RecomputeStatus
+from playbooks.models import Task
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
 
 WEEK = dt.date(2026, 11, 23)  # a Monday
@@ -145,3 +149,20 @@ def test_it_refuses_an_override_expiring_in_the_past(in_alpha, accounts, alice):
     )
     event = AuditEvent.objects.get(action="health.override")
     assert (event.actor, event.after["reason"]) == (alice, "Signed the renewal")
+
+
+def test_it_creates_no_task_when_re_scoring_a_past_week(
+    in_alpha, bob, lena, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    account = AccountFactory(workspace=in_alpha, owner=bob)
+    SupportTicketFactory(account=account, priority="p1", opened_on=today - dt.timedelta(weeks=8))
+    past_week = (today - dt.timedelta(weeks=4)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("health_recompute", in_alpha.slug, "--week", past_week, stdout=io.StringIO())
+    assert HealthSnapshot.objects.get(account=account).band == Band.RED
+    assert not Task.objects.exists()
+    # The same Red band in the current week starts the save play.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_recompute(workspace=in_alpha, week=today)
+    assert Task.objects.get(account=account).playbook == "save"

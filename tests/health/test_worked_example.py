@@ -6,6 +6,7 @@ same day, once however often the week is recomputed. The arithmetic is in test_s
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -14,7 +15,14 @@ from health.models import HealthSnapshot
 from playbooks.models import Task
 from stakeholders.models import Interaction, Stakeholder
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
-from value.models import AccountUseCase, Evidence, UsageMetric, UsageRecord, UseCase
+from value.models import (
+    AccountUseCase,
+    Evidence,
+    Threshold,
+    UsageMetric,
+    UsageRecord,
+    UseCase,
+)
 
 
 def build_worked_example(alpha, bob):
@@ -36,9 +44,18 @@ def build_worked_example(alpha, bob):
     use_case = UseCase.dangerously_unscoped.create(
         workspace=alpha, name="Ticket triage", outcome="Faster answers"
     )
-    AccountUseCase.dangerously_unscoped.create(
-        workspace=alpha, account=account, use_case=use_case, level=2
-    )
+    # Presence: a tenth of the seats active; engagement: 30 active users. The 32 active users
+    # reach both, so the ladder (derived from usage, never the stored level) stands at 2.
+    for level, minimum, per_seat in ((1, "0.1", True), (2, "30", False)):
+        Threshold.dangerously_unscoped.create(
+            workspace=alpha,
+            use_case=use_case,
+            level=level,
+            metric=metric,
+            minimum=Decimal(minimum),
+            per_seat=per_seat,
+        )
+    AccountUseCase.dangerously_unscoped.create(workspace=alpha, account=account, use_case=use_case)
     Evidence.dangerously_unscoped.create(
         workspace=alpha,
         account=account,

@@ -20,6 +20,7 @@ from stakeholders.models import (
     Stakeholder,
     StakeholderChange,
     StakeholderRole,
+    StakeholderState,
     SuccessPlan,
 )
 from stakeholders.sharing import PLAN_SHARE_PURPOSE
@@ -133,6 +134,13 @@ def alpha_stakeholder_objects(account) -> dict:
         role="owner",
         left_on=plan.starts_on,
     )
+    state = StakeholderState.dangerously_unscoped.create(
+        workspace=workspace,
+        stakeholder=person,
+        role="owner",
+        sentiment="positive",
+        since=person.added_on,
+    )
     guide = RoleGuide.dangerously_unscoped.create(
         workspace=workspace, role="owner", messages="ALPHA-SECRET-PLAN"
     )
@@ -151,5 +159,6 @@ def alpha_stakeholder_objects(account) -> dict:
         InteractionParticipant: participant,
         FlagThresholds: thresholds,
         StakeholderChange: change,
+        StakeholderState: state,
         RoleGuide: guide,
     }

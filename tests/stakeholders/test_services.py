@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from csos.models import AuditEvent
 from stakeholders import services
@@ -16,6 +17,7 @@ from stakeholders.models import (
     Stakeholder,
     StakeholderChange,
     StakeholderRole,
+    StakeholderState,
     SuccessPlan,
 )
 from stakeholders.selectors import stakeholder_changes_since
@@ -236,3 +238,29 @@ def test_it_keeps_an_archived_plan_as_it_was(acme, alice):
     plan = SuccessPlanFactory(account=acme, status=PlanStatus.ARCHIVED)
     with pytest.raises(ValidationError):
         services.plan_update(plan=plan, by=alice, title="Changed")
+
+
+def states_of(person):
+    return list(
+        StakeholderState.objects.filter(stakeholder=person)
+        .order_by("since", "id")
+        .values_list("role", "sentiment", "since")
+    )
+
+
+def test_it_dates_each_change_of_role_or_sentiment(acme):
+    today = timezone.localdate()
+    dana = services.stakeholder_create(account=acme, by=None, data=person_data())
+    services.stakeholder_update(stakeholder=dana, by=None, data={"title": "CEO"})
+    services.stakeholder_update(stakeholder=dana, by=None, data={"role": "champion"})
+    assert states_of(dana) == [
+        ("owner", "positive", dt.date(2025, 3, 1)),
+        ("champion", "positive", today),
+    ]
+    # A person recorded before states were kept gets the state they had until the change.
+    pat = StakeholderFactory(account=acme, role="producer", added_on=dt.date(2025, 2, 1))
+    services.stakeholder_update(stakeholder=pat, by=None, data={"sentiment": "negative"})
+    assert states_of(pat) == [
+        ("producer", "unknown", dt.date(2025, 2, 1)),
+        ("producer", "negative", today),
+    ]

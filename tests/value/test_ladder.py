@@ -163,6 +163,28 @@ def test_it_counts_evidence_confirmed_exactly_at_the_stale_limit():
     assert level_of(result) == 3
 
 
+def test_it_does_not_count_evidence_confirmed_after_as_of():
+    later = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", date(2026, 7, 1))
+    on_the_day = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", AS_OF)
+    result = ladder_levels(
+        pursuits=pursuits(ACME),
+        thresholds=THRESHOLDS,
+        usage=ENGAGED_ACME,
+        evidence=evidence([later, on_the_day]),
+        params=PARAMS,
+    )
+    assert level_of(result) == 3
+    result = ladder_levels(
+        pursuits=pursuits(ACME),
+        thresholds=THRESHOLDS,
+        usage=ENGAGED_ACME,
+        evidence=evidence([later]),
+        params=PARAMS,
+    )
+    assert level_of(result) == 2
+    assert result.loc[0, "reasons"][2] == "Not reached: the evidence is unproven, not proven"
+
+
 @pytest.mark.parametrize(
     "claim, reason",
     [
