@@ -382,3 +382,31 @@ def test_it_refuses_a_code_that_is_not_an_iso_currency_on_the_account_form(
 def test_it_offers_the_iso_currencies_as_a_select(login, lena):
     body = login(lena).get(reverse("account_create")).content.decode()
     assert '<select name="currency"' in body and '<option value="EUR">EUR · Euro</option>' in body
+
+
+def section_links(body: str) -> list[str]:
+    [bar] = re.findall(
+        r'<nav class="section-bar" aria-label="Sections of this page">.*?</nav>', body, re.S
+    )
+    return re.findall(r'href="#([\w-]+)"', bar)
+
+
+@pytest.mark.django_db
+def test_it_reaches_every_section_of_the_account_page_in_one_click(login, bobs_account, bob):
+    response = login(bob).get(reverse("account_detail", args=[bobs_account.pk]))
+    body = response.content.decode()
+    targets = section_links(body)
+    panels = [f"panel-{item.panel.key}" for item in response.context["panels"]]
+    assert targets == [*panels, "arr-trend", "profile", "ledger"]
+    assert targets[0] == "panel-retention-artifact"
+    assert all(f'id="{target}"' in body for target in targets)
+
+
+@pytest.mark.django_db
+def test_it_folds_the_ledger_unless_a_recorded_change_was_refused(login, bobs_account, bob):
+    client = login(bob)
+    shown = client.get(reverse("account_detail", args=[bobs_account.pk])).content.decode()
+    assert '<details class="ledger-details">' in shown
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    refused = client.post(url, {"kind": "new", "date": "2026-01-15", "amount": "5"})
+    assert '<details class="ledger-details" open>' in refused.content.decode()
