@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Case, F, When
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -140,7 +141,9 @@ class PortfolioColumn:
     returns the expression computing it per account inside the portfolio's one query, and
     ``choices`` are its values with their labels. ``detail``, when given, returns a second
     expression for the rows shown, whose value ``detail_text`` writes after the label (the
-    health column's change since last week).
+    health column's change since last week). ``sort_order``, when given, lists the values in
+    the order an ascending sort shows them (bands by severity, not by name); values not in it
+    and empty ones come after.
     """
 
     key: str
@@ -150,6 +153,7 @@ class PortfolioColumn:
     order: int = 100
     detail: Callable[[], Any] | None = None
     detail_text: Callable[[Any], str] = str
+    sort_order: tuple[Any, ...] = ()
 
     @property
     def detail_key(self) -> str:
@@ -164,6 +168,15 @@ class PortfolioColumn:
     @functools.cached_property
     def detail_expression(self) -> Any:
         return None if self.detail is None else self.detail()
+
+    @functools.cached_property
+    def sort_expression(self) -> Any:
+        """What sorting by this column orders by: its annotation, or its rank in
+        ``sort_order``."""
+        if not self.sort_order:
+            return F(self.key)
+        ranks = [When(**{self.key: value}, then=rank) for rank, value in enumerate(self.sort_order)]
+        return Case(*ranks, default=len(self.sort_order))
 
 
 _portfolio_columns: dict[str, PortfolioColumn] = {}

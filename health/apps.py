@@ -49,6 +49,7 @@ class HealthConfig(AppConfig):
                 order=20,
                 detail=latest_change_subquery,
                 detail_text=change_text,
+                sort_order=(Band.RED, Band.YELLOW, Band.GREEN, Band.INSUFFICIENT),
             )
         )
         register_api_annotation(

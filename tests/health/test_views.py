@@ -421,3 +421,25 @@ def test_it_shows_only_the_scores_when_the_model_was_edited_since(login, alpha, 
 def test_it_never_signs_a_change_that_rounds_to_nothing(change, text, shown):
     assert selectors.change_text(change) == text
     assert selectors.change_shown(change, digits=1) == shown
+
+
+def test_it_sorts_the_portfolio_by_health_severity_both_ways(login, alpha, bob, in_alpha):
+    week = dt.date(2026, 11, 16)
+    for band in ("green", "insufficient", "red", "yellow"):
+        HealthSnapshot.objects.create(
+            workspace=alpha,
+            account=AccountFactory(workspace=alpha, owner=bob, name=band.capitalize()),
+            week=week,
+            band=band,
+            model_name="Default",
+            model_version=1,
+        )
+    AccountFactory(workspace=alpha, owner=bob, name="Unscored")
+    client = login(bob)
+
+    def names(sort):
+        page = client.get(reverse("portfolio"), {"sort": sort}).context["page"]
+        return [row["name"] for row in page.object_list]
+
+    assert names("health_band") == ["Red", "Yellow", "Green", "Insufficient", "Unscored"]
+    assert names("-health_band") == ["Unscored", "Insufficient", "Green", "Yellow", "Red"]
