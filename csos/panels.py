@@ -92,10 +92,13 @@ class RenderedPanel:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def page_panels(*, page: str, request: HttpRequest, obj: Any = None) -> list[RenderedPanel]:
+def page_panels(
+    *, page: str, request: HttpRequest, obj: Any = None, obj_name: str | None = None
+) -> list[RenderedPanel]:
     """The panels of ``page`` this member may see, each with the context its selector read;
-    ``obj`` is the page's object, None on a page of no one object."""
-    about = {} if obj is None else {page: obj}
+    ``obj`` is the page's object, None on a page of no one object, passed to each panel's
+    context as ``obj_name`` (by default the page's name: the account page's ``account``)."""
+    about = {} if obj is None else {obj_name or page: obj}
     return [
         RenderedPanel(panel, panel.context(request=request, **about))
         for panel in panels_for(page)

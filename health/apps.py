@@ -40,6 +40,17 @@ class HealthConfig(AppConfig):
                 query_budget=4,
             )
         )
+        register_panel(
+            Panel(
+                page="prep",
+                key="health",
+                title="Health",
+                template="health/panels/prep_health.html",
+                context=account_health_panel,
+                order=15,
+                query_budget=4,
+            )
+        )
         register_portfolio_column(
             PortfolioColumn(
                 key="health_band",
