@@ -146,7 +146,8 @@ class PortfolioColumn:
     expression for the rows shown, whose value ``detail_text`` writes after the label (the
     health column's change since last week). ``sort_order``, when given, lists the values in
     the order an ascending sort shows them (bands by severity, not by name); values not in it
-    and empty ones come after.
+    and empty ones come after. The portfolio CSV writes the column's label and then each of
+    ``exported``: further figures as a header and an annotation (the health score).
     """
 
     key: str
@@ -157,6 +158,7 @@ class PortfolioColumn:
     detail: Callable[[], Any] | None = None
     detail_text: Callable[[Any], str] = str
     sort_order: tuple[Any, ...] = ()
+    exported: tuple[tuple[str, Callable[[], Any]], ...] = ()
 
     @property
     def detail_key(self) -> str:
@@ -171,6 +173,11 @@ class PortfolioColumn:
     @functools.cached_property
     def detail_expression(self) -> Any:
         return None if self.detail is None else self.detail()
+
+    @functools.cached_property
+    def export_expressions(self) -> dict[str, Any]:
+        """The ``exported`` figures' annotations, by the name each takes in the export query."""
+        return {f"{self.key}_export_{i}": make() for i, (_, make) in enumerate(self.exported)}
 
     @functools.cached_property
     def sort_expression(self) -> Any:

@@ -61,6 +61,7 @@ class HealthConfig(AppConfig):
                 detail=latest_change_subquery,
                 detail_text=change_text,
                 sort_order=(Band.RED, Band.YELLOW, Band.GREEN, Band.INSUFFICIENT),
+                exported=(("Health score", latest_total_subquery),),
             )
         )
         register_api_annotation(
