@@ -418,3 +418,13 @@ def test_it_prepares_a_meeting_with_proven_value_disputed_claims_health_and_rene
     assert re.search(r'<span class="badge bad">Red</span> 42 of 100', page)
     renewal = (today + dt.timedelta(days=40)).strftime("%b %-d, %Y")
     assert f"Renewal: {renewal} (in 40 days)" in page
+
+
+@pytest.mark.django_db
+@rights(WORKERS)
+def test_it_shows_the_handoff_read_only_to_whoever_cannot_save_it(login, acme, person, allowed):
+    page = login(person).get(reverse("handoff_edit", args=[acme.pk])).content.decode()
+    main = page[page.index('<main id="content"') :]
+    assert "Cut response time" in main
+    assert ("Save handoff" in main) is allowed
+    assert bool(re.search(r"<(input|textarea|select)\b(?![^>]*csrf)", main)) is allowed
