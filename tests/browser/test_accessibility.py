@@ -50,6 +50,7 @@ SIGNED_IN_PAGES = [
     "/password/",
     "/password/done/",
     # The pages a CSM lives in, filled: a departure on the map, participants, long names.
+    "/accounts/{churned}/",
     "/accounts/{crowded}/",
     "/accounts/{crowded}/stakeholders/",
     "/accounts/{crowded}/handoff/",
@@ -86,8 +87,10 @@ def demo_ids(transactional_db) -> dict[str, str]:
     backtest = HealthBacktest.dangerously_unscoped.filter(
         workspace=workspace, computed_at__isnull=False
     ).first()
+    churned = Account.dangerously_unscoped.filter(workspace=workspace, status="churned").first()
     return {
         **_crowded_ids(workspace),
+        "churned": str(churned.pk),
         "account": str(account.pk),
         "backtest": str(backtest.pk),
         "import": str(account_import.pk),
