@@ -335,7 +335,7 @@ def retention_artifact_edit(request, account_id: int):
     return render(
         request,
         template,
-        {"form": form, "account": account},
+        {"form": form, "account": account, "title": f"Next action for {account.name}"},
         status=_form_status(form),
     )
 

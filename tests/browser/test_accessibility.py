@@ -51,6 +51,7 @@ SIGNED_IN_PAGES = [
     "/password/done/",
     # The pages a CSM lives in, filled: a departure on the map, participants, long names.
     "/accounts/{churned}/",
+    "/accounts/{account}/next-action/",
     "/accounts/{crowded}/",
     "/accounts/{crowded}/stakeholders/",
     "/accounts/{crowded}/handoff/",
