@@ -86,7 +86,7 @@ class PortfolioFilter(django_filters.FilterSet):
             )
             self.filters[column.key].model = Account
             self.filters[column.key].parent = self
-            sort.columns = {**sort.columns, column.key: (column.key,)}
+            sort.columns = {**sort.columns, column.key: (column.sort_expression,)}
         params = tuple(sort.columns)
         if params not in SORT_CHOICES:
             # Plain strings, built once per set of columns: django-filter's lazy labels cost

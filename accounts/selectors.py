@@ -139,13 +139,43 @@ SEGMENT_LABELS = dict(Segment.choices)
 STATUS_LABELS = dict(AccountStatus.choices)
 
 
+def portfolio_export_column_headers() -> list[str]:
+    """The headers of the registered columns in the portfolio export, after the account's own."""
+    return [
+        header
+        for column in portfolio_columns()
+        for header in (column.label, *(header for header, _ in column.exported))
+    ]
+
+
 def portfolio_export_rows(*, accounts: QuerySet[Account]) -> Iterator[tuple]:
-    """Every row of ``accounts`` in its order, as the portfolio export's cells.
+    """Every row of ``accounts`` in its order, as the portfolio export's cells: the account's
+    own, then each registered column's label and its exported figures.
 
     The query runs now, in the caller's workspace scope; the rows come from its cursor in
     chunks while the file streams.
     """
-    return map(_portfolio_export_cells, started_rows(accounts.values_list(*PORTFOLIO_COLUMNS)))
+    columns = portfolio_columns()
+    exported = {name: e for c in columns for name, e in c.export_expressions.items()}
+    names = [name for c in columns for name in (c.key, *c.export_expressions)]
+    labels = [dict(c.choices) for c in columns]
+    rows = (
+        with_portfolio_columns(accounts)
+        .annotate(**exported)
+        .values_list(*PORTFOLIO_COLUMNS, *names)
+    )
+
+    def cells(row: tuple) -> tuple:
+        rest = iter(row[len(PORTFOLIO_COLUMNS) :])
+        registered = []
+        for column, choices in zip(columns, labels, strict=True):
+            value = next(rest)
+            registered.append("" if value is None else choices.get(value, value))
+            figures = (next(rest) for _ in column.exported)
+            registered += ["" if figure is None else figure for figure in figures]
+        return (*_portfolio_export_cells(row[: len(PORTFOLIO_COLUMNS)]), *registered)
+
+    return map(cells, started_rows(rows))
 
 
 def owner_name(first_name: str | None, last_name: str | None, email: str | None) -> str:

@@ -114,7 +114,7 @@ def portfolio_export(request):
         return _filter_errors(portfolio_filter.form)
     return csv_download(
         filename=_export_filename(request, "portfolio"),
-        headers=PORTFOLIO_EXPORT_HEADERS,
+        headers=(*PORTFOLIO_EXPORT_HEADERS, *selectors.portfolio_export_column_headers()),
         rows=selectors.portfolio_export_rows(accounts=portfolio_filter.qs),
     )
 

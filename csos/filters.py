@@ -44,7 +44,8 @@ class ChoiceFilter(CopiedShallow, django_filters.Filter):
 
 class StableOrderingFilter(CopiedShallow, django_filters.OrderingFilter):
     """Sorts by the fields behind each chosen parameter, then by id, so that pages never repeat
-    or skip rows; with no parameter it sorts by ``default``."""
+    or skip rows; with no parameter it sorts by ``default``. A parameter's fields are names or
+    expressions (a rank computed from the row)."""
 
     def __init__(self, *, columns: dict[str, tuple[str, ...]], default: str, **kwargs):
         super().__init__(fields={param: param for param in columns}, **kwargs)
@@ -55,5 +56,9 @@ class StableOrderingFilter(CopiedShallow, django_filters.OrderingFilter):
         ordering = []
         for param in value or [self.default]:
             direction = "-" if param.startswith("-") else ""
-            ordering += [direction + field for field in self.columns[param.removeprefix("-")]]
+            for field in self.columns[param.removeprefix("-")]:
+                if isinstance(field, str):
+                    ordering.append(direction + field)
+                else:
+                    ordering.append(field.desc() if direction else field.asc())
         return qs.order_by(*ordering, "id")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Case, F, When
 from django.http import HttpRequest
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -91,10 +92,13 @@ class RenderedPanel:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def page_panels(*, page: str, request: HttpRequest, obj: Any = None) -> list[RenderedPanel]:
+def page_panels(
+    *, page: str, request: HttpRequest, obj: Any = None, obj_name: str | None = None
+) -> list[RenderedPanel]:
     """The panels of ``page`` this member may see, each with the context its selector read;
-    ``obj`` is the page's object, None on a page of no one object."""
-    about = {} if obj is None else {page: obj}
+    ``obj`` is the page's object, None on a page of no one object, passed to each panel's
+    context as ``obj_name`` (by default the page's name: the account page's ``account``)."""
+    about = {} if obj is None else {obj_name or page: obj}
     return [
         RenderedPanel(panel, panel.context(request=request, **about))
         for panel in panels_for(page)
@@ -140,7 +144,10 @@ class PortfolioColumn:
     returns the expression computing it per account inside the portfolio's one query, and
     ``choices`` are its values with their labels. ``detail``, when given, returns a second
     expression for the rows shown, whose value ``detail_text`` writes after the label (the
-    health column's change since last week).
+    health column's change since last week). ``sort_order``, when given, lists the values in
+    the order an ascending sort shows them (bands by severity, not by name); values not in it
+    and empty ones come after. The portfolio CSV writes the column's label and then each of
+    ``exported``: further figures as a header and an annotation (the health score).
     """
 
     key: str
@@ -150,6 +157,8 @@ class PortfolioColumn:
     order: int = 100
     detail: Callable[[], Any] | None = None
     detail_text: Callable[[Any], str] = str
+    sort_order: tuple[Any, ...] = ()
+    exported: tuple[tuple[str, Callable[[], Any]], ...] = ()
 
     @property
     def detail_key(self) -> str:
@@ -164,6 +173,20 @@ class PortfolioColumn:
     @functools.cached_property
     def detail_expression(self) -> Any:
         return None if self.detail is None else self.detail()
+
+    @functools.cached_property
+    def export_expressions(self) -> dict[str, Any]:
+        """The ``exported`` figures' annotations, by the name each takes in the export query."""
+        return {f"{self.key}_export_{i}": make() for i, (_, make) in enumerate(self.exported)}
+
+    @functools.cached_property
+    def sort_expression(self) -> Any:
+        """What sorting by this column orders by: its annotation, or its rank in
+        ``sort_order``."""
+        if not self.sort_order:
+            return F(self.key)
+        ranks = [When(**{self.key: value}, then=rank) for rank, value in enumerate(self.sort_order)]
+        return Case(*ranks, default=len(self.sort_order))
 
 
 _portfolio_columns: dict[str, PortfolioColumn] = {}

@@ -40,6 +40,17 @@ class HealthConfig(AppConfig):
                 query_budget=4,
             )
         )
+        register_panel(
+            Panel(
+                page="prep",
+                key="health",
+                title="Health",
+                template="health/panels/prep_health.html",
+                context=account_health_panel,
+                order=15,
+                query_budget=4,
+            )
+        )
         register_portfolio_column(
             PortfolioColumn(
                 key="health_band",
@@ -49,6 +60,8 @@ class HealthConfig(AppConfig):
                 order=20,
                 detail=latest_change_subquery,
                 detail_text=change_text,
+                sort_order=(Band.RED, Band.YELLOW, Band.GREEN, Band.INSUFFICIENT),
+                exported=(("Health score", latest_total_subquery),),
             )
         )
         register_api_annotation(

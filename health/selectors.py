@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
@@ -32,16 +32,58 @@ DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODE
 BAND_BADGES = {"green": "good", "yellow": "warn", "red": "bad", "insufficient": ""}
 
 
-def dimension_rows(snapshot: HealthSnapshot) -> list[dict]:
-    return [
-        {
-            "key": key,
-            "label": DIMENSION_LABELS.get(key, key.replace("_", " ").capitalize()),
-            "score": score,
-            "drivers": snapshot.drivers.get(key, ""),
-        }
-        for key, score in snapshot.scores.items()
-    ]
+def dimension_rows(snapshot: HealthSnapshot, weights: dict[str, float] | None) -> dict:
+    """How ``snapshot``'s total is built: per dimension its weight, the share of the total it
+    counts for once the weights of dimensions without data are given to the others in
+    proportion, its score and its points (share x score / 10, summing to the total).
+    ``weights`` are those of the model version that scored it; None when that version has
+    since been edited, and then only the scores are known."""
+    known = (
+        sum(weights.get(key, 0) for key, score in snapshot.scores.items() if score is not None)
+        if weights
+        else 0
+    )
+    rows = []
+    for key, score in snapshot.scores.items():
+        weight = weights.get(key) if weights else None
+        share = weight * 100 / known if weight is not None and score is not None and known else None
+        rows.append(
+            {
+                "key": key,
+                "label": DIMENSION_LABELS.get(key, key.replace("_", " ").capitalize()),
+                "weight": weight,
+                "share": share,
+                "score": score,
+                "points": None if share is None else share * score / 10,
+                "drivers": snapshot.drivers.get(key, ""),
+            }
+        )
+    return {
+        "rows": rows,
+        "weighed": weights is not None,
+        "without_data": [row for row in rows if row["score"] is None],
+        "missing_weight": None if weights is None else sum(weights.values()) - known,
+    }
+
+
+def change_shown(change: float | None, *, digits: int = 0) -> str | None:
+    """A score change signed as rounded to ``digits``; "0" when it rounds to nothing, never
+    "-0" or "+0". None when there is no change to show."""
+    if change is None:
+        return None
+    rounded = round(change, digits)
+    return "0" if rounded == 0 else f"{rounded:+.{digits}f}"
+
+
+def _model_weights_subquery() -> Subquery:
+    """The dimensions of the model version that scored a snapshot, still stored only while
+    the model has not been edited since."""
+    return Subquery(
+        HealthModel.objects.filter(
+            name=OuterRef("model_name"), version=OuterRef("model_version")
+        ).values("dimensions")[:1],
+        output_field=JSONField(),
+    )
 
 
 def account_health(*, account: Account, today: dt.date) -> dict:
@@ -49,7 +91,9 @@ def account_health(*, account: Account, today: dt.date) -> dict:
     and its ticket and survey counts: four queries."""
     since = today - dt.timedelta(weeks=TREND_WEEKS)
     snapshots = list(
-        HealthSnapshot.objects.filter(account=account, week__gt=since).order_by("week")
+        HealthSnapshot.objects.filter(account=account, week__gt=since)
+        .annotate(model_dimensions=_model_weights_subquery())
+        .order_by("week")
     )
     latest = snapshots[-1] if snapshots else None
     override = (
@@ -71,7 +115,8 @@ def account_health(*, account: Account, today: dt.date) -> dict:
     return {
         "latest": latest,
         "badge": BAND_BADGES.get(latest.band, "") if latest else "",
-        "dimensions": dimension_rows(latest) if latest else [],
+        "dimensions": dimension_rows(latest, _weights(latest)) if latest else None,
+        "change": change_shown(latest.change, digits=1) if latest else None,
         "snapshots": snapshots,
         "trend": trend,
         "override": override,
@@ -79,6 +124,12 @@ def account_health(*, account: Account, today: dt.date) -> dict:
         "judgement": judgement,
         **signals,
     }
+
+
+def _weights(snapshot: HealthSnapshot) -> dict[str, float] | None:
+    if snapshot.model_dimensions is None:
+        return None
+    return {d["key"]: float(d["weight"]) for d in snapshot.model_dimensions}
 
 
 def account_health_panel(*, request, account: Account) -> dict:
@@ -183,7 +234,10 @@ def latest_change_subquery() -> Subquery:
 
 def change_text(change: float | None) -> str:
     """A score change as the portfolio shows it beside the band: "+4 on last week"."""
-    return "" if change is None else f"{change:+.0f} on last week"
+    shown = change_shown(change)
+    if shown is None:
+        return ""
+    return "unchanged on last week" if shown == "0" else f"{shown} on last week"
 
 
 def latest_total_subquery() -> Subquery:

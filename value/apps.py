@@ -20,7 +20,7 @@ class ValueConfig(AppConfig):
         )
         from value.demo import demo_value_build
         from value.selectors import LEVEL_CHOICES, highest_level_subquery
-        from value.views import retention_artifact_panel, value_ladder_panel
+        from value.views import prep_value_panel, retention_artifact_panel, value_ladder_panel
 
         register_panel(
             Panel(
@@ -31,6 +31,17 @@ class ValueConfig(AppConfig):
                 context=retention_artifact_panel,
                 order=10,
                 query_budget=3,
+            )
+        )
+        register_panel(
+            Panel(
+                page="prep",
+                key="proven-value",
+                title="Proven value and disputed claims",
+                template="value/panels/prep_value.html",
+                context=prep_value_panel,
+                order=10,
+                query_budget=4,
             )
         )
         register_panel(

@@ -32,7 +32,14 @@ from value.forms import (
     ValueSettingsForm,
     threshold_rows,
 )
-from value.models import ConfirmationRequest, EventMapping, Evidence, UsageMetric, UseCase
+from value.models import (
+    ConfirmationRequest,
+    EventMapping,
+    Evidence,
+    EvidenceStatus,
+    UsageMetric,
+    UseCase,
+)
 from value.usage_import import USAGE_CSV
 
 LEADERS = {Role.ADMIN, Role.LEADER}
@@ -351,7 +358,7 @@ def retention_artifact_edit(request, account_id: int):
     return render(
         request,
         template,
-        {"form": form, "account": account},
+        {"form": form, "account": account, "title": f"Next action for {account.name}"},
         status=_form_status(form),
     )
 
@@ -363,6 +370,16 @@ def retention_artifact_panel(*, request, account: Account) -> dict:
         "account": account,
         "can_edit": account_can_edit(membership=request.membership, account=account),
     }
+
+
+def prep_value_panel(*, request, account: Account) -> dict:
+    """The prep sheet's proven value and disputed claims, read as the retention artifact reads
+    them: four queries."""
+    artifact = selectors.retention_artifact(account=account, as_of=timezone.localdate())
+    disputed = [
+        item for item in artifact["unproven"] if item["evidence"].status == EvidenceStatus.DISPUTED
+    ]
+    return {"proven": artifact["proven"], "disputed": disputed}
 
 
 def value_ladder_panel(*, request, account: Account) -> dict:

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from csos.decorators import member_required
+from csos.panels import page_panels
 from stakeholders import selectors, services
 from stakeholders.forms import InteractionForm, TimelineFilterForm
 from stakeholders.models import Interaction
@@ -127,5 +128,7 @@ def interaction_prep(request, interaction_id: int):
             "plan": selectors.active_plan(account=account),
             "flags": selectors.account_flag_list(account=account, today=today),
             "promises": selectors.promise_list(account=account),
+            "today": today,
+            "panels": page_panels(page="prep", request=request, obj=account, obj_name="account"),
         },
     )

@@ -229,6 +229,12 @@ def handoff_edit(request, account_id: int):
     handoff = selectors.account_handoff(account=account)
     if request.method == "POST":
         check_can_work(request, account)
+    elif not can_work(request, account):
+        return render(
+            request,
+            "stakeholders/handoff_detail.html",
+            {"handoff": handoff, "account": account},
+        )
     data = request.POST if request.method == "POST" else None
     form = HandoffForm(data, instance=handoff)
     promises = PromiseFormSet(
@@ -259,7 +265,6 @@ def handoff_edit(request, account_id: int):
             "promises": promises,
             "people": people,
             "account": account,
-            "can_work": can_work(request, account),
         },
         status=400 if data is not None else 200,
     )

@@ -453,3 +453,31 @@ def test_it_reads_a_full_account_page_in_as_many_queries_for_2_or_12_of_everythi
     assert queries == _account_page_queries(client, large)
     # Session, user, memberships, the account and its ledger; then each panel within budget.
     assert queries <= 5 + sum(panel.query_budget for panel in panels_for("account"))
+
+
+def section_links(body: str) -> list[str]:
+    [bar] = re.findall(
+        r'<nav class="section-bar" aria-label="Sections of this page">.*?</nav>', body, re.S
+    )
+    return re.findall(r'href="#([\w-]+)"', bar)
+
+
+@pytest.mark.django_db
+def test_it_reaches_every_section_of_the_account_page_in_one_click(login, bobs_account, bob):
+    response = login(bob).get(reverse("account_detail", args=[bobs_account.pk]))
+    body = response.content.decode()
+    targets = section_links(body)
+    panels = [f"panel-{item.panel.key}" for item in response.context["panels"]]
+    assert targets == [*panels, "arr-trend", "profile", "ledger"]
+    assert targets[0] == "panel-retention-artifact"
+    assert all(f'id="{target}"' in body for target in targets)
+
+
+@pytest.mark.django_db
+def test_it_folds_the_ledger_unless_a_recorded_change_was_refused(login, bobs_account, bob):
+    client = login(bob)
+    shown = client.get(reverse("account_detail", args=[bobs_account.pk])).content.decode()
+    assert '<details class="ledger-details">' in shown
+    url = reverse("arr_movement_add", args=[bobs_account.pk])
+    refused = client.post(url, {"kind": "new", "date": "2026-01-15", "amount": "5"})
+    assert '<details class="ledger-details" open>' in refused.content.decode()

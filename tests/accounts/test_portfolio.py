@@ -12,7 +12,13 @@ from accounts.filters import SORT_FIELDS, PortfolioFilter
 from accounts.models import Account, AccountStatus, Segment
 from csos.models import Role
 from csos.panels import panels_for
-from tests.factories import AccountFactory, MembershipFactory, UserFactory
+from health.models import HealthSnapshot
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 
 def _names(response):
@@ -223,3 +229,24 @@ def test_it_refuses_to_export_with_a_filter_it_cannot_read(login, alpha, lena):
     response = login(lena).get(reverse("portfolio_export"), {"segment": "huge"})
     assert response.status_code == 400
     assert "Segment" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_exports_health_band_and_score_and_proven_level(login, alpha, lena, bob, in_alpha):
+    scored = AccountFactory(workspace=alpha, owner=bob, name="Scored")
+    AccountFactory(workspace=alpha, owner=bob, name="Unscored")
+    AccountUseCaseFactory(account=scored, level=3)
+    HealthSnapshot.objects.create(
+        workspace=alpha,
+        account=scored,
+        week=dt.date(2026, 11, 16),
+        total=42.5,
+        band="red",
+        model_name="Default",
+        model_version=1,
+    )
+    [header, *rows] = _exported(login(lena).get(reverse("portfolio_export"), {"sort": "name"}))
+    by_name = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    shown = ("Proven level", "Health", "Health score")
+    assert [by_name["Scored"][key] for key in shown] == ["Use-case value", "Red", "42.5"]
+    assert [by_name["Unscored"][key] for key in shown] == ["None proven", "", ""]

@@ -9,10 +9,13 @@ from playwright.sync_api import expect
 from accounts import imports
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Account
+from csos.links import link_token
 from csos.models import Invitation, Workspace
 from csos.services import invitation_token
 from csos.tenancy import workspace_scope
 from health.models import HealthBacktest
+from stakeholders.models import MEETING_KINDS, Interaction, SalesHandoff, Stakeholder
+from stakeholders.services import plan_share_link_create
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +49,16 @@ SIGNED_IN_PAGES = [
     "/value/coverage/accounts/?by=segment&group=small",
     "/password/",
     "/password/done/",
+    # The pages a CSM lives in, filled: a departure on the map, participants, long names.
+    "/accounts/{churned}/",
+    "/accounts/{account}/next-action/",
+    "/accounts/{crowded}/",
+    "/accounts/{crowded}/stakeholders/",
+    "/accounts/{crowded}/handoff/",
+    "/accounts/{crowded}/plan/",
+    "/accounts/{crowded}/timeline/",
+    "/interactions/{meeting}/",
+    "/interactions/{meeting}/prep/",
 ]
 PUBLIC_PAGES = [
     "/login/",
@@ -54,6 +67,7 @@ PUBLIC_PAGES = [
     "/password/reset/Mg/forged-token/",
     "/invitations/{invitation}/",
     "/invitations/forged-token/",
+    "/shared/plans/{shared_plan}/",
 ]
 
 
@@ -74,11 +88,45 @@ def demo_ids(transactional_db) -> dict[str, str]:
     backtest = HealthBacktest.dangerously_unscoped.filter(
         workspace=workspace, computed_at__isnull=False
     ).first()
+    churned = Account.dangerously_unscoped.filter(workspace=workspace, status="churned").first()
     return {
+        **_crowded_ids(workspace),
+        "churned": str(churned.pk),
         "account": str(account.pk),
         "backtest": str(backtest.pk),
         "import": str(account_import.pk),
         "invitation": invitation_token(invitation=invitation),
+    }
+
+
+LONG_NAME = "Bartholomew-Maximilian Featherstonehaugh-Wolfeschlegelsteinhausen"
+
+
+def _crowded_ids(workspace: Workspace) -> dict[str, str]:
+    """An account with a departure, a handoff, an active plan and a prepared meeting with
+    participants, its name and its people's names made long."""
+    with workspace_scope(workspace):
+        meeting = (
+            Interaction.objects.filter(
+                kind__in=MEETING_KINDS,
+                account__stakeholders__status="left",
+                account__success_plans__status="active",
+                account__in=SalesHandoff.objects.values("account"),
+            )
+            .exclude(prep_objective="")
+            .order_by("pk")
+            .first()
+        )
+        account = meeting.account
+        account.name = f"{LONG_NAME} International Holdings"
+        account.save(update_fields=["name"])
+        Stakeholder.objects.filter(account=account).update(name=LONG_NAME, title=LONG_NAME)
+        plan = account.success_plans.get(status="active")
+        link = plan_share_link_create(plan=plan, by=None)
+    return {
+        "crowded": str(account.pk),
+        "meeting": str(meeting.pk),
+        "shared_plan": link_token(link),
     }
 
 
@@ -185,4 +233,27 @@ def test_it_previews_an_uploaded_file_and_its_errors_accessibly(
     errors = tab.get_by_role("table", name="Each error with its spreadsheet row and field")
     expect(errors).to_contain_text("NO-SUCH-ACCOUNT")
     assert _shown_problems(tab, "the usage preview", width) == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_it_sets_each_participant_beside_its_checkbox_and_confirms_a_save_accessibly(
+    browser, live_server, demo_ids, width
+):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    tab = context.new_page()
+    _sign_in(tab)
+    tab.goto(f"/interactions/{demo_ids['meeting']}/")
+    participants = tab.get_by_role("group", name="Participants")
+    checkbox = participants.get_by_role("checkbox").first
+    label = participants.locator("label").first
+    box, text = checkbox.bounding_box(), label.bounding_box()
+    assert box["x"] + box["width"] <= text["x"], "the checkbox sits left of its label"
+    assert box["y"] < text["y"] + text["height"] and text["y"] < box["y"] + box["height"]
+
+    tab.get_by_role("button", name="Save").click()
+    expect(tab.get_by_role("status")).to_contain_text("Interaction saved.")
+    assert _shown_problems(tab, "the timeline after a save", width) == []
     context.close()

@@ -115,7 +115,7 @@ def test_it_keeps_each_panel_within_its_query_budget(rf, alpha, lena, bob, regis
     request.user, request.workspace = lena, alpha
     request.membership = Membership.dangerously_unscoped.get(workspace=alpha, user=lena)
     with workspace_scope(alpha):
-        for panel in panels_for("account"):
+        for panel in [*panels_for("account"), *panels_for("prep")]:
             with CaptureQueriesContext(connection) as queries:
                 panel.context(request=request, account=account)
             assert len(queries) <= panel.query_budget, panel.key

@@ -1,12 +1,15 @@
 """Health pages: wiring, rights, field errors, and the account panel's query budget."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from csos.tenancy import workspace_scope
 from health import selectors, services
@@ -347,3 +350,96 @@ def test_it_shows_and_filters_the_latest_band_on_the_portfolio(login, alpha, bob
     assert "<td>Red</td>" in page
     red = client.get(reverse("portfolio"), {"health_band": "red"}).content.decode()
     assert account.name in red and unscored.name not in red
+
+
+CELL = r"<t[hd][^>]*>(.*?)</t[hd]>"
+
+
+def _dimension_rows(page: str) -> list[dict]:
+    """The rows of the panel's dimension table, each cell's text by column header."""
+    [table] = re.findall(r'<table class="health-dimensions">.*?</table>', page, re.S)
+    headers = [strip_tags(h) for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)]
+    [body] = re.findall(r"<tbody>(.*?)</tbody>", table, re.S)
+    return [
+        dict(
+            zip(
+                headers,
+                [strip_tags(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)],
+                strict=True,
+            )
+        )
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_it_rebuilds_the_total_from_each_dimensions_weight_score_and_points(
+    login, alpha, bob, account
+):
+    recompute_weeks(alpha, 1)
+    with workspace_scope(alpha):
+        snapshot = HealthSnapshot.objects.get(account=account)
+        without_data = [key for key, score in snapshot.scores.items() if score is None]
+    page = login(bob).get(reverse("account_detail", args=[account.pk])).content.decode()
+    rows = _dimension_rows(page)
+
+    assert sum(float(row["Weight"].rstrip("%")) for row in rows) == 100
+    shown = [row for row in rows if row["Points"] != "—"]
+    for row in shown:
+        share, score = float(row["Counts for"].rstrip("%")), float(row["Score (0-10)"])
+        assert float(row["Points"]) == pytest.approx(share * score / 10, abs=0.1)
+    rebuilt = sum(float(row["Points"]) for row in shown)
+    assert rebuilt == pytest.approx(snapshot.total, abs=0.05 * len(shown))
+    assert f"How the score of {snapshot.total:.1f} is built" in page
+    assert without_data, "the account has no usage or ladder data"
+    assert [row["Score (0-10)"] for row in rows if row["Points"] == "—"] == ["no data"] * len(
+        without_data
+    )
+    missing = sum(float(row["Weight"].rstrip("%")) for row in rows if row["Points"] == "—")
+    assert f"{missing:g}% of the weight went to the dimensions with data" in page
+
+
+def test_it_shows_only_the_scores_when_the_model_was_edited_since(login, alpha, bob, account):
+    recompute_weeks(alpha, 1)
+    with workspace_scope(alpha):
+        HealthModel.objects.update(version=F("version") + 1)
+    page = login(bob).get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert "its weights at the time are not kept" in page
+    assert all("Points" not in row and "Weight" not in row for row in _dimension_rows(page))
+
+
+@pytest.mark.parametrize(
+    "change, text, shown",
+    [
+        (-0.3, "unchanged on last week", "-0.3"),
+        (0.04, "unchanged on last week", "0"),
+        (-0.04, "unchanged on last week", "0"),
+        (-12.2, "-12 on last week", "-12.2"),
+        (4.0, "+4 on last week", "+4.0"),
+        (None, "", None),
+    ],
+)
+def test_it_never_signs_a_change_that_rounds_to_nothing(change, text, shown):
+    assert selectors.change_text(change) == text
+    assert selectors.change_shown(change, digits=1) == shown
+
+
+def test_it_sorts_the_portfolio_by_health_severity_both_ways(login, alpha, bob, in_alpha):
+    week = dt.date(2026, 11, 16)
+    for band in ("green", "insufficient", "red", "yellow"):
+        HealthSnapshot.objects.create(
+            workspace=alpha,
+            account=AccountFactory(workspace=alpha, owner=bob, name=band.capitalize()),
+            week=week,
+            band=band,
+            model_name="Default",
+            model_version=1,
+        )
+    AccountFactory(workspace=alpha, owner=bob, name="Unscored")
+    client = login(bob)
+
+    def names(sort):
+        page = client.get(reverse("portfolio"), {"sort": sort}).context["page"]
+        return [row["name"] for row in page.object_list]
+
+    assert names("health_band") == ["Red", "Yellow", "Green", "Insufficient", "Unscored"]
+    assert names("-health_band") == ["Unscored", "Insufficient", "Green", "Yellow", "Red"]

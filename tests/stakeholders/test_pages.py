@@ -1,6 +1,7 @@
 """Stakeholder pages: who may read and write, in-place edits, shared plans, query budgets."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -8,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Account
 from csos.links import link_token
 from csos.models import SharedLink
 from csos.tenancy import workspace_scope
+from health.models import HealthSnapshot
 from stakeholders import services
 from stakeholders.models import (
     HandoffPromise,
@@ -19,7 +22,7 @@ from stakeholders.models import (
     Milestone,
     Stakeholder,
 )
-from tests.factories import AccountFactory, UseCaseFactory
+from tests.factories import AccountFactory, EvidenceFactory, UseCaseFactory
 from tests.stakeholders.factories import (
     InteractionFactory,
     ObjectiveFactory,
@@ -383,3 +386,45 @@ def test_it_records_the_handoff_and_starts_the_plan_from_it(client, alpha, bob):
     assert response.status_code == 302
     body = client.get(reverse("plan_editor", args=[globex.pk])).content.decode()
     assert "Cut response time" in body and "Ada Owner" in body
+
+
+@pytest.mark.django_db
+def test_it_prepares_a_meeting_with_proven_value_disputed_claims_health_and_renewal(
+    login, alpha, bob, acme
+):
+    today = timezone.localdate()
+    with workspace_scope(alpha):
+        Account.objects.filter(pk=acme.pk).update(renewal_date=today + dt.timedelta(days=40))
+        EvidenceFactory(account=acme, status="proven", claim="Triage halved", confirmed_on=today)
+        EvidenceFactory(account=acme, status="disputed", claim="Two hires saved")
+        EvidenceFactory(account=acme, status="unproven", claim="Fewer escalations")
+        HealthSnapshot.objects.create(
+            workspace=alpha,
+            account=acme,
+            week=today - dt.timedelta(days=today.weekday()),
+            total=42.4,
+            band="red",
+            model_name="Default",
+            model_version=1,
+        )
+        interaction = Interaction.objects.get()
+    page = login(bob).get(reverse("interaction_prep", args=[interaction.pk])).content.decode()
+    proven, disputed = re.search(
+        r"<h3>Proven</h3>(.*?)<h3>Disputed</h3>(.*?)</ul>", page, re.S
+    ).groups()
+    assert "Triage halved" in proven and "Two hires saved" not in proven
+    assert "Two hires saved" in disputed and "Triage halved" not in disputed
+    assert "Fewer escalations" not in page
+    assert re.search(r'<span class="badge bad">Red</span> 42 of 100', page)
+    renewal = (today + dt.timedelta(days=40)).strftime("%b %-d, %Y")
+    assert f"Renewal: {renewal} (in 40 days)" in page
+
+
+@pytest.mark.django_db
+@rights(WORKERS)
+def test_it_shows_the_handoff_read_only_to_whoever_cannot_save_it(login, acme, person, allowed):
+    page = login(person).get(reverse("handoff_edit", args=[acme.pk])).content.decode()
+    main = page[page.index('<main id="content"') :]
+    assert "Cut response time" in main
+    assert ("Save handoff" in main) is allowed
+    assert bool(re.search(r"<(input|textarea|select)\b(?![^>]*csrf)", main)) is allowed

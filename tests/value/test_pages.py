@@ -245,3 +245,9 @@ def test_it_adds_a_sortable_filterable_proven_level_column_to_the_portfolio(
     filtered = client.get(reverse("portfolio"), {"proven_level": "2"})
     assert [row["name"] for row in filtered.context["page"].object_list] == ["Level Two"]
     assert client.get(reverse("portfolio"), {"proven_level": "9"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_heads_the_next_action_page_without_javascript(login, acme, bob):
+    page = login(bob).get(reverse("value_retention_artifact", args=[acme.pk])).content.decode()
+    assert f"<h1>Next action for {acme.name}</h1>" in page
