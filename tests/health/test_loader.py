@@ -190,25 +190,3 @@ def test_it_reads_no_use_case_the_account_began_to_pursue_after_the_week(in_alph
     AccountUseCaseFactory(account=account, use_case=use_case)
     # No use case pursued then: no ladder to score, not the level 2 its usage reaches now.
     assert _recompute(in_alpha).scores["ladder"] is None
-
-
-def test_it_takes_a_named_roi_confirmer_while_no_stakeholder_was_on_the_map_yet(
-    in_alpha, triage, alice
-):
-    metric, use_case = triage
-    account = AccountFactory(workspace=in_alpha, licensed_seats=50)
-    _pursue(account, use_case)
-    _usage(account, metric, days=[PAST_WEEK_END - dt.timedelta(days=1)], value=25)
-    _claim(account, use_case, alice, status="proven", confirmed_on=PAST_WEEK)
-    _claim(
-        account,
-        use_case,
-        alice,
-        level=4,
-        status="proven",
-        confirmed_on=PAST_WEEK,
-        confirmed_by_name="Dana, CFO",
-    )
-    _history_moved_to_the_week()
-    StakeholderFactory(account=account, added_on=PAST_WEEK_END + dt.timedelta(days=1))
-    assert _recompute(in_alpha).scores["ladder"] == 10.0

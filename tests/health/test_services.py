@@ -162,7 +162,10 @@ def test_it_creates_no_task_when_re_scoring_a_past_week(
         call_command("health_recompute", in_alpha.slug, "--week", past_week, stdout=io.StringIO())
     assert HealthSnapshot.objects.get(account=account).band == Band.RED
     assert not Task.objects.exists()
-    # The same Red band in the current week starts the save play.
+    # An account entering Red in the current week still starts the save play.
+    newly_red = AccountFactory(workspace=in_alpha, owner=bob)
+    SupportTicketFactory(account=newly_red, priority="p1", opened_on=today)
     with django_capture_on_commit_callbacks(execute=True):
         services.health_recompute(workspace=in_alpha, week=today)
-    assert Task.objects.get(account=account).playbook == "save"
+    assert Task.objects.get().account == newly_red
+    assert Task.objects.get().playbook == "save"

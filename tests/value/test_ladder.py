@@ -164,8 +164,8 @@ def test_it_counts_evidence_confirmed_exactly_at_the_stale_limit():
 
 
 def test_it_does_not_count_evidence_confirmed_after_as_of():
-    later = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", date(2026, 7, 1))
-    on_the_day = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, "", AS_OF)
+    later = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, date(2026, 7, 1))
+    on_the_day = (ACME, TRIAGE, 3, "proven", 40.0, 12.0, AS_OF)
     result = ladder_levels(
         pursuits=pursuits(ACME),
         thresholds=THRESHOLDS,
