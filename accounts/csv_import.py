@@ -106,8 +106,11 @@ ACCOUNT_SPEC = ImportSpec(
                 "account owner email",
                 "owner email address",
                 "csm email",
+                "owner id",
+                "account owner id",
             ),
             maps_values=True,
+            blank_label="Leave unassigned",
             example="csm@example.com",
         ),
         FieldSpec(
@@ -148,6 +151,7 @@ ACCOUNT_SPEC = ImportSpec(
             synonyms=("cs stage", "cs lifecycle stage", "customer success stage"),
             lookalikes=("lifecycle stage", "lifecyclestage", "stage", "lead status"),
             maps_values=True,
+            blank_label="Leave empty",
             example="onboarding",
         ),
         FieldSpec(
@@ -163,6 +167,7 @@ ACCOUNT_SPEC = ImportSpec(
             "Segment",
             synonyms=("customer segment", "cs segment", "tier"),
             maps_values=True,
+            blank_label="Leave empty",
             example="mid_market",
         ),
         FieldSpec(INDUSTRY, "Industry", synonyms=("sector", "vertical"), example="Software"),

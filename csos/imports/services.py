@@ -16,6 +16,20 @@ def import_mapping_find(*, kind: str, headers: Sequence[str]) -> ColumnMapping |
     return ColumnMapping(columns=tuple(remembered.columns), values=remembered.values)
 
 
+def import_mapping_known_values(*, kind: str) -> dict[str, dict[str, str]]:
+    """Per value field, what each value meant in the mappings confirmed for this kind of import,
+    the latest confirmation first: a CRM's user id names the same member whatever the columns."""
+    known: dict[str, dict[str, str]] = {}
+    for values in (
+        ImportMapping.objects.filter(kind=kind)
+        .order_by("updated_at")
+        .values_list("values", flat=True)
+    ):
+        for key, meanings in values.items():
+            known.setdefault(key, {}).update(meanings)
+    return known
+
+
 def import_mapping_remember(
     *,
     workspace: Workspace,

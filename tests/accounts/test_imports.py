@@ -1,0 +1,120 @@
+"""The accounts import driven through its pages with real CRM exports of 12 companies each:
+a HubSpot companies export and a Salesforce Account export (tests/accounts/fixtures/)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+from django.urls import reverse
+
+from accounts.models import Account, ImportStatus
+from csos.imports.spec import LEAVE_BLANK
+from tests.accounts.test_import_mapping import (
+    guessed,
+    last_import,
+    mapping_page,
+    mapping_url,
+    owner_choices,
+    submit,
+)
+from tests.accounts.test_import_views import commit_url, upload
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HUBSPOT = (FIXTURES / "hubspot_companies.csv").read_text()
+SALESFORCE = (FIXTURES / "salesforce_accounts.csv").read_text()
+# The Salesforce user ids of the export's owners who are members of alpha.
+BOB_ID = "0055g00000ABCdeAAF"
+CAROL_ID = "0055g00000ABCdfAAF"
+
+
+def mapped_columns(form) -> dict[str, str]:
+    return {field.label: field.initial for field, _ in form.column_rows() if field.initial}
+
+
+def imported(workspace) -> dict[str, Account]:
+    return {a.external_id: a for a in Account.dangerously_unscoped.filter(workspace=workspace)}
+
+
+def confirm_and_commit(client, account_import, changes: dict | None = None):
+    """Confirm the mapping page as proposed (with ``changes``) and commit the checked file."""
+    form = mapping_page(client, account_import).context["form"]
+    submit(client, mapping_url(account_import), guessed(form) | (changes or {}))
+    account_import.refresh_from_db()
+    assert account_import.status == ImportStatus.READY, account_import.errors
+    submit(client, commit_url(account_import))
+
+
+def test_it_leaves_owners_who_are_not_members_unassigned_by_default(login, alpha, lena, bob, carol):
+    client = login(lena)
+    upload(client, HUBSPOT, name="hubspot-companies.csv")
+    account_import = last_import(alpha)
+    form = mapping_page(client, account_import).context["form"]
+    owners = owner_choices(form)
+    assert form[owners["Priya Raman"]].initial == LEAVE_BLANK
+    assert form[owners["Bob Tester"]].initial == bob.email
+
+    confirm_and_commit(client, account_import)
+
+    accounts = imported(alpha)
+    assert len(accounts) == 12
+    assert accounts["18234001"].owner == bob
+    assert accounts["18234002"].owner == carol
+    assert accounts["18234003"].owner is None  # Priya Raman is no member
+
+
+def test_it_offers_admins_to_invite_owners_who_are_not_members(login, alpha, alice, lena):
+    upload(login(lena), HUBSPOT)
+    account_import = last_import(alpha)
+    invite = f'href="{reverse("member_list")}">Invite them</a>'
+    assert invite in mapping_page(login(alice), account_import).content.decode()
+    lena_page = mapping_page(login(lena), account_import).content.decode()
+    assert invite not in lena_page  # a leader cannot invite: the page says to ask an admin
+    assert "Ask an admin to invite them" in lena_page
+
+
+def test_it_maps_salesforce_custom_fields_and_owner_ids_by_their_names(login, alpha, lena, bob):
+    client = login(lena)
+    upload(client, SALESFORCE, name="salesforce-accounts.csv")
+    account_import = last_import(alpha)
+    form = mapping_page(client, account_import).context["form"]
+    assert mapped_columns(form) == {
+        "Id": "external_id",
+        "Name": "name",
+        "OwnerId": "owner_email",
+        "ARR__c": "arr",
+        "Seats__c": "licensed_seats",
+        "Renewal_Date__c": "renewal_date",
+        "Industry": "industry",
+    }
+    owners = owner_choices(form)
+    assert BOB_ID in owners  # the id as written, never recased
+
+    confirm_and_commit(client, account_import, {owners[BOB_ID]: bob.email})
+
+    acme = imported(alpha)["0015g00000KxQaAAAV"]
+    assert (acme.name, acme.owner, acme.arr, acme.licensed_seats) == (
+        "ACME Corp",
+        bob,
+        Decimal("397000.00"),
+        400,
+    )
+    assert acme.renewal_date.isoformat() == "2024-02-14"
+    assert imported(alpha)["0015g00000KxQbAAAV"].owner is None
+
+
+def test_it_resolves_owner_ids_remembered_from_another_export(login, alpha, lena, bob, carol):
+    client = login(lena)
+    upload(client, SALESFORCE)
+    first = last_import(alpha)
+    owners = owner_choices(mapping_page(client, first).context["form"])
+    confirm_and_commit(client, first, {owners[BOB_ID]: bob.email, owners[CAROL_ID]: carol.email})
+
+    # Another report of the same CRM, with other columns: its owner ids are known already.
+    lines = SALESFORCE.splitlines()
+    report = "\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n"
+    upload(client, report)
+    second = last_import(alpha)
+    assert second.pk != first.pk
+    form = mapping_page(client, second).context["form"]
+    owners = owner_choices(form)
+    assert form[owners[BOB_ID]].initial == bob.email
+    assert form[owners[CAROL_ID]].initial == carol.email
