@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Account, ImportStatus
 from csos.imports.spec import LEAVE_BLANK
+from csos.models import AuditEvent, ImportMapping
 from tests.accounts.test_import_mapping import (
     guessed,
     last_import,
@@ -118,3 +119,47 @@ def test_it_resolves_owner_ids_remembered_from_another_export(login, alpha, lena
     owners = owner_choices(form)
     assert form[owners[BOB_ID]].initial == bob.email
     assert form[owners[CAROL_ID]].initial == carol.email
+
+
+def remembered_mapping(alpha, lena_client, changes: dict):
+    """Confirm the HubSpot export's mapping as a leader would, with ``changes`` to the owners."""
+    upload(lena_client, HUBSPOT)
+    account_import = last_import(alpha)
+    owners = owner_choices(mapping_page(lena_client, account_import).context["form"])
+    confirm_and_commit(
+        lena_client, account_import, {owners[name]: email for name, email in changes.items()}
+    )
+    return ImportMapping.dangerously_unscoped.get(workspace=alpha, kind="accounts")
+
+
+def test_it_lets_an_admin_edit_a_remembered_mapping(login, alpha, alice, lena, bob, carol):
+    remembered = remembered_mapping(alpha, login(lena), {"Priya Raman": bob.email})
+    admin = login(alice)
+    assert "accounts" in admin.get(reverse("import_mapping_list")).content.decode()
+    edit_url = reverse("import_mapping_change", args=[remembered.pk])
+    form = admin.get(edit_url).context["form"]
+    owners = owner_choices(form)
+    assert form[owners["Priya Raman"]].initial == bob.email
+    assert form[owners["Tom Okafor"]].initial == LEAVE_BLANK
+
+    response = admin.post(edit_url, guessed(form) | {owners["Priya Raman"]: carol.email})
+    assert response.url == reverse("import_mapping_list")
+    assert AuditEvent.dangerously_unscoped.filter(action="import_mapping.edit").count() == 1
+
+    lena_client = login(lena)
+    upload(lena_client, HUBSPOT)
+    again = last_import(alpha)
+    assert again.status == ImportStatus.READY, again.errors  # the edited mapping, unasked
+    submit(lena_client, commit_url(again))
+    assert imported(alpha)["18234003"].owner == carol
+
+
+def test_it_lets_an_admin_forget_a_remembered_mapping(login, alpha, alice, lena):
+    remembered = remembered_mapping(alpha, login(lena), {})
+    forget_url = reverse("import_mapping_forget", args=[remembered.pk])
+    assert login(lena).post(forget_url).status_code == 403  # leaders import, admins manage
+    assert login(alice).post(forget_url).url == reverse("import_mapping_list")
+    assert not ImportMapping.dangerously_unscoped.filter(workspace=alpha).exists()
+
+    upload(login(lena), HUBSPOT)
+    assert last_import(alpha).status == ImportStatus.MAPPING  # asked again
