@@ -11,6 +11,7 @@ it has, exactly as when the whole column is left out of the file.
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -325,6 +326,38 @@ def status_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[int, int
     churns = (given == CHURNED) & was.notna() & (was != CHURNED)
     reactivations = (was == CHURNED) & given.notna() & (given != CHURNED)
     return int(churns.sum()), int(reactivations.sum())
+
+
+def unchanged_rows(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.Series:
+    """Per clean row, whether it changes nothing: its account exists and already holds every
+    value the row gives. ``existing`` compares on whichever of the file's columns it has."""
+    known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
+    ids = rows[EXTERNAL_ID]
+    unchanged = ids.isin(known.index)
+    for key in rows.columns.intersection(known.columns).drop(EXTERNAL_ID, errors="ignore"):
+        given = rows[key]
+        unchanged &= given.isna() | (given == ids.map(known[key]))
+    return unchanged
+
+
+def past_renewals(rows: pd.DataFrame, *, today: date) -> list[dict]:
+    """A warning, not an error, per clean row whose renewal date is before ``today``.
+
+    A CRM often keeps the first term's end: imported as it is, the renewal looks long missed.
+    """
+    if RENEWAL_DATE not in rows:
+        return []
+    dates = rows[RENEWAL_DATE]
+    past = dates.map(lambda renewal: renewal is not None and renewal < today)
+    return [
+        {
+            "row": int(row),
+            "field": RENEWAL_DATE,
+            "message": f"The renewal date {renewal:%Y-%m-%d} has passed; check the contract's "
+            "current term.",
+        }
+        for row, renewal in dates[past].items()
+    ]
 
 
 def _file_error(message: str) -> ParsedImport:

@@ -17,7 +17,7 @@ from tests.accounts.test_import_mapping import (
     owner_choices,
     submit,
 )
-from tests.accounts.test_import_views import commit_url, upload
+from tests.accounts.test_import_views import commit_url, detail_url, upload
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HUBSPOT = (FIXTURES / "hubspot_companies.csv").read_text()
@@ -163,3 +163,39 @@ def test_it_lets_an_admin_forget_a_remembered_mapping(login, alpha, alice, lena)
 
     upload(login(lena), HUBSPOT)
     assert last_import(alpha).status == ImportStatus.MAPPING  # asked again
+
+
+def test_it_leaves_stage_and_segment_empty_and_warns_of_past_renewals(login, alpha, lena):
+    client = login(lena)
+    upload(client, HUBSPOT)
+    account_import = last_import(alpha)
+    form = mapping_page(client, account_import).context["form"]
+    submit(client, mapping_url(account_import), guessed(form))
+    preview = client.get(detail_url(account_import)).context["preview"]
+    past = [warning["row"] for warning in preview.warnings]
+    assert preview.warning_count == 11
+    assert 11 not in past  # Tyrell renews in 2099
+    assert "2024-02-14 has passed" in preview.warnings[0]["message"]
+    submit(client, commit_url(account_import))
+
+    acme = imported(alpha)["18234001"]
+    assert acme.arr == Decimal("397000.00")
+    assert (acme.segment, acme.lifecycle_stage) == ("", "")  # no guess at 397,000 ARR
+    page = client.get(reverse("account_detail", args=[acme.pk])).content.decode()
+    assert "No segment yet" in page
+
+
+def test_it_counts_identical_reimported_rows_as_unchanged(login, alpha, lena):
+    client = login(lena)
+    upload(client, HUBSPOT)
+    confirm_and_commit(client, last_import(alpha))
+    changed = HUBSPOT.replace(",48000,", ",50000,")  # Globex's ARR grows
+
+    upload(client, changed)
+    again = last_import(alpha)
+    preview = client.get(detail_url(again)).context["preview"]
+    assert (preview.create_count, preview.update_count, preview.unchanged_count) == (0, 1, 11)
+    submit(client, commit_url(again))
+    again.refresh_from_db()
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 1, 11)
+    assert imported(alpha)["18234002"].arr == Decimal("50000.00")
