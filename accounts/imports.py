@@ -466,7 +466,11 @@ def _preview(parsed: csv.ParsedImport, existing: pd.DataFrame) -> dict:
     will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing[csv.EXTERNAL_ID]).sum())
     unchanged = int(csv.unchanged_rows(parsed.rows, existing).sum())
     churns, reactivations = csv.status_changes(parsed.rows, existing)
-    warnings = csv.past_renewals(parsed.rows, today=timezone.localdate())
+    warnings = sorted(
+        csv.past_renewals(parsed.rows, today=timezone.localdate())
+        + csv.likely_duplicates(parsed.rows, existing),
+        key=lambda warning: warning["row"],
+    )
     head = parsed.rows.head(PREVIEW_ROWS)
     return {
         "columns": list(head.columns),

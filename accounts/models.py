@@ -76,6 +76,9 @@ class Account(TenantModel):
         max_length=20, choices=Segment.choices, default=Segment.SMALL, blank=True
     )
     industry = models.CharField(max_length=80, blank=True)
+    domain = models.CharField(
+        max_length=253, blank=True, help_text="The customer's web domain, as acme.example."
+    )
     complexity = _scale_field("complexity")
     strategic_potential = _scale_field("strategic potential")
     product_maturity = _scale_field("product maturity")

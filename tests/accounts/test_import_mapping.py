@@ -85,6 +85,7 @@ def test_it_imports_a_hubspot_export_confirming_only_the_owners(login, alpha, le
         "Company name": "name",
         "Company owner": "owner_email",
         "Industry": "industry",
+        "Company Domain Name": "domain",
     }
     owners = owner_choices(form)
     assert form[owners["Lena Tester"]].initial == "lena@alpha.example"
@@ -136,6 +137,7 @@ def test_it_imports_a_salesforce_export_confirming_only_the_owners(login, alpha,
         "Account Name": "name",
         "Account Owner": "owner_email",
         "Industry": "industry",
+        "Website": "domain",
     }
     owners = owner_choices(form)
     assert form[owners["Bob Tester"]].initial == "bob@alpha.example"

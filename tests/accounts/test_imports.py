@@ -85,6 +85,7 @@ def test_it_maps_salesforce_custom_fields_and_owner_ids_by_their_names(login, al
         "Seats__c": "licensed_seats",
         "Renewal_Date__c": "renewal_date",
         "Industry": "industry",
+        "Website": "domain",
     }
     owners = owner_choices(form)
     assert BOB_ID in owners  # the id as written, never recased
@@ -199,3 +200,34 @@ def test_it_counts_identical_reimported_rows_as_unchanged(login, alpha, lena):
     again.refresh_from_db()
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 1, 11)
     assert imported(alpha)["18234002"].arr == Decimal("50000.00")
+
+
+def test_it_warns_of_the_same_companies_exported_by_another_crm(login, alpha, lena, bob):
+    client = login(lena)
+    upload(client, HUBSPOT)
+    confirm_and_commit(client, last_import(alpha))
+    assert imported(alpha)["18234004"].domain == "umbrella.example"
+
+    upload(client, SALESFORCE)
+    salesforce = last_import(alpha)
+    form = mapping_page(client, salesforce).context["form"]
+    assert mapped_columns(form)["Website"] == "domain"
+    submit(client, mapping_url(salesforce), guessed(form))
+    preview = client.get(detail_url(salesforce)).context["preview"]
+    duplicates = [w for w in preview.warnings if w["field"] == "name"]
+    assert len(duplicates) == 12
+    assert duplicates[0]["message"] == (
+        "Likely a duplicate of 'Acme Corporation' (external ID 18234001), which has the same "
+        "domain, acme.example."
+    )
+
+
+def test_it_warns_of_a_likely_duplicate_by_its_name_alone(login, alpha, lena):
+    client = login(lena)
+    upload(client, HUBSPOT)
+    confirm_and_commit(client, last_import(alpha))
+    text = "External ID,Name\nSF-1,Stark Industries Inc\nSF-2,Massive Dynamic\n"
+    upload(client, text)
+    preview = client.get(detail_url(last_import(alpha))).context["preview"]
+    assert [(w["row"], w["field"]) for w in preview.warnings] == [(2, "name")]
+    assert "'Stark Industries' (external ID 18234005)" in preview.warnings[0]["message"]
