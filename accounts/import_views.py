@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import imports
 from accounts.csv_import import ACCOUNT_SPEC, OWNER_EMAIL
-from accounts.forms import ImportUploadForm
+from accounts.forms import ImportCommitForm, ImportUploadForm
 from accounts.models import ImportStatus
 from accounts.tasks import account_import_check_task, account_import_commit_task
 from csos.decorators import member_required
@@ -130,7 +130,16 @@ def import_detail(request, import_id: int):
 @require_POST
 def import_commit(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
-    if imports.account_import_queue(account_import=account_import, by=request.user):
+    duplicate_rows = []
+    if account_import.status == ImportStatus.READY:
+        preview = imports.account_import_preview(account_import=account_import)
+        duplicate_rows = preview.duplicate_rows
+    form = ImportCommitForm(request.POST, duplicate_rows=duplicate_rows)
+    if not form.is_valid():
+        messages.error(request, f"Skip: {' '.join(form.errors.get('skip', []))}")
+    elif imports.account_import_queue(
+        account_import=account_import, by=request.user, skip_rows=form.cleaned_data["skip"]
+    ):
         transaction.on_commit(
             partial(
                 account_import_commit_task.delay,

@@ -89,6 +89,11 @@ class ImportPreview:
     warnings: list[dict]
     warning_count: int
 
+    @property
+    def duplicate_rows(self) -> list[int]:
+        """The rows the preview warns are likely duplicates, which the committer may skip."""
+        return [warning["row"] for warning in self.warnings if warning["field"] == csv.NAME]
+
 
 @dataclass(frozen=True)
 class ImportProgress:
@@ -239,10 +244,16 @@ def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
     )
 
 
-def account_import_queue(*, account_import: AccountImport, by: AbstractBaseUser | None) -> bool:
-    """Move a ready import to the queue; False when it was not ready (already committed)."""
+def account_import_queue(
+    *, account_import: AccountImport, by: AbstractBaseUser | None, skip_rows: Sequence[int] = ()
+) -> bool:
+    """Move a ready import to the queue, to be committed without the spreadsheet rows
+    ``skip_rows``; False when it was not ready (already committed)."""
     queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
-        status=ImportStatus.QUEUED, queued_at=timezone.now(), queued_by=by
+        status=ImportStatus.QUEUED,
+        queued_at=timezone.now(),
+        queued_by=by,
+        skip_rows=list(skip_rows),
     )
     if queued:
         account_import_progress_record(import_id=account_import.pk, done=0)
@@ -312,10 +323,12 @@ def account_import_commit(
                     error_kinds=parsed.error_kinds,
                     error_count=parsed.error_count,
                 )
-            unchanged = csv.unchanged_rows(parsed.rows, existing)
+            rows = parsed.rows.drop(index=account_import.skip_rows, errors="ignore")
+            skipped = len(parsed.rows) - len(rows)
+            unchanged = csv.unchanged_rows(rows, existing)
             created, updated = _write(
                 account_import=account_import,
-                rows=parsed.rows[~unchanged],
+                rows=rows[~unchanged],
                 by=by,
                 report=report,
                 chunk_size=chunk_size,
@@ -325,7 +338,12 @@ def account_import_commit(
                 actor=by,
                 action="account_import.commit",
                 obj=account_import,
-                after={"created": created, "updated": updated, "unchanged": int(unchanged.sum())},
+                after={
+                    "created": created,
+                    "updated": updated,
+                    "unchanged": int(unchanged.sum()),
+                    "skipped": skipped,
+                },
             )
             return _finish(
                 import_id,
@@ -333,6 +351,7 @@ def account_import_commit(
                 created=created,
                 updated=updated,
                 unchanged=int(unchanged.sum()),
+                skipped=skipped,
             )
     except _RowRefused as refused:
         return _finish(import_id, status=ImportStatus.FAILED, errors=[refused.error])
@@ -675,6 +694,7 @@ def _finish(
     created: int = 0,
     updated: int = 0,
     unchanged: int = 0,
+    skipped: int = 0,
     finished: bool = True,
 ) -> AccountImport:
     """Record how an import ended; ``finished`` is False for a file refused by its check."""
@@ -689,6 +709,7 @@ def _finish(
         created_count=created,
         updated_count=updated,
         unchanged_count=unchanged,
+        skipped_count=skipped,
         finished_at=timezone.now() if finished else None,
     )
     return AccountImport.objects.get(pk=import_id)

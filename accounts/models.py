@@ -223,6 +223,9 @@ class AccountImport(TenantModel):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
+    # Spreadsheet rows the committer chose to leave out: likely duplicates of existing accounts.
+    skip_rows = models.JSONField(default=list, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0)
     queued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
