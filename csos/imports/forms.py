@@ -55,6 +55,11 @@ class CsvUploadForm(forms.Form):
         return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.API_BATCH_MAX_BYTES)
 
 
+def _initial(remembered: str | None) -> str | None:
+    """A remembered meaning, unless it is blank: a blank is guessed again (see apply_mapping)."""
+    return None if remembered == LEAVE_BLANK else remembered
+
+
 class ColumnMappingForm(forms.Form):
     """Confirm or correct the field guessed for each header, and what the file's values mean.
 
@@ -117,7 +122,7 @@ class ColumnMappingForm(forms.Form):
                     label=value,
                     choices=[*blank, (IGNORE, "Keep as written"), *choices[key]],
                     required=False,
-                    initial=known.get(key, {}).get(value)
+                    initial=_initial(known.get(key, {}).get(value))
                     or guess_value(value, choices[key])
                     or (LEAVE_BLANK if blank else None),
                 )

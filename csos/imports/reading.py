@@ -166,8 +166,15 @@ def apply_mapping(
 
 
 def _meaning(value: str, mapped: Mapping[str, str], choices: Sequence[tuple[str, str]]) -> str:
-    meant = mapped.get(value.strip()) or guess_value(value, choices) or value
-    return "" if meant == LEAVE_BLANK else meant
+    """What a value stands for: its mapping, else its guess. A value once left blank is guessed
+    again first, so an owner invited since the mapping was confirmed gets their accounts."""
+    meant = mapped.get(value.strip())
+    if meant and meant != LEAVE_BLANK:
+        return meant
+    guessed = guess_value(value, choices)
+    if guessed:
+        return guessed
+    return "" if meant == LEAVE_BLANK else value
 
 
 # What varies between two errors of the same kind: quoted values, e-mails, numbers and dates.

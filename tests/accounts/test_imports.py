@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Account, ImportStatus
 from csos.imports.spec import LEAVE_BLANK
-from csos.models import AuditEvent, ImportMapping
+from csos.models import AuditEvent, ImportMapping, Role
 from tests.accounts.test_import_mapping import (
     guessed,
     last_import,
@@ -18,6 +18,7 @@ from tests.accounts.test_import_mapping import (
     submit,
 )
 from tests.accounts.test_import_views import commit_url, detail_url, upload
+from tests.factories import MembershipFactory, UserFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HUBSPOT = (FIXTURES / "hubspot_companies.csv").read_text()
@@ -253,3 +254,18 @@ def test_it_skips_the_likely_duplicates_the_committer_ticks(login, alpha, lena):
     account_import.refresh_from_db()
     assert (account_import.created_count, account_import.skipped_count) == (1, 1)
     assert "SF-1" in imported(alpha) and "SF-2" not in imported(alpha)
+
+
+def test_it_assigns_an_owner_left_unassigned_once_they_are_a_member(login, alpha, lena):
+    client = login(lena)
+    upload(client, HUBSPOT)
+    confirm_and_commit(client, last_import(alpha))
+    assert imported(alpha)["18234003"].owner is None
+    priya = UserFactory(first_name="Priya", last_name="Raman", email="priya@alpha.example")
+    MembershipFactory(workspace=alpha, user=priya, role=Role.CSM)
+
+    upload(client, HUBSPOT)  # the remembered mapping left her blank: she is matched again
+    again = last_import(alpha)
+    assert again.status == ImportStatus.READY, again.errors
+    submit(client, commit_url(again))
+    assert imported(alpha)["18234003"].owner == priya
