@@ -5,7 +5,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts.csv_import import ACCOUNT_SPEC
+        from accounts.imports import account_import_mapping_choices
+        from csos.imports.registry import register_import
         from csos.panels import NavEntry, register_nav_entry
+
+        register_import(ACCOUNT_SPEC, choices=account_import_mapping_choices)
 
         register_nav_entry(
             NavEntry(section="Customers", label="Portfolio", url_name="portfolio", order=10)

@@ -11,9 +11,11 @@ it has, exactly as when the whole column is left out of the file.
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from accounts import ledger
 from csos.currencies import CURRENCY_CODES
@@ -32,6 +34,7 @@ LIFECYCLE_STAGE = "lifecycle_stage"
 STATUS = "status"
 SEGMENT = "segment"
 INDUSTRY = "industry"
+DOMAIN = "domain"
 SCALE_COLUMNS = (
     "complexity",
     "strategic_potential",
@@ -52,6 +55,7 @@ OPTIONAL_COLUMNS = (
     STATUS,
     SEGMENT,
     INDUSTRY,
+    DOMAIN,
     *SCALE_COLUMNS,
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -62,7 +66,7 @@ EXISTING_COLUMNS = (EXTERNAL_ID, CONTRACT_START, RENEWAL_DATE, STATUS, CURRENCY,
 CHURNED = "churned"
 
 # Storage limits of the account table; tests/accounts/test_csv_import.py keeps them in step.
-MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80}
+MAX_LENGTHS = {EXTERNAL_ID: 100, NAME: 200, INDUSTRY: 80, DOMAIN: 253}
 MAX_ARR = ledger.MAX_ARR
 MAX_SEATS = 2**31 - 1  # PostgreSQL integer
 CENT = Decimal("0.01")
@@ -106,8 +110,11 @@ ACCOUNT_SPEC = ImportSpec(
                 "account owner email",
                 "owner email address",
                 "csm email",
+                "owner id",
+                "account owner id",
             ),
             maps_values=True,
+            blank_label="Leave unassigned",
             example="csm@example.com",
         ),
         FieldSpec(
@@ -148,6 +155,7 @@ ACCOUNT_SPEC = ImportSpec(
             synonyms=("cs stage", "cs lifecycle stage", "customer success stage"),
             lookalikes=("lifecycle stage", "lifecyclestage", "stage", "lead status"),
             maps_values=True,
+            blank_label="Leave empty",
             example="onboarding",
         ),
         FieldSpec(
@@ -163,9 +171,22 @@ ACCOUNT_SPEC = ImportSpec(
             "Segment",
             synonyms=("customer segment", "cs segment", "tier"),
             maps_values=True,
+            blank_label="Leave empty",
             example="mid_market",
         ),
         FieldSpec(INDUSTRY, "Industry", synonyms=("sector", "vertical"), example="Software"),
+        FieldSpec(
+            DOMAIN,
+            "Domain",
+            synonyms=(
+                "company domain name",
+                "domain name",
+                "company domain",
+                "website",
+                "web site",
+            ),
+            example="acme.example",
+        ),
         *(FieldSpec(key, key.replace("_", " ").capitalize(), example="3") for key in SCALE_COLUMNS),
     ),
 )
@@ -322,6 +343,100 @@ def status_changes(rows: pd.DataFrame, existing: pd.DataFrame) -> tuple[int, int
     return int(churns.sum()), int(reactivations.sum())
 
 
+def unchanged_rows(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.Series:
+    """Per clean row, whether it changes nothing: its account exists and already holds every
+    value the row gives. ``existing`` compares on whichever of the file's columns it has."""
+    known = existing.drop_duplicates(EXTERNAL_ID).set_index(EXTERNAL_ID)
+    ids = rows[EXTERNAL_ID]
+    unchanged = ids.isin(known.index)
+    for key in rows.columns.intersection(known.columns).drop(EXTERNAL_ID, errors="ignore"):
+        given = rows[key]
+        unchanged &= given.isna() | (given == ids.map(known[key]))
+    return unchanged
+
+
+def past_renewals(rows: pd.DataFrame, *, today: date) -> list[dict]:
+    """A warning, not an error, per clean row whose renewal date is before ``today``.
+
+    A CRM often keeps the first term's end: imported as it is, the renewal looks long missed.
+    """
+    if RENEWAL_DATE not in rows:
+        return []
+    dates = rows[RENEWAL_DATE]
+    past = dates.map(lambda renewal: renewal is not None and renewal < today)
+    return [
+        {
+            "row": int(row),
+            "field": RENEWAL_DATE,
+            "message": f"The renewal date {renewal:%Y-%m-%d} has passed; check the contract's "
+            "current term.",
+        }
+        for row, renewal in dates[past].items()
+    ]
+
+
+def web_domain(cell: str) -> str:
+    """The domain a website cell names: "https://www.Acme.example/about" is "acme.example"."""
+    host = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", cell.strip().lower()).split("/")[0]
+    return host.split(":")[0].removeprefix("www.")
+
+
+# Words a company's name may carry or drop from one CRM to the next.
+LEGAL_SUFFIXES = frozenset(
+    {"inc", "incorporated", "corp", "corporation", "co", "company", "llc", "ltd", "limited"}
+    | {"plc", "gmbh", "ag", "ab", "sa", "sas", "bv"}
+)
+DUPLICATE_NAME_SCORE = 90  # rapidfuzz token_sort_ratio, 0-100, of the names without suffixes
+# Above this many name pairs the names are compared exactly (once suffixes are dropped), not
+# fuzzily: a workspace of 100,000 accounts must not make a check of 100,000 rows quadratic.
+MAX_FUZZY_PAIRS = 5_000_000
+
+
+def likely_duplicates(rows: pd.DataFrame, existing: pd.DataFrame) -> list[dict]:
+    """A warning per new row that looks like an account the workspace already has under another
+    external ID (the same company exported by another CRM): the same domain, or a name that
+    matches closely once legal suffixes and punctuation are dropped."""
+    known = existing[~existing[EXTERNAL_ID].isin(rows[EXTERNAL_ID])]
+    new = rows[~rows[EXTERNAL_ID].isin(existing[EXTERNAL_ID])]
+    if known.empty or new.empty:
+        return []
+    by_domain = known[known[DOMAIN] != ""].drop_duplicates(DOMAIN).set_index(DOMAIN)
+    keys = known[NAME].map(_name_key).tolist()
+    fuzzy = len(new) * len(keys) <= MAX_FUZZY_PAIRS
+    by_key = dict(zip(keys, range(len(keys)), strict=True))
+    warnings = []
+    for row, record in zip(new.index, new.to_dict("records"), strict=True):
+        domain = record.get(DOMAIN)
+        if domain and domain in by_domain.index:
+            match, why = by_domain.loc[domain], f"the same domain, {domain}"
+        else:
+            key = _name_key(record[NAME])
+            if fuzzy:
+                found = process.extractOne(
+                    key, keys, scorer=fuzz.token_sort_ratio, score_cutoff=DUPLICATE_NAME_SCORE
+                )
+                position = found[2] if found else None
+            else:
+                position = by_key.get(key)
+            if position is None:
+                continue
+            match, why = known.iloc[position], "a name this close"
+        warnings.append(
+            {
+                "row": int(row),
+                "field": NAME,
+                "message": f"Likely a duplicate of {match[NAME]!r} (external ID "
+                f"{match[EXTERNAL_ID]}), which has {why}.",
+            }
+        )
+    return warnings
+
+
+def _name_key(name: str) -> str:
+    words = re.sub(r"[^\w\s]", " ", name.lower()).split()
+    return " ".join(word for word in words if word not in LEGAL_SUFFIXES)
+
+
 def _file_error(message: str) -> ParsedImport:
     return _parsed(
         pd.DataFrame(columns=list(COLUMNS)),
@@ -378,6 +493,8 @@ def _header_errors(
 
 def _check_column(key: str, values: pd.Series, rules: ImportRules) -> tuple[pd.Series, pd.Series]:
     """The clean values of one column (None where blank or bad) and a message per bad cell."""
+    if key == DOMAIN:
+        return _check_text(values.map(web_domain), required=False, max_length=MAX_LENGTHS[key])
     if key in MAX_LENGTHS:
         return _check_text(values, required=key in REQUIRED_COLUMNS, max_length=MAX_LENGTHS[key])
     if key == OWNER_EMAIL:

@@ -103,3 +103,15 @@ class ImportUploadForm(forms.Form):
 
     def clean_file(self) -> UploadedCsv:
         return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.ACCOUNT_IMPORT_MAX_BYTES)
+
+
+class ImportCommitForm(forms.Form):
+    """Which of the preview's likely duplicates to leave out of the commit."""
+
+    skip = forms.TypedMultipleChoiceField(
+        label="Skip these rows", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, duplicate_rows: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skip"].choices = [(row, f"Skip row {row}") for row in duplicate_rows]

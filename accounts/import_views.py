@@ -15,12 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import imports
-from accounts.csv_import import ACCOUNT_SPEC
-from accounts.forms import ImportUploadForm
+from accounts.csv_import import ACCOUNT_SPEC, OWNER_EMAIL
+from accounts.forms import ImportCommitForm, ImportUploadForm
 from accounts.models import ImportStatus
 from accounts.tasks import account_import_check_task, account_import_commit_task
 from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
+from csos.imports.services import import_mapping_known_values
 from csos.imports.views import csv_template
 from csos.models import LEADER_ROLES
 
@@ -80,6 +81,7 @@ def import_mapping(request, import_id: int):
         columns=account_import.columns,
         samples=account_import.samples,
         choices=imports.account_import_mapping_choices(),
+        values=import_mapping_known_values(kind=ACCOUNT_SPEC.kind),
     )
     if form.is_bound and form.is_valid():
         if imports.account_import_map(
@@ -98,6 +100,8 @@ def import_mapping(request, import_id: int):
             "title": f"Map the columns of {account_import.filename}",
             "row_count": account_import.row_count,
             "back_url": reverse("account_import"),
+            "invite_for": OWNER_EMAIL,
+            "invite_url": reverse("member_list") if request.membership.role == Role.ADMIN else "",
         },
         status=400 if form.errors else 200,
     )
@@ -126,7 +130,16 @@ def import_detail(request, import_id: int):
 @require_POST
 def import_commit(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
-    if imports.account_import_queue(account_import=account_import, by=request.user):
+    duplicate_rows = []
+    if account_import.status == ImportStatus.READY:
+        preview = imports.account_import_preview(account_import=account_import)
+        duplicate_rows = preview.duplicate_rows
+    form = ImportCommitForm(request.POST, duplicate_rows=duplicate_rows)
+    if not form.is_valid():
+        messages.error(request, f"Skip: {' '.join(form.errors.get('skip', []))}")
+    elif imports.account_import_queue(
+        account_import=account_import, by=request.user, skip_rows=form.cleaned_data["skip"]
+    ):
         transaction.on_commit(
             partial(
                 account_import_commit_task.delay,

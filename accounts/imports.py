@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import csv_import as csv
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 WRITE_CHUNK = 500  # rows per bulk statement, and so per progress report
 PREVIEW_ROWS = 20
+# What a new account holds for a field its file does not give, where the model's default would
+# be a guess: a CRM export says nothing of the CS stage or segment, so they stay empty.
+LEFT_EMPTY = {csv.LIFECYCLE_STAGE: "", csv.SEGMENT: ""}
 FILE_RETENTION = timedelta(days=30)
 RESUME_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
@@ -79,8 +83,16 @@ class ImportPreview:
     rows: list[tuple[int, list[Any]]]
     create_count: int
     update_count: int
+    unchanged_count: int
     churn_count: int
     reactivation_count: int
+    warnings: list[dict]
+    warning_count: int
+
+    @property
+    def duplicate_rows(self) -> list[int]:
+        """The rows the preview warns are likely duplicates, which the committer may skip."""
+        return [warning["row"] for warning in self.warnings if warning["field"] == csv.NAME]
 
 
 @dataclass(frozen=True)
@@ -224,15 +236,24 @@ def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
         rows=[(row, values) for row, values in stored["rows"]],
         create_count=stored["create_count"],
         update_count=stored["update_count"],
+        unchanged_count=stored.get("unchanged_count", 0),
         churn_count=stored["churn_count"],
         reactivation_count=stored["reactivation_count"],
+        warnings=stored.get("warnings", []),
+        warning_count=stored.get("warning_count", 0),
     )
 
 
-def account_import_queue(*, account_import: AccountImport, by: AbstractBaseUser | None) -> bool:
-    """Move a ready import to the queue; False when it was not ready (already committed)."""
+def account_import_queue(
+    *, account_import: AccountImport, by: AbstractBaseUser | None, skip_rows: Sequence[int] = ()
+) -> bool:
+    """Move a ready import to the queue, to be committed without the spreadsheet rows
+    ``skip_rows``; False when it was not ready (already committed)."""
     queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
-        status=ImportStatus.QUEUED, queued_at=timezone.now(), queued_by=by
+        status=ImportStatus.QUEUED,
+        queued_at=timezone.now(),
+        queued_by=by,
+        skip_rows=list(skip_rows),
     )
     if queued:
         account_import_progress_record(import_id=account_import.pk, done=0)
@@ -247,8 +268,12 @@ def account_import_progress_record(*, import_id: int, done: int) -> None:
 def account_import_progress(*, account_import: AccountImport) -> ImportProgress:
     """How far the check or write has got: the worker's count while it runs, then the result."""
     if account_import.status == ImportStatus.DONE:
-        written = account_import.created_count + account_import.updated_count
-        return ImportProgress(done=written, total=written)
+        read = (
+            account_import.created_count
+            + account_import.updated_count
+            + account_import.unchanged_count
+        )
+        return ImportProgress(done=read, total=read)
     done = cache.get(_progress_key(account_import.pk), 0)
     return ImportProgress(done=min(done, account_import.row_count), total=account_import.row_count)
 
@@ -287,7 +312,9 @@ def account_import_commit(
             )
             if account_import is None:  # recovered and queued again meanwhile
                 return None
-            parsed, _ = _check(account_import.content, mapping=_stored_mapping(account_import))
+            parsed, existing = _check(
+                account_import.content, mapping=_stored_mapping(account_import)
+            )
             if parsed.errors:
                 return _finish(
                     import_id,
@@ -296,9 +323,12 @@ def account_import_commit(
                     error_kinds=parsed.error_kinds,
                     error_count=parsed.error_count,
                 )
+            rows = parsed.rows.drop(index=account_import.skip_rows, errors="ignore")
+            skipped = len(parsed.rows) - len(rows)
+            unchanged = csv.unchanged_rows(rows, existing)
             created, updated = _write(
                 account_import=account_import,
-                rows=parsed.rows,
+                rows=rows[~unchanged],
                 by=by,
                 report=report,
                 chunk_size=chunk_size,
@@ -308,9 +338,21 @@ def account_import_commit(
                 actor=by,
                 action="account_import.commit",
                 obj=account_import,
-                after={"created": created, "updated": updated},
+                after={
+                    "created": created,
+                    "updated": updated,
+                    "unchanged": int(unchanged.sum()),
+                    "skipped": skipped,
+                },
             )
-            return _finish(import_id, status=ImportStatus.DONE, created=created, updated=updated)
+            return _finish(
+                import_id,
+                status=ImportStatus.DONE,
+                created=created,
+                updated=updated,
+                unchanged=int(unchanged.sum()),
+                skipped=skipped,
+            )
     except _RowRefused as refused:
         return _finish(import_id, status=ImportStatus.FAILED, errors=[refused.error])
     except DatabaseError:
@@ -409,13 +451,16 @@ def _check(
     mapping: ColumnMapping | None,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[csv.ParsedImport, pd.DataFrame]:
-    """Check a file against the workspace in scope; also return its existing accounts."""
+    """Check a file against the workspace in scope; also return its existing accounts, with
+    every column a file can give, to tell the rows that change nothing."""
     accounts = Account.objects.annotate(
-        **{csv.HAS_LEDGER: Exists(ArrMovement.objects.filter(account=OuterRef("pk")))}
+        **{
+            csv.HAS_LEDGER: Exists(ArrMovement.objects.filter(account=OuterRef("pk"))),
+            csv.OWNER_EMAIL: Lower("owner__email"),
+        }
     )
-    existing = pd.DataFrame.from_records(
-        list(accounts.values_list(*csv.EXISTING_COLUMNS)), columns=csv.EXISTING_COLUMNS
-    )
+    columns = [*csv.COLUMNS, csv.HAS_LEDGER]
+    existing = pd.DataFrame.from_records(list(accounts.values_list(*columns)), columns=columns)
     parsed = csv.parse_accounts_csv(
         content,
         rules=_rules(),
@@ -436,7 +481,13 @@ def _stored_mapping(account_import: AccountImport) -> ColumnMapping | None:
 def _preview(parsed: csv.ParsedImport, existing: pd.DataFrame) -> dict:
     """What a clean file would do, and its first rows as text, to store with the import."""
     will_update = int(parsed.rows[csv.EXTERNAL_ID].isin(existing[csv.EXTERNAL_ID]).sum())
+    unchanged = int(csv.unchanged_rows(parsed.rows, existing).sum())
     churns, reactivations = csv.status_changes(parsed.rows, existing)
+    warnings = sorted(
+        csv.past_renewals(parsed.rows, today=timezone.localdate())
+        + csv.likely_duplicates(parsed.rows, existing),
+        key=lambda warning: warning["row"],
+    )
     head = parsed.rows.head(PREVIEW_ROWS)
     return {
         "columns": list(head.columns),
@@ -446,9 +497,12 @@ def _preview(parsed: csv.ParsedImport, existing: pd.DataFrame) -> dict:
             for row, *values in head.itertuples(name=None)
         ],
         "create_count": len(parsed.rows) - will_update,
-        "update_count": will_update,
+        "update_count": will_update - unchanged,
+        "unchanged_count": unchanged,
         "churn_count": churns,
         "reactivation_count": reactivations,
+        "warnings": warnings[: csv.DEFAULT_LIMITS.max_listed_errors],
+        "warning_count": len(warnings),
     }
 
 
@@ -495,7 +549,8 @@ def _write(
         account = existing.get(record[csv.EXTERNAL_ID])
         if account is None:
             account = Account(
-                workspace=workspace, **{"currency": workspace.default_currency, **values}
+                workspace=workspace,
+                **{"currency": workspace.default_currency, **LEFT_EMPTY, **values},
             )
             before = ledger.Ledger(currency=account.currency)
             to_create.append(account)
@@ -636,6 +691,8 @@ def _finish(
     error_count: int | None = None,
     created: int = 0,
     updated: int = 0,
+    unchanged: int = 0,
+    skipped: int = 0,
     finished: bool = True,
 ) -> AccountImport:
     """Record how an import ended; ``finished`` is False for a file refused by its check."""
@@ -649,6 +706,8 @@ def _finish(
         error_count=len(errors) if error_count is None else error_count,
         created_count=created,
         updated_count=updated,
+        unchanged_count=unchanged,
+        skipped_count=skipped,
         finished_at=timezone.now() if finished else None,
     )
     return AccountImport.objects.get(pk=import_id)

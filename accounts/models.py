@@ -64,14 +64,21 @@ class Account(TenantModel):
     contract_start = models.DateField(null=True, blank=True)
     renewal_date = models.DateField(null=True, blank=True)
     licensed_seats = models.PositiveIntegerField(default=0)
+    # Blank when not known yet: an imported account whose CRM says nothing of its stage or
+    # segment is left empty rather than given a guess.
     lifecycle_stage = models.CharField(
-        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING
+        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.ONBOARDING, blank=True
     )
     status = models.CharField(
         max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
     )
-    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMALL)
+    segment = models.CharField(
+        max_length=20, choices=Segment.choices, default=Segment.SMALL, blank=True
+    )
     industry = models.CharField(max_length=80, blank=True)
+    domain = models.CharField(
+        max_length=253, blank=True, help_text="The customer's web domain, as acme.example."
+    )
     complexity = _scale_field("complexity")
     strategic_potential = _scale_field("strategic potential")
     product_maturity = _scale_field("product maturity")
@@ -215,6 +222,10 @@ class AccountImport(TenantModel):
     preview = models.JSONField(default=dict, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    # Spreadsheet rows the committer chose to leave out: likely duplicates of existing accounts.
+    skip_rows = models.JSONField(default=list, blank=True)
+    skipped_count = models.PositiveIntegerField(default=0)
     queued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -43,5 +43,15 @@ class CsosConfig(AppConfig):
             )
         )
         register_nav_entry(
+            NavEntry(
+                section="Integrations",
+                label="Import mappings",
+                url_name="import_mapping_list",
+                order=85,
+                visible=admins,
+                also_current=("import_mapping_change",),
+            )
+        )
+        register_nav_entry(
             NavEntry(section="Integrations", label="API reference", url_name="api_docs", order=90)
         )

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from csos import views
 from csos.forms import RESET_LINK_LIFETIME, EmailAuthenticationForm, EmailPasswordResetForm
+from csos.imports import views as import_views
 
 handler404 = "csos.api.problems.not_found"
 
@@ -74,6 +75,17 @@ urlpatterns = [
         "settings/exchange-rates/<int:rate_id>/delete/",
         views.exchange_rate_delete,
         name="exchange_rate_delete",
+    ),
+    path("settings/import-mappings/", import_views.import_mapping_list, name="import_mapping_list"),
+    path(
+        "settings/import-mappings/<int:import_mapping_id>/",
+        import_views.import_mapping_change,
+        name="import_mapping_change",
+    ),
+    path(
+        "settings/import-mappings/<int:import_mapping_id>/forget/",
+        import_views.import_mapping_delete,
+        name="import_mapping_forget",
     ),
     path("settings/api-tokens/", views.api_token_list, name="api_token_list"),
     path(

@@ -333,6 +333,7 @@ OBJECT_IDS = {
     "metric_id": UsageMetric,
     "evidence_id": Evidence,
     "mapping_id": EventMapping,
+    "import_mapping_id": ImportMapping,
 }
 
 

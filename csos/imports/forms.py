@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
-from csos.imports.spec import ColumnMapping, ImportSpec, guess_value
+from csos.imports.spec import LEAVE_BLANK, ColumnMapping, ImportSpec, guess_value
 
 IGNORE = ""
 SHOWN_SAMPLES = 3
@@ -55,13 +55,20 @@ class CsvUploadForm(forms.Form):
         return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.API_BATCH_MAX_BYTES)
 
 
+def _initial(remembered: str | None) -> str | None:
+    """A remembered meaning, unless it is blank: a blank is guessed again (see apply_mapping)."""
+    return None if remembered == LEAVE_BLANK else remembered
+
+
 class ColumnMappingForm(forms.Form):
     """Confirm or correct the field guessed for each header, and what the file's values mean.
 
     ``columns`` holds the field proposed for each header (None: ignored). For every value field
     proposed for a column, each of that column's ``samples`` (its distinct values) gets a choice
-    among the field's ``choices``, proposed by ``guess_value``; "keep as written" leaves the
-    value for the check to accept or report.
+    among the field's ``choices``, proposed by ``values`` (what such values meant before) or
+    ``guess_value``; "keep as written" leaves the value for the check to accept or report. A
+    field that may be left blank proposes that for a value it cannot place (an owner who is no
+    member is left unassigned), so an unknown value never fails the check by default.
     """
 
     def __init__(
@@ -107,13 +114,17 @@ class ColumnMappingForm(forms.Form):
             if key not in spec.value_keys or key not in choices or not samples[position]:
                 continue
             names = {}
+            blank_label = spec.field(key).blank_label
+            blank = [(LEAVE_BLANK, blank_label)] if blank_label else []
             for number, value in enumerate(samples[position]):
                 name = f"value_{key}_{number}"
                 self.fields[name] = forms.ChoiceField(
                     label=value,
-                    choices=[(IGNORE, "Keep as written"), *choices[key]],
+                    choices=[*blank, (IGNORE, "Keep as written"), *choices[key]],
                     required=False,
-                    initial=known.get(key, {}).get(value) or guess_value(value, choices[key]),
+                    initial=_initial(known.get(key, {}).get(value))
+                    or guess_value(value, choices[key])
+                    or (LEAVE_BLANK if blank else None),
                 )
                 names[name] = value
             self.value_groups.append((key, spec.field(key).label, names))
@@ -125,8 +136,11 @@ class ColumnMappingForm(forms.Form):
             for position in range(len(self.headers))
         ]
 
-    def value_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(label, [self[name] for name in names]) for _, label, names in self.value_groups]
+    def value_fields(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """Per value field: its key, its label and the choice for each of its values."""
+        return [
+            (key, label, [self[name] for name in names]) for key, label, names in self.value_groups
+        ]
 
     @property
     def values_shown(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from csos.imports.spec import guess_value
+from csos.imports.spec import LEAVE_BLANK, guess_value
 
 READ_CHUNK = 10_000  # rows per read, and so per progress report
 MAX_SAMPLES = 50  # distinct values kept per column for the mapping page
@@ -139,8 +139,9 @@ def apply_mapping(
 ) -> pd.DataFrame:
     """The file with its header row renamed to the mapped fields, ignored columns left out.
 
-    A value field's cells become the value their mapping names; a value without a mapping is
-    guessed from the field's ``choices`` and otherwise left as written, for the check to report.
+    A value field's cells become the value their mapping names (blank for LEAVE_BLANK); a
+    value without a mapping is guessed from the field's ``choices`` and otherwise left as
+    written, for the check to report.
     """
     if len(columns) != len(table.headers):
         raise ValueError("The mapping does not fit this file's header row.")
@@ -156,12 +157,24 @@ def apply_mapping(
         cells = frame.iloc[1:, kept.index(position)]
         mapped = dict(values.get(key, {}))
         lookup = {
-            value: mapped.get(value.strip()) or guess_value(value, choices[key]) or value
+            value: _meaning(value, mapped, choices[key])
             for value in cells.unique()
             if value.strip()
         }
         frame.iloc[1:, kept.index(position)] = cells.replace(lookup)
     return frame
+
+
+def _meaning(value: str, mapped: Mapping[str, str], choices: Sequence[tuple[str, str]]) -> str:
+    """What a value stands for: its mapping, else its guess. A value once left blank is guessed
+    again first, so an owner invited since the mapping was confirmed gets their accounts."""
+    meant = mapped.get(value.strip())
+    if meant and meant != LEAVE_BLANK:
+        return meant
+    guessed = guess_value(value, choices)
+    if guessed:
+        return guessed
+    return "" if meant == LEAVE_BLANK else value
 
 
 # What varies between two errors of the same kind: quoted values, e-mails, numbers and dates.

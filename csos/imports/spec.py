@@ -16,6 +16,10 @@ from rapidfuzz import fuzz, process
 
 # A fuzzy match below this score (0-100) is no guess at all: the column is left unmapped.
 FUZZY_CUTOFF = 85
+# What a mapping stores for a value that is to be left blank (unassigned, not given).
+LEAVE_BLANK = "__blank__"
+# The suffix Salesforce gives the API names of custom fields: ARR__c, Renewal_Date__c.
+CUSTOM_FIELD_SUFFIX = re.compile(r"__c$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,9 @@ class FieldSpec:
     ``synonyms`` are the headers other systems use for it; ``lookalikes`` are headers that read
     like it but mean something else (a CRM's sales "Lifecycle Stage" is no customer-success
     stage), so they are never guessed, only chosen by hand. A field with ``maps_values`` has a
-    fixed set of values; the file's own values are mapped onto them.
+    fixed set of values; the file's own values are mapped onto them. A value field with a
+    ``blank_label`` ("Leave unassigned") may leave a value blank, and does so by default for a
+    value that matches none of its choices.
     """
 
     key: str
@@ -35,6 +41,7 @@ class FieldSpec:
     lookalikes: tuple[str, ...] = ()
     maps_values: bool = False
     example: str = ""
+    blank_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,13 @@ def normalize(header: str) -> str:
     return text.replace("e mail", "email")
 
 
+def field_name(header: str) -> str:
+    """A header as compared with field names: API names read as words, so Salesforce's
+    "OwnerId" is "owner id" and its custom field "Renewal_Date__c" is "renewal date"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", CUSTOM_FIELD_SUFFIX.sub("", str(header).strip()))
+    return normalize(words)
+
+
 def fingerprint(headers: Sequence[str]) -> str:
     """The identity of a header row: the same columns in the same order, whatever the spacing."""
     joined = "\x1f".join(normalize(header) for header in headers)
@@ -102,7 +116,7 @@ def guess_columns(headers: Sequence[str], spec: ImportSpec) -> list[ColumnGuess]
 
     candidates: list[tuple[int, int, int, str, str]] = []  # (rank, -score, position, key, how)
     for position, header in enumerate(headers):
-        name = normalize(header)
+        name = field_name(header)
         literal = str(header).strip().lower()
         if literal in keys:  # the field's own key, as the template file writes it
             candidates.append((0, -100, position, literal, "exact"))

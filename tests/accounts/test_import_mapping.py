@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Account, AccountImport, ImportStatus
+from csos.imports.spec import LEAVE_BLANK
 from csos.models import ImportMapping
 from tests.accounts.test_import_views import commit_url, detail_url, upload
 
@@ -84,10 +85,11 @@ def test_it_imports_a_hubspot_export_confirming_only_the_owners(login, alpha, le
         "Company name": "name",
         "Company owner": "owner_email",
         "Industry": "industry",
+        "Company Domain Name": "domain",
     }
     owners = owner_choices(form)
     assert form[owners["Lena Tester"]].initial == "lena@alpha.example"
-    assert form[owners["Robert Tester"]].initial is None  # nobody is called that here
+    assert form[owners["Robert Tester"]].initial == LEAVE_BLANK  # nobody is called that here
     data = guessed(form) | {owners["Robert Tester"]: "bob@alpha.example"}
 
     response = submit(client, mapping_url(account_import), data)
@@ -98,7 +100,7 @@ def test_it_imports_a_hubspot_export_confirming_only_the_owners(login, alpha, le
 
     acme = Account.dangerously_unscoped.get(workspace=alpha, external_id="9001")
     assert (acme.name, acme.owner, acme.industry) == ("Acme", bob, "COMPUTER_SOFTWARE")
-    assert (acme.arr, acme.lifecycle_stage) == (Decimal(0), "onboarding")
+    assert (acme.arr, acme.lifecycle_stage) == (Decimal(0), "")  # no stage in the file
     globex = Account.dangerously_unscoped.get(workspace=alpha, external_id="9002")
     assert globex.owner == lena
     assert Account.dangerously_unscoped.filter(workspace=alpha).count() == 3
@@ -135,6 +137,7 @@ def test_it_imports_a_salesforce_export_confirming_only_the_owners(login, alpha,
         "Account Name": "name",
         "Account Owner": "owner_email",
         "Industry": "industry",
+        "Website": "domain",
     }
     owners = owner_choices(form)
     assert form[owners["Bob Tester"]].initial == "bob@alpha.example"
@@ -166,7 +169,7 @@ def test_it_asks_what_crm_stages_mean_when_the_stage_column_is_mapped_by_hand(lo
     assert response.status_code == 400
     form = response.context["form"]
     assert "Say below what each value of CS lifecycle stage means" in str(form.non_field_errors())
-    [(_, fields)] = form.value_fields()
+    [(_, _, fields)] = form.value_fields()
     stages = {field.label: field.html_name for field in fields}
     assert sorted(stages) == ["Customer", "Lead"]
 

@@ -45,6 +45,7 @@ SIGNED_IN_PAGES = [
     "/settings/",
     "/settings/audit/",
     "/settings/exchange-rates/",
+    "/settings/import-mappings/",
     "/value/coverage/",
     "/value/coverage/accounts/?by=segment&group=small",
     "/password/",

@@ -177,7 +177,7 @@ def test_it_offers_the_guesses_and_maps_values_in_the_form():
     unbound = form()
     assert unbound["column_0"].initial == "ticket_id"
     assert unbound["column_2"].initial == ""
-    [(label, fields)] = unbound.value_fields()
+    [(_, label, fields)] = unbound.value_fields()
     assert label == "Priority"
     assert [(f.label, f.initial) for f in fields] == [("Hot", None), ("Urgent", "p1")]
 
