@@ -375,7 +375,7 @@ def retention_artifact_panel(*, request, account: Account) -> dict:
 def prep_value_panel(*, request, account: Account) -> dict:
     """The prep sheet's proven value and disputed claims, read as the retention artifact reads
     them: four queries."""
-    artifact = selectors.retention_artifact(account=account, as_of=timezone.localdate())
+    artifact = selectors.retention_artifact(account=account)
     disputed = [
         item for item in artifact["unproven"] if item["evidence"].status == EvidenceStatus.DISPUTED
     ]

@@ -22,7 +22,12 @@ from stakeholders.models import (
     Milestone,
     Stakeholder,
 )
-from tests.factories import AccountFactory, EvidenceFactory, UseCaseFactory
+from tests.factories import (
+    AccountFactory,
+    AccountUseCaseFactory,
+    EvidenceFactory,
+    UseCaseFactory,
+)
 from tests.stakeholders.factories import (
     InteractionFactory,
     ObjectiveFactory,
@@ -395,7 +400,13 @@ def test_it_prepares_a_meeting_with_proven_value_disputed_claims_health_and_rene
     today = timezone.localdate()
     with workspace_scope(alpha):
         Account.objects.filter(pk=acme.pk).update(renewal_date=today + dt.timedelta(days=40))
-        EvidenceFactory(account=acme, status="proven", claim="Triage halved", confirmed_on=today)
+        counted = EvidenceFactory(
+            account=acme, status="proven", claim="Triage halved", confirmed_on=today
+        )
+        # The stored ladder counted it: proven value is what the ladder counts, nothing else.
+        AccountUseCaseFactory(
+            account=acme, use_case=counted.use_case, level=3, proof_ids=[counted.pk]
+        )
         EvidenceFactory(account=acme, status="disputed", claim="Two hires saved")
         EvidenceFactory(account=acme, status="unproven", claim="Fewer escalations")
         HealthSnapshot.objects.create(
