@@ -23,7 +23,7 @@ from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
 from csos.imports.services import import_mapping_known_values
 from csos.imports.views import csv_template
-from csos.models import LEADER_ROLES
+from csos.models import LEADER_ROLES, Role
 
 IMPORT_ROLES = LEADER_ROLES
 RECENT_IMPORTS = 10
