@@ -15,7 +15,8 @@ Pure: frames in, a frame out, no Django and no clock (``as_of`` is a parameter).
 - A level counts only on top of every level below it: nothing is reached by skipping.
 
 ``evidence_standing`` is the one definition of "proven and fresh" a claim is judged by; the
-levels, the retention artifact and health all read it through the stored ladder.
+levels and the retention artifact read it through the stored ladder, and health through the
+ladder derived as of the week it scores.
 """
 
 from __future__ import annotations

@@ -236,19 +236,6 @@ def confirmation_asker(*, confirmation: ConfirmationRequest) -> str:
     return f"{name} of {company}" if name else company
 
 
-def counted_evidence(*, first_account_id: int, last_account_id: int) -> QuerySet[Evidence]:
-    """The claims the stored ladder counts at the levels it reached, for the accounts with ids
-    in [first, last]: the one definition of proven and fresh evidence other apps read."""
-    ids = {
-        claim
-        for proofs in AccountUseCase.objects.filter(
-            account_id__gte=first_account_id, account_id__lte=last_account_id
-        ).values_list("proof_ids", flat=True)
-        for claim in proofs or ()
-    }
-    return Evidence.objects.filter(pk__in=ids)
-
-
 @dataclass
 class LadderRow:
     """One pursued use case on the account page: its stored level and a line per level."""
