@@ -28,6 +28,24 @@ class Segment(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise"
 
 
+class Motion(models.TextChoices):
+    """How much human attention an account gets, decided by the workspace's segment rules."""
+
+    DIGITAL = "digital", "Digital"
+    POOLED = "pooled", "Pooled"
+    NAMED = "named", "Named CSM"
+    STRATEGIC = "strategic", "Strategic"
+
+
+class ValueProblem(models.TextChoices):
+    """What the account's success hinges on now, decided with its motion."""
+
+    ADOPTION = "adoption", "Adoption"
+    VALUE_PROOF = "value_proof", "Value proof"
+    RISK_GOVERNANCE = "risk_governance", "Risk governance"
+    EXPANSION = "expansion", "Expansion"
+
+
 # The five segmentation attributes, each scored 1 (low) to 5 (high).
 SEGMENTATION_ATTRIBUTES = (
     "complexity",
@@ -78,6 +96,17 @@ class Account(TenantModel):
     industry = models.CharField(max_length=80, blank=True)
     domain = models.CharField(
         max_length=253, blank=True, help_text="The customer's web domain, as acme.example."
+    )
+    # Blank until the segment rules have placed the account.
+    motion = models.CharField(max_length=20, choices=Motion.choices, blank=True)
+    value_problem = models.CharField(max_length=20, choices=ValueProblem.choices, blank=True)
+    parent = TenantForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="The group or holding this account belongs to.",
     )
     complexity = _scale_field("complexity")
     strategic_potential = _scale_field("strategic potential")
