@@ -17,7 +17,7 @@ from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import, csv_template
-from csos.models import Role
+from csos.models import LEADER_ROLES
 from health import quality, selectors, services
 from health.forms import (
     BacktestDrillForm,
@@ -33,9 +33,9 @@ from health.models import HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
 from health.tasks import backtest_enqueue, health_recompute_enqueue
 
-RECOMPUTE_ROLES = {Role.ADMIN, Role.LEADER}
+RECOMPUTE_ROLES = LEADER_ROLES
 # As for accounts, only leaders and admins import.
-IMPORT_ROLES = {Role.ADMIN, Role.LEADER}
+IMPORT_ROLES = LEADER_ROLES
 
 
 @member_required

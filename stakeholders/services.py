@@ -369,7 +369,7 @@ def promise_status_set(*, promise: HandoffPromise, status: str) -> HandoffPromis
 
 # When a plan is made from a handoff, the first objective owner is the person sales named in
 # the role that answers for value, else the sponsor.
-OBJECTIVE_OWNER_ROLES = (StakeholderRole.OWNER, StakeholderRole.CHAMPION)
+OBJECTIVE_OWNER_ROLES = KEY_ROLES
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from csos.currencies import plain_decimal
 from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import
 from csos.links import LinkRefused, client_ip, link_resolve
-from csos.models import Role
+from csos.models import LEADER_ROLES
 from csos.tenancy import workspace_scope
 from value import selectors, services
 from value.forms import (
@@ -42,7 +42,6 @@ from value.models import (
 )
 from value.usage_import import USAGE_CSV
 
-LEADERS = {Role.ADMIN, Role.LEADER}
 COVERAGE_PAGE_SIZE = 50
 
 
@@ -179,7 +178,7 @@ def value_settings_edit(request):
     )
 
 
-@member_required(roles=LEADERS)
+@member_required(roles=LEADER_ROLES)
 def usage_import(request):
     """Daily usage as a CSV, for leaders and admins, as accounts are imported."""
     return csv_batch_import(request, importer=USAGE_CSV)
@@ -404,7 +403,7 @@ def _coverage_by(request) -> str:
     return by if by in selectors.COVERAGE_DIMENSIONS else "segment"
 
 
-@member_required(roles=LEADERS)
+@member_required(roles=LEADER_ROLES)
 def coverage(request):
     return render(
         request,
@@ -425,7 +424,7 @@ def _drill_down(request):
     return form, selectors.coverage_accounts(**form.cleaned_data, as_of=timezone.localdate())
 
 
-@member_required(roles=LEADERS)
+@member_required(roles=LEADER_ROLES)
 def coverage_accounts(request):
     form, accounts = _drill_down(request)
     if accounts is None:
@@ -447,7 +446,7 @@ def coverage_accounts(request):
     )
 
 
-@member_required(roles=LEADERS)
+@member_required(roles=LEADER_ROLES)
 def coverage_csv(request):
     _form, accounts = _drill_down(request)
     if accounts is None:

@@ -22,7 +22,7 @@ from csos.api.base import (
 )
 from csos.api.problems import FieldError, ProblemException
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
-from csos.models import Role
+from csos.models import LEADER_ROLES
 from value import selectors, services
 from value.api.serializers import (
     CoverageSchema,
@@ -245,7 +245,7 @@ class ValueCoverageView(ScopedAPIView):
         tags=["value"],
     )
     def get(self, request, *args, **kwargs):
-        if self.membership is not None and self.membership.role not in {Role.ADMIN, Role.LEADER}:
+        if self.membership is not None and self.membership.role not in LEADER_ROLES:
             self.permission_denied(request, message="Value coverage is for leaders and admins.")
         query = CoverageQuerySchema(data=request.query_params)
         query.is_valid(raise_exception=True)
