@@ -13,7 +13,6 @@ from datetime import MINYEAR, date, timedelta
 from decimal import Decimal
 
 GAINS = ("new", "expansion", "reactivation")
-LOSSES = ("contraction", "churn")
 ZERO = Decimal("0")
 
 

@@ -103,9 +103,6 @@ def usage_vs_contract(frame: pd.DataFrame, params: UsageParams) -> DimensionResu
     return _result(frame, score, drivers)
 
 
-LADDER_NAMES = {0: "no level", 1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
-
-
 @dataclass(frozen=True)
 class LadderParams:
     top_level: int = 4

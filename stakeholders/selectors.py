@@ -218,11 +218,6 @@ def share_link_list(*, plan: SuccessPlan) -> QuerySet[SharedLink]:
     return SharedLink.objects.filter(purpose=PLAN_SHARE_PURPOSE, target_id=plan.pk)
 
 
-def stakeholder_changes_since(*, since: date) -> QuerySet[StakeholderChange]:
-    """Owner and Champion departures on or after ``since``: what health and playbooks read."""
-    return StakeholderChange.objects.filter(left_on__gte=since)
-
-
 # ---- personal data export --------------------------------------------------------------
 
 EXPORT_FIELDS = (

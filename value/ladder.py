@@ -70,7 +70,6 @@ PROVEN = "proven"
 ATTESTED = "attested"
 UNPROVEN = "unproven"
 OWNER = "owner"
-LEVEL_NAMES = {1: "Presence", 2: "Engagement", 3: "Use-case value", 4: "ROI"}
 _KEY = [ACCOUNT, USE_CASE]
 
 
