@@ -33,7 +33,7 @@ class ProgressBar(Protocol):
     def __exit__(self, *exc_info: object) -> object: ...
 
 
-# Called as progress(total=..., desc=...); tqdm fits, the command passes it.
+# Called as progress(total=..., desc=...); the command passes its step lines, benches tqdm.
 Progress = Callable[..., ProgressBar]
 
 

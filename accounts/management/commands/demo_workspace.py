@@ -1,14 +1,28 @@
 """``manage.py demo_workspace``: build or rebuild the demo workspace (see accounts/demo/)."""
 
-import functools
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
 from accounts.demo import DemoOptions, demo_workspace_build, no_progress
+
+
+class _StepLine:
+    """One line on stderr per step as it finishes: the demo needs no progress-bar library."""
+
+    def __init__(self, *, total: int, desc: str):
+        self.total, self.desc, self.done = total, desc, 0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+
+    def __enter__(self) -> "_StepLine":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        sys.stderr.write(f"  {self.desc}: {self.done:,} of {self.total:,} rows\n")
 
 
 class Command(BaseCommand):
@@ -22,12 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Northwind Cloud")
 
     def handle(self, *args, seed: int, accounts: int, csms: int, slug: str, name: str, **flags):
-        progress = (
-            # disable=None: bars on a terminal only; a log or a pipe would keep every redraw.
-            functools.partial(tqdm, file=sys.stderr, unit=" rows", leave=False, disable=None)
-            if flags["verbosity"] > 0
-            else no_progress
-        )
+        progress = _StepLine if flags["verbosity"] > 0 else no_progress
         started = time.perf_counter()
         options = DemoOptions(
             today=timezone.localdate(),
