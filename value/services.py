@@ -25,7 +25,6 @@ from csos.models import Workspace
 from csos.services import audit_record
 from csos.tenancy import current_workspace
 from value import ladder
-from value.events import usage_rollup
 from value.models import (
     AccountUseCase,
     ConfirmationOutcome,
@@ -43,6 +42,7 @@ from value.models import (
     ValueSettings,
     validate_property_filter,
 )
+from value.rollup import usage_rollup
 from value.selectors import confirmation_asker, ladder_frame, value_settings
 
 CONFIRMATION_PURPOSE = "value.evidence-confirmation"
