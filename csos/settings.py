@@ -362,8 +362,21 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CHANNEL_ERROR_RETRY = True
 # Redis redelivers a task no worker acknowledged within the visibility timeout (tasks ack late,
 # so a worker that died mid-task has its task run again). It must be longer than the longest
-# task (a health chunk takes seconds), or Redis hands a task still running to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# task, or Redis hands a task still running to a second worker: that is an account import's
+# commit, up to ACCOUNT_IMPORT_MAX_ROWS rows in one transaction (minutes on a loaded machine);
+# a health chunk (health.services.CHUNK_SIZE accounts) takes about a second, a few under load.
+# An hour leaves tenfold room. Recovery does not wait for it: the sweeps of imports and of
+# health recomputes send lost work again well before.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+# A health chunk silent this long is taken as lost with its worker and sent again by the sweep
+# (health.recovery): a hundred times a chunk's expected second, so a live chunk is never sent
+# twice, and far below the visibility timeout, so a week's scores wait minutes, not an hour.
+HEALTH_CHUNK_STALE_SECONDS = env_int("HEALTH_CHUNK_STALE_SECONDS", 2 * 60)
+if not 0 < HEALTH_CHUNK_STALE_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "HEALTH_CHUNK_STALE_SECONDS must be above 0 and below CELERY_VISIBILITY_TIMEOUT_SECONDS."
+    )
 # Beat queues the heartbeat this often; /readyz reports a worker missing after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 60)
 CELERY_TIMEZONE = TIME_ZONE
@@ -381,6 +394,10 @@ CELERY_BEAT_SCHEDULE = {
     "recover-account-imports": {
         "task": "accounts.tasks.account_import_recover_all_task",
         "schedule": 60 * 5,
+    },
+    "recover-health-recomputes": {
+        "task": "health.tasks.health_recompute_recover_all_task",
+        "schedule": 60,
     },
     "purge-account-import-files": {
         "task": "accounts.tasks.account_import_purge_all_task",

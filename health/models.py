@@ -226,6 +226,30 @@ class HealthRecompute(TenantModel):
         return self.status in {RecomputeStatus.DONE, RecomputeStatus.FAILED}
 
 
+class HealthRecomputeChunk(TenantModel):
+    """One chunk of a recompute: the account-id range it scores, the day it scores them on, and
+    its last sign of life, from which the sweep tells a chunk lost with its worker."""
+
+    recompute = TenantForeignKey(HealthRecompute, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    first_account_id = models.BigIntegerField()
+    last_account_id = models.BigIntegerField()
+    as_of = models.DateField()
+    heartbeat_at = models.DateTimeField(help_text="When the chunk was last sent or claimed.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker claimed it.")
+
+    class Meta:
+        ordering = ["recompute", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "recompute", "number"], name="health_recompute_chunk_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.number} of recompute {self.recompute_id}"
+
+
 class HealthOverride(TenantModel):
     """A person's band for an account until ``expires_on``, shown beside the computed one."""
 

@@ -21,13 +21,17 @@ from health.models import (
     HealthModel,
     HealthOverride,
     HealthRecompute,
+    HealthRecomputeChunk,
     HealthSnapshot,
     RecomputeStatus,
 )
+from health.recovery import recompute_chunk_claim, recompute_chunk_hold, recompute_chunks_record
 from health.scoring import iso_week
 from health.signals import snapshots_recomputed
 
-CHUNK_SIZE = 500  # accounts per chunk: a chunk's queries and write take well under a second
+# Accounts per chunk: a chunk's queries and write take about a second (bench/health.py), a few
+# under load; HEALTH_CHUNK_STALE_SECONDS in settings is set well above that.
+CHUNK_SIZE = 500
 THEATRE = s.TheatreParams()
 
 
@@ -130,8 +134,8 @@ def _chunk_bounds(account_ids: list[int]) -> list[tuple[int, int]]:
 @transaction.atomic
 def health_recompute_start(
     *, workspace: Workspace, week: dt.date, by: AbstractBaseUser | None
-) -> tuple[HealthRecompute, list[tuple[int, int]]]:
-    """A recompute of ``week`` and the account-id ranges of its chunks."""
+) -> tuple[HealthRecompute, list[HealthRecomputeChunk]]:
+    """A recompute of ``week`` and its chunks, each an account-id range scored on the same day."""
     health_model_default_ensure(workspace=workspace)
     account_ids = list(
         Account.objects.filter(status=AccountStatus.ACTIVE)
@@ -148,7 +152,8 @@ def health_recompute_start(
         status=RecomputeStatus.RUNNING if bounds else RecomputeStatus.DONE,
         finished_at=None if bounds else timezone.now(),
     )
-    return recompute, bounds
+    as_of = recompute_as_of(recompute.week, timezone.localdate())
+    return recompute, recompute_chunks_record(recompute=recompute, bounds=bounds, as_of=as_of)
 
 
 def _models_in_order() -> list[HealthModel]:
@@ -225,12 +230,24 @@ def health_scores(
     return frame, _score_with_models(frame, _models_in_order())
 
 
-@transaction.atomic
 def health_recompute_chunk(
     *, recompute: HealthRecompute, chunk: int, first_id: int, last_id: int, as_of: dt.date
 ) -> int:
     """Score the accounts of one chunk and replace their snapshots of the week; idempotent,
-    so a chunk redelivered after its worker died writes the same rows. Returns rows written."""
+    so a chunk redelivered after its worker died writes the same rows. Returns rows written
+    (none when another delivery of the chunk finished it first)."""
+    recompute_chunk_claim(recompute_id=recompute.pk, chunk=chunk)
+    return _chunk_write(
+        recompute=recompute, chunk=chunk, first_id=first_id, last_id=last_id, as_of=as_of
+    )
+
+
+@transaction.atomic
+def _chunk_write(
+    *, recompute: HealthRecompute, chunk: int, first_id: int, last_id: int, as_of: dt.date
+) -> int:
+    if not recompute_chunk_hold(recompute_id=recompute.pk, chunk=chunk):
+        return 0
     week = recompute.week
     frame, result = health_scores(first_id=first_id, last_id=last_id, as_of=as_of)
     last_week, weeks_ago = _previous(first_id, last_id, week)
@@ -300,11 +317,14 @@ def health_recompute(
     *, workspace: Workspace, week: dt.date, by: AbstractBaseUser | None = None
 ) -> HealthRecompute:
     """Recompute every active account's snapshot of ``week`` here and now, chunk by chunk."""
-    recompute, bounds = health_recompute_start(workspace=workspace, week=week, by=by)
-    as_of = recompute_as_of(recompute.week, timezone.localdate())
-    for chunk, (first_id, last_id) in enumerate(bounds):
+    recompute, chunks = health_recompute_start(workspace=workspace, week=week, by=by)
+    for chunk in chunks:
         health_recompute_chunk(
-            recompute=recompute, chunk=chunk, first_id=first_id, last_id=last_id, as_of=as_of
+            recompute=recompute,
+            chunk=chunk.number,
+            first_id=chunk.first_account_id,
+            last_id=chunk.last_account_id,
+            as_of=chunk.as_of,
         )
     recompute.refresh_from_db()
     return recompute

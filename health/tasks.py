@@ -4,7 +4,9 @@ the backtest of every model, computed after each recompute and on publish.
 Each chunk task is idempotent (it upserts the week's snapshots of its account range and records
 its number in the recompute), acknowledged late and requeued when its worker dies, so a re-run
 after a crash completes without duplicating anything. The last chunk to finish marks the
-recompute done; no chord callback is needed, so no result backend either.
+recompute done; no chord callback is needed, so no result backend either. A worker killed
+outright leaves its chunks in Redis until the visibility timeout; the frequent sweep sends them
+again long before (``health.recovery``).
 """
 
 import datetime as dt
@@ -16,8 +18,8 @@ from django.utils import timezone
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
-from health import backtests, services
-from health.models import HealthRecompute
+from health import backtests, recovery, services
+from health.models import HealthRecompute, HealthRecomputeChunk, RecomputeStatus
 
 CHUNK_OPTIONS = {
     "acks_late": True,
@@ -43,14 +45,18 @@ def health_recompute_chunk_task(
     )
 
 
-def health_recompute_enqueue(*, recompute: HealthRecompute, bounds: list[tuple[int, int]]) -> None:
-    """Send the chunks of ``recompute`` to the workers, in parallel."""
-    as_of = services.recompute_as_of(recompute.week, timezone.localdate()).isoformat()
+def health_recompute_enqueue(*, chunks: list[HealthRecomputeChunk]) -> None:
+    """Send ``chunks`` to the workers, in parallel."""
     group(
         health_recompute_chunk_task.s(
-            recompute.workspace_id, recompute.pk, chunk, first_id, last_id, as_of
+            chunk.workspace_id,
+            chunk.recompute_id,
+            chunk.number,
+            chunk.first_account_id,
+            chunk.last_account_id,
+            chunk.as_of.isoformat(),
         )
-        for chunk, (first_id, last_id) in enumerate(bounds)
+        for chunk in chunks
     ).apply_async()
 
 
@@ -59,10 +65,10 @@ def health_recompute_enqueue(*, recompute: HealthRecompute, bounds: list[tuple[i
 def health_recompute_task(workspace_id: int, week: str | None = None) -> None:
     """Recompute a workspace's week (this week unless given), fanned out in chunks."""
     day = dt.date.fromisoformat(week) if week else timezone.localdate()
-    recompute, bounds = services.health_recompute_start(
+    _recompute, chunks = services.health_recompute_start(
         workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
     )
-    health_recompute_enqueue(recompute=recompute, bounds=bounds)
+    health_recompute_enqueue(chunks=chunks)
 
 
 @shared_task
@@ -70,6 +76,20 @@ def health_recompute_all_task() -> None:
     """The weekly recompute, one task per workspace."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         health_recompute_task.delay(workspace_id)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def health_recompute_recover_task(workspace_id: int) -> None:
+    health_recompute_enqueue(chunks=recovery.health_recompute_recover())
+
+
+@shared_task
+def health_recompute_recover_all_task() -> None:
+    """The frequent sweep, sent only to the workspaces with a recompute running."""
+    running = HealthRecompute.dangerously_unscoped.filter(status=RecomputeStatus.RUNNING)
+    for workspace_id in running.order_by().values_list("workspace_id", flat=True).distinct():
+        health_recompute_recover_task.delay(workspace_id)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -205,10 +205,10 @@ def health_model_edit(request, model_id: int | None = None):
 def health_recompute(request):
     form = RecomputeForm(request.POST or None, initial={"week": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        recompute, bounds = services.health_recompute_start(
+        recompute, chunks = services.health_recompute_start(
             workspace=request.workspace, week=form.cleaned_data["week"], by=request.user
         )
-        transaction.on_commit(partial(health_recompute_enqueue, recompute=recompute, bounds=bounds))
+        transaction.on_commit(partial(health_recompute_enqueue, chunks=chunks))
         return redirect("health_recompute_detail", recompute_id=recompute.pk)
     return render(
         request,

@@ -43,6 +43,7 @@ from health.models import (
     HealthModel,
     HealthOverride,
     HealthRecompute,
+    HealthRecomputeChunk,
     HealthSnapshot,
     SupportTicket,
     SurveyResponse,
@@ -193,6 +194,9 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
     model = HealthModel.dangerously_unscoped.create(
         workspace=alpha, name=marker, is_default=True, dimensions=[]
     )
+    recompute = HealthRecompute.dangerously_unscoped.create(
+        workspace=alpha, week="2026-01-05", started_by=alice
+    )
     return {
         SupportTicket: SupportTicketFactory(account=account, subject=marker),
         SurveyResponse: SurveyResponseFactory(account=account, comment=marker),
@@ -215,8 +219,15 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
             model_name=marker,
             model_version=1,
         ),
-        HealthRecompute: HealthRecompute.dangerously_unscoped.create(
-            workspace=alpha, week="2026-01-05", started_by=alice
+        HealthRecompute: recompute,
+        HealthRecomputeChunk: HealthRecomputeChunk.dangerously_unscoped.create(
+            workspace=alpha,
+            recompute=recompute,
+            number=0,
+            first_account_id=account.pk,
+            last_account_id=account.pk,
+            as_of="2026-01-11",
+            heartbeat_at="2026-01-05T02:00:00Z",
         ),
         HealthOverride: HealthOverride.dangerously_unscoped.create(
             **unscoped, band="green", reason=marker, expires_on="2099-01-01", created_by=alice

@@ -1,5 +1,6 @@
 """The recompute on a real Celery worker on Redis, including a worker killed mid-chunk."""
 
+import contextlib
 import os
 import re
 import signal
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from health.models import HealthRecompute, HealthSnapshot, RecomputeStatus
 from health.services import CHUNK_SIZE, iso_week
-from health.tasks import health_recompute_task
+from health.tasks import health_recompute_recover_task, health_recompute_task
 from tests.factories import AccountFactory, SupportTicketFactory
 from tests.worker import (  # noqa: F401  (fixtures)
     celery_queue,
@@ -138,4 +139,45 @@ def test_it_leaves_one_snapshot_per_account_after_a_worker_dies_mid_run(
             lambda: HealthRecompute.dangerously_unscoped.filter(status="done").exists(),
             "the re-run did not finish",
         )
+    assert_one_snapshot_per_account_and_week(alpha)
+
+
+def test_it_completes_a_recompute_whose_worker_main_process_was_killed_once_swept(
+    celery_queue,  # noqa: F811
+    alpha,
+    accounts,
+    settings,
+):
+    """SIGKILL of the worker's main process and its pool child inside a chunk's write: its
+    chunks stay unacknowledged in Redis until the visibility timeout. A new worker starts, the
+    sweep sends the lost chunks again, and the same recompute finishes with one snapshot per
+    account and week."""
+    database = worker_database_url()
+    week = iso_week(timezone.localdate())
+    with psycopg.connect(database) as holder, running_worker(celery_queue, pool="prefork") as w:
+        holder.execute(HOLD_SQL, [alpha.pk, accounts[0].pk, week])
+        health_recompute_task.delay(alpha.pk)
+        wait_until(lambda: lock_waiters(database) > 0, "the chunk never reached its write")
+        children = pool_children(w)
+        w.kill()
+        w.wait()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        holder.rollback()
+    stuck = HealthRecompute.dangerously_unscoped.get()
+    assert stuck.status == RecomputeStatus.RUNNING and stuck.chunks_done == []
+
+    settings.HEALTH_CHUNK_STALE_SECONDS = 1
+
+    def swept() -> bool:
+        # The sweep of Alpha as beat would run it, here so that it reads the short threshold.
+        health_recompute_recover_task.apply(args=[alpha.pk])
+        time.sleep(settings.HEALTH_CHUNK_STALE_SECONDS)
+        return finished(stuck.pk)
+
+    with running_worker(celery_queue):
+        wait_until(swept, "the swept recompute did not finish")
+    recompute = HealthRecompute.dangerously_unscoped.get()
+    assert (recompute.status, recompute.chunks_done) == (RecomputeStatus.DONE, [0, 1, 2])
     assert_one_snapshot_per_account_and_week(alpha)
