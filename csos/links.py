@@ -9,6 +9,8 @@ scope; every later read runs inside the link's workspace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from csos.models import SharedLink, Workspace
+from csos.tenancy import workspace_scope
 
 _SALT_PREFIX = "csos.links:"
 
@@ -83,6 +86,15 @@ def link_resolve(*, token: str, purpose: str, now: datetime | None = None) -> Sh
         raise LinkRefused(TAMPERED)
     _check_open(link, now=now or timezone.now())
     return link
+
+
+@contextmanager
+def link_scope(*, token: str, purpose: str) -> Iterator[SharedLink]:
+    """The link ``token`` opens, with the block run in the link's workspace: how a page reached
+    without a session sets the scope. ``LinkRefused`` (before any scope) when it does not open."""
+    link = link_resolve(token=token, purpose=purpose)
+    with workspace_scope(link.workspace):
+        yield link
 
 
 def _check_open(link: SharedLink, *, now: datetime) -> None:

@@ -18,7 +18,6 @@ from accounts.demo import (
 )
 from accounts.demo.people import FIRST_NAMES, LAST_NAMES
 from csos.models import Workspace
-from csos.tenancy import workspace_scope
 from stakeholders.models import (
     KEY_ROLES,
     MEETING_KINDS,
@@ -115,9 +114,9 @@ THEATRE_SHARE = 0.08
 def demo_stakeholders_rebuild(
     *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
 ) -> None:
-    """Replace the demo accounts' stakeholders, handoffs, plans and interactions."""
-    with workspace_scope(workspace):
-        _rebuild(workspace=workspace, rng=rng, options=options, progress=progress)
+    """Replace the demo accounts' stakeholders, handoffs, plans and interactions (in the
+    workspace's scope, which the demo pipeline sets)."""
+    _rebuild(workspace=workspace, rng=rng, options=options, progress=progress)
 
 
 def _rebuild(

@@ -5,12 +5,11 @@ unlike a confirmation link it opens as often as the customer's people need until
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.db.models import Prefetch
 
-from csos.links import LinkRefused, link_resolve
-from csos.tenancy import workspace_scope
+from csos.links import LinkRefused, link_scope
 from stakeholders.models import Milestone, Objective, SuccessPlan
 
 PLAN_SHARE_PURPOSE = "success-plan"
@@ -19,12 +18,12 @@ PLAN_SHARE_PURPOSE = "success-plan"
 @contextmanager
 def shared_plan(token: str) -> Iterator[SuccessPlan | None]:
     """The plan a valid token shares, with the block run in the plan's workspace; else None."""
-    try:
-        link = link_resolve(token=token, purpose=PLAN_SHARE_PURPOSE)
-    except LinkRefused:
-        yield None
-        return
-    with workspace_scope(link.workspace):
+    with ExitStack() as scope:
+        try:
+            link = scope.enter_context(link_scope(token=token, purpose=PLAN_SHARE_PURPOSE))
+        except LinkRefused:
+            yield None
+            return
         yield (
             SuccessPlan.objects.filter(pk=link.target_id)
             .select_related("account")

@@ -14,9 +14,8 @@ from accounts.services import account_can_edit
 from csos.currencies import plain_decimal
 from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import
-from csos.links import LinkRefused, client_ip, link_resolve
-from csos.models import LEADER_ROLES
-from csos.tenancy import workspace_scope
+from csos.links import LinkRefused, client_ip, link_scope
+from csos.models import LEADER_ROLES, SharedLink
 from value import selectors, services
 from value.forms import (
     AccountUseCasesForm,
@@ -496,38 +495,37 @@ def coverage_csv(request):
 def confirm(request, token: str):
     """The customer's page: exactly the claim, and a confirm-or-dispute form. No login."""
     try:
-        link = link_resolve(token=token, purpose=services.CONFIRMATION_PURPOSE)
+        with link_scope(token=token, purpose=services.CONFIRMATION_PURPOSE) as link:
+            return _confirm_page(request, link)
     except LinkRefused as refused:
         return render(request, "value/confirm_refused.html", {"reason": refused.reason}, status=410)
-    with workspace_scope(link.workspace):
-        confirmation = get_object_or_404(
-            ConfirmationRequest.objects.select_related(
-                "evidence__account", "evidence__use_case", "link", "sent_by", "workspace"
-            ),
-            link=link,
+
+
+def _confirm_page(request, link: SharedLink):
+    confirmation = get_object_or_404(
+        ConfirmationRequest.objects.select_related(
+            "evidence__account", "evidence__use_case", "link", "sent_by", "workspace"
+        ),
+        link=link,
+    )
+    form = ConfirmationAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # A link used meanwhile (single use) raises LinkRefused, answered by confirm().
+        services.evidence_confirmation_respond(
+            confirmation=confirmation,
+            confirmed=form.cleaned_data["answer"] == "confirm",
+            comment=form.cleaned_data["comment"],
+            ip=client_ip(request),
         )
-        form = ConfirmationAnswerForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.evidence_confirmation_respond(
-                    confirmation=confirmation,
-                    confirmed=form.cleaned_data["answer"] == "confirm",
-                    comment=form.cleaned_data["comment"],
-                    ip=client_ip(request),
-                )
-            except LinkRefused as refused:
-                return render(
-                    request, "value/confirm_refused.html", {"reason": refused.reason}, status=410
-                )
-            return render(request, "value/confirm_done.html", {"confirmation": confirmation})
-        return render(
-            request,
-            "value/confirm.html",
-            {
-                "evidence": confirmation.evidence,
-                "confirmation": confirmation,
-                "asker": selectors.confirmation_asker(confirmation=confirmation),
-                "form": form,
-            },
-            status=_form_status(form),
-        )
+        return render(request, "value/confirm_done.html", {"confirmation": confirmation})
+    return render(
+        request,
+        "value/confirm.html",
+        {
+            "evidence": confirmation.evidence,
+            "confirmation": confirmation,
+            "asker": selectors.confirmation_asker(confirmation=confirmation),
+            "form": form,
+        },
+        status=_form_status(form),
+    )

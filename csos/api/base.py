@@ -223,7 +223,8 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class WorkspaceScopeMixin:
-    """Sets the workspace scope for the request from the token or the session, and resets it."""
+    """Sets the workspace scope for the request from the token or the session, and resets it
+    however the request ends, an uncaught error included."""
 
     authentication_classes = [ApiTokenAuthentication, authentication.SessionAuthentication]
     permission_classes = [HasApiAccess]
@@ -244,12 +245,14 @@ class WorkspaceScopeMixin:
         self._scope_token = set_scope(self.workspace)
         super().initial(request, *args, **kwargs)
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        token = getattr(self, "_scope_token", None)
-        if token is not None:
-            reset_scope(token)
-            self._scope_token = None
-        return super().finalize_response(request, response, *args, **kwargs)
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            token = getattr(self, "_scope_token", None)
+            if token is not None:
+                reset_scope(token)
+                self._scope_token = None
 
 
 class ScopedAPIView(WorkspaceScopeMixin, APIView):
@@ -264,11 +267,16 @@ class ScopedViewSetMixin(WorkspaceScopeMixin):
     pagination_class = IdCursorPagination
     filter_backends = [StrictFilterBackend, StableOrderingFilter]
 
+    # Every way a generic view reaches its rows: overriding one could read past the scope.
+    PROTECTED = ("queryset", "get_queryset", "filter_queryset", "get_object", "paginate_queryset")
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in cls.__dict__:
+        overridden = [name for name in cls.PROTECTED if name in cls.__dict__]
+        if overridden:
             raise TypeError(
-                f"{cls.__name__} overrides get_queryset; narrow rows in scope_queryset instead."
+                f"{cls.__name__} overrides {', '.join(overridden)}; narrow rows in "
+                "scope_queryset instead."
             )
 
     def get_queryset(self):

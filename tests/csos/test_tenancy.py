@@ -3,7 +3,6 @@ from django.apps import apps
 from django.utils import timezone
 
 from accounts.models import Account
-from csos.api.base import ScopedReadOnlyViewSet
 from csos.models import TenantModel, Workspace
 from csos.tenancy import (
     WorkspaceScopeMissing,
@@ -105,16 +104,6 @@ def test_it_fails_a_task_for_a_workspace_that_does_not_exist():
 
     with pytest.raises(Workspace.DoesNotExist):
         probe(987654)
-
-
-def test_it_forbids_api_views_to_override_get_queryset():
-    with pytest.raises(TypeError, match="scope_queryset"):
-
-        class Leaky(ScopedReadOnlyViewSet):
-            model = Account
-
-            def get_queryset(self):
-                return Account.dangerously_unscoped.all()
 
 
 @pytest.mark.django_db
