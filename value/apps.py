@@ -19,8 +19,8 @@ class ValueConfig(AppConfig):
             register_portfolio_column,
         )
         from value.demo import demo_value_build
+        from value.panels import prep_value_panel, retention_artifact_panel, value_ladder_panel
         from value.selectors import LEVEL_CHOICES, highest_level_subquery
-        from value.views import prep_value_panel, retention_artifact_panel, value_ladder_panel
 
         register_panel(
             Panel(

@@ -35,10 +35,12 @@ from value.models import (
     ConfirmationRequest,
     EventMapping,
     Evidence,
-    EvidenceStatus,
     UsageMetric,
     UseCase,
 )
+from value.panels import prep_value_panel as prep_value_panel
+from value.panels import retention_artifact_panel
+from value.panels import value_ladder_panel as value_ladder_panel
 from value.usage_import import USAGE_CSV
 
 COVERAGE_PAGE_SIZE = 50
@@ -359,39 +361,6 @@ def retention_artifact_edit(request, account_id: int):
         {"form": form, "account": account, "title": f"Next action for {account.name}"},
         status=_form_status(form),
     )
-
-
-def retention_artifact_panel(*, request, account: Account) -> dict:
-    """The account page's first panel: three queries (pursuits, evidence, action)."""
-    return {
-        **selectors.retention_artifact(account=account),
-        "account": account,
-        "can_edit": account_can_edit(membership=request.membership, account=account),
-    }
-
-
-def prep_value_panel(*, request, account: Account) -> dict:
-    """The prep sheet's proven value and disputed claims, read as the retention artifact reads
-    them: four queries."""
-    artifact = selectors.retention_artifact(account=account)
-    disputed = [
-        item for item in artifact["unproven"] if item["evidence"].status == EvidenceStatus.DISPUTED
-    ]
-    return {"proven": artifact["proven"], "disputed": disputed}
-
-
-def value_ladder_panel(*, request, account: Account) -> dict:
-    """The account's stored ladder per pursued use case, and the choice of use cases."""
-    rows = selectors.account_ladder(account=account)
-    return {
-        "account": account,
-        "rows": rows,
-        "freshness": selectors.ladder_freshness(pursuits=[row.pursuit for row in rows]),
-        "use_cases_form": AccountUseCasesForm(
-            initial={"use_cases": [row.pursuit.use_case_id for row in rows]}
-        ),
-        "can_edit": account_can_edit(membership=request.membership, account=account),
-    }
 
 
 # ----------------------------------------------------------------------------- coverage
