@@ -1,6 +1,6 @@
 from django.urls import path
 
-from value import views
+from value import coverage_views, views
 
 urlpatterns = [
     path("value/framework/", views.framework, name="value_framework"),
@@ -29,9 +29,11 @@ urlpatterns = [
     ),
     path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
     path("value/usage/import/", views.usage_import, name="value_usage_import"),
-    path("value/coverage/", views.coverage, name="value_coverage"),
-    path("value/coverage/accounts/", views.coverage_accounts, name="value_coverage_accounts"),
-    path("value/coverage.csv", views.coverage_csv, name="value_coverage_csv"),
+    path("value/coverage/", coverage_views.coverage, name="value_coverage"),
+    path(
+        "value/coverage/accounts/", coverage_views.coverage_accounts, name="value_coverage_accounts"
+    ),
+    path("value/coverage.csv", coverage_views.coverage_csv, name="value_coverage_csv"),
     path(
         "accounts/<int:account_id>/use-cases/",
         views.account_use_cases,
