@@ -263,6 +263,15 @@ def test_it_refuses_to_start_in_production_without(tmp_path, variable, message):
     assert message in result.stderr
 
 
+def test_it_refuses_a_chunk_threshold_not_below_the_visibility_timeout(tmp_path):
+    environment = production_env(
+        tmp_path, HEALTH_CHUNK_STALE_SECONDS="600", CELERY_VISIBILITY_TIMEOUT_SECONDS="600"
+    )
+    result = manage("check", env=environment)
+    assert result.returncode != 0
+    assert "HEALTH_CHUNK_STALE_SECONDS must be above 0 and below" in result.stderr
+
+
 def test_it_keeps_debug_off_when_the_environment_does_not_ask_for_it(tmp_path):
     environment = production_env(tmp_path)
     del environment["DEBUG"]
