@@ -162,6 +162,14 @@ def test_it_lets_a_leader_start_a_recompute_and_watch_it_finish(
     assert HealthSnapshot.dangerously_unscoped.filter(account=account).count() == 1
 
 
+def test_it_says_why_a_recompute_failed_on_its_progress(login, alpha, lena):
+    recompute = HealthRecompute.dangerously_unscoped.create(
+        workspace=alpha, week=timezone.localdate(), status="failed", chunk_count=2
+    )
+    partial = login(lena).get(reverse("health_recompute_progress", args=[recompute.pk]))
+    assert "kept stopping the worker" in partial.content.decode()
+
+
 def test_it_keeps_recomputes_and_models_from_csms(login, alpha, bob):
     client = login(bob)
     assert client.get(reverse("health_recompute")).status_code == 403
