@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "health",
     "playbooks",
     "dashboards",
+    "assistant",
 ]
 
 MIDDLEWARE = [

@@ -326,3 +326,13 @@ def backtest_drill(
             ["account_id", "renewal", "outcome", "total"]
         ].itertuples(index=False)
     ]
+
+
+def latest_snapshot(*, account: Account) -> HealthSnapshot | None:
+    """The account's most recent weekly health snapshot, None before its first."""
+    return (
+        HealthSnapshot.objects.filter(account=account)
+        .select_related("account")
+        .order_by("-week")
+        .first()
+    )
