@@ -1,6 +1,7 @@
 """The survey answer page a stakeholder opens from an e-mail, at a desktop and a phone width."""
 
 import pytest
+from django.test import Client
 from playwright.sync_api import expect
 
 from csos.links import link_token
@@ -16,7 +17,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def survey_path(transactional_db) -> str:
+def survey_path(survey_sent) -> str:
+    return f"/survey/{link_token(survey_sent.link)}/"
+
+
+@pytest.fixture
+def survey_sent(transactional_db):
     workspace = WorkspaceFactory(name="Alpha Analytics", slug="alpha")
     csm = UserFactory(first_name="Bob", last_name="Marsh", email="bob@alpha.example")
     MembershipFactory(workspace=workspace, user=csm, role=Role.CSM)
@@ -30,7 +36,7 @@ def survey_path(transactional_db) -> str:
         (invitation,) = surveys.survey_send(
             account=account, stakeholders=[person], kind="nps", by=csm
         )
-    return f"/survey/{link_token(invitation.link)}/"
+    return invitation
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
@@ -58,4 +64,25 @@ def test_it_answers_a_survey_accessibly_without_overflow(browser, live_server, s
     tab.goto(survey_path)
     expect(tab.get_by_text("This link has already been used.")).to_be_visible()
     assert _shown_problems(tab, "the used link", width) == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_it_shows_surveys_sent_and_the_send_form_accessibly(
+    browser, live_server, survey_sent, width
+):
+    session = Client()
+    session.force_login(survey_sent.sent_by)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 900}
+    )
+    context.add_cookies(
+        [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    tab = context.new_page()
+    path = f"/accounts/{survey_sent.account_id}/signals/"
+    tab.goto(path)
+    expect(tab.get_by_role("heading", name="Surveys sent")).to_be_visible()
+    expect(tab.get_by_text("Awaiting answer")).to_be_visible()
+    assert _shown_problems(tab, path, width) == []
     context.close()
