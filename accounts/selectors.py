@@ -30,6 +30,7 @@ from accounts.retention import (
     retention_rates,
     trailing_year_start,
 )
+from csos.api.annotations import annotate
 from csos.charts import line_chart
 from csos.exports import started_rows
 from csos.models import Membership, Role
@@ -40,6 +41,22 @@ User = get_user_model()
 
 def account_list() -> QuerySet[Account]:
     return Account.objects.select_related("owner")
+
+
+def account_api_rows() -> QuerySet[Account]:
+    """Accounts as the API shows them: with their owner and what other apps register of them."""
+    return annotate(Account.objects.select_related("owner"), model="accounts.Account")
+
+
+def account_search(*, query: str) -> QuerySet[Account]:
+    """Accounts as the API shows them whose name holds ``query``, or whose external id or web
+    domain is ``query`` (either case), by name."""
+    text = query.strip()
+    return (
+        account_api_rows()
+        .filter(Q(name__icontains=text) | Q(external_id__iexact=text) | Q(domain__iexact=text))
+        .order_by(Lower("name"), "pk")
+    )
 
 
 # What a portfolio row shows; loading only these keeps fifty rows cheap to build.

@@ -125,6 +125,24 @@ def link_revoke(*, link: SharedLink, now: datetime | None = None) -> None:
     SharedLink.objects.filter(pk=link.pk, revoked_at=None).update(revoked_at=now or timezone.now())
 
 
+def link_sender(*, workspace: Workspace, sender: AbstractBaseUser | None) -> str:
+    """Who a link's page says asks: the user who sent it, and their company (the workspace)."""
+    name = (sender.get_full_name() or sender.email) if sender is not None else ""
+    return f"{name} of {workspace.name}" if name else workspace.name
+
+
+def recipient_refusal(*, person, account_id: int) -> str | None:
+    """Why a link may not go to ``person`` (a stakeholder, untyped as the core knows no app),
+    or None: they must be on the account's map, still there, and have an e-mail address."""
+    if person.account_id != account_id:
+        return "Choose a stakeholder of this account."
+    if person.has_left or person.erased_at is not None:
+        return f"{person.name} is no longer at the account."
+    if not person.email:
+        return f"{person.name} has no e-mail address: add it to their record."
+    return None
+
+
 def client_ip(request) -> str | None:
     """The address the request came from, as the web server reports it."""
     return request.META.get("REMOTE_ADDR") or None

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "health",
     "playbooks",
     "dashboards",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,15 @@ _email_url = env.str("EMAIL_URL", default="").strip() or (
 )
 globals().update(env.email_url_config(_email_url))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSOS <csos@localhost>")
+# The site's address as people reach it: e-mails sent by a background job (survey reminders,
+# weekly digests) carry links with no request to take the host from. By default, the first
+# allowed host over HTTPS.
+SITE_URL = env.str(
+    "SITE_URL",
+    default="http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}",
+).rstrip("/")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be the site's address, as https://csos.example.com.")
 # A mail server that hangs must not hold a web worker until gunicorn kills it.
 EMAIL_TIMEOUT = 10
 # The reset form is public: at most one e-mail per user in this interval, so it cannot be used
@@ -418,6 +428,15 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-tasks-daily": {
         "task": "playbooks.tasks.overdue_tasks_escalate_all_task",
         "schedule": crontab(minute=30, hour=5),
+    },
+    # After the weekly recompute (02:00), so the band changes of the week are in.
+    "send-weekly-digests": {
+        "task": "playbooks.tasks.digests_send_all_task",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+    "remind-unanswered-surveys-daily": {
+        "task": "health.tasks.survey_reminders_send_all_task",
+        "schedule": crontab(minute=0, hour=9),
     },
 }
 

@@ -99,6 +99,7 @@ urlpatterns = [
     path("", include("health.urls")),
     path("", include("playbooks.urls")),
     path("", include("dashboards.urls")),
+    path("", include("assistant.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("stakeholders.api.urls")),
     path("api/v1/", include("value.api.urls")),

@@ -1,10 +1,12 @@
 from django import forms
 
 from accounts.models import Segment
+from csos.forms import ServiceErrorsMixin
 from csos.widgets import DateInput
-from health.models import Band, HealthOverride, Verdict
+from health.models import Band, HealthOverride, SurveyKind, Verdict
 from health.quality import HORIZONS, OUTCOMES
 from health.scoring import CALCULATORS
+from stakeholders.models import Stakeholder
 
 
 class OverrideForm(forms.Form):
@@ -120,3 +122,43 @@ class BacktestDrillForm(forms.Form):
         choices=[("", "Any"), *((outcome, outcome.capitalize()) for outcome in OUTCOMES)],
         required=False,
     )
+
+
+class SurveySendForm(ServiceErrorsMixin, forms.Form):
+    """Which question, to whom: active stakeholders of the account's map with an e-mail."""
+
+    kind = forms.ChoiceField(choices=SurveyKind.choices, label="Question", initial=SurveyKind.NPS)
+    stakeholders = forms.ModelMultipleChoiceField(
+        queryset=Stakeholder.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Send to",
+        help_text="Each gets their own link, which works once and expires in 14 days.",
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["stakeholders"]
+        field.queryset = (
+            Stakeholder.objects.filter(
+                account=account, left_on__isnull=True, erased_at__isnull=True
+            )
+            .exclude(email="")
+            .order_by("name", "pk")
+        )
+        field.label_from_instance = lambda person: (
+            f"{person.name} ({person.get_role_display()}) <{person.email}>"
+        )
+
+
+class SurveyAnswerForm(ServiceErrorsMixin, forms.Form):
+    score = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect)
+    comment = forms.CharField(
+        label="Anything you would like to add? (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args, scale: range, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["score"].choices = [(number, str(number)) for number in scale]

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from csos.models import TenantModel
-from csos.tenancy import TenantForeignKey
+from csos.tenancy import TenantForeignKey, TenantOneToOneField
 
 
 class TicketPriority(models.TextChoices):
@@ -102,6 +103,44 @@ class SurveyResponse(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.score} on {self.answered_on}"
+
+
+class SurveyInvitation(TenantModel):
+    """An NPS or CSAT question CSOS sent to one stakeholder through a signed, expiring,
+    single-use link; the answer is stored as a ``SurveyResponse`` of that stakeholder.
+
+    The name and e-mail are those the link was sent to; one reminder at most.
+    """
+
+    account = TenantForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    stakeholder = TenantForeignKey(
+        "stakeholders.Stakeholder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_invitations",
+    )
+    kind = models.CharField(max_length=4, choices=SurveyKind.choices)
+    link = TenantOneToOneField("csos.SharedLink", on_delete=models.CASCADE, related_name="+")
+    recipient_name = models.CharField(max_length=120)
+    recipient_email = models.EmailField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    response = TenantOneToOneField(
+        SurveyResponse, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "account", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} survey to {self.recipient_name}"
 
 
 class Band(models.TextChoices):

@@ -16,6 +16,7 @@ from health import quality
 from health.forms import JudgementForm, OverrideForm
 from health.models import (
     OPEN_TICKET_STATUSES,
+    Band,
     HealthBacktest,
     HealthJudgement,
     HealthModel,
@@ -325,4 +326,44 @@ def backtest_drill(
         for account_id, renewal, renewal_outcome, total in chosen[
             ["account_id", "renewal", "outcome", "total"]
         ].itertuples(index=False)
+    ]
+
+
+def latest_snapshot(*, account: Account) -> HealthSnapshot | None:
+    """The account's most recent weekly health snapshot, None before its first."""
+    return (
+        HealthSnapshot.objects.filter(account=account)
+        .select_related("account")
+        .order_by("-week")
+        .first()
+    )
+
+
+def band_changes(*, week: dt.date, owner_id: int | None = None) -> list[dict]:
+    """Accounts (one owner's when ``owner_id`` is given) whose band in ``week``'s snapshot
+    differs from the week before's: ``account``, ``before``, ``after``, ``total``. Two queries,
+    reading only those two weeks' stored snapshots."""
+    previous = week - dt.timedelta(weeks=1)
+    snapshots = HealthSnapshot.objects.filter(week__in=[week, previous])
+    if owner_id is not None:
+        snapshots = snapshots.filter(account__owner_id=owner_id)
+    bands: dict[int, dict] = {}
+    for account_id, snapshot_week, band, total in snapshots.values_list(
+        "account_id", "week", "band", "total"
+    ):
+        bands.setdefault(account_id, {})[snapshot_week] = (band, total)
+    changed = {
+        account_id: weeks
+        for account_id, weeks in bands.items()
+        if week in weeks and previous in weeks and weeks[week][0] != weeks[previous][0]
+    }
+    accounts = Account.objects.filter(pk__in=changed).select_related("owner").order_by("name")
+    return [
+        {
+            "account": account,
+            "before": Band(changed[account.pk][previous][0]).label,
+            "after": Band(changed[account.pk][week][0]).label,
+            "total": changed[account.pk][week][1],
+        }
+        for account in accounts
     ]

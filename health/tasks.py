@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
-from health import backtests, recovery, services
+from health import backtests, recovery, services, surveys
 from health.models import HealthRecompute, HealthRecomputeChunk, RecomputeStatus
 
 CHUNK_OPTIONS = {
@@ -111,3 +111,17 @@ def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:
     """Subscribed to ``snapshots_recomputed``: the scores behind past renewals may have
     moved, so this week's backtests are computed again."""
     backtest_compute_task.delay(workspace.pk, timezone.localdate().isoformat())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def survey_reminders_send_task(workspace_id: int) -> None:
+    """Remind, once, the stakeholders who have not answered a survey; idempotent."""
+    surveys.survey_reminders_send()
+
+
+@shared_task
+def survey_reminders_send_all_task() -> None:
+    """The daily survey reminders, one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        survey_reminders_send_task.delay(workspace_id)

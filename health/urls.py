@@ -1,9 +1,11 @@
 from django.urls import path
 
-from health import views
+from health import survey_views, views
 
 urlpatterns = [
     path("accounts/<int:account_id>/signals/", views.account_signals, name="account_signals"),
+    path("accounts/<int:account_id>/surveys/send/", survey_views.survey_send, name="survey_send"),
+    path("survey/<str:token>/", survey_views.survey_answer, name="survey_answer"),
     path(
         "accounts/<int:account_id>/health/override/",
         views.health_override,

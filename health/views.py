@@ -18,7 +18,7 @@ from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import, csv_template
 from csos.models import LEADER_ROLES
-from health import quality, selectors, services
+from health import quality, selectors, services, surveys
 from health.forms import (
     BacktestDrillForm,
     DimensionFormSet,
@@ -27,6 +27,7 @@ from health.forms import (
     OverrideForm,
     ProposedWeightsForm,
     RecomputeForm,
+    SurveySendForm,
 )
 from health.imports import SURVEY_CSV, TICKET_CSV
 from health.models import HealthBacktest, HealthModel
@@ -41,6 +42,7 @@ IMPORT_ROLES = LEADER_ROLES
 @member_required
 def account_signals(request, account_id: int):
     account = get_object_or_404(Account, pk=account_id)
+    can_send = account_can_edit(membership=request.membership, account=account)
     return render(
         request,
         "health/account_signals.html",
@@ -48,6 +50,10 @@ def account_signals(request, account_id: int):
             "account": account,
             "can_import": request.membership.role in IMPORT_ROLES,
             **selectors.account_signals(account=account),
+            "invitations": surveys.account_invitations(account=account),
+            "response_rate": surveys.survey_response_rate(account=account),
+            "survey_form": SurveySendForm(account=account) if can_send else None,
+            "now": timezone.now(),
         },
     )
 

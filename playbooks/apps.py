@@ -20,6 +20,9 @@ class PlaybooksConfig(AppConfig):
             NavEntry(section="Customers", label="My tasks", url_name="my_tasks", order=15)
         )
         register_nav_entry(
+            NavEntry(section="Workspace", label="My digest", url_name="digest_settings", order=90)
+        )
+        register_nav_entry(
             NavEntry(
                 section="Workspace",
                 label="Playbooks",

@@ -16,3 +16,12 @@ class PlaybookSettingsForm(forms.ModelForm):
 
     def clean_renewal_windows(self) -> str:
         return renewal_windows_clean(self.cleaned_data["renewal_windows"])
+
+
+class DigestSettingsForm(forms.Form):
+    weekly_digest = forms.BooleanField(
+        required=False,
+        label="Send me the weekly digest",
+        help_text="Every Monday morning: overdue and open tasks, band changes and renewals "
+        "entering a window (for leaders, the whole portfolio).",
+    )

@@ -120,3 +120,45 @@ class PlaybookSettings(TenantModel):
     def windows(self) -> tuple[int, ...]:
         """The renewal windows in days, widest first."""
         return renewal_windows_parse(self.renewal_windows)
+
+
+class DigestKind(models.TextChoices):
+    CSM = "csm", "CSM"
+    LEADER = "leader", "Leader"
+
+
+class DigestDelivery(TenantModel):
+    """One weekly digest e-mail sent to one member: at most one per member and week."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="The Monday of the week the digest covers.")
+    kind = models.CharField(max_length=6, choices=DigestKind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-week", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user", "week"], name="digest_delivery_one_per_user_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} digest of {self.week}"
+
+
+class DigestOptOut(TenantModel):
+    """A member who asked not to receive the weekly digest of this workspace."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"], name="digest_opt_out_one_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Weekly digest unsubscribed"

@@ -8,11 +8,16 @@ from csos.models import LEADER_ROLES, Membership, Role
 from playbooks.models import PlaybookSettings, Task, TaskStatus
 
 
-def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
-    """Open tasks, soonest due first; one person's when ``assignee_id`` is given."""
+def open_tasks(
+    *, assignee_id: int | None = None, assignee_email: str | None = None
+) -> QuerySet[Task]:
+    """Open tasks, soonest due first; one person's when ``assignee_id`` or ``assignee_email``
+    (either case) is given."""
     tasks = Task.objects.filter(status=TaskStatus.OPEN).select_related("account", "assignee")
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
+    if assignee_email is not None:
+        tasks = tasks.filter(assignee__email__iexact=assignee_email)
     return tasks.order_by("due_on", "pk")
 
 

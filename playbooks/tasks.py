@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from csos.models import Workspace
 from csos.tenancy import workspace_task
-from playbooks import services
+from playbooks import digests, services
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -55,3 +55,19 @@ def overdue_tasks_escalate_all_task() -> None:
 def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:
     """Subscribed to health's ``snapshots_recomputed``: run the band triggers of that week."""
     playbook_band_triggers_task.delay(workspace.pk, week.isoformat())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def digests_send_task(workspace_id: int) -> None:
+    """The week's digests of one workspace; a re-run sends none twice."""
+    digests.digests_send(
+        workspace=Workspace.objects.get(pk=workspace_id), today=timezone.localdate()
+    )
+
+
+@shared_task
+def digests_send_all_task() -> None:
+    """The weekly digests, one task per workspace."""
+    for workspace_id in Workspace.objects.values_list("pk", flat=True):
+        digests_send_task.delay(workspace_id)

@@ -87,6 +87,11 @@ def stakeholder_list(*, account: Account) -> QuerySet[Stakeholder]:
     )
 
 
+def account_stakeholder_rows(*, account: Account) -> QuerySet[Stakeholder]:
+    """The account's stakeholders as the API lists them, oldest first."""
+    return Stakeholder.objects.filter(account=account).select_related("account").order_by("pk")
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 

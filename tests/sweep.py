@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Account, AccountImport, ArrMovement
+from csos.links import link_issue
 from csos.models import (
     ApiScope,
     ApiToken,
@@ -46,9 +47,11 @@ from health.models import (
     HealthRecomputeChunk,
     HealthSnapshot,
     SupportTicket,
+    SurveyInvitation,
     SurveyResponse,
 )
-from playbooks.models import PlaybookSettings, Task
+from health.surveys import SURVEY_PURPOSE
+from playbooks.models import DigestDelivery, DigestOptOut, PlaybookSettings, Task
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -246,6 +249,24 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
         ),
         PlaybookSettings: PlaybookSettings.dangerously_unscoped.create(
             workspace=alpha, renewal_windows="97, 43"
+        ),
+        DigestDelivery: DigestDelivery.dangerously_unscoped.create(
+            workspace=alpha, user=alice, week="2026-01-05", kind="leader"
+        ),
+        DigestOptOut: DigestOptOut.dangerously_unscoped.create(workspace=alpha, user=alice),
+        SurveyInvitation: SurveyInvitation.dangerously_unscoped.create(
+            **unscoped,
+            kind="nps",
+            link=link_issue(
+                workspace=alpha,
+                purpose=SURVEY_PURPOSE,
+                target_id=account.pk,
+                by=alice,
+                lifetime=dt.timedelta(days=14),
+            ).link,
+            recipient_name="ALPHA-SECRET-PERSON",
+            recipient_email="alpha-person@customer.example",
+            sent_by=alice,
         ),
     }
 

@@ -13,6 +13,7 @@ LAYER = {
     "health": 3,
     "playbooks": 4,
     "dashboards": 5,
+    "assistant": 6,
 }
 # The root URL configuration mounts every app's pages; that is its whole job.
 ROOT_URLCONF = "csos/urls.py"
@@ -56,5 +57,19 @@ def test_it_lets_dashboards_read_other_apps_through_their_selectors_only():
         if (other := name.split(".")[0]) in LAYER
         and other not in {"csos", "dashboards"}
         and name.split(".")[1:2] not in (["selectors"], [])
+    ]
+    assert reaching == []
+
+
+def test_it_lets_the_assistant_read_other_apps_through_selectors_and_api_serializers_only():
+    reaching = [
+        f"{relative} imports {name}"
+        for app, relative, imports in _app_modules()
+        if app == "assistant"
+        for name in imports
+        if (other := name.split(".")[0]) in LAYER
+        and other not in {"csos", "assistant"}
+        and name.split(".")[1:2] not in (["selectors"], [])
+        and name.split(".")[1:3] != ["api", "serializers"]
     ]
     assert reaching == []

@@ -143,6 +143,10 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
     public.add(reverse("invitation_accept", kwargs={"token": forged["token"]}))
     # A customer's confirmation link: with a forged token it shows only "link not valid".
     public.add(reverse("value_confirm", kwargs={"token": forged["token"]}))
+    # A stakeholder's survey link: with a forged token it shows only "link not valid".
+    public.add(reverse("survey_answer", kwargs={"token": forged["token"]}))
+    # The digest's unsubscribe link: with a forged token it shows only "link not valid".
+    public.add(reverse("digest_unsubscribe", kwargs={"token": forged["token"]}))
     for url, _is_admin, _names_object in build_sweep(alpha_objects):
         for method in ("get", "post"):
             client.logout()

@@ -30,6 +30,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import Account, AccountStatus, Segment
+from csos.links import link_sender
 from csos.selectors import rate_to_workspace_currency
 from csos.tenancy import current_workspace
 from value import ladder
@@ -230,10 +231,7 @@ def evidence_confirmations(*, evidence: Evidence) -> QuerySet[ConfirmationReques
 
 def confirmation_asker(*, confirmation: ConfirmationRequest) -> str:
     """Who asks the customer: the CSM who sent the link, and their company (the workspace)."""
-    company = confirmation.workspace.name
-    sender = confirmation.sent_by
-    name = (sender.get_full_name() or sender.email) if sender is not None else ""
-    return f"{name} of {company}" if name else company
+    return link_sender(workspace=confirmation.workspace, sender=confirmation.sent_by)
 
 
 @dataclass

@@ -1,40 +1,11 @@
 import django_filters
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import serializers
 
 from accounts.api.base import AccountRowFilter
 from csos.api.base import ScopedReadOnlyViewSet
 from csos.api.schema import read_schemas
+from health.api.serializers import HealthSnapshotOutputSerializer
 from health.models import Band, HealthSnapshot
-
-
-class HealthSnapshotOutputSerializer(serializers.ModelSerializer):
-    account_external_id = serializers.CharField(source="account.external_id", read_only=True)
-    scores = serializers.DictField(
-        child=serializers.FloatField(allow_null=True),
-        help_text="Dimension key -> 0-10, null when the dimension had no data.",
-    )
-    drivers = serializers.DictField(help_text="Dimension key -> the facts behind its score.")
-
-    class Meta:
-        model = HealthSnapshot
-        fields = [
-            "id",
-            "account",
-            "account_external_id",
-            "week",
-            "total",
-            "band",
-            "change",
-            "scores",
-            "drivers",
-            "proven_evidence",
-            "theatre",
-            "model_name",
-            "model_version",
-            "computed_at",
-        ]
-        read_only_fields = fields
 
 
 class HealthSnapshotApiFilter(AccountRowFilter):

@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from csos.links import IssuedLink, link_issue, link_use
+from csos.links import IssuedLink, link_issue, link_use, recipient_refusal
 from value.models import (
     ConfirmationOutcome,
     ConfirmationRequest,
@@ -72,14 +72,9 @@ def evidence_confirmation_send(
     ``url_for_token`` turns the token into the absolute URL the e-mail carries. Returns the
     request and that URL, which the sender may also pass on by hand.
     """
-    if stakeholder.account_id != evidence.account_id:
-        raise ValidationError({"stakeholder": "Choose a stakeholder of this account."})
-    if stakeholder.has_left or stakeholder.erased_at is not None:
-        raise ValidationError({"stakeholder": f"{stakeholder.name} is no longer at the account."})
-    if not stakeholder.email:
-        raise ValidationError(
-            {"stakeholder": f"{stakeholder.name} has no e-mail address: add it to their record."}
-        )
+    refusal = recipient_refusal(person=stakeholder, account_id=evidence.account_id)
+    if refusal:
+        raise ValidationError({"stakeholder": refusal})
     issued: IssuedLink = link_issue(
         workspace=evidence.workspace,
         purpose=CONFIRMATION_PURPOSE,
