@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0010_account_motion_value_problem_parent'),
         ('csos', '0009_workspace_is_demo'),
-        ('health', '0005_health_backtest'),
+        ('health', '0006_health_recompute_chunk'),
         ('stakeholders', '0004_stakeholder_state'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
