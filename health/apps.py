@@ -17,7 +17,11 @@ class HealthConfig(AppConfig):
             register_panel,
             register_portfolio_column,
         )
-        from health.demo import demo_health_history_build, demo_health_signals_build
+        from health.demo import (
+            demo_health_history_build,
+            demo_health_signals_build,
+            demo_interactions_settle,
+        )
         from health.models import Band
         from health.selectors import (
             account_health_panel,
@@ -123,5 +127,6 @@ class HealthConfig(AppConfig):
             )
         )
         snapshots_recomputed.connect(on_snapshots_recomputed, dispatch_uid="health-backtests")
+        demo_step_register(demo_interactions_settle)
         demo_step_register(demo_health_signals_build)
         demo_step_register(demo_health_history_build)
