@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import csv_import as csv
 from accounts import ledger
+from accounts.creation import AccountsRefused, accounts_create
 from accounts.models import (
     Account,
     AccountImport,
@@ -539,6 +540,7 @@ def _write(
     existing = _existing_accounts(rows[csv.EXTERNAL_ID].tolist(), chunk_size)
 
     to_create: list[Account] = []
+    created_rows: list[int] = []
     to_update: list[Account] = []
     # Each account's ARR change, decided by the ledger before anything is written.
     changes: list[tuple[Account, ledger.Movement, ledger.Ledger]] = []
@@ -554,6 +556,7 @@ def _write(
             )
             before = ledger.Ledger(currency=account.currency)
             to_create.append(account)
+            created_rows.append(row)
         else:
             before = ledger.Ledger(
                 arr=account.arr,
@@ -571,8 +574,20 @@ def _write(
 
     total, done = len(rows), 0
     report(done, total)
-    for chunk in _chunks(to_create, chunk_size):
-        Account.objects.bulk_create(chunk)
+    for start in range(0, len(to_create), chunk_size):
+        chunk = to_create[start : start + chunk_size]
+        try:
+            accounts_create(workspace=workspace, by=by, accounts=chunk, source="csv")
+        except AccountsRefused as refused:
+            position = min(refused.problems)
+            field, message = next(iter(refused.problems[position].items()))
+            raise _RowRefused(
+                {
+                    "row": int(created_rows[start + position]),
+                    "field": csv.OWNER_EMAIL if field == "owner" else field,
+                    "message": message,
+                }
+            ) from None
         done += len(chunk)
         report(done, total)
     # Only the columns the file has are written (and the ARR a churn zeroes); bulk_update skips

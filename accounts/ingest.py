@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.creation import accounts_create, owner_ids_by_email
 from accounts.models import (
     SEGMENTATION_ATTRIBUTES,
     Account,
@@ -23,7 +24,6 @@ from accounts.models import (
     MovementKind,
     Segment,
 )
-from accounts.selectors import OWNER_ROLES
 from accounts.services import arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import (
@@ -35,14 +35,16 @@ from csos.api.bulk import (
     validate_records,
     workspace_lock,
 )
-from csos.models import Membership, Workspace
+from csos.currencies import currency_problem
+from csos.models import Workspace
 
 
 def _currency(value: Any) -> str:
-    code = f.text(max_length=3)(value).upper()
-    if len(code) != 3 or not code.isalpha():
-        raise f.Invalid("invalid-currency", "Use a three-letter ISO 4217 code such as USD.")
-    return code
+    code = f.text(max_length=3)(value)
+    problem = currency_problem(code)
+    if problem:
+        raise f.Invalid("invalid-currency", problem)
+    return code.upper()
 
 
 ACCOUNT_RECORD = RecordSpec(
@@ -88,11 +90,13 @@ def fail_unknown_account(
     )
 
 
-# Record field -> model field, where they differ.
-_MODEL_FIELD = {"owner_email": "owner"}
+# Record field -> model field, where they differ; owners are resolved to their user id.
+_MODEL_FIELD = {"owner_email": "owner_id"}
 
 
 def _upsert_target(workspace: Workspace) -> UpsertTarget:
+    """Only stored accounts go through the upsert; PostgreSQL still checks the row it would
+    insert before it finds the conflict, so that row is completed as a new account would be."""
     defaults = {
         field.name: field.get_default()
         for field in Account._meta.concrete_fields
@@ -112,20 +116,23 @@ def _upsert_target(workspace: Workspace) -> UpsertTarget:
 
 @transaction.atomic
 def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCounts:
-    """Validate every record, then create or update the accounts they name in one upsert.
+    """Validate every record, then create the new accounts and update the others at once.
 
-    Besides each field's own rules: an owner must be a CSM, leader or admin of the workspace,
-    a renewal may not precede the contract start, and an account with an ARR ledger keeps its
+    New accounts are created by ``accounts_create``, with the checks, audit and signal of
+    every other path; stored ones are updated in one upsert. Besides each field's own rules:
+    an owner must be a CSM, leader or admin of the workspace (its e-mail in any case), a
+    renewal may not precede the contract start, and an account with an ARR ledger keeps its
     currency. Any invalid record raises a 400 problem listing all of them; nothing is written.
     """
     batch = validate_records(records, ACCOUNT_RECORD)
-    owners = dict(
-        Membership.objects.filter(
-            user__email__in={row["owner_email"] for row in batch.rows if row.get("owner_email")},
-            role__in=OWNER_ROLES,
-        ).values_list("user__email", "user_id")
+    # Batches of a workspace run one at a time, so an id new to one is not created by another.
+    workspace_lock("accounts")
+    owners = owner_ids_by_email(emails=(row.get("owner_email") or "" for row in batch.rows))
+    stored = dict(
+        Account.objects.filter(
+            external_id__in=[row["external_id"] for row in batch.rows]
+        ).values_list("external_id", "pk")
     )
-    owners = {email.lower(): user_id for email, user_id in owners.items()}
     ledger_currency = dict(
         Account.objects.filter(
             external_id__in=[row["external_id"] for row in batch.rows if "currency" in row],
@@ -136,7 +143,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     )
     for index, row in zip(batch.indexes, batch.rows, strict=True):
         email = row.get("owner_email")
-        if email is not None and email not in owners:
+        if email is not None and email.lower() not in owners:
             batch.fail(
                 index,
                 "owner_email",
@@ -157,19 +164,34 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
                 f"The account's ARR ledger is in {booked}; its currency cannot change.",
             )
     batch.raise_if_invalid()
-
-    return copy_upsert_rows(
+    for row in batch.rows:
+        if row.get("owner_email"):
+            row["owner_email"] = owners[row["owner_email"].lower()]
+    # A new account takes the model's defaults and the workspace's currency for what its
+    # record leaves out; a stored one keeps its values for them.
+    new = [row for row in batch.rows if row["external_id"] not in stored]
+    accounts_create(
+        workspace=workspace,
+        by=None,
+        accounts=[
+            Account(
+                currency=workspace.default_currency,
+                **{_MODEL_FIELD.get(name, name): value for name, value in row.items()},
+            )
+            for row in new
+        ],
+        source="api",
+    )
+    counts = copy_upsert_rows(
         target=_upsert_target(workspace),
         rows=(
-            {
-                _MODEL_FIELD.get(name, name): owners[value]
-                if name == "owner_email" and value
-                else value
-                for name, value in row.items()
-            }
+            {_MODEL_FIELD.get(name, name): value for name, value in row.items()}
             for row in batch.rows
+            if row["external_id"] in stored
         ),
     )
+    counts.created = len(new)
+    return counts
 
 
 _movement_amount = ArrMovement._meta.get_field("amount")

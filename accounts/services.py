@@ -8,7 +8,6 @@ rules of ``accounts.ledger``, and account edits never write them. Every edit and
 change is audited with the values before and after.
 """
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,29 +16,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts import ledger
+from accounts import creation, ledger
+from accounts.creation import ACCOUNT_FIELDS, described
 from accounts.models import Account, ArrMovement, MovementKind
-from accounts.selectors import OWNER_ROLES, counted_arr_movements
+from accounts.selectors import counted_arr_movements
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record
 
-ACCOUNT_FIELDS = (
-    "name",
-    "external_id",
-    "owner",
-    "currency",
-    "contract_start",
-    "renewal_date",
-    "licensed_seats",
-    "lifecycle_stage",
-    "segment",
-    "industry",
-    "complexity",
-    "strategic_potential",
-    "product_maturity",
-    "implementation_difficulty",
-    "executive_visibility",
-)
 # Who owns an account and the key integrations match it on are decisions for leaders and admins.
 LEADER_ONLY_FIELDS = ("owner", "external_id")
 
@@ -50,38 +33,9 @@ def account_fields_locked_for(*, membership: Membership) -> tuple[str, ...]:
 
 
 def _validate_account(account: Account) -> None:
-    errors: dict[str, str] = {}
-    if _external_id_taken(account):
-        errors["external_id"] = _external_id_taken_message(account)
-    if (
-        account.contract_start
-        and account.renewal_date
-        and account.renewal_date < account.contract_start
-    ):
-        errors["renewal_date"] = "The renewal date is before the contract start."
-    if (
-        account.owner_id
-        and not Membership.objects.filter(
-            workspace=account.workspace,
-            user_id=account.owner_id,
-            role__in=OWNER_ROLES,
-        ).exists()
-    ):
-        errors["owner"] = "The owner must be a CSM, leader or admin of this workspace."
-    if errors:
-        raise ValidationError(errors)
-
-
-def _external_id_taken(account: Account) -> bool:
-    return (
-        Account.objects.filter(workspace=account.workspace, external_id=account.external_id)
-        .exclude(pk=account.pk)
-        .exists()
-    )
-
-
-def _external_id_taken_message(account: Account) -> str:
-    return f"Another account already uses the id {account.external_id!r}."
+    problems = creation.accounts_problems(workspace=account.workspace, accounts=[account])
+    if problems:
+        raise ValidationError(problems[0])
 
 
 def _save_checked(account: Account, **save_options: Any) -> None:
@@ -94,8 +48,14 @@ def _save_checked(account: Account, **save_options: Any) -> None:
         with transaction.atomic():
             account.save(**save_options)
     except IntegrityError:
-        if _external_id_taken(account):
-            raise ValidationError({"external_id": _external_id_taken_message(account)}) from None
+        if (
+            Account.objects.filter(workspace=account.workspace, external_id=account.external_id)
+            .exclude(pk=account.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"external_id": creation.external_id_taken_message(account.external_id)}
+            ) from None
         raise
 
 
@@ -103,16 +63,11 @@ def _save_checked(account: Account, **save_options: Any) -> None:
 def account_create(
     *, workspace: Workspace, by: AbstractBaseUser | None, arr: Decimal, data: dict[str, Any]
 ) -> Account:
-    """Create an account; a starting ARR enters the ledger as new business at contract start."""
-    account = Account(workspace=workspace, **{k: data[k] for k in ACCOUNT_FIELDS if k in data})
-    _validate_account(account)
-    _save_checked(account)
-    audit_record(
-        workspace=workspace,
-        actor=by,
-        action="account.create",
-        obj=account,
-        after=_described(account, ACCOUNT_FIELDS),
+    """Create an account from the form; a starting ARR enters the ledger as new business at
+    contract start."""
+    account = Account(**{k: data[k] for k in ACCOUNT_FIELDS if k in data})
+    [account] = creation.accounts_create(
+        workspace=workspace, by=by, accounts=[account], source="form"
     )
     if arr > 0:
         arr_movement_record(
@@ -152,12 +107,12 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
     if errors:
         raise ValidationError(errors)
     fields = [field for field in ACCOUNT_FIELDS if field in data]
-    before = _described(current, fields)
+    before = described(current, fields)
     for field in fields:
         setattr(current, field, data[field])
     _validate_account(current)
     _save_checked(current, update_fields=[*fields, "updated_at"])
-    after = _described(current, fields)
+    after = described(current, fields)
     changed = [field for field in fields if before[field] != after[field]]
     if changed:
         audit_record(
@@ -169,15 +124,6 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
             after={field: after[field] for field in changed},
         )
     return current
-
-
-def _described(account: Account, fields: Sequence[str]) -> dict[str, Any]:
-    """The fields' stored values as JSON can hold them: users and dates by id and ISO text."""
-    values = {}
-    for field in fields:
-        value = _field_value(account, field)
-        values[field] = value.isoformat() if isinstance(value, date) else value
-    return values
 
 
 def _field_value(account: Account, field: str) -> Any:

@@ -16,3 +16,9 @@ stakeholders_changed = Signal()
 # ``replacement``: every app that copied them scrubs its copies (value: the confirmations sent
 # to the person, the claims naming them and those claims' history).
 stakeholder_erased = Signal()
+
+# Sent by ``accounts.creation.accounts_create`` inside the transaction that created accounts,
+# whichever path created them (form, CSV import, accounts API, usage batches), with
+# ``workspace`` and ``account_ids``. Subscribers (segmentation) act on new accounts there, and
+# their writes commit or roll back with the accounts.
+accounts_created = Signal()

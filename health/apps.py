@@ -120,11 +120,16 @@ def register_navigation() -> None:
 
 def register_subscribers_and_demo_steps() -> None:
     from accounts.demo import demo_step_register
-    from health.demo import demo_health_history_build, demo_health_signals_build
+    from health.demo import (
+        demo_health_history_build,
+        demo_health_signals_build,
+        demo_interactions_settle,
+    )
     from health.signals import snapshots_recomputed
     from health.tasks import on_snapshots_recomputed
 
     snapshots_recomputed.connect(on_snapshots_recomputed, dispatch_uid="health-backtests")
+    demo_step_register(demo_interactions_settle)
     demo_step_register(demo_health_signals_build)
     demo_step_register(demo_health_history_build)
 

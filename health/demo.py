@@ -34,6 +34,8 @@ from health.services import (
     recompute_as_of,
     scoring_model_of,
 )
+from stakeholders.models import Interaction
+from value.models import Evidence
 
 HISTORY_WEEKS = 104  # two years: renewals of the last eighteen months have a score 180 days out
 SCORED_WEEKS = 12  # the latest weeks, recomputed from the demo's signals
@@ -75,6 +77,21 @@ PRIORITY_WEIGHTS = (
     (TicketPriority.P4, 4),
 )
 COMMENTS = ("", "", "Support was quick.", "Too hard to onboard new staff.", "Great value so far.")
+
+
+def demo_interactions_settle(
+    *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
+) -> None:
+    """Leave the "updated evidence" tag only on conversations at accounts that have evidence.
+
+    The stakeholders step writes the conversations before the value step writes the evidence
+    (the value step needs the Owners the stakeholders step adds), so this is the first step
+    that sees both; health reads both apps, and the scores it builds next read the tag.
+    """
+    with_evidence = Evidence.dangerously_unscoped.filter(workspace=workspace).values("account_id")
+    Interaction.dangerously_unscoped.filter(workspace=workspace, updated_evidence=True).exclude(
+        account_id__in=with_evidence
+    ).update(updated_evidence=False)
 
 
 def demo_health_signals_build(

@@ -11,6 +11,7 @@ import unicodedata
 from datetime import timedelta
 
 from accounts.demo import (
+    USE_CASE_NAMES,
     DemoOptions,
     Progress,
     bulk_create_batched,
@@ -70,13 +71,6 @@ TITLES = {
     StakeholderRole.CHAMPION: ("Director of Operations", "Head of Support", "Program Manager"),
     StakeholderRole.OWNER: ("VP Customer Experience", "COO", "CFO", "VP Operations"),
 }
-USE_CASES = (
-    "Automate ticket triage",
-    "Self-service deflection",
-    "Agent productivity",
-    "Executive reporting",
-    "Knowledge base quality",
-)
 OUTCOMES = (
     "Cut first response time by 30%",
     "Deflect 20% of tickets to self-service",
@@ -207,7 +201,7 @@ def _handoffs(workspace, rng, accounts, by_account) -> dict[int, SalesHandoff]:
             workspace=workspace,
             account_id=account_id,
             signed_on=contract_start,
-            use_cases="\n".join(rng.sample(USE_CASES, 2)),
+            use_cases="\n".join(rng.sample(USE_CASE_NAMES, 2)),
             risks="Small admin team\nCompeting internal tool",
             success_criteria="Adoption above 70% of seats\nFirst response time down",
         )
@@ -223,7 +217,7 @@ def _handoffs(workspace, rng, accounts, by_account) -> dict[int, SalesHandoff]:
                     workspace=workspace,
                     handoff=handoff,
                     outcome=outcome,
-                    use_case_name=rng.choice(USE_CASES),
+                    use_case_name=rng.choice(USE_CASE_NAMES),
                     target_level=rng.randint(3, 4),
                     status=rng.choices(PromiseStatus.values, weights=(50, 30, 10, 10))[0],
                 )
@@ -255,14 +249,16 @@ def _plans(
         if rng.random() < 0.2:
             continue
         start = max(contract_start or today, today - timedelta(days=rng.randint(60, 500)))
-        if rng.random() < 0.25:
+        # A predecessor plan ran for the year before, so only where the contract was in force.
+        predecessor = start - timedelta(days=365)
+        if rng.random() < 0.25 and contract_start and predecessor >= contract_start:
             plans.append(
                 SuccessPlan(
                     workspace=workspace,
                     account_id=account_id,
                     title="First success plan",
                     status=PlanStatus.ARCHIVED,
-                    starts_on=start - timedelta(days=365),
+                    starts_on=predecessor,
                     last_reviewed_on=start - timedelta(days=60),
                 )
             )
@@ -282,7 +278,7 @@ def _plans(
     objectives, milestones, reviews = [], [], []
     for account_id, plan in active.items():
         owners = [p for p in by_account[account_id] if not p.has_left]
-        for use_case in rng.sample(USE_CASES, rng.randint(1, 3)):
+        for use_case in rng.sample(USE_CASE_NAMES, rng.randint(1, 3)):
             objectives.append(
                 Objective(
                     workspace=workspace,

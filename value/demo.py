@@ -4,9 +4,9 @@ It runs after the stakeholders step (``stakeholders`` precedes ``value`` in INST
 ROI claims are proven as in life, by the account's Owner answering a confirmation link sent to
 them, and rebuilding the stakeholders would leave those answers without their stakeholder.
 
-Usage is generated for the first ``USAGE_ACCOUNTS`` demo accounts only (by external id), so a
-fresh ``make run`` stays quick; the other accounts pursue use cases with no usage
-and sit at level 0, as customers that never reported usage would. Rows are generated with
+Usage is generated for the first ``options.usage_accounts`` demo accounts only (by external
+id), so a fresh ``make run`` stays quick; the other accounts pursue use cases with no usage and
+sit at level 0, as customers that never reported usage would. Rows are generated with
 numpy and written with one ``executemany`` per batch, not as model instances.
 """
 
@@ -21,8 +21,14 @@ from django.db import connection
 from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import Cast
 
-from accounts.demo import DemoOptions, Progress, bulk_create_batched, demo_accounts
-from accounts.models import Account
+from accounts.demo import (
+    USE_CASE_NAMES,
+    DemoOptions,
+    Progress,
+    bulk_create_batched,
+    demo_accounts,
+)
+from accounts.models import Account, LifecycleStage
 from csos.models import SharedLink, Workspace
 from value import ladder
 from value.models import (
@@ -42,7 +48,6 @@ from value.models import (
 )
 from value.services import CONFIRMATION_LIFETIME, CONFIRMATION_PURPOSE, ladder_refresh
 
-USAGE_ACCOUNTS = 100
 USAGE_DAYS = 182
 BATCH_ROWS = 20_000
 
@@ -64,11 +69,10 @@ EVENT_MAPPINGS = (
     ("Dashboard Viewed", "reports_viewed", EventMeasure.COUNT),
 )
 
-# name, outcome, meanings (1-4), implicit and assisted value, engagement metric and weekly
-# amount per seat it must reach
+# For each of USE_CASE_NAMES, in order: outcome, meanings (1-4), implicit and assisted value,
+# engagement metric and weekly amount per seat it must reach
 USE_CASES = (
     (
-        "Automate ticket triage",
         "Faster first response at lower support cost",
         ("Support agents are active in the product.", "Tickets are routed automatically.",
          "First-response time fell against its baseline.", "Support ties it to cost."),
@@ -76,7 +80,6 @@ USE_CASES = (
         ("tickets_triaged", 5),
     ),
     (
-        "Self-service reporting",
         "Decisions made on current data without analyst queues",
         ("Managers sign in.", "Reports are opened every week.",
          "Hours spent building reports fell.", "Finance confirms the analyst time saved."),
@@ -84,7 +87,6 @@ USE_CASES = (
         ("reports_viewed", 2),
     ),
     (
-        "Workflow automation",
         "Manual hand-offs removed from core processes",
         ("Process owners are active.", "Automated workflows run daily.",
          "Cycle time of the process fell.", "Operations confirms the cost per case fell."),
@@ -92,7 +94,6 @@ USE_CASES = (
         ("workflows_run", 3.5),
     ),
     (
-        "Connected systems",
         "One source of truth across the customer's tools",
         ("Admins set up the workspace.", "Integrations stay live.",
          "Duplicate data entry fell.", "IT confirms tools retired or licences saved."),
@@ -100,7 +101,6 @@ USE_CASES = (
         ("integrations_live", 0.03),
     ),
     (
-        "Executive visibility",
         "Leaders steer from shared dashboards",
         ("Executives have access.", "Dashboards are reviewed weekly.",
          "Meetings run from dashboards, not decks.", "The sponsor links it to a strategic goal."),
@@ -111,6 +111,9 @@ USE_CASES = (
 
 # Share of usage accounts per trend: how their usage moves over the six months.
 TRENDS = (("growing", 0.3), ("flat", 0.35), ("decaying", 0.27), ("collapsing", 0.08))
+# Accounts realising value or expanding are in use: their usage never collapses, and someone
+# is active every day.
+IN_USE_STAGES = frozenset({LifecycleStage.VALUE, LifecycleStage.EXPANSION})
 
 
 def demo_value_build(
@@ -136,7 +139,9 @@ def demo_value_build(
         ]
     )
     use_cases = []
-    for name, outcome, meanings, values, (metric_key, weekly_per_seat) in USE_CASES:
+    for name, (outcome, meanings, values, (metric_key, weekly_per_seat)) in zip(
+        USE_CASE_NAMES, USE_CASES, strict=True
+    ):
         use_case = UseCase.dangerously_unscoped.create(
             workspace=workspace,
             name=name,
@@ -171,9 +176,11 @@ def demo_value_build(
         )
         use_cases.append(use_case)
 
-    rows = list(accounts.order_by("external_id").values_list("id", "licensed_seats"))
+    rows = list(
+        accounts.order_by("external_id").values_list("id", "licensed_seats", "lifecycle_stage")
+    )
     pursuits = []
-    for account_id, _seats in rows:
+    for account_id, _seats, _stage in rows:
         for use_case in rng.sample(use_cases, rng.randint(1, 3)):
             pursuits.append(
                 AccountUseCase(workspace=workspace, account_id=account_id, use_case=use_case)
@@ -189,7 +196,7 @@ def demo_value_build(
     )
     _usage_write(
         workspace=workspace,
-        accounts=rows[:USAGE_ACCOUNTS],
+        accounts=rows[: options.usage_accounts],
         metrics=metrics,
         rng=rng,
         today=options.today,
@@ -215,7 +222,7 @@ def _trend(kind: str, days: int, rng: np.random.Generator) -> np.ndarray:
 def _usage_write(
     *,
     workspace: Workspace,
-    accounts: list[tuple[int, int]],
+    accounts: list[tuple[int, int, str]],
     metrics: dict[str, UsageMetric],
     rng: random.Random,
     today: date,
@@ -234,8 +241,12 @@ def _usage_write(
     batch: list[tuple] = []
     total = len(accounts) * len(metrics) * USAGE_DAYS
     with progress(total=total, desc="usage records") as bar, connection.cursor() as cursor:
-        for account_id, seats in accounts:
-            shape = _trend(rng.choices(kinds, weights)[0], USAGE_DAYS, generator)
+        for account_id, seats, stage in accounts:
+            in_use = stage in IN_USE_STAGES
+            kind = rng.choices(kinds, weights)[0]
+            if in_use and kind == "collapsing":
+                kind = "flat"
+            shape = _trend(kind, USAGE_DAYS, generator)
             # Customers adopt each capability to a different depth.
             adoption = generator.uniform(0.3, 1.3, size=len(metrics))
             for (key, metric), depth in zip(metrics.items(), adoption, strict=True):
@@ -244,6 +255,8 @@ def _usage_write(
                 if metric.aggregation != Aggregation.LAST:
                     daily = daily * weekday_factor
                 values = np.round(daily, 0 if metric.aggregation != Aggregation.LAST else 2)
+                if in_use and key == "active_users":
+                    values = np.maximum(values, 1)
                 batch.extend(
                     zip(
                         [workspace.pk] * USAGE_DAYS,

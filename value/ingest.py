@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.creation import accounts_create
 from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
 from csos.api import fields as f
@@ -97,16 +98,16 @@ def usage_bulk_upsert(
                 )
     batch.raise_if_invalid()
     if missing_accounts:
-        created = Account.objects.bulk_create(
-            [
+        created = accounts_create(
+            workspace=workspace,
+            by=None,
+            accounts=[
                 Account(
-                    workspace=workspace,
-                    external_id=external_id,
-                    name=external_id,
-                    currency=workspace.default_currency,
+                    external_id=external_id, name=external_id, currency=workspace.default_currency
                 )
                 for external_id in missing_accounts
-            ]
+            ],
+            source="usage",
         )
         account_ids.update({account.external_id: account.pk for account in created})
     if missing_metrics:

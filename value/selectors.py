@@ -221,10 +221,6 @@ def account_evidence(*, account: Account) -> QuerySet[Evidence]:
     return Evidence.objects.filter(account=account).select_related("use_case")
 
 
-def evidence_history(*, evidence: Evidence) -> QuerySet:
-    return evidence.changes.select_related("by")
-
-
 def evidence_confirmations(*, evidence: Evidence) -> QuerySet[ConfirmationRequest]:
     return evidence.confirmations.select_related("link", "sent_by", "stakeholder")
 

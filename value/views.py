@@ -24,6 +24,7 @@ from value.forms import (
     ValueSettingsForm,
     threshold_rows,
 )
+from value.history import evidence_history
 from value.models import (
     ConfirmationRequest,
     EventMapping,
@@ -286,7 +287,7 @@ def evidence_detail(request, evidence_id: int):
             "evidence": evidence,
             "form": form,
             "send_form": ConfirmationSendForm(account=evidence.account),
-            "history": selectors.evidence_history(evidence=evidence),
+            "history": evidence_history(evidence=evidence),
             "confirmations": selectors.evidence_confirmations(evidence=evidence),
             "can_edit": can_edit,
         },

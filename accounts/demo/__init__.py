@@ -7,8 +7,8 @@ adding a step never changes the data of the others. Rebuilding replaces the demo
 instead of adding to them.
 
 The modules: ``step`` (the options and what a step is given), ``people`` (users and
-memberships), ``company_names`` and ``portfolio`` (the accounts), ``ledger`` (ARR history) and
-``pipeline`` (the default steps and the build).
+memberships), ``company_names`` and ``portfolio`` (the accounts), ``ledger`` (ARR history),
+``story`` (what the steps agree on) and ``pipeline`` (the default steps and the build).
 
 Adding a step from an app above ``accounts`` (value, stakeholders, health, ...): ``accounts``
 never imports that app; the app registers its step when Django starts::
@@ -62,6 +62,7 @@ from accounts.demo.step import (
     bulk_create_batched,
     no_progress,
 )
+from accounts.demo.story import USE_CASE_NAMES
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -69,6 +70,7 @@ __all__ = [
     "EXTERNAL_ID_PREFIX",
     "MAX_ACCOUNTS",
     "SEGMENT_PROFILES",
+    "USE_CASE_NAMES",
     "DemoLogin",
     "DemoOptions",
     "DemoResult",

@@ -75,6 +75,7 @@ def demo_accounts_upsert(
             churned=index in churned,
             owner_id=owner_ids[index % len(owner_ids)],
             names=names,
+            usage_accounts=options.usage_accounts,
         )
         for index in range(count)
     ]
@@ -129,6 +130,7 @@ def _account(
     churned: bool,
     owner_id: int,
     names: CompanyNames,
+    usage_accounts: int,
 ) -> Account:
     profile = SEGMENT_PROFILES[segment]
     low, high = profile.arr_range
@@ -158,6 +160,7 @@ def _account(
             days_to_renewal=(renewal - today).days,
             difficult=attributes["implementation_difficulty"] >= 4,
             churned=churned,
+            reports_usage=index < usage_accounts,
         ),
         status=AccountStatus.CHURNED if churned else AccountStatus.ACTIVE,
         segment=segment,
@@ -167,7 +170,7 @@ def _account(
 
 
 def _lifecycle_stage(
-    *, rng: random.Random, days_to_renewal: int, difficult: bool, churned: bool
+    *, rng: random.Random, days_to_renewal: int, difficult: bool, churned: bool, reports_usage: bool
 ) -> str:
     # Renewal work starts 120 days out; a churned account was lost at its renewal.
     if churned or days_to_renewal <= 120:
@@ -180,4 +183,7 @@ def _lifecycle_stage(
         LifecycleStage.VALUE,
         LifecycleStage.EXPANSION,
     )
+    # Value is realised on usage: an account that reports none has not got that far.
+    if not reports_usage:
+        stages, weights = stages[:2], weights[:2]
     return rng.choices(stages, weights=weights)[0]

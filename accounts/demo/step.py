@@ -25,6 +25,8 @@ class DemoOptions:
     csms: int = 6
     slug: str = "demo"
     name: str = "Northwind Cloud"
+    # The first accounts by external id report usage; the rest never did (see ``story``).
+    usage_accounts: int = 100
 
 
 class ProgressBar(Protocol):

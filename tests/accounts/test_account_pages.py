@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts import services
+from accounts import creation, services
 from accounts.models import Account, AccountStatus, ArrMovement
 from csos.models import Role
 from csos.panels import panels_for
@@ -273,7 +273,7 @@ def test_it_answers_a_lost_race_for_an_external_id_with_a_field_error(
     login, alpha, lena, monkeypatch
 ):
     AccountFactory(workspace=alpha, external_id="EXT-RENAMED")
-    monkeypatch.setattr(services, "_validate_account", lambda account: None)
+    monkeypatch.setattr(creation, "accounts_problems", lambda **_: {})
     response = login(lena).post(reverse("account_create"), {**EDIT, "arr": "10"})
     assert response.status_code == 400
     assert "external_id" in response.context["form"].errors

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse as reverse_url
 
-from accounts import imports, ledger, services
+from accounts import creation, imports, ledger, services
 from accounts.demo import DemoOptions, demo_workspace_build
 from accounts.models import Account, AccountStatus, ArrMovement, ImportStatus, MovementKind
 from accounts.selectors import (
@@ -165,7 +165,7 @@ def test_it_lets_a_leader_reassign_an_account(alpha, lena, bob, carol):
 def test_it_turns_a_lost_race_for_an_external_id_into_a_field_error(alpha, monkeypatch):
     AccountFactory(workspace=alpha, external_id="TAKEN")
     # The other request committed after this one's check passed: only the constraint sees it.
-    monkeypatch.setattr(services, "_validate_account", lambda account: None)
+    monkeypatch.setattr(creation, "accounts_problems", lambda **_: {})
     with pytest.raises(ValidationError) as refused:
         services.account_create(
             workspace=alpha, by=None, arr=Decimal(0), data={"name": "Late", "external_id": "TAKEN"}

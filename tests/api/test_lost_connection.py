@@ -6,7 +6,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Account
-from csos.api.bulk import staging_loaded
+from accounts.signals import accounts_created
 
 URL = reverse("api-account-bulk")
 
@@ -21,20 +21,20 @@ def kill_backend(pid: int) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_writes_nothing_when_the_connection_dies_between_copy_and_upsert(make_token):
+def test_it_writes_nothing_when_the_connection_dies_between_insert_and_commit(make_token):
     from tests.api.conftest import ApiClient
 
     api = ApiClient(make_token())
     records = [{"external_id": f"CRM-{n}", "name": f"Customer {n}"} for n in range(500)]
 
-    def kill_own_connection(*, connection, **kwargs):
+    def kill_own_connection(**kwargs):
         kill_backend(connection.connection.info.backend_pid)
 
-    staging_loaded.connect(kill_own_connection)
+    accounts_created.connect(kill_own_connection)
     try:
         response = api.post(URL, {"records": records}, **{"Idempotency-Key": "retry-me"})
     finally:
-        staging_loaded.disconnect(kill_own_connection)
+        accounts_created.disconnect(kill_own_connection)
     assert response.status_code == 503
     assert response["Retry-After"]
     assert response["Content-Type"] == "application/problem+json"
