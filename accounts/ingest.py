@@ -24,7 +24,7 @@ from accounts.models import (
     Segment,
 )
 from accounts.selectors import OWNER_ROLES
-from accounts.services import arr_movement_record
+from accounts.services import ParentLinkRefused, account_parents_link, arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import (
     RecordSpec,
@@ -57,6 +57,7 @@ ACCOUNT_RECORD = RecordSpec(
         "lifecycle_stage": f.text(max_length=20, choices=list(LifecycleStage.values)),
         "segment": f.text(max_length=20, choices=list(Segment.values)),
         "industry": f.text_of(Account, "industry", blank=True),
+        "parent_external_id": f.nullable(f.text_of(Account, "external_id")),
         **{name: f.integer(min_value=1, max_value=5) for name in SEGMENTATION_ATTRIBUTES},
     },
     required=frozenset({"external_id", "name"}),
@@ -116,7 +117,9 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
 
     Besides each field's own rules: an owner must be a CSM, leader or admin of the workspace,
     a renewal may not precede the contract start, and an account with an ARR ledger keeps its
-    currency. Any invalid record raises a 400 problem listing all of them; nothing is written.
+    currency; a parent must be an account of the workspace or of the batch, and make no loop
+    (``account_parents_link``). Any invalid record raises a 400 problem listing all of them;
+    nothing is written.
     """
     batch = validate_records(records, ACCOUNT_RECORD)
     owners = dict(
@@ -158,7 +161,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
             )
     batch.raise_if_invalid()
 
-    return copy_upsert_rows(
+    counts = copy_upsert_rows(
         target=_upsert_target(workspace),
         rows=(
             {
@@ -166,10 +169,29 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
                 if name == "owner_email" and value
                 else value
                 for name, value in row.items()
+                if name != "parent_external_id"
             }
             for row in batch.rows
         ),
     )
+    _link_parents(workspace, batch)
+    return counts
+
+
+def _link_parents(workspace: Workspace, batch: ValidatedBatch) -> None:
+    """Place the batch's accounts under the parents it names, once all of them exist; a
+    refused link fails its record, and the whole batch is undone."""
+    linked = [
+        (index, (row["external_id"], row["parent_external_id"]))
+        for index, row in zip(batch.indexes, batch.rows, strict=True)
+        if "parent_external_id" in row
+    ]
+    try:
+        account_parents_link(workspace=workspace, pairs=[pair for _index, pair in linked])
+    except ParentLinkRefused as refused:
+        for position, refusal in refused.refusals.items():
+            batch.fail(linked[position][0], refusal.field, refusal.code, refusal.message)
+        batch.raise_if_invalid()
 
 
 _movement_amount = ArrMovement._meta.get_field("amount")
