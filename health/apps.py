@@ -20,6 +20,7 @@ class HealthConfig(AppConfig):
         from health.demo import demo_health_history_build, demo_health_signals_build
         from health.models import Band
         from health.selectors import (
+            account_group_panel,
             account_health_panel,
             change_text,
             latest_band_subquery,
@@ -38,6 +39,17 @@ class HealthConfig(AppConfig):
                 context=account_health_panel,
                 order=15,
                 query_budget=4,
+            )
+        )
+        register_panel(
+            Panel(
+                page="account",
+                key="group",
+                title="Group",
+                template="health/panels/group.html",
+                context=account_group_panel,
+                order=17,
+                query_budget=2,
             )
         )
         register_panel(

@@ -12,10 +12,11 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.services import account_can_edit
 from csos.charts import line_chart
-from health import quality
+from health import quality, rollup
 from health.forms import JudgementForm, OverrideForm
 from health.models import (
     OPEN_TICKET_STATUSES,
+    Band,
     HealthBacktest,
     HealthJudgement,
     HealthModel,
@@ -26,6 +27,7 @@ from health.models import (
     SurveyResponse,
 )
 from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
+from value.selectors import highest_level_subquery
 
 TREND_WEEKS = 26
 DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODEL.dimensions}
@@ -326,3 +328,36 @@ def backtest_drill(
             ["account_id", "renewal", "outcome", "total"]
         ].itertuples(index=False)
     ]
+
+
+def account_group_panel(*, request, account: Account) -> dict:
+    """The account page's group panel: the account's parent, and its child accounts with their
+    figures rolled up (``health.rollup``). Two queries: the parent, the children."""
+    parent = Account.objects.filter(pk=account.parent_id).only("pk", "name").first()
+    children = (
+        Account.objects.filter(parent=account)
+        .annotate(
+            level=highest_level_subquery(),
+            band=latest_band_subquery(),
+            total=latest_total_subquery(),
+        )
+        .order_by("-arr", "name")
+        .values("pk", "name", "currency", "arr", "renewal_date", "level", "band", "total")
+    )
+    rows = [
+        rollup.ChildRow(
+            account_id=child["pk"],
+            **{key: child[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
+            band=child["band"],
+            total=child["total"],
+        )
+        for child in children
+    ]
+    return {
+        "parent": parent,
+        "children": rows,
+        "rollups": rollup.rollup(rows, today=timezone.localdate()),
+        "band_badges": BAND_BADGES,
+        "band_names": dict(Band.choices),
+        "renewal_window": rollup.RENEWAL_WINDOW_DAYS,
+    }
