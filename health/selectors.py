@@ -219,6 +219,16 @@ def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return outcomes, snapshots
 
 
+def latest_scores() -> pd.Series:
+    """Each account's dimension scores (a dict) in its latest snapshot, by account id."""
+    rows = (
+        HealthSnapshot.objects.order_by("account_id", "-week")
+        .distinct("account_id")
+        .values_list("account_id", "scores")
+    )
+    return pd.Series(dict(rows), dtype=object)
+
+
 def _latest_snapshot_subquery(column: str) -> Subquery:
     latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
     return Subquery(latest.values(column)[:1])
