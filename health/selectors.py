@@ -340,10 +340,9 @@ def backtest_drill(
     ]
 
 
-def account_group_panel(*, request, account: Account) -> dict:
-    """The account page's group panel: the account's parent, and its child accounts with their
-    figures rolled up (``health.rollup``). Two queries: the parent, the children."""
-    parent = Account.objects.filter(pk=account.parent_id).only("pk", "name").first()
+def account_children(*, account: Account) -> list[rollup.ChildRow]:
+    """The account's child accounts with their ARR, renewal, highest ladder level and latest
+    health, the largest ARR first: one query."""
     children = (
         Account.objects.filter(parent=account)
         .annotate(
@@ -354,7 +353,7 @@ def account_group_panel(*, request, account: Account) -> dict:
         .order_by("-arr", "name")
         .values("pk", "name", "currency", "arr", "renewal_date", "level", "band", "total")
     )
-    rows = [
+    return [
         rollup.ChildRow(
             account_id=child["pk"],
             **{key: child[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
@@ -363,6 +362,13 @@ def account_group_panel(*, request, account: Account) -> dict:
         )
         for child in children
     ]
+
+
+def account_group_panel(*, request, account: Account) -> dict:
+    """The account page's group panel: the account's parent, and its child accounts with their
+    figures rolled up (``health.rollup``). Two queries: the parent, the children."""
+    parent = Account.objects.filter(pk=account.parent_id).only("pk", "name").first()
+    rows = account_children(account=account)
     return {
         "parent": parent,
         "children": rows,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Account, Segment
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
+from csos.exports import csv_download
 from csos.imports.views import csv_batch_import, csv_template
 from csos.models import Role
 from health import quality, selectors, services
@@ -29,7 +30,7 @@ from health.forms import (
     RecomputeForm,
 )
 from health.imports import SURVEY_CSV, TICKET_CSV
-from health.models import HealthBacktest, HealthModel
+from health.models import Band, HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
 from health.tasks import backtest_enqueue, health_recompute_enqueue
 
@@ -293,4 +294,37 @@ def health_quality_renewals(request, backtest_id: int):
         "health/quality_renewals.html",
         {"backtest": backtest, "form": form, "renewals": renewals},
         status=400 if form.errors else 200,
+    )
+
+
+@member_required
+def account_children_csv(request, account_id: int):
+    """The group panel's table of child accounts as CSV."""
+    account = get_object_or_404(Account, pk=account_id)
+    bands = dict(Band.choices)
+    return csv_download(
+        filename=f"child-accounts-{account.pk}.csv",
+        headers=[
+            "Account",
+            "Page",
+            "ARR",
+            "Currency",
+            "Renewal date",
+            "Highest level",
+            "Health band",
+            "Health score",
+        ],
+        rows=[
+            (
+                child.name,
+                request.build_absolute_uri(reverse("account_detail", args=[child.account_id])),
+                child.arr,
+                child.currency,
+                child.renewal_date,
+                child.level,
+                bands.get(child.band, ""),
+                child.total,
+            )
+            for child in selectors.account_children(account=account)
+        ],
     )

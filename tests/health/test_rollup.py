@@ -113,3 +113,18 @@ def test_it_links_a_child_to_its_group(login, lena, holding, alpha):
 @pytest.mark.django_db
 def test_it_answers_404_to_another_workspace_for_a_group_account(login, charlie, holding):
     assert login(charlie).get(reverse("account_detail", args=[holding.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_exports_the_child_accounts_as_csv(login, lena, holding):
+    response = login(lena).get(reverse("account_children_csv", args=[holding.pk]))
+    assert response.status_code == 200
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Account,Page,ARR,Currency,Renewal date,Highest level")
+    assert [row.split(",")[0] for row in rows[1:]] == ["North Ltd", "South Ltd"]
+    assert rows[1].split(",")[5:8] == ["3", "Green", "80.0"]
+
+
+@pytest.mark.django_db
+def test_it_answers_404_to_another_workspace_for_the_child_accounts_csv(login, charlie, holding):
+    assert login(charlie).get(reverse("account_children_csv", args=[holding.pk])).status_code == 404
