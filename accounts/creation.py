@@ -31,6 +31,7 @@ ACCOUNT_FIELDS = (
     "licensed_seats",
     "lifecycle_stage",
     "segment",
+    "parent",
     "industry",
     "complexity",
     "strategic_potential",

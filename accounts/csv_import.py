@@ -35,6 +35,7 @@ STATUS = "status"
 SEGMENT = "segment"
 INDUSTRY = "industry"
 DOMAIN = "domain"
+PARENT_EXTERNAL_ID = "parent_external_id"
 SCALE_COLUMNS = (
     "complexity",
     "strategic_potential",
@@ -56,6 +57,7 @@ OPTIONAL_COLUMNS = (
     SEGMENT,
     INDUSTRY,
     DOMAIN,
+    PARENT_EXTERNAL_ID,
     *SCALE_COLUMNS,
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -186,6 +188,15 @@ ACCOUNT_SPEC = ImportSpec(
                 "web site",
             ),
             example="acme.example",
+        ),
+        # Salesforce's ParentId and HubSpot's Parent Company ID hold the parent's record id;
+        # HubSpot's "Parent Company" holds its name, a lookalike.
+        FieldSpec(
+            PARENT_EXTERNAL_ID,
+            "Parent account ID",
+            synonyms=("parentid", "parent id", "parent company id", "parent account id"),
+            lookalikes=("parent company", "parent account"),
+            example="CRM-1000",
         ),
         *(FieldSpec(key, key.replace("_", " ").capitalize(), example="3") for key in SCALE_COLUMNS),
     ),
@@ -497,6 +508,8 @@ def _check_column(key: str, values: pd.Series, rules: ImportRules) -> tuple[pd.S
         return _check_text(values.map(web_domain), required=False, max_length=MAX_LENGTHS[key])
     if key in MAX_LENGTHS:
         return _check_text(values, required=key in REQUIRED_COLUMNS, max_length=MAX_LENGTHS[key])
+    if key == PARENT_EXTERNAL_ID:  # another account's external id
+        return _check_text(values, required=False, max_length=MAX_LENGTHS[EXTERNAL_ID])
     if key == OWNER_EMAIL:
         return _check_owner(values, rules.owner_emails)
     if key == ARR:

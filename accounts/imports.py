@@ -37,6 +37,7 @@ from accounts.models import (
     Segment,
 )
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
+from accounts.services import ParentLinkRefused, account_parents_link
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
@@ -334,6 +335,7 @@ def account_import_commit(
                 report=report,
                 chunk_size=chunk_size,
             )
+            _link_parents(account_import, rows, by)
             audit_record(
                 workspace=account_import.workspace,
                 actor=by,
@@ -458,6 +460,7 @@ def _check(
         **{
             csv.HAS_LEDGER: Exists(ArrMovement.objects.filter(account=OuterRef("pk"))),
             csv.OWNER_EMAIL: Lower("owner__email"),
+            csv.PARENT_EXTERNAL_ID: F("parent__external_id"),
         }
     )
     columns = [*csv.COLUMNS, csv.HAS_LEDGER]
@@ -545,7 +548,11 @@ def _write(
     # Each account's ARR change, decided by the ledger before anything is written.
     changes: list[tuple[Account, ledger.Movement, ledger.Ledger]] = []
     for row, record in zip(rows.index, rows.to_dict("records"), strict=True):
-        values = {key: value for key, value in record.items() if value is not None}
+        values = {
+            key: value
+            for key, value in record.items()
+            if value is not None and key != csv.PARENT_EXTERNAL_ID
+        }
         if csv.OWNER_EMAIL in values:
             values["owner_id"] = owner_ids[values.pop(csv.OWNER_EMAIL)]
         account = existing.get(record[csv.EXTERNAL_ID])
@@ -593,7 +600,9 @@ def _write(
     # Only the columns the file has are written (and the ARR a churn zeroes); bulk_update skips
     # auto_now, hence updated_at.
     fields = {
-        "owner" if key == csv.OWNER_EMAIL else key for key in rows.columns if key != csv.EXTERNAL_ID
+        "owner" if key == csv.OWNER_EMAIL else key
+        for key in rows.columns
+        if key not in {csv.EXTERNAL_ID, csv.PARENT_EXTERNAL_ID}
     }
     if csv.STATUS in fields:
         fields.add(csv.ARR)
@@ -639,6 +648,29 @@ def _write(
         batch_size=chunk_size,
     )
     return len(to_create), len(to_update)
+
+
+def _link_parents(account_import: AccountImport, rows: pd.DataFrame, by) -> None:
+    """Place the file's accounts under the parents its parent column names, once every
+    account of the file exists; a refused link stops the import with an error on its row."""
+    if csv.PARENT_EXTERNAL_ID not in rows.columns:
+        return
+    given = rows[rows[csv.PARENT_EXTERNAL_ID].notna()]
+    try:
+        account_parents_link(
+            workspace=account_import.workspace,
+            pairs=list(zip(given[csv.EXTERNAL_ID], given[csv.PARENT_EXTERNAL_ID], strict=True)),
+            by=by,
+        )
+    except ParentLinkRefused as refused:
+        position, refusal = next(iter(refused.refusals.items()))
+        raise _RowRefused(
+            {
+                "row": int(given.index[position]),
+                "field": csv.PARENT_EXTERNAL_ID,
+                "message": refusal.message,
+            }
+        ) from None
 
 
 class _RowRefused(Exception):

@@ -24,7 +24,7 @@ from accounts.models import (
     MovementKind,
     Segment,
 )
-from accounts.services import arr_movement_record
+from accounts.services import ParentLinkRefused, account_parents_link, arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import (
     RecordSpec,
@@ -59,6 +59,7 @@ ACCOUNT_RECORD = RecordSpec(
         "lifecycle_stage": f.text(max_length=20, choices=list(LifecycleStage.values)),
         "segment": f.text(max_length=20, choices=list(Segment.values)),
         "industry": f.text_of(Account, "industry", blank=True),
+        "parent_external_id": f.nullable(f.text_of(Account, "external_id")),
         **{name: f.integer(min_value=1, max_value=5) for name in SEGMENTATION_ATTRIBUTES},
     },
     required=frozenset({"external_id", "name"}),
@@ -122,7 +123,9 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     every other path; stored ones are updated in one upsert. Besides each field's own rules:
     an owner must be a CSM, leader or admin of the workspace (its e-mail in any case), a
     renewal may not precede the contract start, and an account with an ARR ledger keeps its
-    currency. Any invalid record raises a 400 problem listing all of them; nothing is written.
+    currency; a parent must be an account of the workspace or of the batch, and make no loop
+    (``account_parents_link``). Any invalid record raises a 400 problem listing all of them;
+    nothing is written.
     """
     batch = validate_records(records, ACCOUNT_RECORD)
     # Batches of a workspace run one at a time, so an id new to one is not created by another.
@@ -176,7 +179,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
         accounts=[
             Account(
                 currency=workspace.default_currency,
-                **{_MODEL_FIELD.get(name, name): value for name, value in row.items()},
+                **_model_values(row),
             )
             for row in new
         ],
@@ -185,13 +188,39 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     counts = copy_upsert_rows(
         target=_upsert_target(workspace),
         rows=(
-            {_MODEL_FIELD.get(name, name): value for name, value in row.items()}
+            _model_values(row)
             for row in batch.rows
             if row["external_id"] in stored
         ),
     )
     counts.created = len(new)
+    _link_parents(workspace, batch)
     return counts
+
+
+def _model_values(row: dict[str, Any]) -> dict[str, Any]:
+    """A record's values by model field; the parent is linked once every account exists."""
+    return {
+        _MODEL_FIELD.get(name, name): value
+        for name, value in row.items()
+        if name != "parent_external_id"
+    }
+
+
+def _link_parents(workspace: Workspace, batch: ValidatedBatch) -> None:
+    """Place the batch's accounts under the parents it names, once all of them exist; a
+    refused link fails its record, and the whole batch is undone."""
+    linked = [
+        (index, (row["external_id"], row["parent_external_id"]))
+        for index, row in zip(batch.indexes, batch.rows, strict=True)
+        if "parent_external_id" in row
+    ]
+    try:
+        account_parents_link(workspace=workspace, pairs=[pair for _index, pair in linked])
+    except ParentLinkRefused as refused:
+        for position, refusal in refused.refusals.items():
+            batch.fail(linked[position][0], refusal.field, refusal.code, refusal.message)
+        batch.raise_if_invalid()
 
 
 _movement_amount = ArrMovement._meta.get_field("amount")

@@ -8,6 +8,8 @@ rules of ``accounts.ledger``, and account edits never write them. Every edit and
 change is audited with the values before and after.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,12 +18,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts import creation, ledger
+from accounts import creation, hierarchy, ledger
 from accounts.creation import ACCOUNT_FIELDS, described
 from accounts.models import Account, ArrMovement, MovementKind
 from accounts.selectors import counted_arr_movements
 from csos.models import Membership, Role, Workspace
-from csos.services import audit_record
+from csos.services import audit_record, audit_record_many
 
 # Who owns an account and the key integrations match it on are decisions for leaders and admins.
 LEADER_ONLY_FIELDS = ("owner", "external_id")
@@ -33,9 +35,31 @@ def account_fields_locked_for(*, membership: Membership) -> tuple[str, ...]:
 
 
 def _validate_account(account: Account) -> None:
-    problems = creation.accounts_problems(workspace=account.workspace, accounts=[account])
-    if problems:
-        raise ValidationError(problems[0])
+    errors = dict(
+        creation.accounts_problems(workspace=account.workspace, accounts=[account]).get(0, {})
+    )
+    if account.parent_id and (problem := _parent_problem(account)):
+        errors["parent"] = problem
+    if errors:
+        raise ValidationError(errors)
+
+
+def _parent_problem(account: Account) -> str | None:
+    """Why ``account`` cannot sit under its chosen parent: another workspace's, or a loop."""
+    parents = dict(
+        Account.objects.filter(workspace=account.workspace).values_list("pk", "parent_id")
+    )
+    if account.parent_id not in parents:
+        return "Choose a parent account of this workspace."
+    if account.pk is None:
+        return None
+    parents[account.pk] = account.parent_id
+    if account.pk in hierarchy.cycle_members(parents):
+        return (
+            f"{account.parent} is this account or sits below it; an account cannot be its own "
+            "ancestor."
+        )
+    return None
 
 
 def _save_checked(account: Account, **save_options: Any) -> None:
@@ -263,3 +287,83 @@ def account_can_edit(*, membership: Membership, account: Account) -> bool:
     if membership.sees_all_portfolios:
         return True
     return membership.role == Role.CSM and account.owner_id == membership.user_id
+
+
+@dataclass(frozen=True)
+class ParentRefusal:
+    """Why one child -> parent pair was refused: the record field at fault, a code, a sentence."""
+
+    field: str
+    code: str
+    message: str
+
+
+class ParentLinkRefused(Exception):
+    """Pairs ``account_parents_link`` refused, by their position in the pairs it was given."""
+
+    def __init__(self, refusals: dict[int, ParentRefusal]):
+        super().__init__(f"{len(refusals)} parent links refused")
+        self.refusals = refusals
+
+
+@transaction.atomic
+def account_parents_link(
+    *,
+    workspace: Workspace,
+    pairs: Sequence[tuple[str, str | None]],
+    by: AbstractBaseUser | None = None,
+) -> int:
+    """Put each child under its parent, both named by external id (a None or empty parent
+    makes the child a top account), as a CRM's parent column says; returns how many accounts
+    changed parent. Judged on the hierarchy as it would stand after every pair, so a batch
+    may reorder a group at once: a child or parent the workspace does not have, and every pair
+    on a loop, are refused (``ParentLinkRefused``, by position) and nothing is written."""
+    accounts = {
+        account.external_id: account
+        for account in Account.objects.filter(workspace=workspace).only(
+            "pk", "external_id", "name", "parent_id"
+        )
+    }
+    refusals: dict[int, ParentRefusal] = {}
+    parents = {account.pk: account.parent_id for account in accounts.values()}
+    for position, (child_id, parent_id) in enumerate(pairs):
+        child, parent = accounts.get(child_id), accounts.get(parent_id) if parent_id else None
+        if child is None:
+            refusals[position] = ParentRefusal(
+                "external_id", "unknown-account", f"No account has the external_id {child_id!r}."
+            )
+        elif parent_id and parent is None:
+            refusals[position] = ParentRefusal(
+                "parent_external_id",
+                "unknown-parent",
+                f"No account has the external_id {parent_id!r}; send the parent account first.",
+            )
+        else:
+            parents[child.pk] = parent.pk if parent else None
+    looped = hierarchy.cycle_members(parents)
+    for position, (child_id, _parent_id) in enumerate(pairs):
+        if position not in refusals and accounts[child_id].pk in looped:
+            refusals[position] = ParentRefusal(
+                "parent_external_id",
+                "parent-cycle",
+                f"Putting {child_id!r} under {_parent_id!r} makes an account its own ancestor.",
+            )
+    if refusals:
+        raise ParentLinkRefused(refusals)
+    changed = [account for account in accounts.values() if account.parent_id != parents[account.pk]]
+    audit_record_many(
+        workspace=workspace,
+        actor=by,
+        action="account.update",
+        changes=[
+            (account, {"parent": account.parent_id}, {"parent": parents[account.pk]})
+            for account in changed
+        ],
+    )
+    # One update per new parent: a group's children usually move together.
+    moved: dict[int | None, list[int]] = {}
+    for account in changed:
+        moved.setdefault(parents[account.pk], []).append(account.pk)
+    for parent_pk, child_pks in moved.items():
+        Account.objects.filter(workspace=workspace, pk__in=child_pks).update(parent_id=parent_pk)
+    return len(changed)

@@ -10,8 +10,19 @@ from django.apps import AppConfig
 
 def register_panels() -> None:
     from csos.panels import Panel, register_panel
-    from health.selectors import account_health_panel
+    from health.selectors import account_group_panel, account_health_panel
 
+    register_panel(
+        Panel(
+            page="account",
+            key="group",
+            title="Group",
+            template="health/panels/group.html",
+            context=account_group_panel,
+            order=17,
+            query_budget=2,
+        )
+    )
     for page, template in (("account", "health.html"), ("prep", "prep_health.html")):
         register_panel(
             Panel(

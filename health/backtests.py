@@ -33,15 +33,13 @@ def backtest_request(*, workspace: Workspace, today: dt.date) -> list[HealthBack
     ]
 
 
-def _model_of_renewal(outcomes: pd.DataFrame, models: list[HealthModel]) -> pd.Series:
-    """For each renewal, the position in ``models`` of the model that scores its account."""
+def _model_of_account(account_ids: pd.Series, models: list[HealthModel]) -> pd.Series:
+    """For each account id, the position in ``models`` of the model that scores it."""
     segments = dict(
-        Account.objects.filter(pk__in=outcomes["account_id"].unique().tolist()).values_list(
-            "pk", "segment"
-        )
+        Account.objects.filter(pk__in=account_ids.unique().tolist()).values_list("pk", "segment")
     )
     return s.choose_models(
-        outcomes["account_id"].map(segments),
+        account_ids.map(segments),
         [None if model.is_default else frozenset(model.segments) for model in models],
     )
 
@@ -57,7 +55,7 @@ def backtest_compute(
     health_model_default_ensure(workspace=workspace)
     models = list(HealthModel.objects.order_by("position", "pk"))
     outcomes, snapshots = selectors.renewal_history(today=today)
-    chosen = _model_of_renewal(outcomes, models)
+    chosen = _model_of_account(outcomes["account_id"], models)
     rows = []
     for position, model in enumerate(models):
         figures, renewals = quality.backtest(
@@ -84,5 +82,66 @@ def backtest_compute(
             update_conflicts=True,
             unique_fields=["workspace", "model", "model_version", "week"],
             update_fields=["figures", "renewals", "computed_at"],
+        )
+    return rows
+
+
+def health_model_preview(
+    *,
+    model: HealthModel,
+    draft: s.ScoringModel,
+    segments: list[str],
+    today: dt.date,
+    draws: int = quality.BOOTSTRAP_DRAWS,
+) -> dict:
+    """A draft of ``model`` judged before it is published, beside the published version: the
+    backtest of each (``quality.backtest``, the same resampling for both) on the past renewals
+    of the accounts the draft would score, and how many of those accounts' latest scores
+    would change band. A new model has no published version: ``published`` is None."""
+    health_model_default_ensure(workspace=model.workspace)
+    models = list(HealthModel.objects.exclude(pk=model.pk).order_by("position", "pk"))
+    drafted = HealthModel(pk=model.pk, is_default=model.is_default, segments=segments)
+    models.insert(
+        next((i for i, m in enumerate(models) if m.position > model.position), len(models)), drafted
+    )
+    position = models.index(drafted)
+    outcomes, snapshots = selectors.renewal_history(today=today)
+    outcomes = outcomes[_model_of_account(outcomes["account_id"], models) == position]
+    seed = [model.pk or 0, s.iso_week(today).toordinal()]
+
+    def judged(scoring: s.ScoringModel) -> dict:
+        rng = np.random.default_rng(seed)
+        return quality.backtest(outcomes, snapshots, scoring, rng=rng, draws=draws)[0]
+
+    published = scoring_model_of(model) if model.pk else None
+    latest = selectors.latest_scores()
+    latest = latest[_model_of_account(latest.index.to_series(), models) == position]
+    changes = None
+    if published is not None:
+        before = quality.rescore(latest, published)["band"]
+        after = quality.rescore(latest, draft)["band"]
+        changes = {"accounts": len(latest), "changed": int((before != after).sum())}
+    figures = {"draft": judged(draft), "published": judged(published) if published else None}
+    return {**figures, "band_changes": changes, "horizons": _side_by_side(**figures)}
+
+
+def _side_by_side(*, draft: dict, published: dict | None) -> list[dict]:
+    """Per horizon, the held-out (later) renewals judged by the draft and the published
+    version, and the churn of each band under each, for the editor's table."""
+    rows = []
+    for i, horizon in enumerate(draft["horizons"]):
+        ours = horizon["report"]
+        theirs = published["horizons"][i]["report"] if published else None
+        by_band = {row["band"]: row for row in theirs["bands"]} if theirs else {}
+        rows.append(
+            {
+                "days": horizon["days"],
+                "draft": ours,
+                "published": theirs,
+                "bands": [
+                    {"band": row["band"], "draft": row, "published": by_band.get(row["band"])}
+                    for row in ours["bands"]
+                ],
+            }
         )
     return rows

@@ -119,6 +119,17 @@ def _usage(first_id: int, last_id: int, as_of: dt.date) -> pd.DataFrame:
     )
 
 
+def active_users(*, account_id: int, as_of: dt.date) -> tuple[float | None, float | None]:
+    """One account's active users in the usage window up to ``as_of`` and in the window
+    before, read as the score reads them: a window without a report, when the other has one,
+    had nobody active; (None, None) when neither has."""
+    frame = _usage(account_id, account_id, as_of)
+    if account_id not in frame.index:
+        return None, None
+    row = frame.loc[account_id].fillna(0)
+    return float(row[s.ACTIVE_USERS]), float(row[s.ACTIVE_USERS_PRIOR])
+
+
 def _ladder(account_ids: list[int], as_of: dt.date) -> pd.DataFrame:
     """The best level each account reached on ``as_of`` and the claims it rests on, derived
     from the ladder's inputs of that day, never the stored level, which is today's: the

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.services import account_can_edit
 from csos.charts import line_chart
-from health import quality
+from health import quality, rollup
 from health.forms import JudgementForm, OverrideForm
 from health.models import (
     OPEN_TICKET_STATUSES,
@@ -27,6 +27,7 @@ from health.models import (
     SurveyResponse,
 )
 from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
+from value.selectors import highest_level_subquery
 
 TREND_WEEKS = 26
 DIMENSION_LABELS = {d.key: CALCULATORS[d.calculator].label for d in DEFAULT_MODEL.dimensions}
@@ -218,6 +219,16 @@ def renewal_history(*, today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return outcomes, snapshots
 
 
+def latest_scores() -> pd.Series:
+    """Each account's dimension scores (a dict) in its latest snapshot, by account id."""
+    rows = (
+        HealthSnapshot.objects.order_by("account_id", "-week")
+        .distinct("account_id")
+        .values_list("account_id", "scores")
+    )
+    return pd.Series(dict(rows), dtype=object)
+
+
 def _latest_snapshot_subquery(column: str) -> Subquery:
     latest = HealthSnapshot.objects.filter(account_id=OuterRef("pk")).order_by("-week")
     return Subquery(latest.values(column)[:1])
@@ -367,3 +378,42 @@ def band_changes(*, week: dt.date, owner_id: int | None = None) -> list[dict]:
         }
         for account in accounts
     ]
+
+
+def account_children(*, account: Account) -> list[rollup.ChildRow]:
+    """The account's child accounts with their ARR, renewal, highest ladder level and latest
+    health, the largest ARR first: one query."""
+    children = (
+        Account.objects.filter(parent=account)
+        .annotate(
+            level=highest_level_subquery(),
+            band=latest_band_subquery(),
+            total=latest_total_subquery(),
+        )
+        .order_by("-arr", "name")
+        .values("pk", "name", "currency", "arr", "renewal_date", "level", "band", "total")
+    )
+    return [
+        rollup.ChildRow(
+            account_id=child["pk"],
+            **{key: child[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
+            band=child["band"],
+            total=child["total"],
+        )
+        for child in children
+    ]
+
+
+def account_group_panel(*, request, account: Account) -> dict:
+    """The account page's group panel: the account's parent, and its child accounts with their
+    figures rolled up (``health.rollup``). Two queries: the parent, the children."""
+    parent = Account.objects.filter(pk=account.parent_id).only("pk", "name").first()
+    rows = account_children(account=account)
+    return {
+        "parent": parent,
+        "children": rows,
+        "rollups": rollup.rollup(rows, today=timezone.localdate()),
+        "band_badges": BAND_BADGES,
+        "band_names": dict(Band.choices),
+        "renewal_window": rollup.RENEWAL_WINDOW_DAYS,
+    }

@@ -16,6 +16,11 @@ urlpatterns = [
         views.health_judgement,
         name="health_judgement",
     ),
+    path(
+        "accounts/<int:account_id>/children.csv",
+        views.account_children_csv,
+        name="account_children_csv",
+    ),
     path("health/imports/tickets/", views.ticket_import, name="ticket_import"),
     path(
         "health/imports/tickets/template.csv",

@@ -13,15 +13,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Account
+from accounts.models import Account, Segment
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
+from csos.exports import csv_download
 from csos.imports.views import csv_batch_import, csv_template
 from csos.models import LEADER_ROLES
 from health import quality, selectors, services, surveys
+from health.backtests import health_model_preview
 from health.forms import (
     BacktestDrillForm,
-    DimensionFormSet,
     HealthModelForm,
     JudgementForm,
     OverrideForm,
@@ -30,7 +31,7 @@ from health.forms import (
     SurveySendForm,
 )
 from health.imports import SURVEY_CSV, TICKET_CSV
-from health.models import HealthBacktest, HealthModel
+from health.models import Band, HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
 from health.tasks import backtest_enqueue, health_recompute_enqueue
 
@@ -140,69 +141,61 @@ def health_models(request):
     return render(
         request,
         "health/model_list.html",
-        {"models": selectors.health_model_list(), "can_edit": request.membership.is_admin},
+        {
+            "models": selectors.health_model_list(),
+            "can_edit": request.membership.is_admin,
+            "dimension_labels": {name: c.label for name, c in CALCULATORS.items()},
+            "segment_labels": dict(Segment.choices),
+        },
     )
-
-
-def _model_form_initial(model: HealthModel) -> tuple[dict, list[dict]]:
-    initial = {
-        "name": model.name,
-        "position": model.position,
-        "segments": model.segments,
-        "green_above": model.green_above,
-        "red_below": model.red_below,
-    }
-    return initial, [dict(d, params=d.get("params") or {}) for d in model.dimensions]
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def health_model_edit(request, model_id: int | None = None):
+    """A model's editor: "Preview" backtests the draft beside the published version, "Publish"
+    saves it as a new version."""
     if model_id is None:
-        model = HealthModel(dimensions=services.default_dimensions())
+        model = HealthModel(dimensions=services.default_dimensions(), workspace=request.workspace)
     else:
         model = get_object_or_404(HealthModel, pk=model_id)
-    initial, dimensions = _model_form_initial(model)
-    if request.method == "POST":
-        form = HealthModelForm(request.POST)
-        formset = DimensionFormSet(request.POST, prefix="dimensions")
-        if form.is_valid() and formset.is_valid():
-            rows = [
-                f.cleaned_data
-                for f in formset.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
-            ]
+    form = HealthModelForm(request.POST or None, model=model)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        fields, dimensions = form.model_fields(), form.model_dimensions()
+        if request.POST.get("action") == "preview":
+            preview = health_model_preview(
+                model=model,
+                draft=services.scoring_model_of(HealthModel(**fields, dimensions=dimensions)),
+                segments=fields["segments"],
+                today=timezone.localdate(),
+            )
+        else:
             try:
                 services.health_model_save(
                     workspace=request.workspace,
                     model=model,
                     by=request.user,
-                    dimensions=[
-                        {k: row[k] for k in ("key", "calculator", "weight", "params")}
-                        for row in rows
-                    ],
-                    **form.cleaned_data,
+                    dimensions=dimensions,
+                    **fields,
                 )
             except ValidationError as error:
-                for part, problems in error.message_dict.items():
-                    form.add_error(None, f"{part}: {' '.join(problems)}")
+                form.add_error(None, error)
             else:
                 backtest_enqueue(workspace=request.workspace, today=timezone.localdate())
                 messages.success(request, f"Published {model}.")
                 return redirect("health_models")
-    else:
-        form = HealthModelForm(initial=initial)
-        formset = DimensionFormSet(initial=dimensions, prefix="dimensions")
     return render(
         request,
         "health/model_form.html",
         {
             "model": model,
             "form": form,
-            "formset": formset,
-            "calculators": sorted(CALCULATORS.items()),
+            "preview": preview,
+            "confidence": quality.CONFIDENCE,
+            "min_churns": quality.MIN_CHURNS,
         },
-        status=400 if form.errors or formset.errors or formset.non_form_errors() else 200,
+        status=400 if form.errors else 200,
     )
 
 
@@ -307,4 +300,37 @@ def health_quality_renewals(request, backtest_id: int):
         "health/quality_renewals.html",
         {"backtest": backtest, "form": form, "renewals": renewals},
         status=400 if form.errors else 200,
+    )
+
+
+@member_required
+def account_children_csv(request, account_id: int):
+    """The group panel's table of child accounts as CSV."""
+    account = get_object_or_404(Account, pk=account_id)
+    bands = dict(Band.choices)
+    return csv_download(
+        filename=f"child-accounts-{account.pk}.csv",
+        headers=[
+            "Account",
+            "Page",
+            "ARR",
+            "Currency",
+            "Renewal date",
+            "Highest level",
+            "Health band",
+            "Health score",
+        ],
+        rows=[
+            (
+                child.name,
+                request.build_absolute_uri(reverse("account_detail", args=[child.account_id])),
+                child.arr,
+                child.currency,
+                child.renewal_date,
+                child.level,
+                bands.get(child.band, ""),
+                child.total,
+            )
+            for child in selectors.account_children(account=account)
+        ],
     )

@@ -9,7 +9,7 @@ class PlaybooksConfig(AppConfig):
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
         from playbooks.demo import demo_playbooks_run
-        from playbooks.selectors import portfolio_tasks_panel
+        from playbooks.selectors import account_brief_panel, portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
         demo_step_register(demo_playbooks_run)
@@ -40,5 +40,16 @@ class PlaybooksConfig(AppConfig):
                 context=portfolio_tasks_panel,
                 order=10,
                 query_budget=1,
+            )
+        )
+        register_panel(
+            Panel(
+                page="prep",
+                key="brief",
+                title="Account brief",
+                template="playbooks/panels/brief.html",
+                context=account_brief_panel,
+                order=5,
+                query_budget=12,
             )
         )

@@ -1,11 +1,36 @@
 """Reads of playbooks for pages."""
 
-from django.db.models import Case, QuerySet, Value, When
+import datetime as dt
+
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Account
 from csos.models import LEADER_ROLES, Membership, Role
+from health.loader import active_users
+from health.models import (
+    OPEN_TICKET_STATUSES,
+    HealthSnapshot,
+    SupportTicket,
+    SurveyResponse,
+    TicketPriority,
+)
+from playbooks import brief
 from playbooks.models import PlaybookSettings, Task, TaskStatus
+from playbooks.sentiment import WINDOW_DAYS, Text, sentiment_shift
+from stakeholders.models import (
+    KEY_ROLES,
+    HandoffPromise,
+    Interaction,
+    InteractionKind,
+    PromiseStatus,
+    Stakeholder,
+    StakeholderChange,
+    StakeholderRole,
+)
+from stakeholders.selectors import stakeholders_as_of
+from value.selectors import account_pursuits
 
 
 def open_tasks(
@@ -59,3 +84,181 @@ def escalation_leader_id() -> int | None:
 def playbook_settings() -> PlaybookSettings:
     """The workspace's playbook settings, or the defaults (unsaved) where it has set none."""
     return PlaybookSettings.objects.first() or PlaybookSettings()
+
+
+# Conversations with the customer, not notes or mail: what ends a silence.
+CONVERSATION_KINDS = (
+    InteractionKind.MEETING,
+    InteractionKind.CALL,
+    InteractionKind.BUSINESS_REVIEW,
+)
+BROKEN_PROMISES = (PromiseStatus.BROKEN, PromiseStatus.DISPUTED)
+
+
+def _account_url(account: Account, panel: str = "") -> str:
+    url = reverse("account_detail", args=[account.pk])
+    return f"{url}#panel-{panel}" if panel else url
+
+
+def _snapshot(account: Account, today: dt.date) -> HealthSnapshot | None:
+    return (
+        HealthSnapshot.objects.filter(account=account, week__lte=today)
+        .only("week", "band", "total")
+        .order_by("-week")
+        .first()
+    )
+
+
+def _use_cases(account: Account) -> tuple[brief.UseCaseFact, ...]:
+    source = brief.Source("Use cases", reverse("value_account_use_cases", args=[account.pk]))
+    facts = []
+    for pursuit in account_pursuits(account=account):
+        reasons = pursuit.reasons or []
+        gap = reasons[pursuit.level] if pursuit.level < len(reasons) else ""
+        facts.append(
+            brief.UseCaseFact(
+                pursuit.use_case.name, pursuit.level, gap.removeprefix("Not reached: "), source
+            )
+        )
+    return tuple(facts)
+
+
+def _people(
+    account: Account, today: dt.date
+) -> tuple[tuple[brief.Departure, ...], tuple[str, ...]]:
+    since = today - dt.timedelta(days=WINDOW_DAYS)
+    departures = tuple(
+        brief.Departure(
+            change.stakeholder.display_name,
+            change.get_role_display(),
+            change.left_on,
+            brief.Source(
+                change.stakeholder.display_name,
+                reverse("stakeholder_edit", args=[change.stakeholder_id]),
+            ),
+        )
+        for change in StakeholderChange.objects.filter(
+            account=account, left_on__gt=since, left_on__lte=today
+        ).select_related("stakeholder")
+    )
+    on_map = Stakeholder.objects.filter(account=account, added_on__lte=today).exclude(
+        left_on__lte=today
+    )
+    present = set(stakeholders_as_of(on_map, as_of=today).values_list("role_then", flat=True))
+    missing = tuple(StakeholderRole(role).label for role in KEY_ROLES if role not in present)
+    return departures, missing
+
+
+def _tickets(account: Account, today: dt.date) -> dict:
+    recent = today - dt.timedelta(days=WINDOW_DAYS)
+    prior = recent - dt.timedelta(days=WINDOW_DAYS)
+    still_open = Q(status__in=OPEN_TICKET_STATUSES) | Q(closed_on__gt=today)
+    return SupportTicket.objects.filter(account=account, opened_on__lte=today).aggregate(
+        open_tickets=Count("pk", filter=still_open),
+        open_p1=Count("pk", filter=still_open & Q(priority=TicketPriority.P1)),
+        tickets_recent=Count("pk", filter=Q(opened_on__gt=recent)),
+        tickets_prior=Count("pk", filter=Q(opened_on__gt=prior, opened_on__lte=recent)),
+    )
+
+
+def _texts(account: Account, today: dt.date) -> tuple[list[Text], dict, Interaction | None]:
+    """The notes and survey comments of the two sentiment windows, the source of each, and
+    the latest conversation."""
+    since = today - dt.timedelta(days=2 * WINDOW_DAYS)
+    texts, sources = [], {}
+    interactions = Interaction.objects.filter(
+        account=account, occurred_on__gt=since, occurred_on__lte=today
+    ).only("pk", "kind", "title", "occurred_on", "summary", "decisions")
+    for interaction in interactions:
+        ref = ("interaction", interaction.pk)
+        texts.append(
+            Text(interaction.occurred_on, f"{interaction.summary}\n{interaction.decisions}", ref)
+        )
+        sources[ref] = brief.Source(
+            f"{interaction.get_kind_display()}: {interaction.title}",
+            reverse("interaction_edit", args=[interaction.pk]),
+        )
+    surveys = SurveyResponse.objects.filter(
+        account=account, answered_on__gt=since, answered_on__lte=today
+    ).exclude(comment="")
+    signals = reverse("account_signals", args=[account.pk])
+    for survey in surveys.only("pk", "kind", "answered_on", "comment"):
+        ref = ("survey", survey.pk)
+        texts.append(Text(survey.answered_on, survey.comment, ref))
+        sources[ref] = brief.Source(
+            f"{survey.get_kind_display()} comment, {survey.answered_on}", signals
+        )
+    latest = (
+        Interaction.objects.filter(
+            account=account, kind__in=CONVERSATION_KINDS, occurred_on__lte=today
+        )
+        .only("pk", "kind", "title", "occurred_on")
+        .order_by("-occurred_on", "-pk")
+        .first()
+    )
+    return texts, sources, latest
+
+
+def account_brief_facts(*, account: Account, today: dt.date) -> brief.BriefFacts:
+    """What the account brief's rules read of ``account``, each fact with the record it cites,
+    as of ``today``: nothing dated later is read. A fixed number of queries."""
+    snapshot = _snapshot(account, today)
+    active, prior = active_users(account_id=account.pk, as_of=today)
+    departures, missing = _people(account, today)
+    texts, text_sources, latest = _texts(account, today)
+    tasks = Task.objects.filter(account=account, status=TaskStatus.OPEN)
+    task_counts = tasks.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    first_task = tasks.order_by("due_on", "pk").only("title").first()
+    signals = brief.Source("Tickets and surveys", reverse("account_signals", args=[account.pk]))
+    return brief.BriefFacts(
+        today=today,
+        account=brief.Source(account.name, _account_url(account)),
+        band=snapshot.band if snapshot else None,
+        total=snapshot.total if snapshot else None,
+        health_week=snapshot.week if snapshot else None,
+        health=brief.Source("Health", _account_url(account, "health")),
+        licensed_seats=account.licensed_seats,
+        active_users=active,
+        active_users_prior=prior,
+        usage=brief.Source("Usage", reverse("value_account_use_cases", args=[account.pk])),
+        use_cases=_use_cases(account),
+        departures=departures,
+        missing_roles=missing,
+        stakeholders=brief.Source("Stakeholder map", _account_url(account, "stakeholder-map")),
+        **_tickets(account, today),
+        support=signals,
+        sentiment=sentiment_shift(texts, today=today),
+        sentiment_sources=text_sources,
+        last_conversation=latest.occurred_on if latest else None,
+        conversation=(
+            brief.Source(latest.title, reverse("interaction_edit", args=[latest.pk]))
+            if latest
+            else brief.Source("Conversations", reverse("timeline", args=[account.pk]))
+        ),
+        open_tasks=task_counts["open"],
+        overdue_tasks=task_counts["overdue"],
+        tasks=brief.Source(
+            f"Task: {first_task.title}" if first_task else "My tasks", reverse("my_tasks")
+        ),
+        promises=tuple(
+            brief.Promise(
+                promise.outcome,
+                promise.get_status_display(),
+                brief.Source("Sales handoff", _account_url(account, "handoff-promises")),
+            )
+            for promise in HandoffPromise.objects.filter(
+                handoff__account=account, status__in=BROKEN_PROMISES
+            )
+        ),
+        renewal_date=account.renewal_date,
+        renewal=brief.Source("Account", _account_url(account)),
+    )
+
+
+def account_brief_panel(*, request, account: Account) -> dict:
+    """The brief on the meeting prep sheet: the same lines as its own page. Its queries:
+    the latest snapshot, active users, use cases, departures,
+    the people on the map, tickets, notes, survey comments, the last conversation, tasks (2),
+    promises."""
+    facts = account_brief_facts(account=account, today=timezone.localdate())
+    return {"lines": brief.brief_lines(facts), "heading_suffix": "-prep"}

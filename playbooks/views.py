@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import account_list
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
-from playbooks import selectors, services
+from playbooks import brief, selectors, services
 from playbooks.forms import PlaybookSettingsForm
 from playbooks.models import Task, TaskStatus
 from playbooks.playbooks import PLAYBOOKS
@@ -54,4 +56,34 @@ def playbook_settings(request):
         return redirect("playbook_settings")
     return render(
         request, "playbooks/settings.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _brief(account) -> tuple[brief.BriefFacts, list[brief.Line]]:
+    facts = selectors.account_brief_facts(account=account, today=timezone.localdate())
+    return facts, brief.brief_lines(facts)
+
+
+@member_required
+def account_brief(request, account_id: int):
+    """The account brief: one printable page of facts, each citing its record."""
+    account = get_object_or_404(account_list(), pk=account_id)
+    facts, lines = _brief(account)
+    return render(
+        request,
+        "playbooks/account_brief.html",
+        {"account": account, "facts": facts, "lines": lines, "tones": brief.TONE_ORDER},
+    )
+
+
+@member_required
+def account_brief_export(request, account_id: int):
+    """The brief as a Markdown file, its citations as absolute links."""
+    account = get_object_or_404(account_list(), pk=account_id)
+    facts, lines = _brief(account)
+    text = brief.brief_markdown(facts, lines, base_url=request.build_absolute_uri("/")[:-1])
+    return HttpResponse(
+        text,
+        content_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="brief-{account.pk}.md"'},
     )

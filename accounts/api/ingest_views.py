@@ -21,6 +21,14 @@ class AccountRecordSchema(serializers.Serializer):
     lifecycle_stage = serializers.ChoiceField(LifecycleStage.choices, required=False)
     segment = serializers.ChoiceField(Segment.choices, required=False)
     industry = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    parent_external_id = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=100,
+        help_text="The external_id of the group or holding it belongs to (HubSpot parent "
+        "company, Salesforce ParentId): an account of the workspace or of this batch; null "
+        "makes it a top account.",
+    )
     complexity = serializers.IntegerField(required=False, min_value=1, max_value=5)
     strategic_potential = serializers.IntegerField(required=False, min_value=1, max_value=5)
     product_maturity = serializers.IntegerField(required=False, min_value=1, max_value=5)
@@ -37,11 +45,13 @@ AccountBatchSchema = batch_schema(AccountRecordSchema, "1 to 10,000 accounts.")
     description=(
         "Creates the accounts whose `external_id` is new and updates the others; fields a "
         "record omits keep their stored values. ARR and status are not fields: send ARR "
-        "movements. All records are validated first; any error writes nothing."
+        "movements. A `parent_external_id` places the account under its group; a parent the "
+        "workspace does not have, or one that makes a loop, is refused. All records are "
+        "validated first; any error writes nothing."
     ),
     request=AccountBatchSchema,
     example=(
-        "Two accounts",
+        "A group and its subsidiary",
         {
             "records": [
                 {
@@ -52,7 +62,11 @@ AccountBatchSchema = batch_schema(AccountRecordSchema, "1 to 10,000 accounts.")
                     "licensed_seats": 250,
                     "segment": "enterprise",
                 },
-                {"external_id": "CRM-1002", "name": "Globex"},
+                {
+                    "external_id": "CRM-1002",
+                    "name": "Acme Europe",
+                    "parent_external_id": "CRM-1001",
+                },
             ]
         },
     ),

@@ -87,6 +87,7 @@ def test_it_maps_salesforce_custom_fields_and_owner_ids_by_their_names(login, al
         "Renewal_Date__c": "renewal_date",
         "Industry": "industry",
         "Website": "domain",
+        "ParentId": "parent_external_id",
     }
     owners = owner_choices(form)
     assert BOB_ID in owners  # the id as written, never recased
@@ -102,6 +103,30 @@ def test_it_maps_salesforce_custom_fields_and_owner_ids_by_their_names(login, al
     )
     assert acme.renewal_date.isoformat() == "2024-02-14"
     assert imported(alpha)["0015g00000KxQbAAAV"].owner is None
+
+
+def test_it_places_accounts_under_the_parent_a_salesforce_export_names(login, alpha, lena):
+    client = login(lena)
+    upload(client, SALESFORCE, name="salesforce-accounts.csv")
+    confirm_and_commit(client, last_import(alpha))
+    accounts = imported(alpha)
+    assert accounts["0015g00000KxQjAAAV"].parent == accounts["0015g00000KxQfAAAV"]  # Tyrell
+    assert accounts["0015g00000KxQaAAAV"].parent is None
+
+
+def test_it_refuses_a_parent_the_workspace_does_not_have_naming_its_row(login, alpha, lena):
+    client = login(lena)
+    csv_text = "Id,Name,ParentId\nA-1,Alpha Sub,NOWHERE\n"
+    upload(client, csv_text, name="salesforce-accounts.csv")
+    account_import = last_import(alpha)
+    form = mapping_page(client, account_import).context["form"]
+    submit(client, mapping_url(account_import), guessed(form))
+    submit(client, commit_url(account_import))
+    account_import.refresh_from_db()
+    assert account_import.status == ImportStatus.FAILED
+    assert account_import.errors[0]["field"] == "parent_external_id"
+    assert "NOWHERE" in account_import.errors[0]["message"]
+    assert not Account.dangerously_unscoped.filter(external_id="A-1").exists()
 
 
 def test_it_resolves_owner_ids_remembered_from_another_export(login, alpha, lena, bob, carol):

@@ -31,3 +31,15 @@ def renewal_with_score(workspace, *, churned: bool, usage: float, days_ago: int 
         model_version=1,
     )
     return account
+
+
+def model_post(model, *, weights: dict[str, float], action: str = "publish", **overrides) -> dict:
+    """What the model editor posts: ``weights`` by calculator (the dimensions that count),
+    every target at its current value, and ``overrides`` for any field."""
+    from health.forms import HealthModelForm
+
+    form = HealthModelForm(model=model)
+    data = {name: value for name, value in form.initial.items() if not name.startswith("weight__")}
+    data |= {f"weight__{name}": weight for name, weight in weights.items()}
+    data |= {"dimensions": list(weights), "segments": model.segments, "action": action}
+    return data | overrides

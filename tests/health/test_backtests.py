@@ -10,7 +10,7 @@ from health import backtests, services
 from health.models import HealthBacktest, HealthModel
 from health.scoring import iso_week
 from health.tasks import backtest_compute_task
-from tests.health.factories import renewal_with_score
+from tests.health.factories import model_post, renewal_with_score
 
 
 @pytest.fixture
@@ -92,21 +92,7 @@ def test_it_queues_the_backtest_of_a_published_version(
 ):
     with workspace_scope(alpha):
         model = services.health_model_default_ensure(workspace=alpha)
-    form = {
-        "name": "Default",
-        "position": 0,
-        "green_above": 75,
-        "red_below": 50,
-        "dimensions-TOTAL_FORMS": len(model.dimensions),
-        "dimensions-INITIAL_FORMS": 0,
-    }
-    for i, dimension in enumerate(model.dimensions):
-        form |= {
-            f"dimensions-{i}-key": dimension["key"],
-            f"dimensions-{i}-calculator": dimension["calculator"],
-            f"dimensions-{i}-weight": dimension["weight"],
-            f"dimensions-{i}-params": "{}",
-        }
+    form = model_post(model, weights={d["calculator"]: d["weight"] for d in model.dimensions})
     with django_capture_on_commit_callbacks(execute=True):
         response = login(alice).post(reverse("health_model_edit", args=[model.pk]), form)
     assert response.status_code == 302, response.content.decode()

@@ -95,60 +95,6 @@ def test_it_lets_only_editors_override(login, alpha, carol, vera, account):
     assert login(carol).post(url, data).status_code == 403  # a CSM who does not own it
 
 
-def dimension_post(rows, **overrides):
-    data = {
-        "name": "Default",
-        "position": 0,
-        "green_above": 75,
-        "red_below": 50,
-        "dimensions-TOTAL_FORMS": len(rows),
-        "dimensions-INITIAL_FORMS": len(rows),
-        **overrides,
-    }
-    for index, (key, calculator, weight) in enumerate(rows):
-        data |= {
-            f"dimensions-{index}-key": key,
-            f"dimensions-{index}-calculator": calculator,
-            f"dimensions-{index}-weight": weight,
-            f"dimensions-{index}-params": "{}",
-        }
-    return data
-
-
-@pytest.mark.parametrize(
-    ("rows", "overrides", "message"),
-    [
-        ([("usage", "usage_vs_contract", 60), ("support", "support_burden", 30)], {}, "sum to 90%"),
-        ([("usage", "usage_vs_contract", 100)], {"red_below": 80}, "Red below must not be above"),
-        ([("usage", "crystal_ball", 100)], {}, "Unknown calculator"),
-    ],
-)
-def test_it_names_the_bad_field_of_a_model_and_saves_nothing(
-    login, alpha, alice, rows, overrides, message
-):
-    with workspace_scope(alpha):
-        model = services.health_model_default_ensure(workspace=alpha)
-    response = login(alice).post(
-        reverse("health_model_edit", args=[model.pk]), dimension_post(rows, **overrides)
-    )
-    assert response.status_code == 400
-    assert message in response.content.decode()
-    model.refresh_from_db()
-    assert model.version == 1
-
-
-def test_it_publishes_a_model_from_the_page(login, alpha, alice):
-    with workspace_scope(alpha):
-        model = services.health_model_default_ensure(workspace=alpha)
-    rows = [("usage", "usage_vs_contract", 70), ("support", "support_burden", 30)]
-    response = login(alice).post(
-        reverse("health_model_edit", args=[model.pk]), dimension_post(rows)
-    )
-    assert response.status_code == 302
-    model.refresh_from_db()
-    assert model.version == 2 and [d["weight"] for d in model.dimensions] == [70, 30]
-
-
 def test_it_lets_a_leader_start_a_recompute_and_watch_it_finish(
     login, alpha, lena, account, django_capture_on_commit_callbacks
 ):

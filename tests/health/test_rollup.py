@@ -1,0 +1,130 @@
+"""A group account's roll-up: every figure hand-computed, and the panel drills to the children."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from health.models import HealthSnapshot
+from health.rollup import ChildRow, rollup
+from health.scoring import iso_week
+from tests.factories import AccountFactory, AccountUseCaseFactory
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def child(account_id, arr, *, currency="USD", renewal=None, level=0, total=None):
+    return ChildRow(
+        account_id=account_id,
+        name=f"Child {account_id}",
+        currency=currency,
+        arr=Decimal(arr),
+        renewal_date=renewal,
+        level=level,
+        band=None if total is None else "green",
+        total=total,
+    )
+
+
+def test_it_rolls_up_arr_renewals_coverage_and_arr_weighted_health():
+    (figures,) = rollup(
+        [
+            child(1, "30000", renewal=TODAY + dt.timedelta(days=30), level=3, total=80),
+            child(2, "10000", renewal=TODAY + dt.timedelta(days=120), level=1, total=40),
+            child(3, "60000", renewal=TODAY + dt.timedelta(days=121), level=4),
+            child(4, "0", renewal=TODAY - dt.timedelta(days=1), level=2, total=10),
+        ],
+        today=TODAY,
+    )
+    assert (figures.accounts, figures.arr) == (4, Decimal("100000"))
+    # Children 1 and 2 renew within 120 days; 3 is a day past the window, 4 renewed already.
+    assert (figures.renewing, figures.renewing_arr) == (2, Decimal("40000"))
+    assert figures.next_renewal == TODAY + dt.timedelta(days=30)
+    # Level 1+: 30k + 10k + 60k; 2+: 30k + 60k (child 4 has no ARR); 3+: same; 4+: 60k.
+    assert figures.coverage == ((1, 100.0), (2, 90.0), (3, 90.0), (4, 60.0))
+    # (30000 * 80 + 10000 * 40 + 0 * 10) / 40000 = 70; child 3 has no score.
+    assert figures.health == pytest.approx(70.0)
+    assert (figures.scored_arr, figures.unscored) == (Decimal("40000"), 1)
+
+
+def test_it_never_adds_amounts_in_different_currencies():
+    rollups = rollup(
+        [child(1, "100", currency="EUR", total=50), child(2, "500", total=90)], today=TODAY
+    )
+    assert [(r.currency, r.arr, r.health) for r in rollups] == [
+        ("USD", Decimal("500"), 90.0),
+        ("EUR", Decimal("100"), 50.0),
+    ]
+
+
+def test_it_gives_no_shares_or_health_to_children_without_arr_or_scores():
+    (figures,) = rollup([child(1, "0", level=4)], today=TODAY)
+    assert figures.coverage == ((1, None), (2, None), (3, None), (4, None))
+    assert figures.health is None
+    assert figures.next_renewal is None
+
+
+def test_it_rolls_up_nothing_for_an_account_without_children():
+    assert rollup([], today=TODAY) == []
+
+
+@pytest.fixture
+def holding(alpha):
+    group = AccountFactory(workspace=alpha, name="Holding plc")
+    week = iso_week(timezone.localdate())
+    for name, arr, total, level in (
+        ("North Ltd", "30000", 80.0, 3),
+        ("South Ltd", "10000", 40.0, 1),
+    ):
+        account = AccountFactory(workspace=alpha, name=name, parent=group, arr=Decimal(arr))
+        HealthSnapshot.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            week=week,
+            total=total,
+            band="green" if total > 75 else "red",
+            model_name="Default",
+            model_version=1,
+        )
+        AccountUseCaseFactory(account=account, level=level)
+    return group
+
+
+@pytest.mark.django_db
+def test_it_shows_the_roll_up_on_the_parent_page_and_drills_to_each_child(login, lena, holding):
+    response = login(lena).get(reverse("account_detail", args=[holding.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-figure="arr">40,000' in page
+    assert 'data-figure="health">70' in page
+    for child_account in holding.children(manager="dangerously_unscoped").all():
+        assert reverse("account_detail", args=[child_account.pk]) in page
+
+
+@pytest.mark.django_db
+def test_it_links_a_child_to_its_group(login, lena, holding, alpha):
+    child_account = AccountFactory(workspace=alpha, parent=holding)
+    page = login(lena).get(reverse("account_detail", args=[child_account.pk])).content.decode()
+    assert f"{reverse('account_detail', args=[holding.pk])}#panel-group" in page
+
+
+@pytest.mark.django_db
+def test_it_answers_404_to_another_workspace_for_a_group_account(login, charlie, holding):
+    assert login(charlie).get(reverse("account_detail", args=[holding.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_exports_the_child_accounts_as_csv(login, lena, holding):
+    response = login(lena).get(reverse("account_children_csv", args=[holding.pk]))
+    assert response.status_code == 200
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Account,Page,ARR,Currency,Renewal date,Highest level")
+    assert [row.split(",")[0] for row in rows[1:]] == ["North Ltd", "South Ltd"]
+    assert rows[1].split(",")[5:8] == ["3", "Green", "80.0"]
+
+
+@pytest.mark.django_db
+def test_it_answers_404_to_another_workspace_for_the_child_accounts_csv(login, charlie, holding):
+    assert login(charlie).get(reverse("account_children_csv", args=[holding.pk])).status_code == 404
