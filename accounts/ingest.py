@@ -187,11 +187,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     )
     counts = copy_upsert_rows(
         target=_upsert_target(workspace),
-        rows=(
-            _model_values(row)
-            for row in batch.rows
-            if row["external_id"] in stored
-        ),
+        rows=(_model_values(row) for row in batch.rows if row["external_id"] in stored),
     )
     counts.created = len(new)
     _link_parents(workspace, batch)
