@@ -321,8 +321,15 @@ SPECTACULAR_SETTINGS = {
         "of JSON, `Content-Encoding: gzip` accepted; "
         "validated first and written all or nothing; `Idempotency-Key` replays for 24 hours.\n\n"
         "**Errors** are RFC 9457 problem details (`application/problem+json`) with per-record "
-        "`errors` (index, field, code, message)."
+        "`errors` (index, field, code, message).\n\n"
+        "**Events** CSOS sends to webhooks (signed to the Standard Webhooks specification) "
+        "have a stable id, a type, a workspace, an occurred-at time and a versioned body; "
+        "the JSON Schema of every type is served at `/api/v1/events/schema/`."
     ),
+    "EXTERNAL_DOCS": {
+        "description": "JSON Schema of the events sent to webhooks",
+        "url": "/api/v1/events/schema/",
+    },
     "VERSION": "1.0.0",
     # Several resources have a `status` or a `kind`, each with its own choices.
     "ENUM_NAME_OVERRIDES": {
@@ -364,6 +371,13 @@ CELERY_BROKER_CHANNEL_ERROR_RETRY = True
 # so a worker that died mid-task has its task run again). It must be longer than the longest
 # task (a health chunk takes seconds), or Redis hands a task still running to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Webhooks, Slack and Teams posts to loopback, private or link-local addresses are refused (SSRF)
+# unless this is true: only for receivers inside a trusted network, or tests.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# The address of the site, for links in webhook bodies and chat messages.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/") or (
+    "http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+)
 # Beat queues the heartbeat this often; /readyz reports a worker missing after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 60)
 CELERY_TIMEZONE = TIME_ZONE
@@ -373,6 +387,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WORKER_HEARTBEAT_SECONDS,
         # Heartbeats queued while no worker ran are dropped, not run in a burst later.
         "options": {"expires": WORKER_HEARTBEAT_SECONDS},
+    },
+    # Work queued while the broker was down at its commit is sent within a minute of its return.
+    "sweep-outbox": {"task": "csos.tasks.outbox_sweep_task", "schedule": 60},
+    "sweep-webhook-deliveries": {
+        "task": "csos.tasks.webhook_deliveries_sweep_task",
+        "schedule": 30,
+        # A sweep queued while no worker ran is replaced by the next one.
+        "options": {"expires": 30},
     },
     "purge-expired-idempotency-keys": {
         "task": "csos.tasks.idempotency_key_purge_all_task",

@@ -8,13 +8,13 @@ recompute done; no chord callback is needed, so no result backend either.
 """
 
 import datetime as dt
-from functools import partial
 
-from celery import group, shared_task
+from celery import shared_task
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from csos.models import Workspace
+from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 from health import backtests, services
 from health.models import HealthRecompute
@@ -44,14 +44,15 @@ def health_recompute_chunk_task(
 
 
 def health_recompute_enqueue(*, recompute: HealthRecompute, bounds: list[tuple[int, int]]) -> None:
-    """Send the chunks of ``recompute`` to the workers, in parallel."""
+    """Queue the chunks of ``recompute`` for the workers, in parallel, through the outbox: they
+    are sent when the transaction that started the recompute commits."""
     as_of = services.recompute_as_of(recompute.week, timezone.localdate()).isoformat()
-    group(
-        health_recompute_chunk_task.s(
-            recompute.workspace_id, recompute.pk, chunk, first_id, last_id, as_of
+    for chunk, (first_id, last_id) in enumerate(bounds):
+        outbox_enqueue(
+            workspace_id=recompute.workspace_id,
+            task=health_recompute_chunk_task.name,
+            args=[recompute.workspace_id, recompute.pk, chunk, first_id, last_id, as_of],
         )
-        for chunk, (first_id, last_id) in enumerate(bounds)
-    ).apply_async()
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -59,10 +60,11 @@ def health_recompute_enqueue(*, recompute: HealthRecompute, bounds: list[tuple[i
 def health_recompute_task(workspace_id: int, week: str | None = None) -> None:
     """Recompute a workspace's week (this week unless given), fanned out in chunks."""
     day = dt.date.fromisoformat(week) if week else timezone.localdate()
-    recompute, bounds = services.health_recompute_start(
-        workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
-    )
-    health_recompute_enqueue(recompute=recompute, bounds=bounds)
+    with transaction.atomic():
+        recompute, bounds = services.health_recompute_start(
+            workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
+        )
+        health_recompute_enqueue(recompute=recompute, bounds=bounds)
 
 
 @shared_task
@@ -81,10 +83,15 @@ def backtest_compute_task(workspace_id: int, today: str) -> None:
     )
 
 
+@transaction.atomic
 def backtest_enqueue(*, workspace: Workspace, today: dt.date) -> None:
     """Record the request of this week's backtests and send their computation on commit."""
     backtests.backtest_request(workspace=workspace, today=today)
-    transaction.on_commit(partial(backtest_compute_task.delay, workspace.pk, today.isoformat()))
+    outbox_enqueue(
+        workspace_id=workspace.pk,
+        task=backtest_compute_task.name,
+        args=[workspace.pk, today.isoformat()],
+    )
 
 
 def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:
