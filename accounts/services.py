@@ -18,8 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts import ledger
+from accounts.event_bodies import account_ref
 from accounts.models import Account, ArrMovement, MovementKind
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
+from csos.events import publish
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record
 
@@ -114,6 +116,9 @@ def account_create(
         obj=account,
         after=_described(account, ACCOUNT_FIELDS),
     )
+    publish(
+        workspace=workspace, event_type="account.created", body={"account": account_ref(account)}
+    )
     if arr > 0:
         arr_movement_record(
             account=account,
@@ -167,6 +172,12 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
             obj=current,
             before={field: before[field] for field in changed},
             after={field: after[field] for field in changed},
+        )
+    if "owner" in changed:
+        publish(
+            workspace=current.workspace,
+            event_type="account.owner_changed",
+            body={"account": account_ref(current), "previous_owner_id": before["owner"]},
         )
     return current
 

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from csos.decorators import admin_required, member_required
 from csos.event_types import EVENT_TYPES, event_type_schema
@@ -137,6 +137,7 @@ def personal_channel_delete(request, endpoint_id: int):
     return redirect("personal_channels")
 
 
+@require_GET
 def event_schemas(request):
     """The JSON Schema of every event type, as delivered: linked from the OpenAPI document."""
     return JsonResponse(
