@@ -7,10 +7,13 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.csv_import import ACCOUNT_SPEC
         from accounts.imports import account_import_mapping_choices
+        from accounts.models import Segment
         from csos.imports.registry import register_import
         from csos.panels import NavEntry, register_nav_entry
+        from csos.webhooks.forms import register_segment_choices
 
         register_import(ACCOUNT_SPEC, choices=account_import_mapping_choices)
+        register_segment_choices(Segment.choices)
 
         register_nav_entry(
             NavEntry(section="Customers", label="Portfolio", url_name="portfolio", order=10)

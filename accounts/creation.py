@@ -12,12 +12,15 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
 
+from accounts.event_bodies import account_ref
 from accounts.models import Account
 from accounts.selectors import OWNER_ROLES
 from accounts.signals import accounts_created
 from csos.currencies import currency_problem
+from csos.events import publish_many
 from csos.models import Membership, Workspace
 from csos.services import audit_record_many
 
@@ -163,6 +166,12 @@ def accounts_create(
         batch_size=CREATE_CHUNK,
     )
     if created:
+        prefetch_related_objects(created, "owner")
+        publish_many(
+            workspace=workspace,
+            event_type="account.created",
+            bodies=[{"account": account_ref(account)} for account in created],
+        )
         accounts_created.send(
             sender=Account, workspace=workspace, account_ids=[account.pk for account in created]
         )

@@ -4,8 +4,6 @@ Only leaders and admins import; everyone else gets 403 on every page, and an imp
 workspace is a 404 because the scoped manager never finds it.
 """
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -18,7 +16,7 @@ from accounts import imports
 from accounts.csv_import import ACCOUNT_SPEC, OWNER_EMAIL
 from accounts.forms import ImportCommitForm, ImportUploadForm
 from accounts.models import ImportStatus
-from accounts.tasks import account_import_check_task, account_import_commit_task
+from accounts.tasks import account_import_check_enqueue, account_import_commit_enqueue
 from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
 from csos.imports.services import import_mapping_known_values
@@ -38,15 +36,14 @@ def import_upload(request):
         form = ImportUploadForm()
     if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
-        account_import = imports.account_import_create(
-            workspace=request.workspace,
-            by=request.user,
-            filename=upload.name,
-            content=upload.content,
-        )
-        transaction.on_commit(
-            partial(account_import_check_task.delay, request.workspace.pk, account_import.pk)
-        )
+        with transaction.atomic():
+            account_import = imports.account_import_create(
+                workspace=request.workspace,
+                by=request.user,
+                filename=upload.name,
+                content=upload.content,
+            )
+            account_import_check_enqueue(account_import=account_import)
         return redirect("account_import_detail", import_id=account_import.pk)
     return render(
         request,
@@ -84,12 +81,11 @@ def import_mapping(request, import_id: int):
         values=import_mapping_known_values(kind=ACCOUNT_SPEC.kind),
     )
     if form.is_bound and form.is_valid():
-        if imports.account_import_map(
-            account_import=account_import, mapping=form.mapping(), by=request.user
-        ):
-            transaction.on_commit(
-                partial(account_import_check_task.delay, request.workspace.pk, account_import.pk)
-            )
+        with transaction.atomic():
+            if imports.account_import_map(
+                account_import=account_import, mapping=form.mapping(), by=request.user
+            ):
+                account_import_check_enqueue(account_import=account_import)
         return redirect("account_import_detail", import_id=account_import.pk)
     return render(
         request,
@@ -137,18 +133,14 @@ def import_commit(request, import_id: int):
     form = ImportCommitForm(request.POST, duplicate_rows=duplicate_rows)
     if not form.is_valid():
         messages.error(request, f"Skip: {' '.join(form.errors.get('skip', []))}")
-    elif imports.account_import_queue(
-        account_import=account_import, by=request.user, skip_rows=form.cleaned_data["skip"]
-    ):
-        transaction.on_commit(
-            partial(
-                account_import_commit_task.delay,
-                request.workspace.pk,
-                account_import.pk,
-                request.user.pk,
-            )
+        return redirect("account_import_detail", import_id=account_import.pk)
+    with transaction.atomic():
+        queued = imports.account_import_queue(
+            account_import=account_import, by=request.user, skip_rows=form.cleaned_data["skip"]
         )
-    else:
+        if queued:
+            account_import_commit_enqueue(account_import=account_import, user_id=request.user.pk)
+    if not queued:
         messages.error(request, "Only an import that is ready to commit can be committed.")
     return redirect("account_import_detail", import_id=account_import.pk)
 

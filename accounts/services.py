@@ -20,8 +20,10 @@ from django.db import IntegrityError, transaction
 
 from accounts import creation, hierarchy, ledger
 from accounts.creation import ACCOUNT_FIELDS, described
+from accounts.event_bodies import account_ref
 from accounts.models import Account, ArrMovement, MovementKind
 from accounts.selectors import counted_arr_movements
+from csos.events import publish
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record, audit_record_many
 
@@ -146,6 +148,12 @@ def account_update(*, account: Account, membership: Membership, data: dict[str, 
             obj=current,
             before={field: before[field] for field in changed},
             after={field: after[field] for field in changed},
+        )
+    if "owner" in changed:
+        publish(
+            workspace=current.workspace,
+            event_type="account.owner_changed",
+            body={"account": account_ref(current), "previous_owner_id": before["owner"]},
         )
     return current
 

@@ -8,6 +8,7 @@ from django.db import OperationalError
 from accounts import imports
 from accounts.models import AccountImport, ImportStatus
 from csos.models import Workspace
+from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 
 User = get_user_model()
@@ -58,3 +59,21 @@ def account_import_purge_all_task() -> None:
     """The daily purge, fanned out to one task per workspace."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         account_import_purge_task.delay(workspace_id)
+
+
+def account_import_check_enqueue(*, account_import: AccountImport) -> None:
+    """Queue the check of an uploaded or re-mapped import once its transaction commits."""
+    outbox_enqueue(
+        workspace_id=account_import.workspace_id,
+        task=account_import_check_task.name,
+        args=[account_import.workspace_id, account_import.pk],
+    )
+
+
+def account_import_commit_enqueue(*, account_import: AccountImport, user_id: int | None) -> None:
+    """Queue the commit of a previewed import once its transaction commits."""
+    outbox_enqueue(
+        workspace_id=account_import.workspace_id,
+        task=account_import_commit_task.name,
+        args=[account_import.workspace_id, account_import.pk, user_id],
+    )

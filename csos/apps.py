@@ -53,5 +53,20 @@ class CsosConfig(AppConfig):
             )
         )
         register_nav_entry(
+            NavEntry(
+                section="Integrations",
+                label="Webhooks and chat",
+                url_name="webhook_list",
+                order=87,
+                visible=admins,
+                also_current=("webhook_detail",),
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Integrations", label="My alerts", url_name="personal_channels", order=88
+            )
+        )
+        register_nav_entry(
             NavEntry(section="Integrations", label="API reference", url_name="api_docs", order=90)
         )

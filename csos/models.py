@@ -322,3 +322,14 @@ class ExchangeRate(TenantModel):
     @property
     def rate_text(self) -> str:
         return plain_decimal(self.rate)
+
+
+# What CSOS sends out lives in its own module; importing it here registers its models.
+from csos.outbound_models import (  # noqa: E402, F401
+    DeliveryStatus,
+    DomainEvent,
+    EndpointKind,
+    OutboxMessage,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

@@ -211,7 +211,7 @@ _email_url = env.str("EMAIL_URL", default="").strip() or (
 globals().update(env.email_url_config(_email_url))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSOS <csos@localhost>")
 # The site's address as people reach it: e-mails sent by a background job (survey reminders,
-# weekly digests) carry links with no request to take the host from. By default, the first
+# weekly digests), webhook bodies and chat messages carry links with no request to take the host from. By default, the first
 # allowed host over HTTPS.
 SITE_URL = env.str(
     "SITE_URL",
@@ -331,8 +331,15 @@ SPECTACULAR_SETTINGS = {
         "of JSON, `Content-Encoding: gzip` accepted; "
         "validated first and written all or nothing; `Idempotency-Key` replays for 24 hours.\n\n"
         "**Errors** are RFC 9457 problem details (`application/problem+json`) with per-record "
-        "`errors` (index, field, code, message)."
+        "`errors` (index, field, code, message).\n\n"
+        "**Events** CSOS sends to webhooks (signed to the Standard Webhooks specification) "
+        "have a stable id, a type, a workspace, an occurred-at time and a versioned body; "
+        "the JSON Schema of every type is served at `/api/v1/events/schema/`."
     ),
+    "EXTERNAL_DOCS": {
+        "description": "JSON Schema of the events sent to webhooks",
+        "url": "/api/v1/events/schema/",
+    },
     "VERSION": "1.0.0",
     # Several resources have a `status` or a `kind`, each with its own choices.
     "ENUM_NAME_OVERRIDES": {
@@ -387,6 +394,9 @@ if not 0 < HEALTH_CHUNK_STALE_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS:
     raise ImproperlyConfigured(
         "HEALTH_CHUNK_STALE_SECONDS must be above 0 and below CELERY_VISIBILITY_TIMEOUT_SECONDS."
     )
+# Webhooks, Slack and Teams posts to loopback, private or link-local addresses are refused (SSRF)
+# unless this is true: only for receivers inside a trusted network, or tests.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 # Beat queues the heartbeat this often; /readyz reports a worker missing after three misses.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 60)
 CELERY_TIMEZONE = TIME_ZONE
@@ -396,6 +406,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WORKER_HEARTBEAT_SECONDS,
         # Heartbeats queued while no worker ran are dropped, not run in a burst later.
         "options": {"expires": WORKER_HEARTBEAT_SECONDS},
+    },
+    # Work queued while the broker was down at its commit is sent within a minute of its return.
+    "sweep-outbox": {"task": "csos.tasks.outbox_sweep_task", "schedule": 60},
+    "sweep-webhook-deliveries": {
+        "task": "csos.tasks.webhook_deliveries_sweep_task",
+        "schedule": 30,
+        # A sweep queued while no worker ran is replaced by the next one.
+        "options": {"expires": 30},
     },
     "purge-expired-idempotency-keys": {
         "task": "csos.tasks.idempotency_key_purge_all_task",

@@ -1,12 +1,15 @@
-"""Background jobs of the core: purging the API's expired idempotency keys, the worker heartbeat."""
+"""Background jobs of the core: purging the API's expired idempotency keys, the worker heartbeat,
+the outbox sweep, and the delivery of events to webhooks and chat channels."""
 
 from celery import shared_task
 from django.db import OperationalError
 
 from csos.api.idempotency import idempotency_key_purge
-from csos.models import Workspace
+from csos.models import DomainEvent, Workspace
+from csos.outbox import outbox_sweep
 from csos.readiness import worker_heartbeat_record
 from csos.tenancy import workspace_task
+from csos.webhooks import delivery
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -26,3 +29,29 @@ def idempotency_key_purge_all_task() -> None:
 def worker_heartbeat_task() -> None:
     """Queued by beat every WORKER_HEARTBEAT_SECONDS; /readyz reads the time it ran."""
     worker_heartbeat_record()
+
+
+@shared_task(ignore_result=True)
+def outbox_sweep_task() -> None:
+    """Queued by beat: send the work the relay could not hand to the broker at its commit."""
+    outbox_sweep()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def event_dispatch_task(workspace_id: int, event_id: int) -> None:
+    delivery.event_dispatch(event=DomainEvent.objects.get(pk=event_id))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+@workspace_task
+def webhook_deliver_task(workspace_id: int, delivery_id: int) -> None:
+    """One attempt; a failure is rescheduled on the row, and the sweep queues it when due."""
+    delivery.delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def webhook_deliveries_sweep_task() -> None:
+    """Queued by beat: the retries that are due, and deliveries a killed worker left pending."""
+    for workspace_id, delivery_id in delivery.deliveries_due():
+        webhook_deliver_task.delay(workspace_id, delivery_id)

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from csos import views
 from csos.forms import RESET_LINK_LIFETIME, EmailAuthenticationForm, EmailPasswordResetForm
 from csos.imports import views as import_views
+from csos.webhooks import views as webhook_views
 
 handler404 = "csos.api.problems.not_found"
 
@@ -93,6 +94,32 @@ urlpatterns = [
         views.api_token_revoke,
         name="api_token_revoke",
     ),
+    path("settings/webhooks/", webhook_views.endpoint_list, name="webhook_list"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/", webhook_views.endpoint_detail, name="webhook_detail"
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/rotate/",
+        webhook_views.endpoint_rotate,
+        name="webhook_rotate",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/delete/",
+        webhook_views.endpoint_delete,
+        name="webhook_delete",
+    ),
+    path(
+        "settings/webhooks/deliveries/<int:delivery_id>/redeliver/",
+        webhook_views.delivery_redeliver,
+        name="webhook_redeliver",
+    ),
+    path("settings/my-alerts/", webhook_views.personal_channels, name="personal_channels"),
+    path(
+        "settings/my-alerts/<int:endpoint_id>/delete/",
+        webhook_views.personal_channel_delete,
+        name="personal_channel_delete",
+    ),
+    path("api/v1/events/schema/", webhook_views.event_schemas, name="event_schemas"),
     path("", include("accounts.urls")),
     path("", include("stakeholders.urls")),
     path("", include("value.urls")),

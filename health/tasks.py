@@ -10,13 +10,13 @@ again long before (``health.recovery``).
 """
 
 import datetime as dt
-from functools import partial
 
-from celery import group, shared_task
+from celery import shared_task
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from csos.models import Workspace
+from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 from health import backtests, recovery, services, surveys
 from health.models import HealthRecompute, HealthRecomputeChunk, RecomputeStatus
@@ -46,18 +46,21 @@ def health_recompute_chunk_task(
 
 
 def health_recompute_enqueue(*, chunks: list[HealthRecomputeChunk]) -> None:
-    """Send ``chunks`` to the workers, in parallel."""
-    group(
-        health_recompute_chunk_task.s(
-            chunk.workspace_id,
-            chunk.recompute_id,
-            chunk.number,
-            chunk.first_account_id,
-            chunk.last_account_id,
-            chunk.as_of.isoformat(),
+    """Queue ``chunks`` for the workers, in parallel, through the outbox: they are sent when
+    the transaction that recorded them commits, or by the outbox sweep if the broker is down."""
+    for chunk in chunks:
+        outbox_enqueue(
+            workspace_id=chunk.workspace_id,
+            task=health_recompute_chunk_task.name,
+            args=[
+                chunk.workspace_id,
+                chunk.recompute_id,
+                chunk.number,
+                chunk.first_account_id,
+                chunk.last_account_id,
+                chunk.as_of.isoformat(),
+            ],
         )
-        for chunk in chunks
-    ).apply_async()
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -65,10 +68,11 @@ def health_recompute_enqueue(*, chunks: list[HealthRecomputeChunk]) -> None:
 def health_recompute_task(workspace_id: int, week: str | None = None) -> None:
     """Recompute a workspace's week (this week unless given), fanned out in chunks."""
     day = dt.date.fromisoformat(week) if week else timezone.localdate()
-    _recompute, chunks = services.health_recompute_start(
-        workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
-    )
-    health_recompute_enqueue(chunks=chunks)
+    with transaction.atomic():
+        _recompute, chunks = services.health_recompute_start(
+            workspace=Workspace.objects.get(pk=workspace_id), week=day, by=None
+        )
+        health_recompute_enqueue(chunks=chunks)
 
 
 @shared_task
@@ -101,10 +105,15 @@ def backtest_compute_task(workspace_id: int, today: str) -> None:
     )
 
 
+@transaction.atomic
 def backtest_enqueue(*, workspace: Workspace, today: dt.date) -> None:
     """Record the request of this week's backtests and send their computation on commit."""
     backtests.backtest_request(workspace=workspace, today=today)
-    transaction.on_commit(partial(backtest_compute_task.delay, workspace.pk, today.isoformat()))
+    outbox_enqueue(
+        workspace_id=workspace.pk,
+        task=backtest_compute_task.name,
+        args=[workspace.pk, today.isoformat()],
+    )
 
 
 def on_snapshots_recomputed(sender, *, workspace, week, **kwargs) -> None:

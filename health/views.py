@@ -2,7 +2,6 @@
 judgements, models, recomputes."""
 
 from dataclasses import replace
-from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,10 +203,11 @@ def health_model_edit(request, model_id: int | None = None):
 def health_recompute(request):
     form = RecomputeForm(request.POST or None, initial={"week": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        recompute, chunks = services.health_recompute_start(
-            workspace=request.workspace, week=form.cleaned_data["week"], by=request.user
-        )
-        transaction.on_commit(partial(health_recompute_enqueue, chunks=chunks))
+        with transaction.atomic():
+            recompute, chunks = services.health_recompute_start(
+                workspace=request.workspace, week=form.cleaned_data["week"], by=request.user
+            )
+            health_recompute_enqueue(chunks=chunks)
         return redirect("health_recompute_detail", recompute_id=recompute.pk)
     return render(
         request,

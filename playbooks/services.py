@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
+from accounts.event_bodies import account_ref
 from accounts.models import Account
+from csos.events import publish
 from csos.models import Workspace
 from csos.services import audit_record
 from playbooks import selectors, triggers
@@ -130,7 +134,26 @@ def task_close(*, workspace: Workspace, task: Task, by, status: str) -> Task:
         before=before,
         after={"status": status},
     )
+    if status == TaskStatus.DONE:
+        publish(workspace=workspace, event_type="task.completed", body=task_event_body(task))
     return task
+
+
+def task_event_body(task: Task) -> dict:
+    """The body of a task event: the task and its account."""
+    assignee = task.assignee
+    return {
+        "account": account_ref(task.account),
+        "task": {
+            "id": task.pk,
+            "title": task.title,
+            "status": task.status,
+            "due_on": task.due_on.isoformat() if task.due_on else None,
+            "assignee_id": assignee.pk if assignee else None,
+            "assignee_email": assignee.email if assignee else None,
+            "url": django_settings.SITE_URL + reverse("my_tasks"),
+        },
+    }
 
 
 @transaction.atomic

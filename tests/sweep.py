@@ -26,13 +26,17 @@ from csos.models import (
     ApiScope,
     ApiToken,
     AuditEvent,
+    DomainEvent,
     ExchangeRate,
     IdempotencyKey,
     ImportMapping,
     Invitation,
     Membership,
+    OutboxMessage,
     SharedLink,
     TenantModel,
+    WebhookDelivery,
+    WebhookEndpoint,
     Workspace,
 )
 from csos.readiness import worker_heartbeat_record
@@ -170,10 +174,12 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         valid_from="2026-01-01",
         updated_by=alice,
     )
+    outbound = _make_alpha_outbound_objects(alpha, alice, account)
     # A worker ran lately, as in a healthy deployment: /readyz answers 200, not 503.
     worker_heartbeat_record()
     return {
         **health,
+        **outbound,
         ApiToken: token,
         ExchangeRate: exchange_rate,
         IdempotencyKey: idempotency_key,
@@ -188,6 +194,36 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         Invitation: invitation,
         type(alice): alice,
         type(alpha): alpha,
+    }
+
+
+def _make_alpha_outbound_objects(alpha, alice, account) -> dict:
+    marker = "ALPHA-SECRET-ACCOUNT"
+    event = DomainEvent.dangerously_unscoped.create(
+        workspace=alpha,
+        event_type="account.created",
+        schema_version=1,
+        account_id=account.pk,
+        body={"account": {"id": account.pk, "name": marker}},
+    )
+    endpoint = WebhookEndpoint.dangerously_unscoped.create(
+        workspace=alpha,
+        kind="webhook",
+        name=marker,
+        url="https://alpha-secret.example/hooks",
+        event_types=["account.created"],
+        secret="whsec_ALPHA-SECRET-TOKEN",
+        created_by=alice,
+    )
+    return {
+        OutboxMessage: OutboxMessage.dangerously_unscoped.create(
+            workspace=alpha, task="csos.tasks.worker_heartbeat_task", args=[marker]
+        ),
+        DomainEvent: event,
+        WebhookEndpoint: endpoint,
+        WebhookDelivery: WebhookDelivery.dangerously_unscoped.create(
+            workspace=alpha, endpoint=endpoint, event=event, response_excerpt=marker
+        ),
     }
 
 
@@ -342,6 +378,8 @@ def _make_alpha_value_objects(alpha, alice, account) -> dict:
 
 # URL argument name -> the model whose Alpha object fills it.
 OBJECT_IDS = {
+    "endpoint_id": WebhookEndpoint,
+    "delivery_id": WebhookDelivery,
     "model_id": HealthModel,
     "recompute_id": HealthRecompute,
     "backtest_id": HealthBacktest,

@@ -133,6 +133,7 @@ def test_it_leaks_nothing_to_an_anonymous_visitor(client, alpha_objects):
             "readyz",
             "api_schema",
             "api_docs",
+            "event_schemas",
             "admin:login",
         )
     }

@@ -1,9 +1,10 @@
 """Background jobs of the value ladder: re-deriving levels as usage arrives and as days pass."""
 
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 from csos.models import Workspace
+from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 from value import services
 
@@ -24,6 +25,9 @@ def ladder_refresh_all_task() -> None:
 
 def ladder_refresh_on_commit(*, workspace_id: int, account_ids: list[int]) -> None:
     """Re-derive these accounts' levels once the transaction writing their usage commits; a
-    batch rolled back queues nothing. Until then their pages say the ladder is recomputing."""
+    batch rolled back queues nothing, and a broker down at the commit delays the refresh through
+    the outbox. Until then their pages say the ladder is recomputing."""
     services.ladder_refresh_pending_mark(account_ids=account_ids)
-    transaction.on_commit(lambda: ladder_refresh_task.delay(workspace_id, account_ids))
+    outbox_enqueue(
+        workspace_id=workspace_id, task=ladder_refresh_task.name, args=[workspace_id, account_ids]
+    )
