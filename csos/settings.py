@@ -211,8 +211,8 @@ _email_url = env.str("EMAIL_URL", default="").strip() or (
 globals().update(env.email_url_config(_email_url))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CSOS <csos@localhost>")
 # The site's address as people reach it: e-mails sent by a background job (survey reminders,
-# weekly digests), webhook bodies and chat messages carry links with no request to take the host from. By default, the first
-# allowed host over HTTPS.
+# weekly digests), webhook bodies and chat messages carry links with no request to take the
+# host from. By default, the first allowed host over HTTPS.
 SITE_URL = env.str(
     "SITE_URL",
     default="http://localhost:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}",
