@@ -1,6 +1,7 @@
 """Reads of playbooks for pages."""
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,3 +55,22 @@ def escalation_leader_id() -> int | None:
 def playbook_settings() -> PlaybookSettings:
     """The workspace's playbook settings, or the defaults (unsaved) where it has set none."""
     return PlaybookSettings.objects.first() or PlaybookSettings()
+
+
+# The playbooks a threat to the renewal fires: a band turning Red or worsening to Yellow, a key
+# stakeholder leaving, a task escalated to a leader.
+RISK_PLAYBOOKS = ("save", "outreach", "remap", "escalation")
+
+
+def open_risk_tasks_subquery() -> Coalesce:
+    """How many open tasks of the risk playbooks the account has, 0 when none."""
+    tasks = (
+        Task.objects.filter(
+            account=OuterRef("pk"), status=TaskStatus.OPEN, playbook__in=RISK_PLAYBOOKS
+        )
+        .order_by()
+        .values("account")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return Coalesce(Subquery(tasks, output_field=IntegerField()), Value(0))
