@@ -40,7 +40,10 @@ def _quarter_start(end: dt.date) -> dt.date:
 def _states(frame: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (``account_id``, ``week``) with the band and level of that snapshot; an
     account without one counts as insufficient data at level 0."""
-    merged = frame.merge(states, on=["account_id", "week"], how="left")
+    # Either side may be empty, and an empty column has no dates to type it by.
+    merged = frame.astype({"week": object}).merge(
+        states.astype({"week": object}), on=["account_id", "week"], how="left"
+    )
     merged["band"] = merged["band"].fillna(health_selectors.Band.INSUFFICIENT)
     merged["level"] = fc.level_from_ladder_score(merged["ladder"])
     return merged
@@ -92,12 +95,7 @@ def renewal_forecast(*, filters: Filters, params: fc.ForecastParams = DEFAULT_PA
     arr_then = account_selectors.ledger_arr_on(days=list(as_of.values()))
 
     def upcoming_of(population: pd.DataFrame, *, on: dt.date) -> pd.DataFrame:
-        frame = population.assign(week=latest[on]).merge(
-            states, on=["account_id", "week"], how="left"
-        )
-        frame["band"] = frame["band"].fillna(health_selectors.Band.INSUFFICIENT)
-        frame["level"] = fc.level_from_ladder_score(frame["ladder"])
-        return frame
+        return _states(population.assign(week=latest[on]), states)
 
     history_now = _history(outcomes, states, on=today)
     result = {

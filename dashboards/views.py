@@ -58,8 +58,9 @@ def _refused(form) -> HttpResponseBadRequest:
 
 
 @member_required(roles=LEADER_ROLES)
-def cockpit_export(request, table: str):
-    """One cockpit table, for the same filters, as CSV."""
+def cockpit_export(request):
+    """One cockpit table (``table``, its key), for the same filters, as CSV."""
+    table = request.GET.get("table", "")
     form = _filter_form(request)
     if form.errors:
         return _refused(form)

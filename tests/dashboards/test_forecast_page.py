@@ -96,3 +96,12 @@ def test_it_forecasts_past_quarters_only_from_renewals_settled_by_their_first_da
         settled = row["start"] - dt.timedelta(days=60) >= RENEWED_ON
         assert row["history"] == (25 if settled else 0)
         assert row["enough"] is (settled and row["renewals"] > 0)
+
+
+@pytest.mark.django_db
+def test_it_counts_renewals_without_a_snapshot_as_insufficient_data(login, alpha, lena):
+    for _ in range(20):
+        account = past_renewal(alpha, "green", churned=False)
+        HealthSnapshot.dangerously_unscoped.filter(account=account).delete()
+    cells = login(lena).get(URL).context["cells"]
+    assert [(c["band"], c["renewals"]) for c in cells] == [("insufficient", 20)]
