@@ -131,11 +131,24 @@ def portfolio_summary(*, accounts: QuerySet[Account], today: date) -> dict:
     }
 
 
-def csm_books(*, today: date) -> list[dict]:
+def book_filter(*, segment: str | None = None, owner_id: int | None = None, via: str = "") -> Q:
+    """The accounts of one segment and/or one CSM, as a condition on accounts or, with ``via``
+    (``"account__"``), on rows that point to one: the leader pages' filters, stated once."""
+    condition = Q()
+    if segment:
+        condition &= Q(**{f"{via}segment": segment})
+    if owner_id is not None:
+        condition &= Q(**{f"{via}owner_id": owner_id})
+    return condition
+
+
+def csm_books(*, today: date, book: Q | None = None) -> list[dict]:
     """Each owner's book of active accounts, per currency: accounts, ARR and renewals within
-    90 days, in one query grouped by owner and currency. Unowned accounts come under ``None``."""
+    90 days, in one query grouped by owner and currency. Unowned accounts come under ``None``.
+    ``book`` (see ``book_filter``) narrows the accounts counted."""
     rows = (
         Account.objects.filter(status=AccountStatus.ACTIVE)
+        .filter(book or Q())
         .order_by()
         .values("owner_id", "currency")
         .annotate(
@@ -557,6 +570,41 @@ def retention_report(
     )
 
 
+def retention_book_accounts(*, start: date, book: Q | None = None) -> QuerySet[Account]:
+    """The accounts whose ARR a retention figure over a period opening on ``start`` measures:
+    those the counted ledger gave ARR on the day before ``start`` (see ``BookSums``)."""
+    opening = (
+        counted_arr_movements(ArrMovement.objects.filter(account=OuterRef("pk"), date__lt=start))
+        .order_by()
+        .values("account")
+        .annotate(arr=Sum(Case(When(kind__in=GAINS, then=F("amount")), default=-F("amount"))))
+        .values("arr")
+    )
+    return (
+        Account.objects.filter(book or Q())
+        .annotate(opening_arr=Subquery(opening[:1]))
+        .filter(opening_arr__gt=0)
+    )
+
+
 def workspace_retention(*, start: date, end: date) -> dict[str, RetentionRates]:
     """NRR and GRR of the workspace in scope over [start, end], per account currency."""
     return retention_report(start=start, end=end, quarters=0).rates
+
+
+def ledger_arr_on(*, days: list[date]) -> dict[date, dict[int, Decimal]]:
+    """Each account's ARR at the end of each of ``days`` as the counted ledger stood then (no
+    later movement read): one query, a filtered sum per day."""
+    signed = Case(When(kind__in=GAINS, then=F("amount")), default=-F("amount"))
+    rows = (
+        counted_arr_movements(ArrMovement.objects.all())
+        .order_by()
+        .values("account_id")
+        .annotate(**{f"on_{i}": Sum(signed, filter=Q(date__lte=day)) for i, day in enumerate(days)})
+    )
+    found: dict[date, dict[int, Decimal]] = {day: {} for day in days}
+    for row in rows:
+        for i, day in enumerate(days):
+            if row[f"on_{i}"]:
+                found[day][row["account_id"]] = row[f"on_{i}"]
+    return found

@@ -22,3 +22,19 @@ def line_chart(
     if unit:
         chart["unit"] = unit
     return chart
+
+
+def bar_chart(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    value_format: str,
+    unit: str | None = None,
+    stacked: bool = False,
+) -> dict:
+    """Bars of each ``series`` entry over ``labels``, side by side or ``stacked``."""
+    return {
+        **line_chart(labels, series, value_format=value_format, unit=unit),
+        "type": "bar",
+        "stacked": stacked,
+    }

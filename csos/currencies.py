@@ -4,6 +4,7 @@ Forms offer ``CURRENCY_CHOICES`` as a select and validate with ``csos.forms.curr
 the CSV import checks cells against ``CURRENCY_CODES``.
 """
 
+from datetime import date
 from decimal import Decimal
 
 import pycountry
@@ -28,3 +29,16 @@ def plain_decimal(value: Decimal) -> str:
     """A rate as people write it: no trailing zeros and no exponent (1.10000000 is 1.1, 1E+2 is
     100)."""
     return f"{value.normalize():f}"
+
+
+RateTable = dict[str, list[tuple[date, Decimal]]]
+
+
+def rate_on(rates: RateTable, *, currency: str, on: date, home: str) -> Decimal | None:
+    """What one unit of ``currency`` is worth in ``home`` on ``on``: the latest rate in
+    ``rates`` (currency -> (valid from, rate) oldest first) valid that day, 1 for ``home``
+    itself, None when the currency has no rate yet."""
+    if currency == home:
+        return Decimal(1)
+    valid = [rate for valid_from, rate in rates.get(currency, ()) if valid_from <= on]
+    return valid[-1] if valid else None

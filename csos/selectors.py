@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Value, When
 
+from csos.currencies import RateTable
 from csos.models import ApiToken, AuditEvent, ExchangeRate, Invitation, Membership
 from csos.tenancy import current_workspace
 
@@ -69,3 +70,14 @@ def rate_to_workspace_currency(*, currency_field: str, on: date) -> Case:
         default=Subquery(latest, output_field=rate),
         output_field=rate,
     )
+
+
+def exchange_rate_table() -> RateTable:
+    """Every rate of the workspace, per currency, oldest first: for reports that convert at
+    many dates (``csos.currencies.rate_on``), one query."""
+    table: RateTable = {}
+    for currency, valid_from, rate in ExchangeRate.objects.order_by(
+        "currency", "valid_from"
+    ).values_list("currency", "valid_from", "rate"):
+        table.setdefault(currency, []).append((valid_from, rate))
+    return table

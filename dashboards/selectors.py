@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
+
 from accounts import selectors as account_selectors
 from csos import selectors as core_selectors
 from csos.models import Membership
@@ -26,14 +28,15 @@ class CsmLoad:
         return user.get_full_name() or user.email
 
 
-def csm_load(*, today: date) -> list[CsmLoad]:
+def csm_load(*, today: date, book: Q | None = None) -> list[CsmLoad]:
     """Every account owner of the workspace (with or without accounts) and the unassigned
-    accounts, largest book first; two queries whatever the size of the workspace."""
+    accounts, largest book first; two queries whatever the size of the workspace. ``book``
+    (``accounts.selectors.book_filter``) narrows the accounts counted."""
     owners = [
         m for m in core_selectors.membership_list() if m.role in account_selectors.OWNER_ROLES
     ]
     loads = {m.user_id: CsmLoad(membership=m) for m in owners}
-    for row in account_selectors.csm_books(today=today):
+    for row in account_selectors.csm_books(today=today, book=book):
         load = loads.get(row["owner_id"])
         if load is None:
             load = loads.setdefault(row["owner_id"], CsmLoad(membership=None))

@@ -2,7 +2,18 @@
 
 import datetime as dt
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -262,3 +273,22 @@ def account_brief_panel(*, request, account: Account) -> dict:
     promises."""
     facts = account_brief_facts(account=account, today=timezone.localdate())
     return {"lines": brief.brief_lines(facts), "heading_suffix": "-prep"}
+
+
+# The playbooks a threat to the renewal fires: a band turning Red or worsening to Yellow, a key
+# stakeholder leaving, a task escalated to a leader.
+RISK_PLAYBOOKS = ("save", "outreach", "remap", "escalation")
+
+
+def open_risk_tasks_subquery() -> Coalesce:
+    """How many open tasks of the risk playbooks the account has, 0 when none."""
+    tasks = (
+        Task.objects.filter(
+            account=OuterRef("pk"), status=TaskStatus.OPEN, playbook__in=RISK_PLAYBOOKS
+        )
+        .order_by()
+        .values("account")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return Coalesce(Subquery(tasks, output_field=IntegerField()), Value(0))

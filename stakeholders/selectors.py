@@ -178,6 +178,38 @@ def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> A
     )
 
 
+def relationship_theatre_accounts(*, today: date, book: Q | None = None) -> QuerySet[Account]:
+    """The accounts the relationship theatre flag (``flags.account_flags``) names today, read
+    for all of them at once from the same facts ``account_facts`` reads of one: at least the
+    threshold of meetings in the window, and no claim changed, plan started or plan reviewed in
+    it. Each carries ``meetings_in_window``."""
+    thresholds = flag_thresholds()
+    after = today - timedelta(days=thresholds.theatre_window_days)
+    meetings = (
+        Interaction.objects.filter(
+            account=OuterRef("pk"), occurred_on__gt=after, occurred_on__lte=today
+        )
+        .filter(Exists(InteractionParticipant.objects.filter(interaction=OuterRef("pk"))))
+        .order_by()
+        .values("account")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    evidence_changes = apps.get_model("value", "EvidenceChange").objects.filter(
+        evidence__account=OuterRef("pk"), at__date__gt=after, at__date__lte=today
+    )
+    plan_changes = SuccessPlan.objects.filter(account=OuterRef("pk")).filter(
+        Q(starts_on__gt=after, starts_on__lte=today)
+        | Q(reviews__reviewed_on__gt=after, reviews__reviewed_on__lte=today)
+    )
+    return (
+        Account.objects.filter(book or Q())
+        .annotate(meetings_in_window=Coalesce(Subquery(meetings[:1]), 0))
+        .filter(meetings_in_window__gte=thresholds.theatre_min_interactions)
+        .filter(~Exists(evidence_changes), ~Exists(plan_changes))
+    )
+
+
 def account_flag_list(*, account: Account, today: date) -> list[Flag]:
     thresholds = flag_thresholds()
     facts = account_facts(account=account, thresholds=thresholds, today=today)

@@ -20,6 +20,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -41,6 +42,7 @@ from value.models import (
     EventMapping,
     Evidence,
     EvidenceChange,
+    EvidenceStatus,
     Level,
     RetentionArtifact,
     Threshold,
@@ -339,7 +341,7 @@ COVERAGE_DIMENSIONS = {
 }
 
 
-def value_coverage(*, by: str, as_of: date) -> dict:
+def value_coverage(*, by: str, as_of: date, book: Q | None = None) -> dict:
     """Share of accounts and of ARR at each highest proven level, per group of ``by``, and
     under ``at_least`` the cumulative view: the share that has proven each level or a higher one.
 
@@ -347,12 +349,14 @@ def value_coverage(*, by: str, as_of: date) -> dict:
     group's ARR is converted there to the workspace's currency at the latest rate valid on
     ``as_of``. ARR is shown per currency as booked and, converted, as one total; a currency
     with no rate that day is listed as unconverted and kept out of the total, never summed.
+    ``book`` (``accounts.selectors.book_filter``) narrows the accounts.
     """
     column, label = COVERAGE_DIMENSIONS[by]
     rate = rate_to_workspace_currency(currency_field="currency", on=as_of)
     rows = list(
         accounts_with_level()
         .filter(status=AccountStatus.ACTIVE)
+        .filter(book or Q())
         .annotate(group=F(column), level=F("highest_level"))
         .values("group", "currency", "level")
         .annotate(count=Count("id"), booked=Sum("arr"), converted=Sum("arr") * rate)
@@ -457,7 +461,13 @@ def _group_names(by: str, keys: set) -> dict:
 
 
 def coverage_accounts(
-    *, level: int | None, at_least: bool = False, by: str, group: str, as_of: date
+    *,
+    level: int | None,
+    at_least: bool = False,
+    by: str,
+    group: str,
+    as_of: date,
+    book: Q | None = None,
 ) -> QuerySet[Account]:
     """The active accounts behind one cell of the coverage table (an empty group: all), at
     ``level`` or, ``at_least``, at that level or above; each with ``converted_arr``: its ARR in
@@ -465,6 +475,7 @@ def coverage_accounts(
     accounts = (
         accounts_with_level()
         .filter(status=AccountStatus.ACTIVE)
+        .filter(book or Q())
         .select_related("owner")
         .annotate(rate=rate_to_workspace_currency(currency_field="currency", on=as_of))
         .annotate(converted_arr=F("arr") * F("rate"))
@@ -475,3 +486,15 @@ def coverage_accounts(
         column = COVERAGE_DIMENSIONS[by][0]
         accounts = accounts.filter(**{column: None if group == UNASSIGNED else group})
     return accounts.order_by("name", "id")
+
+
+def disputed_claims_subquery() -> Coalesce:
+    """How many of the account's claims stand disputed now, 0 when none."""
+    disputed = (
+        Evidence.objects.filter(account=OuterRef("pk"), status=EvidenceStatus.DISPUTED)
+        .order_by()
+        .values("account")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return Coalesce(Subquery(disputed, output_field=IntegerField()), Value(0))

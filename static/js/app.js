@@ -53,22 +53,24 @@
 
   // <canvas data-line-chart="ID"> draws the chart described by <script type="application/json" id="ID">:
   // {"labels": [...], "series": [{"label": ..., "values": [...]}], "format": "money"|"percent",
-  //  "unit": "USD", "stepped": true|false}
+  //  "unit": "USD", "stepped": true|false}; with "type": "bar" (and "stacked") it draws bars.
   function drawLineCharts() {
     if (!window.Chart) { return; }
     document.querySelectorAll("canvas[data-line-chart]").forEach(function (canvas) {
       var spec = readJson(canvas.getAttribute("data-line-chart"));
       if (!spec) { return; }
       var format = formatter(spec.format, spec.unit);
+      var bars = spec.type === "bar";
       new window.Chart(canvas, {
-        type: "line",
+        type: bars ? "bar" : "line",
         data: {
           labels: spec.labels,
           datasets: spec.series.map(function (series, index) {
             return {
               label: series.label, data: series.values, stepped: !!spec.stepped,
-              borderColor: PALETTE[index % PALETTE.length], backgroundColor: "rgba(52,81,178,.08)",
-              fill: spec.series.length === 1, pointRadius: 3, borderWidth: 2, spanGaps: false
+              borderColor: PALETTE[index % PALETTE.length],
+              backgroundColor: bars ? PALETTE[index % PALETTE.length] : "rgba(52,81,178,.08)",
+              fill: !bars && spec.series.length === 1, pointRadius: 3, borderWidth: 2, spanGaps: false
             };
           })
         },
@@ -78,7 +80,10 @@
             legend: { display: spec.series.length > 1 },
             tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + format(ctx.parsed.y); } } }
           },
-          scales: { y: { beginAtZero: spec.format !== "percent", ticks: { callback: format } } }
+          scales: {
+            x: { stacked: !!spec.stacked },
+            y: { stacked: !!spec.stacked, beginAtZero: bars || spec.format !== "percent", ticks: { callback: format } }
+          }
         }
       });
     });

@@ -1,0 +1,84 @@
+"""The leader pages' filters, read from the URL so a view can be shared and bookmarked."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from django import forms
+from django.db.models import Q
+
+from accounts import selectors as account_selectors
+from accounts.selectors import book_filter, csm_options
+
+QUARTERS_OFFERED = 8
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Whose accounts a leader page covers, and which quarter its retention figures close."""
+
+    segment: str | None
+    owner_id: int | None
+    quarter_end: date
+    today: date
+
+    def book(self, *, via: str = "") -> Q:
+        return book_filter(segment=self.segment, owner_id=self.owner_id, via=via)
+
+    @property
+    def quarter_start(self) -> date:
+        return self.quarter_end.replace(day=1, month=self.quarter_end.month - 2)
+
+    @property
+    def period_end(self) -> date:
+        """The quarter's last day, or today while it runs."""
+        return min(self.quarter_end, self.today)
+
+
+def current_quarter_end(today: date) -> date:
+    month = (today.month - 1) // 3 * 3 + 3
+    return date(today.year, month, calendar.monthrange(today.year, month)[1])
+
+
+class CockpitFilterForm(forms.Form):
+    segment = forms.ChoiceField(
+        choices=[("", "All segments"), *account_selectors.Segment.choices],
+        required=False,
+        label="Segment",
+    )
+    csm = forms.TypedChoiceField(label="CSM", required=False, coerce=int, empty_value=None)
+    period = forms.ChoiceField(label="Retention quarter", required=False)
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        owners = csm_options()
+        self.fields["csm"].choices = [("", "All CSMs"), *owners.choices]
+        self.owner_names = owners.names
+        current = current_quarter_end(today)
+        ends = account_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
+        self.fields["period"].choices = [
+            (end.isoformat(), account_selectors.quarter_label(end)) for end in ends
+        ]
+        self.default_quarter_end = current
+
+    def filters(self) -> Filters:
+        """The cleaned filters; a field that did not validate falls back to its default (all
+        segments, all CSMs, the current quarter) and the form keeps its error to show."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        period = data.get("period")
+        return Filters(
+            segment=data.get("segment") or None,
+            owner_id=data.get("csm"),
+            quarter_end=date.fromisoformat(period) if period else self.default_quarter_end,
+            today=self.today,
+        )
+
+    def book_name(self) -> str:
+        filters = self.filters()
+        parts = []
+        if filters.owner_id is not None:
+            parts.append(f"{self.owner_names.get(str(filters.owner_id), 'the chosen CSM')}'s")
+        if filters.segment:
+            parts.append(dict(account_selectors.Segment.choices)[filters.segment])
+        return " ".join([*parts, "accounts"]) if parts else "All accounts"
