@@ -36,6 +36,7 @@ from accounts.models import (
     Segment,
 )
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
+from accounts.signals import accounts_created
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
@@ -622,6 +623,9 @@ def _write(
             for (account, movement, before), booked in zip(changes, movements, strict=True)
         ],
         batch_size=chunk_size,
+    )
+    accounts_created.send(
+        sender=Account, workspace=workspace, account_ids=[a.pk for a in to_create]
     )
     return len(to_create), len(to_update)
 

@@ -25,6 +25,7 @@ from accounts.models import (
 )
 from accounts.selectors import OWNER_ROLES
 from accounts.services import arr_movement_record
+from accounts.signals import accounts_created
 from csos.api import fields as f
 from csos.api.bulk import (
     RecordSpec,
@@ -158,7 +159,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
             )
     batch.raise_if_invalid()
 
-    return copy_upsert_rows(
+    counts = copy_upsert_rows(
         target=_upsert_target(workspace),
         rows=(
             {
@@ -170,6 +171,9 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
             for row in batch.rows
         ),
     )
+    written = account_ids_by_external_id(row["external_id"] for row in batch.rows).values()
+    accounts_created.send(sender=Account, workspace=workspace, account_ids=list(written))
+    return counts
 
 
 _movement_amount = ArrMovement._meta.get_field("amount")

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from accounts import ledger
 from accounts.models import Account, ArrMovement, MovementKind
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
+from accounts.signals import accounts_created
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record
 
@@ -123,6 +124,7 @@ def account_create(
             amount=arr,
         )
         account.refresh_from_db(fields=["arr"])
+    accounts_created.send(sender=Account, workspace=workspace, account_ids=[account.pk])
     return account
 
 

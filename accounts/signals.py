@@ -16,3 +16,9 @@ stakeholders_changed = Signal()
 # ``replacement``: every app that copied them scrubs its copies (value: the confirmations sent
 # to the person, the claims naming them and those claims' history).
 stakeholder_erased = Signal()
+
+# Sent inside the transaction that created accounts, with ``workspace`` and ``account_ids``,
+# from every path that creates them (the form and API, the CSV import, bulk ingestion, usage
+# that names an unknown account). A bulk upsert sends the ids of every account it wrote, as it
+# cannot tell created from updated ones. Playbooks places them by the segment rules.
+accounts_created = Signal()

@@ -402,6 +402,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "playbooks.tasks.overdue_tasks_escalate_all_task",
         "schedule": crontab(minute=30, hour=5),
     },
+    # After the ladders (1:00) and Monday's health recompute (2:00), whose facts rules test.
+    "resegment-accounts-nightly": {
+        "task": "playbooks.segments.tasks.segmentation_run_all_task",
+        "schedule": crontab(minute=0, hour=3),
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

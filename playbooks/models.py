@@ -120,3 +120,13 @@ class PlaybookSettings(TenantModel):
     def windows(self) -> tuple[int, ...]:
         """The renewal windows in days, widest first."""
         return renewal_windows_parse(self.renewal_windows)
+
+
+# Segmentation and allocation keep their models in their own module; Django finds them here.
+from playbooks.segments.models import (  # noqa: E402, F401
+    CsmCapacity,
+    SegmentationRun,
+    SegmentChange,
+    SegmentRule,
+    SegmentSettings,
+)

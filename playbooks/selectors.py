@@ -6,6 +6,10 @@ from django.utils import timezone
 
 from csos.models import LEADER_ROLES, Membership, Role
 from playbooks.models import PlaybookSettings, Task, TaskStatus
+from playbooks.segments.load import (  # noqa: F401 (the CSM load page reads them from here)
+    allocation_overview,
+    rebalancing_plan,
+)
 
 
 def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:

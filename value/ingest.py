@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accounts.ingest import account_ids_by_external_id, fail_unknown_account
 from accounts.models import Account
+from accounts.signals import accounts_created
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
 from csos.models import Workspace
@@ -109,6 +110,9 @@ def usage_bulk_upsert(
             ]
         )
         account_ids.update({account.external_id: account.pk for account in created})
+        accounts_created.send(
+            sender=Account, workspace=workspace, account_ids=[a.pk for a in created]
+        )
     if missing_metrics:
         created = UsageMetric.objects.bulk_create(
             [

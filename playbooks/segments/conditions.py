@@ -53,11 +53,13 @@ class Condition:
 
 
 class ConditionError(ValueError):
-    """A condition that does not fit the whitelist; ``position`` is the clause's, from 1."""
+    """A condition that does not fit the whitelist; ``position`` is the clause's, from 1, and
+    ``part`` the part of it at fault: field, op or value."""
 
-    def __init__(self, message: str, *, position: int | None = None):
+    def __init__(self, message: str, *, position: int | None = None, part: str = "value"):
         super().__init__(message)
         self.position = position
+        self.part = part
 
 
 def clause_parse(raw: dict, *, fields: dict[str, Field], position: int) -> Clause:
@@ -65,13 +67,17 @@ def clause_parse(raw: dict, *, fields: dict[str, Field], position: int) -> Claus
     field = fields.get(raw.get("field"))
     if field is None:
         raise ConditionError(
-            f"{raw.get('field')!r} is not a field rules can test.", position=position
+            f"{raw.get('field')!r} is not a field rules can test.",
+            position=position,
+            part="field",
         )
     op = raw.get("op")
     if op not in OPERATORS[field.kind]:
         allowed = ", ".join(OPERATORS[field.kind])
         raise ConditionError(
-            f"{op!r} does not fit {field.label}; choose one of {allowed}.", position=position
+            f"{op!r} does not fit {field.label}; choose one of {allowed}.",
+            position=position,
+            part="op",
         )
     return Clause(field=field.key, op=op, value=_value_parse(raw.get("value"), field, position))
 
