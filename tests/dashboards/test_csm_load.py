@@ -141,9 +141,9 @@ def test_it_refuses_a_capacity_of_zero_or_less(login, alpha, lena, bob):
         response = login(lena).post(url, {"capacity": capacity, "motions": ["named"]})
         assert response.status_code == 400
         assert "capacity" in response.context["form"].errors
-    assert not CsmCapacity.dangerously_unscoped.exists()
+    assert not CsmCapacity.dangerously_unscoped.filter(membership=membership).exists()
     assert login(lena).post(url, {"capacity": "12", "motions": ["named"]}).status_code == 302
-    assert CsmCapacity.dangerously_unscoped.get().motions == ["named"]
+    assert CsmCapacity.dangerously_unscoped.get(membership=membership).motions == ["named"]
 
 
 @pytest.mark.django_db
