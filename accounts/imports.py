@@ -38,6 +38,7 @@ from accounts.models import (
 )
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.services import ParentLinkRefused, account_parents_link
+from accounts.signals import accounts_created
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
@@ -646,6 +647,10 @@ def _write(
             for (account, movement, before), booked in zip(changes, movements, strict=True)
         ],
         batch_size=chunk_size,
+    )
+    # Announced again once their ARR is booked: segment rules read ARR.
+    accounts_created.send(
+        sender=Account, workspace=workspace, account_ids=[a.pk for a in to_create]
     )
     return len(to_create), len(to_update)
 

@@ -23,6 +23,7 @@ from accounts.creation import ACCOUNT_FIELDS, described
 from accounts.event_bodies import account_ref
 from accounts.models import Account, ArrMovement, MovementKind
 from accounts.selectors import counted_arr_movements
+from accounts.signals import accounts_created
 from csos.events import publish
 from csos.models import Membership, Role, Workspace
 from csos.services import audit_record, audit_record_many
@@ -104,6 +105,8 @@ def account_create(
             amount=arr,
         )
         account.refresh_from_db(fields=["arr"])
+    # Announced again once its starting ARR is booked: rules read ARR.
+    accounts_created.send(sender=Account, workspace=workspace, account_ids=[account.pk])
     return account
 
 

@@ -456,6 +456,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "health.tasks.survey_reminders_send_all_task",
         "schedule": crontab(minute=0, hour=9),
     },
+    # After the ladders (1:00) and Monday's health recompute (2:00), whose facts rules test.
+    "resegment-accounts-nightly": {
+        "task": "playbooks.segments.tasks.segmentation_run_all_task",
+        "schedule": crontab(minute=0, hour=3),
+    },
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

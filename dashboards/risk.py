@@ -22,7 +22,7 @@ from dashboards.figures import (
     unconverted_note,
 )
 from dashboards.forms import Filters
-from dashboards.selectors import csm_load
+from dashboards.selectors import book_loads
 from dashboards.tables import Cell, Table
 from health import selectors as health_selectors
 from playbooks import selectors as playbook_selectors
@@ -248,7 +248,7 @@ def theatre_table(*, filters: Filters, rates: RateTable, week: date | None) -> T
 
 def load_table(*, filters: Filters) -> Table:
     """Each CSM's book (the CSM load page's figures) within the filters."""
-    loads = csm_load(today=filters.today, book=filters.book())
+    loads = book_loads(today=filters.today, book=filters.book())
     if filters.owner_id is not None:
         loads = [
             load

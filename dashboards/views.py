@@ -15,12 +15,54 @@ from dashboards.forms import CockpitFilterForm
 
 DRILL_PAGE_SIZE = 50
 
+LOAD_HEADERS = ["Owner", "Role", "Accounts", "Load", "Capacity", "Load %", "ARR", "Misfits"]
+
 
 @member_required(roles=LEADER_ROLES)
 def csm_load(request):
-    loads = selectors.csm_load(today=timezone.localdate())
-    currencies = sorted({code for load in loads for code in load.arr_by_currency})
-    return render(request, "dashboards/csm_load.html", {"loads": loads, "currencies": currencies})
+    sort = request.GET.get("sort", "-percent")
+    over_only = request.GET.get("over") == "1"
+    page = selectors.csm_load(
+        today=timezone.localdate(),
+        sort=sort if sort.removeprefix("-") in selectors.LOAD_SORTS else "-percent",
+        over_only=over_only,
+        suggest=request.GET.get("suggest") == "1",
+    )
+    if request.GET.get("format") == "csv":
+        return csv_download(
+            filename="csm-load.csv",
+            headers=LOAD_HEADERS,
+            rows=(
+                (
+                    book.name,
+                    book.membership.get_role_display(),
+                    book.accounts,
+                    book.load,
+                    book.capacity,
+                    book.percent,
+                    book.arr,
+                    book.misfits,
+                )
+                for book in page.overview.books
+            ),
+        )
+    return render(
+        request,
+        "dashboards/csm_load.html",
+        {
+            "page": page,
+            "sort": sort,
+            "over_only": over_only,
+            "columns": [
+                ("name", "Owner"),
+                ("accounts", "Accounts"),
+                ("load", "Load (points)"),
+                ("percent", "Of capacity"),
+                ("arr", f"ARR ({request.workspace.default_currency})"),
+                ("misfits", "Not fitting"),
+            ],
+        },
+    )
 
 
 def _filter_form(request) -> CockpitFilterForm:

@@ -6,15 +6,44 @@ class PlaybooksConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.demo import demo_step_register
+        from accounts.signals import accounts_created
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
         from playbooks.demo import demo_playbooks_run
+        from playbooks.segments.selectors import account_segment_panel
+        from playbooks.segments.tasks import on_accounts_created
         from playbooks.selectors import account_brief_panel, portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
         demo_step_register(demo_playbooks_run)
         snapshots_recomputed.connect(
             on_snapshots_recomputed, dispatch_uid="playbooks-band-triggers"
+        )
+        accounts_created.connect(on_accounts_created, dispatch_uid="playbooks-segment-new-accounts")
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Segment rules",
+                url_name="segment_rules",
+                order=46,
+                visible=lambda membership: membership.is_admin,
+                also_current=(
+                    "segment_rule_create",
+                    "segment_rule_edit",
+                    "segmentation_run_detail",
+                ),
+            )
+        )
+        register_panel(
+            Panel(
+                page="account",
+                key="segment",
+                title="Motion and value problem",
+                template="playbooks/panels/segment.html",
+                context=account_segment_panel,
+                order=18,
+                query_budget=1,
+            )
         )
         register_nav_entry(
             NavEntry(section="Customers", label="My tasks", url_name="my_tasks", order=15)

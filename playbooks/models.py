@@ -162,3 +162,13 @@ class DigestOptOut(TenantModel):
 
     def __str__(self) -> str:
         return "Weekly digest unsubscribed"
+
+
+# Segmentation and allocation keep their models in their own module; Django finds them here.
+from playbooks.segments.models import (  # noqa: E402, F401
+    CsmCapacity,
+    SegmentationRun,
+    SegmentChange,
+    SegmentRule,
+    SegmentSettings,
+)

@@ -29,6 +29,10 @@ from health.models import (
 )
 from playbooks import brief
 from playbooks.models import PlaybookSettings, Task, TaskStatus
+from playbooks.segments.load import (  # noqa: F401 (the CSM load page reads them from here)
+    allocation_overview,
+    rebalancing_plan,
+)
 from playbooks.sentiment import WINDOW_DAYS, Text, sentiment_shift
 from stakeholders.models import (
     KEY_ROLES,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from playbooks import digest_views, views
 
@@ -18,4 +18,5 @@ urlpatterns = [
         digest_views.digest_unsubscribe,
         name="digest_unsubscribe",
     ),
+    path("", include("playbooks.segments.urls")),
 ]

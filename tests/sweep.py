@@ -55,7 +55,17 @@ from health.models import (
     SurveyResponse,
 )
 from health.surveys import SURVEY_PURPOSE
-from playbooks.models import DigestDelivery, DigestOptOut, PlaybookSettings, Task
+from playbooks.models import (
+    CsmCapacity,
+    DigestDelivery,
+    DigestOptOut,
+    PlaybookSettings,
+    SegmentationRun,
+    SegmentChange,
+    SegmentRule,
+    SegmentSettings,
+    Task,
+)
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -108,6 +118,7 @@ MARKERS = (
     "ALPHA-SECRET-NEXT-ACTION",
     "alpha-confirmer@customer.example",
     "7.7654321",
+    "ALPHA-SECRET-RULE",
 )
 
 
@@ -184,6 +195,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         ExchangeRate: exchange_rate,
         IdempotencyKey: idempotency_key,
         **_make_alpha_value_objects(alpha, alice, account),
+        **_make_alpha_segment_objects(alpha, alice, account, membership),
         Account: account,
         ArrMovement: movement,
         AccountImport: account_import,
@@ -307,6 +319,43 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
     }
 
 
+def _make_alpha_segment_objects(alpha, alice, account, membership) -> dict:
+    marker = "ALPHA-SECRET-RULE"
+    rule = SegmentRule.dangerously_unscoped.create(
+        workspace=alpha,
+        name=marker,
+        priority=1,
+        match="all",
+        clauses=[{"field": "complexity", "op": "gte", "value": 1}],
+        motion="strategic",
+        value_problem="expansion",
+    )
+    run = SegmentationRun.dangerously_unscoped.create(
+        workspace=alpha, trigger="on_demand", started_by=alice
+    )
+    return {
+        SegmentRule: rule,
+        SegmentationRun: run,
+        SegmentChange: SegmentChange.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            to_motion="strategic",
+            to_value_problem="expansion",
+            rule=rule,
+            rule_name=marker,
+            reason=marker,
+            run=run,
+            at="2026-01-05T00:00:00Z",
+        ),
+        SegmentSettings: SegmentSettings.dangerously_unscoped.create(
+            workspace=alpha, default_capacity=Decimal("77.77")
+        ),
+        CsmCapacity: CsmCapacity.dangerously_unscoped.create(
+            workspace=alpha, membership=membership, capacity=Decimal("7.77"), motions=["named"]
+        ),
+    }
+
+
 def _make_alpha_value_objects(alpha, alice, account) -> dict:
     metric = UsageMetric.dangerously_unscoped.create(
         workspace=alpha, key="alpha-metric", name="ALPHA-SECRET-METRIC"
@@ -404,6 +453,8 @@ OBJECT_IDS = {
     "evidence_id": Evidence,
     "mapping_id": EventMapping,
     "import_mapping_id": ImportMapping,
+    "rule_id": SegmentRule,
+    "run_id": SegmentationRun,
 }
 
 

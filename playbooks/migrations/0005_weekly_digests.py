@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('csos', '0009_workspace_is_demo'),
-        ('playbooks', '0003_task_cause_per_account_playbook_settings'),
+        ('playbooks', '0004_segment_rules_and_capacity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
