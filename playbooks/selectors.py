@@ -1,9 +1,12 @@
 """Reads of playbooks for pages."""
 
+from datetime import date
+
 from django.db.models import Case, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import account_can_edit
 from csos.models import LEADER_ROLES, Membership, Role
 from playbooks.models import PlaybookSettings, Task, TaskStatus
 
@@ -14,6 +17,35 @@ def open_tasks(*, assignee_id: int | None = None) -> QuerySet[Task]:
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     return tasks.order_by("due_on", "pk")
+
+
+def task_list(
+    *,
+    assignee_id: int | None,
+    overdue_on: date | None = None,
+    playbook: str | None = None,
+    account_id: int | None = None,
+) -> QuerySet[Task]:
+    """Open tasks, soonest due first: one person's unless ``assignee_id`` is None, overdue on
+    ``overdue_on``, of one playbook (the cause's kind), of one account."""
+    tasks = open_tasks(assignee_id=assignee_id)
+    if overdue_on is not None:
+        tasks = tasks.filter(due_on__lt=overdue_on)
+    if playbook is not None:
+        tasks = tasks.filter(playbook=playbook)
+    if account_id is not None:
+        tasks = tasks.filter(account_id=account_id)
+    return tasks
+
+
+def account_tasks_panel(*, request, account) -> dict:
+    """The account page's panel: the account's open tasks, soonest due first, in one query."""
+    return {
+        "account": account,
+        "tasks": list(open_tasks().filter(account=account)),
+        "today": timezone.localdate(),
+        "can_edit": account_can_edit(membership=request.membership, account=account),
+    }
 
 
 PANEL_TASKS = 8  # tasks the portfolio panel lists; the rest are on My tasks

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Account, AccountImport, ArrMovement
+from accounts.models import Account, AccountImport, ArrMovement, ValueCapture
 from csos.models import (
     ApiScope,
     ApiToken,
@@ -47,7 +47,7 @@ from health.models import (
     SupportTicket,
     SurveyResponse,
 )
-from playbooks.models import PlaybookSettings, Task
+from playbooks.models import AttentionSettings, PlaybookSettings, Task
 from stakeholders.models import (
     HandoffPromise,
     Interaction,
@@ -176,6 +176,15 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         **_make_alpha_value_objects(alpha, alice, account),
         Account: account,
         ArrMovement: movement,
+        ValueCapture: ValueCapture.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            kind="advocacy",
+            outcome="case_study",
+            date="2026-01-05",
+            note="ALPHA-SECRET-ACCOUNT case study",
+            recorded_by=alice,
+        ),
         AccountImport: account_import,
         ImportMapping: import_mapping,
         Membership: membership,
@@ -235,6 +244,9 @@ def _make_alpha_health_objects(alpha, alice, account) -> dict:
         ),
         PlaybookSettings: PlaybookSettings.dangerously_unscoped.create(
             workspace=alpha, renewal_windows="97, 43"
+        ),
+        AttentionSettings: AttentionSettings.dangerously_unscoped.create(
+            workspace=alpha, risk=77.654321
         ),
     }
 
