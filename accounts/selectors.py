@@ -38,6 +38,7 @@ from csos.charts import line_chart
 from csos.exports import started_rows
 from csos.models import Membership, Role
 from csos.panels import portfolio_columns
+from csos.search import forgiving_trigrams
 
 User = get_user_model()
 
@@ -72,18 +73,19 @@ def account_search(*, text: str) -> list[dict]:
         TrigramWordSimilarity(text, "external_id"),
         TrigramWordSimilarity(text, "domain"),
     )
-    return list(
-        Account.objects.filter(
-            Q(name__icontains=text)
-            | Q(external_id__icontains=text)
-            | Q(domain__icontains=text)
-            | Q(name__trigram_word_similar=text)
-            | Q(domain__trigram_word_similar=text)
+    with forgiving_trigrams():
+        return list(
+            Account.objects.filter(
+                Q(name__icontains=text)
+                | Q(external_id__icontains=text)
+                | Q(domain__icontains=text)
+                | Q(name__trigram_word_similar=text)
+                | Q(domain__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "name", "external_id", "domain")[:SEARCH_LIMIT]
         )
-        .annotate(similarity=similarity)
-        .order_by("-similarity", "pk")
-        .values("pk", "name", "external_id", "domain")[:SEARCH_LIMIT]
-    )
 
 
 def account_captures(*, account: Account) -> QuerySet[ValueCapture]:

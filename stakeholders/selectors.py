@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import Account
 from csos.models import SharedLink
+from csos.search import forgiving_trigrams
 from stakeholders.flags import AccountFacts, Departure, Flag, Thresholds, account_flags
 from stakeholders.models import (
     KEY_ROLES,
@@ -279,18 +280,19 @@ def stakeholder_search(*, text: str) -> list[dict]:
     """People whose name or e-mail matches ``text``, typos allowed, best match first; erased
     people keep no name to match."""
     similarity = Greatest(TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "email"))
-    return list(
-        Stakeholder.objects.filter(erased_at__isnull=True)
-        .filter(
-            Q(name__icontains=text)
-            | Q(email__icontains=text)
-            | Q(name__trigram_word_similar=text)
-            | Q(email__trigram_word_similar=text)
+    with forgiving_trigrams():
+        return list(
+            Stakeholder.objects.filter(erased_at__isnull=True)
+            .filter(
+                Q(name__icontains=text)
+                | Q(email__icontains=text)
+                | Q(name__trigram_word_similar=text)
+                | Q(email__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "name", "email", "role", "account_id", "account__name")[:SEARCH_LIMIT]
         )
-        .annotate(similarity=similarity)
-        .order_by("-similarity", "pk")
-        .values("pk", "name", "email", "role", "account_id", "account__name")[:SEARCH_LIMIT]
-    )
 
 
 # ---- personal data export --------------------------------------------------------------

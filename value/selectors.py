@@ -33,6 +33,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, Greatest
 
 from accounts.models import Account, AccountStatus, Segment
+from csos.search import forgiving_trigrams
 from csos.selectors import rate_to_workspace_currency
 from csos.tenancy import current_workspace
 from value import ladder
@@ -324,16 +325,17 @@ def evidence_search(*, text: str) -> list[dict]:
     similarity = Greatest(
         TrigramWordSimilarity(text, "claim"), TrigramWordSimilarity(text, "metric_name")
     )
-    return list(
-        Evidence.objects.filter(
-            Q(claim__icontains=text)
-            | Q(claim__trigram_word_similar=text)
-            | Q(metric_name__trigram_word_similar=text)
+    with forgiving_trigrams():
+        return list(
+            Evidence.objects.filter(
+                Q(claim__icontains=text)
+                | Q(claim__trigram_word_similar=text)
+                | Q(metric_name__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "claim", "status", "account_id", "account__name")[:SEARCH_LIMIT]
         )
-        .annotate(similarity=similarity)
-        .order_by("-similarity", "pk")
-        .values("pk", "claim", "status", "account_id", "account__name")[:SEARCH_LIMIT]
-    )
 
 
 def retention_artifact(*, account: Account) -> dict:
