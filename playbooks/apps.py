@@ -9,7 +9,6 @@ class PlaybooksConfig(AppConfig):
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from health.signals import snapshots_recomputed
         from playbooks.demo import demo_playbooks_run
-        from playbooks.queue import opens_pooled_queue
         from playbooks.selectors import account_tasks_panel, portfolio_tasks_panel
         from playbooks.tasks import on_snapshots_recomputed
 
@@ -34,7 +33,9 @@ class PlaybooksConfig(AppConfig):
                 label="Pooled queue",
                 url_name="pooled_queue",
                 order=16,
-                visible=lambda membership: opens_pooled_queue(membership=membership),
+                # Pooled CSMs reach it from their queue: a sidebar check would cost a query
+                # on every page.
+                visible=lambda membership: membership.sees_all_portfolios,
             )
         )
         register_nav_entry(

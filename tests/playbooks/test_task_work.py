@@ -186,3 +186,10 @@ def test_it_filters_tasks_by_overdue_cause_and_account_in_the_url(login, alpha, 
 
 def test_it_answers_a_bad_filter_with_a_client_error(login, bob):
     assert login(bob).get(reverse("my_tasks"), {"cause": "nonsense"}).status_code == 400
+
+
+def test_it_lists_an_unassigned_task_on_the_account_page(login, alpha, bob):
+    task = task_of(alpha, bob, assignee=None, title="Nobody's task")
+    page = login(bob).get(reverse("account_detail", args=[task.account_id])).content.decode()
+    panel = page.split('id="panel-tasks"')[1].split("</section>")[0]
+    assert "Nobody&#x27;s task" in panel and "Unassigned" in panel
