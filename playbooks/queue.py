@@ -185,6 +185,8 @@ def attention_entries(ranked: pd.DataFrame, weights: AttentionWeights) -> list[d
                 "label": FACTORS[key][0],
                 "points": points,
                 "weight": weights.weight(key),
+                # Shown as formatted here: the template's floatformat costs more per entry.
+                "shown": f"{points:.1f} of {round(weights.weight(key), 2):g}",
                 "text": _reason_text(key, row),
             }
             for key, points in attention.attention_reasons(row)
@@ -195,6 +197,7 @@ def attention_entries(ranked: pd.DataFrame, weights: AttentionWeights) -> list[d
                 "account_id": int(row[attention.ACCOUNT_ID]),
                 "name": row["name"],
                 "score": float(row[attention.SCORE]),
+                "score_shown": f"{float(row[attention.SCORE]):.1f}",
                 "reasons": reasons,
                 "nudge": NUDGES[reasons[0]["key"]] if reasons else "",
             }
