@@ -151,4 +151,7 @@ def test_it_lands_a_csm_on_the_queue_and_snoozes_a_task_of_the_top_account(
     expect(page.get_by_role("status")).to_contain_text("Snoozed until")
     snoozed = Task.dangerously_unscoped.get(account=top, title="Call the sponsor")
     assert snoozed.snoozed_until == later
-    assert console_errors == []
+    # The browser logs the refused past date's 400 answer; nothing else may go wrong.
+    refused = "the server responded with a status of 400"
+    assert [error for error in console_errors if refused not in error] == []
+    assert len(console_errors) <= 1
