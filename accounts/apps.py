@@ -5,15 +5,27 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts.captures import captures_panel
         from accounts.csv_import import ACCOUNT_SPEC
         from accounts.imports import account_import_mapping_choices
         from accounts.models import Segment
         from csos.imports.registry import register_import
-        from csos.panels import NavEntry, register_nav_entry
+        from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from csos.webhooks.forms import register_segment_choices
 
         register_import(ACCOUNT_SPEC, choices=account_import_mapping_choices)
         register_segment_choices(Segment.choices)
+        register_panel(
+            Panel(
+                page="account",
+                key="value_capture",
+                title="Value captured",
+                template="accounts/panels/value_capture.html",
+                context=captures_panel,
+                order=90,
+                query_budget=1,
+            )
+        )
 
         register_nav_entry(
             NavEntry(section="Customers", label="Portfolio", url_name="portfolio", order=10)

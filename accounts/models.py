@@ -1,6 +1,9 @@
+import functools
+import operator
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -147,6 +150,11 @@ class Account(TenantModel):
             ),
             models.Index(fields=["workspace", "renewal_date"]),
             models.Index(fields=["workspace", "arr"]),
+            # Search: typo-tolerant matches on what people type to find an account.
+            *(
+                GinIndex(fields=[name], opclasses=["gin_trgm_ops"], name=f"account_{name}_trgm")
+                for name in ("name", "external_id", "domain")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,6 +217,93 @@ class ArrMovement(TenantModel):
     @property
     def signed_amount(self) -> Decimal:
         return self.amount * MOVEMENT_SIGN[self.kind]
+
+
+class CaptureKind(models.TextChoices):
+    RENEWAL = "renewal", "Renewal"
+    EXPANSION = "expansion", "Expansion"
+    ADVOCACY = "advocacy", "Advocacy"
+
+
+class CaptureOutcome(models.TextChoices):
+    RENEWED = "renewed", "Renewed"
+    CHURNED = "churned", "Churned"
+    EXPANDED = "expanded", "Renewed and expanded"
+    DOWNGRADED = "downgraded", "Renewed and downgraded"
+    SEATS = "seats", "More seats"
+    TIER = "tier", "Higher tier"
+    PRODUCTS = "products", "More products"
+    CASE_STUDY = "case_study", "Case study"
+    REFERENCE_CALL = "reference_call", "Reference call"
+    REVIEW = "review", "Review"
+    TALK = "talk", "Talk"
+    SOCIAL_POST = "social_post", "Social post"
+    INTRODUCTION = "introduction", "Introduction"
+
+
+# The outcomes each kind of value capture may have.
+CAPTURE_OUTCOMES = {
+    CaptureKind.RENEWAL: (
+        CaptureOutcome.RENEWED,
+        CaptureOutcome.CHURNED,
+        CaptureOutcome.EXPANDED,
+        CaptureOutcome.DOWNGRADED,
+    ),
+    CaptureKind.EXPANSION: (CaptureOutcome.SEATS, CaptureOutcome.TIER, CaptureOutcome.PRODUCTS),
+    CaptureKind.ADVOCACY: (
+        CaptureOutcome.CASE_STUDY,
+        CaptureOutcome.REFERENCE_CALL,
+        CaptureOutcome.REVIEW,
+        CaptureOutcome.TALK,
+        CaptureOutcome.SOCIAL_POST,
+        CaptureOutcome.INTRODUCTION,
+    ),
+}
+
+
+class ValueCapture(TenantModel):
+    """Value the customer gave back: a renewal's outcome, an expansion or an act of advocacy."""
+
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="captures")
+    kind = models.CharField(max_length=10, choices=CaptureKind.choices)
+    outcome = models.CharField(max_length=20, choices=CaptureOutcome.choices)
+    date = models.DateField()
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="ARR gained or lost, in the account's currency, where there is one.",
+    )
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=functools.reduce(
+                    operator.or_,
+                    (
+                        models.Q(kind=kind, outcome__in=outcomes)
+                        for kind, outcomes in CAPTURE_OUTCOMES.items()
+                    ),
+                ),
+                name="value_capture_outcome_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0) | models.Q(amount__isnull=True),
+                name="value_capture_amount_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on {self.date}"
 
 
 class ImportStatus(models.TextChoices):

@@ -6,18 +6,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Concat, Lower, Trim
+from django.db.models.functions import Concat, Greatest, Lower, Trim
 
 from accounts import ledger
 from accounts.models import (
+    CAPTURE_OUTCOMES,
     Account,
     AccountStatus,
     ArrMovement,
+    CaptureKind,
     LifecycleStage,
     MovementKind,
     Segment,
+    ValueCapture,
 )
 from accounts.retention import (
     GAINS,
@@ -35,6 +39,7 @@ from csos.charts import line_chart
 from csos.exports import started_rows
 from csos.models import Membership, Role
 from csos.panels import portfolio_columns
+from csos.search import forgiving_trigrams
 
 User = get_user_model()
 
@@ -48,7 +53,7 @@ def account_api_rows() -> QuerySet[Account]:
     return annotate(Account.objects.select_related("owner"), model="accounts.Account")
 
 
-def account_search(*, query: str) -> QuerySet[Account]:
+def account_api_search(*, query: str) -> QuerySet[Account]:
     """Accounts as the API shows them whose name holds ``query``, or whose external id or web
     domain is ``query`` (either case), by name."""
     text = query.strip()
@@ -73,6 +78,56 @@ PORTFOLIO_COLUMNS = (
     "owner__last_name",
     "owner__email",
 )
+
+
+SEARCH_LIMIT = 10  # matches a search shows of each kind
+
+
+def account_search(*, text: str) -> list[dict]:
+    """Accounts whose name, external id or domain matches ``text``, typos allowed, best first."""
+    similarity = Greatest(
+        TrigramWordSimilarity(text, "name"),
+        TrigramWordSimilarity(text, "external_id"),
+        TrigramWordSimilarity(text, "domain"),
+    )
+    with forgiving_trigrams():
+        return list(
+            Account.objects.filter(
+                Q(name__icontains=text)
+                | Q(external_id__icontains=text)
+                | Q(domain__icontains=text)
+                | Q(name__trigram_word_similar=text)
+                | Q(domain__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "name", "external_id", "domain")[:SEARCH_LIMIT]
+        )
+
+
+def account_captures(*, account: Account) -> QuerySet[ValueCapture]:
+    return ValueCapture.objects.filter(account=account).select_related("recorded_by")
+
+
+def capture_counts(*, start: date, end: date) -> list[dict]:
+    """Value captures recorded for days from ``start`` to ``end``, counted by kind and outcome
+    in the order of the outcomes' choices."""
+    counts = {
+        (row["kind"], row["outcome"]): row["count"]
+        for row in ValueCapture.objects.filter(date__gte=start, date__lte=end)
+        .order_by()
+        .values("kind", "outcome")
+        .annotate(count=Count("pk"))
+    }
+    return [
+        {
+            "kind": CaptureKind(kind).label,
+            "outcome": outcome.label,
+            "count": counts.get((kind, outcome.value), 0),
+        }
+        for kind, outcomes in CAPTURE_OUTCOMES.items()
+        for outcome in outcomes
+    ]
 
 
 def portfolio_accounts() -> QuerySet[Account]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import import_views, views
+from accounts import captures, import_views, views
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
@@ -23,6 +23,11 @@ urlpatterns = [
         "accounts/<int:account_id>/arr/<int:movement_id>/reverse/",
         views.arr_movement_reverse,
         name="arr_movement_reverse",
+    ),
+    path(
+        "accounts/<int:account_id>/captures/new/",
+        captures.value_capture_add,
+        name="value_capture_add",
     ),
     path("accounts/import/", import_views.import_upload, name="account_import"),
     path(

@@ -43,7 +43,7 @@ def rendered(data: Any) -> Any:
 def search_accounts(*, query: str) -> dict:
     if not query.strip():
         raise ToolRefused("query: give part of a name, an external id or a web domain.")
-    accounts = account_selectors.account_search(query=query)[:SEARCH_LIMIT]
+    accounts = account_selectors.account_api_search(query=query)[:SEARCH_LIMIT]
     return {"results": rendered(AccountOutputSerializer(accounts, many=True).data)}
 
 

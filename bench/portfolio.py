@@ -105,7 +105,7 @@ def small_csm(*, workspace: Workspace, options: DemoOptions):
 def table_rows(html: str) -> int:
     """Rows of the accounts table: the first table after the page's filters (panels come
     before them), or the anchor's only table."""
-    html = html.split('role="search"', 1)[-1]
+    html = html.split('aria-label="Filter accounts"', 1)[-1]
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return body.count("<tr")
 

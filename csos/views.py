@@ -25,7 +25,7 @@ from csos.forms import (
     invitation_send,
 )
 from csos.middleware import SESSION_WORKSPACE_KEY
-from csos.models import ApiToken, ExchangeRate, Invitation, Membership, Workspace
+from csos.models import ApiToken, ExchangeRate, Invitation, Membership, Role, Workspace
 from csos.readiness import readiness_report
 from csos.tenancy import workspace_scope
 
@@ -57,6 +57,10 @@ def readyz(request):
 
 @login_required
 def home(request):
+    """A CSM starts the week from their attention queue; leaders from the whole portfolio."""
+    membership = getattr(request, "membership", None)
+    if membership is not None and membership.role == Role.CSM:
+        return redirect("attention_queue")
     return redirect("portfolio")
 
 

@@ -42,3 +42,12 @@ class DashboardsConfig(AppConfig):
                 visible=_sees_all_portfolios,
             )
         )
+        register_nav_entry(
+            NavEntry(
+                section="Leaders",
+                label="Value captured",
+                url_name="value_capture_counts",
+                order=20,
+                visible=lambda membership: membership.sees_all_portfolios,
+            )
+        )

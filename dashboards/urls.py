@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboards import views
+from dashboards import captures, search, views
 
 urlpatterns = [
     path("leaders/", views.cockpit, name="cockpit"),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("leaders/export.csv", views.cockpit_export, name="cockpit_export"),
     path("leaders/forecast/", views.renewal_forecast, name="renewal_forecast"),
     path("leaders/csm-load/", views.csm_load, name="csm_load"),
+    path("leaders/value-capture/", captures.value_capture_counts, name="value_capture_counts"),
+    path("search/", search.search, name="search"),
 ]

@@ -12,7 +12,11 @@ class PlaybooksConfig(AppConfig):
         from playbooks.demo import demo_playbooks_run
         from playbooks.segments.selectors import account_segment_panel
         from playbooks.segments.tasks import on_accounts_created
-        from playbooks.selectors import account_brief_panel, portfolio_tasks_panel
+        from playbooks.selectors import (
+            account_brief_panel,
+            account_tasks_panel,
+            portfolio_tasks_panel,
+        )
         from playbooks.tasks import on_snapshots_recomputed
 
         demo_step_register(demo_playbooks_run)
@@ -50,6 +54,45 @@ class PlaybooksConfig(AppConfig):
         )
         register_nav_entry(
             NavEntry(section="Workspace", label="My digest", url_name="digest_settings", order=90)
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Customers",
+                label="Attention queue",
+                url_name="attention_queue",
+                order=5,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Customers",
+                label="Pooled queue",
+                url_name="pooled_queue",
+                order=16,
+                # Pooled CSMs reach it from their queue: a sidebar check would cost a query
+                # on every page.
+                visible=lambda membership: membership.sees_all_portfolios,
+            )
+        )
+        register_nav_entry(
+            NavEntry(
+                section="Workspace",
+                label="Attention weights",
+                url_name="attention_settings",
+                order=46,
+                visible=lambda membership: membership.sees_all_portfolios,
+            )
+        )
+        register_panel(
+            Panel(
+                page="account",
+                key="tasks",
+                title="Open tasks",
+                template="playbooks/panels/account_tasks.html",
+                context=account_tasks_panel,
+                order=15,
+                query_budget=1,
+            )
         )
         register_nav_entry(
             NavEntry(

@@ -41,6 +41,10 @@ class Task(TenantModel):
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     cause = models.CharField(max_length=120)
     occasion = models.CharField(max_length=120, blank=True)
+    snoozed_until = models.DateField(
+        null=True, blank=True, help_text="The task stays out of the queue until this day."
+    )
+    outcome = models.CharField(max_length=300, blank=True, help_text="What closing it achieved.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -62,6 +66,48 @@ class Task(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+def _weight_field(default: float, help_text: str) -> models.FloatField:
+    return models.FloatField(
+        default=default,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=help_text,
+    )
+
+
+class AttentionSettings(TenantModel):
+    """The workspace's weights of the attention ranking (see playbooks/attention.py)."""
+
+    risk = _weight_field(30, "Points for a Red band (half for Yellow).")
+    trend = _weight_field(10, "Points for a fall of 20 health points or more last week.")
+    renewal = _weight_field(20, "Points for a renewal that is due today or past.")
+    arr = _weight_field(15, "Points for the largest ARR in the queue.")
+    value_delta = _weight_field(10, "Points for the largest unrealised value in the queue.")
+    work = _weight_field(10, "Points for six or more open items.")
+    stakeholders = _weight_field(15, "Points for two or more stakeholder changes in 30 days.")
+    silence = _weight_field(10, "Points for silence as long as the silence horizon.")
+    unproven = _weight_field(10, "Points for three unproven claims inside the renewal horizon.")
+    renewal_horizon_days = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="Days before a renewal from which it counts as near.",
+    )
+    silence_horizon_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days without a customer conversation that count as full silence.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"], name="attention_settings_one_per_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Attention weights"
 
 
 def renewal_windows_clean(value: str) -> str:

@@ -1,6 +1,7 @@
 """Reads of playbooks for pages."""
 
 import datetime as dt
+from datetime import date
 
 from django.db.models import (
     Case,
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import account_can_edit
 from csos.models import LEADER_ROLES, Membership, Role
 from health.loader import active_users
 from health.models import (
@@ -59,6 +61,35 @@ def open_tasks(
     if assignee_email is not None:
         tasks = tasks.filter(assignee__email__iexact=assignee_email)
     return tasks.order_by("due_on", "pk")
+
+
+def task_list(
+    *,
+    assignee_id: int | None,
+    overdue_on: date | None = None,
+    playbook: str | None = None,
+    account_id: int | None = None,
+) -> QuerySet[Task]:
+    """Open tasks, soonest due first: one person's unless ``assignee_id`` is None, overdue on
+    ``overdue_on``, of one playbook (the cause's kind), of one account."""
+    tasks = open_tasks(assignee_id=assignee_id)
+    if overdue_on is not None:
+        tasks = tasks.filter(due_on__lt=overdue_on)
+    if playbook is not None:
+        tasks = tasks.filter(playbook=playbook)
+    if account_id is not None:
+        tasks = tasks.filter(account_id=account_id)
+    return tasks
+
+
+def account_tasks_panel(*, request, account) -> dict:
+    """The account page's panel: the account's open tasks, soonest due first, in one query."""
+    return {
+        "account": account,
+        "tasks": list(open_tasks().filter(account=account)),
+        "today": timezone.localdate(),
+        "can_edit": account_can_edit(membership=request.membership, account=account),
+    }
 
 
 PANEL_TASKS = 8  # tasks the portfolio panel lists; the rest are on My tasks

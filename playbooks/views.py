@@ -9,25 +9,81 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import account_list
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
-from playbooks import brief, selectors, services
+from playbooks import brief, selectors, services, task_work
 from playbooks.forms import PlaybookSettingsForm
 from playbooks.models import Task, TaskStatus
 from playbooks.playbooks import PLAYBOOKS
+from playbooks.queue_forms import TaskBulkForm, TaskFilterForm
+from playbooks.task_work import MANUAL_PLAYBOOK
 
 PAGE_SIZE = 50
 
 
+def _task_causes() -> list[tuple[str, str]]:
+    return [(key, playbook.name) for key, playbook in PLAYBOOKS.items()] + [
+        (MANUAL_PLAYBOOK, "Created by hand")
+    ]
+
+
 @member_required
 def my_tasks(request):
-    """A person's open tasks; leaders can widen it to everyone's with ?all=1."""
-    everyone = request.GET.get("all") == "1" and request.membership.sees_all_portfolios
-    tasks = selectors.open_tasks(assignee_id=None if everyone else request.user.pk)
+    """Open tasks, filtered in the URL: a person's own (leaders can widen it to everyone's),
+    overdue ones, one cause, one account; ticked tasks close or change hands at once."""
+    filters = TaskFilterForm(request.GET, causes=_task_causes())
+    if not filters.is_valid():
+        return HttpResponseBadRequest(filters.errors.as_text())
+    chosen = filters.cleaned_data
+    everyone = chosen["everyone"] and request.membership.sees_all_portfolios
+    bulk = TaskBulkForm(request.POST or None)
+    if request.method == "POST" and bulk.is_valid():
+        return _tasks_bulk(request, bulk)
+    tasks = selectors.task_list(
+        assignee_id=None if everyone else request.user.pk,
+        overdue_on=timezone.localdate() if chosen["overdue"] else None,
+        playbook=chosen["cause"] or None,
+        account_id=chosen["account"],
+    )
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "playbooks/my_tasks.html",
-        {"page": page, "everyone": everyone, "playbooks": PLAYBOOKS},
+        {
+            "page": page,
+            "everyone": everyone,
+            "filters": filters,
+            "bulk": bulk,
+            "playbooks": PLAYBOOKS,
+            "today": timezone.localdate(),
+            "query": request.GET.urlencode(),
+        },
+        status=400 if bulk.errors else 200,
     )
+
+
+def _tasks_bulk(request, bulk: TaskBulkForm):
+    tasks = list(bulk.cleaned_data["tasks"].select_related("account", "assignee"))
+    if any(
+        not account_can_edit(membership=request.membership, account=task.account) for task in tasks
+    ):
+        raise PermissionDenied
+    if bulk.cleaned_data["action"] == "reassign":
+        count = task_work.tasks_reassign(
+            workspace=request.workspace,
+            tasks=tasks,
+            by=request.user,
+            assignee=bulk.cleaned_data["assignee"],
+        )
+        messages.success(request, f"{count} tasks reassigned.")
+    else:
+        count = task_work.tasks_complete(
+            workspace=request.workspace,
+            tasks=tasks,
+            by=request.user,
+            status=TaskStatus.DONE,
+            outcome=bulk.cleaned_data["outcome"],
+        )
+        messages.success(request, f"{count} tasks closed.")
+    return redirect(f"{request.path}?{request.GET.urlencode()}")
 
 
 @member_required

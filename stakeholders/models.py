@@ -7,6 +7,7 @@ the row, so counts, dates and roles of the history stay as they were.
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
@@ -133,7 +134,14 @@ class Stakeholder(TenantModel):
                 name="stakeholder_unique_email",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "account", "role"])]
+        indexes = [
+            models.Index(fields=["workspace", "account", "role"]),
+            # Search: typo-tolerant matches on a person's name or address.
+            *(
+                GinIndex(fields=[name], opclasses=["gin_trgm_ops"], name=f"stakeholder_{name}_trgm")
+                for name in ("name", "email")
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name

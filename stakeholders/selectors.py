@@ -5,23 +5,28 @@ import io
 from datetime import date, timedelta
 
 from django.apps import apps
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     Case,
     Count,
+    DateField,
     Exists,
     F,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import Account
 from csos.models import SharedLink
+from csos.search import forgiving_trigrams
 from stakeholders.flags import AccountFacts, Departure, Flag, Thresholds, account_flags
 from stakeholders.models import (
     KEY_ROLES,
@@ -30,6 +35,7 @@ from stakeholders.models import (
     Interaction,
     InteractionParticipant,
     Milestone,
+    MilestoneStatus,
     Objective,
     PlanStatus,
     RoleGuide,
@@ -253,6 +259,72 @@ def interaction_list(*, account: Account) -> QuerySet[Interaction]:
 
 def share_link_list(*, plan: SuccessPlan) -> QuerySet[SharedLink]:
     return SharedLink.objects.filter(purpose=PLAN_SHARE_PURPOSE, target_id=plan.pk)
+
+
+def _count(queryset: QuerySet, by: str) -> Coalesce:
+    grouped = queryset.order_by().values(by).annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
+
+
+def people_changes_subquery(*, since: date, until: date) -> Coalesce:
+    """How many of the account's people left, or took another role, between the two days, as
+    an expression over an account queryset. A role change is a state whose role differs from
+    the person's state before it."""
+    earlier_other_role = StakeholderState.objects.filter(
+        stakeholder=OuterRef("stakeholder"), since__lt=OuterRef("since")
+    ).exclude(role=OuterRef("role"))
+    departures = Stakeholder.objects.filter(
+        account=OuterRef("pk"), left_on__gte=since, left_on__lte=until
+    )
+    role_changes = StakeholderState.objects.filter(
+        stakeholder__account=OuterRef("pk"), since__gte=since, since__lte=until
+    ).filter(Exists(earlier_other_role))
+    return _count(departures, "account") + _count(role_changes, "stakeholder__account")
+
+
+def last_conversation_subquery(*, until: date) -> Subquery:
+    """The day of the account's latest interaction on or before ``until`` that a customer
+    took part in (an internal note with no participant is no conversation); null if none."""
+    spoken = (
+        Interaction.objects.filter(account=OuterRef("pk"), occurred_on__lte=until)
+        .filter(Exists(InteractionParticipant.objects.filter(interaction=OuterRef("pk"))))
+        .order_by("-occurred_on")
+        .values("occurred_on")[:1]
+    )
+    return Subquery(spoken, output_field=DateField())
+
+
+def overdue_milestones_subquery(*, today: date) -> Coalesce:
+    """Milestones of the account's active plan due before ``today`` and not done or missed."""
+    overdue = Milestone.objects.filter(
+        plan__account=OuterRef("pk"),
+        plan__status=PlanStatus.ACTIVE,
+        due_on__lt=today,
+        status__in=[MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS],
+    )
+    return _count(overdue, "plan__account")
+
+
+SEARCH_LIMIT = 10  # matches a search shows of each kind
+
+
+def stakeholder_search(*, text: str) -> list[dict]:
+    """People whose name or e-mail matches ``text``, typos allowed, best match first; erased
+    people keep no name to match."""
+    similarity = Greatest(TrigramWordSimilarity(text, "name"), TrigramWordSimilarity(text, "email"))
+    with forgiving_trigrams():
+        return list(
+            Stakeholder.objects.filter(erased_at__isnull=True)
+            .filter(
+                Q(name__icontains=text)
+                | Q(email__icontains=text)
+                | Q(name__trigram_word_similar=text)
+                | Q(email__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "name", "email", "role", "account_id", "account__name")[:SEARCH_LIMIT]
+        )
 
 
 # ---- personal data export --------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Account, AccountImport, ArrMovement
+from accounts.models import Account, AccountImport, ArrMovement, ValueCapture
 from csos.links import link_issue
 from csos.models import (
     ApiScope,
@@ -56,6 +56,7 @@ from health.models import (
 )
 from health.surveys import SURVEY_PURPOSE
 from playbooks.models import (
+    AttentionSettings,
     CsmCapacity,
     DigestDelivery,
     DigestOptOut,
@@ -198,6 +199,15 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         **_make_alpha_segment_objects(alpha, alice, account, membership),
         Account: account,
         ArrMovement: movement,
+        ValueCapture: ValueCapture.dangerously_unscoped.create(
+            workspace=alpha,
+            account=account,
+            kind="advocacy",
+            outcome="case_study",
+            date="2026-01-05",
+            note="ALPHA-SECRET-ACCOUNT case study",
+            recorded_by=alice,
+        ),
         AccountImport: account_import,
         ImportMapping: import_mapping,
         Membership: membership,
@@ -352,6 +362,9 @@ def _make_alpha_segment_objects(alpha, alice, account, membership) -> dict:
         ),
         CsmCapacity: CsmCapacity.dangerously_unscoped.create(
             workspace=alpha, membership=membership, capacity=Decimal("7.77"), motions=["named"]
+        ),
+        AttentionSettings: AttentionSettings.dangerously_unscoped.create(
+            workspace=alpha, risk=77.654321
         ),
     }
 

@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -363,7 +364,14 @@ class Evidence(TenantModel):
     class Meta:
         ordering = ["-level", "-confirmed_on", "-id"]
         verbose_name_plural = "evidence"
-        indexes = [models.Index(fields=["workspace", "account", "use_case"])]
+        indexes = [
+            models.Index(fields=["workspace", "account", "use_case"]),
+            # Search: typo-tolerant matches on the claim and its metric.
+            *(
+                GinIndex(fields=[name], opclasses=["gin_trgm_ops"], name=f"evidence_{name}_trgm")
+                for name in ("claim", "metric_name")
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.claim[:80]

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import pandas as pd
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     Case,
     CharField,
     Count,
     DateField,
+    DecimalField,
     Exists,
     F,
     IntegerField,
@@ -28,10 +30,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 from accounts.models import Account, AccountStatus, Segment
 from csos.links import link_sender
+from csos.search import forgiving_trigrams
 from csos.selectors import rate_to_workspace_currency
 from csos.tenancy import current_workspace
 from value import ladder
@@ -278,6 +281,55 @@ def account_value_delta(*, pursuits: list[AccountUseCase]) -> Decimal:
         (p.use_case.assisted_value for p in pursuits if p.level < Level.USE_CASE_VALUE),
         Decimal("0"),
     )
+
+
+def unrealised_value_subquery() -> Coalesce:
+    """``account_value_delta`` as an expression over an account queryset: the assisted value of
+    its use cases not proven at level 3 or more, 0 without any."""
+    pending = (
+        AccountUseCase.objects.filter(account=OuterRef("pk"), level__lt=Level.USE_CASE_VALUE)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("use_case__assisted_value"))
+        .values("total")
+    )
+    return Coalesce(Subquery(pending), Value(Decimal("0")), output_field=DecimalField())
+
+
+def unproven_claims_subquery() -> Coalesce:
+    """The number of the account's claims still unproven or disputed, as an expression."""
+    claims = (
+        Evidence.objects.filter(
+            account=OuterRef("pk"),
+            status__in=[EvidenceStatus.UNPROVEN, EvidenceStatus.DISPUTED],
+        )
+        .order_by()
+        .values("account")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(claims, output_field=IntegerField()), Value(0))
+
+
+SEARCH_LIMIT = 10  # matches a search shows of each kind
+
+
+def evidence_search(*, text: str) -> list[dict]:
+    """Claims whose text or metric matches ``text``, typos allowed, best match first."""
+    similarity = Greatest(
+        TrigramWordSimilarity(text, "claim"), TrigramWordSimilarity(text, "metric_name")
+    )
+    with forgiving_trigrams():
+        return list(
+            Evidence.objects.filter(
+                Q(claim__icontains=text)
+                | Q(claim__trigram_word_similar=text)
+                | Q(metric_name__trigram_word_similar=text)
+            )
+            .annotate(similarity=similarity)
+            .order_by("-similarity", "pk")
+            .values("pk", "claim", "status", "account_id", "account__name")[:SEARCH_LIMIT]
+        )
 
 
 def retention_artifact(*, account: Account) -> dict:

@@ -14,6 +14,7 @@ from csos.models import Invitation, Workspace
 from csos.services import invitation_token
 from csos.tenancy import workspace_scope
 from health.models import HealthBacktest
+from playbooks.models import Task
 from stakeholders.models import MEETING_KINDS, Interaction, SalesHandoff, Stakeholder
 from stakeholders.services import plan_share_link_create
 
@@ -60,6 +61,17 @@ SIGNED_IN_PAGES = [
     "/accounts/{crowded}/timeline/",
     "/interactions/{meeting}/",
     "/interactions/{meeting}/prep/",
+    # The CSM's week: the queue, tasks, search, value captured.
+    "/queue/?csm={csm}",
+    "/queue/pooled/",
+    "/settings/attention/",
+    "/tasks/?everyone=on",
+    "/tasks/{task}/",
+    "/accounts/{account}/tasks/new/",
+    "/accounts/{account}/captures/new/",
+    "/search/?q=a",
+    "/search/?q=acme",
+    "/leaders/value-capture/",
 ]
 PUBLIC_PAGES = [
     "/login/",
@@ -90,8 +102,11 @@ def demo_ids(transactional_db) -> dict[str, str]:
         workspace=workspace, computed_at__isnull=False
     ).first()
     churned = Account.dangerously_unscoped.filter(workspace=workspace, status="churned").first()
+    task = Task.dangerously_unscoped.filter(workspace=workspace, status="open").first()
     return {
         **_crowded_ids(workspace),
+        "csm": str(account.owner_id),
+        "task": str(task.pk),
         "churned": str(churned.pk),
         "account": str(account.pk),
         "backtest": str(backtest.pk),
