@@ -229,9 +229,10 @@ def test_it_builds_the_demo_once_with_no_progress_bars_in_a_log(run_env, demo):
 
 def test_it_serves_the_demo_workspace_with_nothing_configured(site):
     base, _ = site
-    _, portfolio = _signed_in(base, "csm1@demo.csos.example")
+    opener, landing = _signed_in(base, "csm1@demo.csos.example")
+    assert landing.geturl().endswith("/queue/")  # a CSM lands on their attention queue
+    portfolio = opener.open(f"{base}/portfolio/", timeout=30)
     body = portfolio.read().decode()
-    assert portfolio.geturl().endswith("/portfolio/")
     assert "Northwind Cloud" in body and "DEMO-" in body
 
 

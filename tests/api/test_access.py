@@ -22,7 +22,8 @@ from tests.sweep import MARKERS, build_sweep, iter_url_patterns
 from value.models import Evidence
 
 API_PREFIX = "/api/v1/"
-PUBLIC = {reverse("api_schema"), reverse("api_docs")}
+# The OpenAPI document, its viewer and the event catalogue are public, like the docs they are.
+PUBLIC = {reverse("api_schema"), reverse("api_docs"), reverse("event_schemas")}
 
 # A batch for each ingestion endpoint that names Alpha's objects by their external ids.
 FOREIGN_BATCHES = {

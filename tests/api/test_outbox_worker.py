@@ -4,6 +4,7 @@ was stored, and its ladder refresh runs on a real worker once the broker is back
 import datetime as dt
 import time
 
+import kombu.pools
 import pytest
 from django.utils import timezone
 
@@ -32,6 +33,10 @@ def broker_on(redis_server):  # noqa: F811
     try:
         yield redis_server
     finally:
+        # Close every connection to the test's own server, not only forget the pool: a kept
+        # producer or kombu's global pools would send later tests' tasks to a stopped server.
+        celery_app.pool.force_close_all()
+        kombu.pools.reset()
         conf.broker_url = saved
         celery_app._after_fork()
 

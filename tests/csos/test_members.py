@@ -93,7 +93,7 @@ def test_it_lets_a_new_person_accept_with_their_own_name_and_password(
     accepted = invited.post(
         link, {"full_name": "Nina Park", "new_password1": password, "new_password2": password}
     )
-    assert accepted["Location"] == reverse("portfolio")
+    assert accepted["Location"] == reverse("home")
     membership = Membership.dangerously_unscoped.get(
         workspace=alpha, user__email="nina@example.com"
     )
@@ -102,7 +102,7 @@ def test_it_lets_a_new_person_accept_with_their_own_name_and_password(
     signed_in = Client().post(
         reverse("login"), {"username": "nina@example.com", "password": password}
     )
-    assert signed_in["Location"] == reverse("portfolio")
+    assert signed_in["Location"] == reverse("home")
     [event] = _events(alpha, "invitation.accept")
     assert event.after == {"email": "nina@example.com", "role": "csm"}
     assert Client().get(link).status_code == 404
@@ -125,7 +125,7 @@ def test_it_asks_a_person_who_uses_csos_to_accept_signed_in_as_themselves(
 
     charlie_client = Client()
     charlie_client.force_login(charlie)
-    assert charlie_client.post(link)["Location"] == reverse("portfolio")
+    assert charlie_client.post(link)["Location"] == reverse("home")
     assert Membership.dangerously_unscoped.filter(
         workspace=alpha, user=charlie, role=Role.VIEWER
     ).exists()

@@ -91,7 +91,7 @@ def test_it_sets_a_new_password_that_signs_in_and_retires_the_old_one(client, bo
     assert response["Location"] == reverse("password_reset_complete")
 
     assert _sign_in(Client(), bob, TEST_PASSWORD).status_code == 200  # form again, with an error
-    assert _sign_in(Client(), bob, NEW_PASSWORD)["Location"] == reverse("portfolio")
+    assert _sign_in(Client(), bob, NEW_PASSWORD)["Location"] == reverse("home")
 
 
 @pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_it_e_mails_a_link_to_an_invited_person_who_has_not_chosen_a_password(
     assert response["Location"] == reverse("password_reset_complete")
     assert _sign_in(Client(), User.objects.get(email="nina@alpha.example"), NEW_PASSWORD)[
         "Location"
-    ] == reverse("portfolio")
+    ] == reverse("home")
 
 
 @pytest.mark.django_db

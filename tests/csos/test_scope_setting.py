@@ -23,6 +23,7 @@ SCOPE_SETTERS_ALLOWED = {
     "csos/views.py": "the invitation page, whose signed token names the workspace to join",
     "accounts/demo/pipeline.py": "the demo builder runs every step in the demo workspace",
     "health/management/commands/health_recompute.py": "a command naming its workspace",
+    "playbooks/segments/tasks.py": "places new accounts in the workspace their signal names",
     "playbooks/digest_views.py": "one-click unsubscribe: its signed token names the workspace",
     "assistant/server.py": "MCP requests, by API token, scoped and reset as the API base does",
 }

@@ -15,7 +15,7 @@ def _sign_in(client, user, password=TEST_PASSWORD):
 def test_it_signs_in_with_the_right_password(client, bob):
     response = _sign_in(client, bob)
     assert response.status_code == 302
-    assert response["Location"] == reverse("portfolio")
+    assert response["Location"] == reverse("home")
 
 
 @pytest.mark.django_db

@@ -10,7 +10,8 @@ from accounts.demo import DemoOptions, demo_workspace_build, no_progress
 
 
 class _StepLine:
-    """One line on stderr per step as it finishes: the demo needs no progress-bar library."""
+    """One line on stdout per step as it finishes: the demo needs no progress-bar library, and
+    stderr stays for what went wrong."""
 
     def __init__(self, *, total: int, desc: str):
         self.total, self.desc, self.done = total, desc, 0
@@ -22,7 +23,7 @@ class _StepLine:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        sys.stderr.write(f"  {self.desc}: {self.done:,} of {self.total:,} rows\n")
+        sys.stdout.write(f"  {self.desc}: {self.done:,} of {self.total:,} rows\n")
 
 
 class Command(BaseCommand):
