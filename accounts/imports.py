@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import csv_import as csv
@@ -39,6 +40,7 @@ from accounts.models import (
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.services import ParentLinkRefused, account_parents_link
 from accounts.signals import accounts_created
+from csos.events import publish
 from csos.imports.reading import FileRefused, Limits, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
@@ -337,25 +339,34 @@ def account_import_commit(
                 chunk_size=chunk_size,
             )
             _link_parents(account_import, rows, by)
+            counts = {
+                "created": created,
+                "updated": updated,
+                "unchanged": int(unchanged.sum()),
+                "skipped": skipped,
+            }
             audit_record(
                 workspace=account_import.workspace,
                 actor=by,
                 action="account_import.commit",
                 obj=account_import,
-                after={
-                    "created": created,
-                    "updated": updated,
-                    "unchanged": int(unchanged.sum()),
-                    "skipped": skipped,
+                after=counts,
+            )
+            publish(
+                workspace=account_import.workspace,
+                event_type="import.finished",
+                body={
+                    "id": account_import.pk,
+                    "filename": account_import.filename,
+                    **counts,
+                    "url": settings.SITE_URL
+                    + reverse("account_import_detail", args=[account_import.pk]),
                 },
             )
             return _finish(
                 import_id,
                 status=ImportStatus.DONE,
-                created=created,
-                updated=updated,
-                unchanged=int(unchanged.sum()),
-                skipped=skipped,
+                **counts,
             )
     except _RowRefused as refused:
         return _finish(import_id, status=ImportStatus.FAILED, errors=[refused.error])

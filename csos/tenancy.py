@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -175,6 +176,21 @@ class TenantQuerySet(models.QuerySet):
         objs = list(objs)
         tenant_rows_check(objs)
         return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_create_new(self, objs) -> list[int]:
+        """Insert ``objs`` with ON CONFLICT DO NOTHING and return the ids of the rows really
+        written: ``bulk_create(ignore_conflicts=True)`` cannot tell a row a concurrent writer
+        already held from one it wrote."""
+        objs = list(objs)
+        if not objs:
+            return []
+        tenant_rows_check(objs)
+        opts = self.model._meta
+        fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+        rows = self._insert(
+            objs, fields=fields, returning_fields=[opts.pk], on_conflict=OnConflict.IGNORE
+        )
+        return [pk for (pk,) in rows]
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)

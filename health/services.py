@@ -15,6 +15,7 @@ from accounts.models import Account, AccountStatus
 from csos.models import Workspace
 from csos.services import audit_record
 from health import scoring as s
+from health.announcements import snapshots_announce
 from health.loader import scoring_frame
 from health.models import (
     HealthJudgement,
@@ -198,9 +199,9 @@ def _previous(first_id: int, last_id: int, week: dt.date) -> tuple[pd.DataFrame,
     last_week = week - dt.timedelta(weeks=1)
     rows = HealthSnapshot.objects.filter(
         account_id__gte=first_id, account_id__lte=last_id, week__in=[last_week, weeks_ago]
-    ).values_list("account_id", "week", "total", "scores", "proven_evidence")
+    ).values_list("account_id", "week", "total", "band", "scores", "proven_evidence")
     frame = pd.DataFrame.from_records(
-        list(rows), columns=["account_id", "week", "total", "scores", s.PROVEN_EVIDENCE]
+        list(rows), columns=["account_id", "week", "total", "band", "scores", s.PROVEN_EVIDENCE]
     )
     by_week = {w: frame[frame["week"] == w].set_index("account_id") for w in (last_week, weeks_ago)}
     return by_week[last_week], by_week[weeks_ago]
@@ -271,6 +272,17 @@ def _chunk_write(
         )
         for account_id, row in result.iterrows()
     ]
+    # Events tell of the present: a past week re-scored corrects history and announces nothing.
+    if week == iso_week(timezone.localdate(recompute.started_at)):
+        stored = HealthSnapshot.objects.filter(
+            account_id__gte=first_id, account_id__lte=last_id, week=week
+        ).values_list("account_id", "band", "theatre")
+        snapshots_announce(
+            workspace=recompute.workspace,
+            snapshots=snapshots,
+            last_week=last_week["band"].to_dict(),
+            stored={account_id: (band, theatre) for account_id, band, theatre in stored},
+        )
     HealthSnapshot.objects.bulk_create(
         snapshots,
         update_conflicts=True,

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.event_bodies import account_ref
 from accounts.models import Account
-from csos.events import publish
+from csos.events import publish, publish_many
 from csos.models import Workspace
 from csos.services import audit_record
 from playbooks import selectors, triggers
@@ -23,14 +23,19 @@ from stakeholders.selectors import flag_thresholds
 @transaction.atomic
 def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date) -> int:
     """A task per firing whose occasion has not fired yet and whose cause has no open task on
-    the account; returns how many it wrote. A task goes to the firing's assignee, or else to
-    the account's owner.
+    the account, each announced as task.created; returns how many it wrote."""
+    return len(_tasks_write(workspace=workspace, firings=firings, today=today))
+
+
+def _tasks_write(*, workspace: Workspace, firings: list[Firing], today: dt.date) -> list[Task]:
+    """The tasks ``tasks_create`` wrote. A task goes to the firing's assignee, or else to the
+    account's owner.
 
     The database holds both rules (``task_one_open_per_cause``, ``task_once_per_occasion``);
     the rows go in with ON CONFLICT DO NOTHING, so a row a concurrent run wrote first stays
-    the only one."""
+    the only one, and only the rows this run wrote are announced."""
     if not firings:
-        return 0
+        return []
     account_ids = {firing.account_id for firing in firings}
     owners = dict(Account.objects.filter(pk__in=account_ids).values_list("pk", "owner_id"))
     open_causes, fired = set(), set()
@@ -63,8 +68,17 @@ def tasks_create(*, workspace: Workspace, firings: list[Firing], today: dt.date)
                 occasion=firing.occasion,
             )
         )
-    Task.objects.bulk_create(tasks, ignore_conflicts=True)
-    return len(tasks)
+    written = list(
+        Task.objects.filter(pk__in=Task.objects.bulk_create_new(tasks))
+        .select_related("account__owner", "assignee")
+        .order_by("pk")
+    )
+    publish_many(
+        workspace=workspace,
+        event_type="task.created",
+        bodies=[task_event_body(task) for task in written],
+    )
+    return written
 
 
 def band_triggers_run(*, workspace: Workspace, week: dt.date, today: dt.date) -> int:
@@ -86,7 +100,26 @@ def daily_triggers_run(*, workspace: Workspace, today: dt.date) -> int:
         *triggers.next_action_firings(today=today, lookback_days=settings.next_action_days),
         *triggers.success_plan_firings(today=today, plan_due_days=flags.plan_due_days),
     ]
-    return tasks_create(workspace=workspace, firings=firings, today=today)
+    with transaction.atomic():
+        written = _tasks_write(workspace=workspace, firings=firings, today=today)
+        # A renewal task is written once per renewal date and window (its occasion), so the
+        # window is announced once, however often the trigger runs.
+        renewals = [task for task in written if task.cause == "renewal"]
+        publish_many(
+            workspace=workspace,
+            event_type="account.renewal_window_entered",
+            bodies=[_renewal_body(task) for task in renewals],
+        )
+    return len(written)
+
+
+def _renewal_body(task: Task) -> dict:
+    renewal_date, window_days = task.occasion.split(":")
+    return {
+        "account": account_ref(task.account),
+        "renewal_date": renewal_date,
+        "window_days": int(window_days),
+    }
 
 
 def overdue_tasks_escalate(*, workspace: Workspace, today: dt.date) -> int:
@@ -100,7 +133,18 @@ def overdue_tasks_escalate(*, workspace: Workspace, today: dt.date) -> int:
         after_days=selectors.playbook_settings().escalate_after_days,
         leader_id=leader_id,
     )
-    return tasks_create(workspace=workspace, firings=firings, today=today)
+    with transaction.atomic():
+        written = _tasks_write(workspace=workspace, firings=firings, today=today)
+        # task.escalated describes the overdue task; its escalation is announced as created.
+        escalated = Task.objects.filter(
+            pk__in=[int(task.cause.removeprefix("escalation:")) for task in written]
+        ).select_related("account__owner", "assignee")
+        publish_many(
+            workspace=workspace,
+            event_type="task.escalated",
+            bodies=[task_event_body(task) for task in escalated.order_by("pk")],
+        )
+    return len(written)
 
 
 @transaction.atomic

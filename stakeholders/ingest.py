@@ -27,7 +27,7 @@ from stakeholders.models import (
     StakeholderRole,
     StakeholderStatus,
 )
-from stakeholders.services import stakeholder_states_record
+from stakeholders.services import stakeholder_changes_announce, stakeholder_states_record
 
 STAKEHOLDER_RECORD = RecordSpec(
     fields={
@@ -125,6 +125,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     if departures:
         _record_departures(workspace, departures)
     _record_states(existing, keys, today=today)
+    _announce_changes(workspace, existing, keys)
     standing = sorted({row["account"] for row in rows if {"role", "status"} & row.keys()})
     if standing:
         stakeholders_changed.send(sender=Stakeholder, account_ids=standing)
@@ -144,6 +145,22 @@ def _record_states(
         stored = before.get(key)
         changes.append((by_key[key], (stored["role"], stored["sentiment"]) if stored else None))
     stakeholder_states_record(changes=changes, today=today)
+
+
+def _announce_changes(
+    workspace: Workspace, before: dict[tuple[int, str], dict], keys: list[tuple[int, str]]
+) -> None:
+    """The departures and role changes of the people the batch changed (not those it added)."""
+    stored = [key for key in keys if key in before]
+    if not stored:
+        return
+    people = Stakeholder.objects.filter(pk__in=[before[key]["id"] for key in stored])
+    changes = [
+        (person, before[key]["role"], before[key]["status"] == StakeholderStatus.LEFT)
+        for person in people.select_related("account__owner").order_by("pk")
+        for key in [(person.account_id, person.email.lower())]
+    ]
+    stakeholder_changes_announce(workspace=workspace, changes=changes)
 
 
 def _record_departures(

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from csos.models import Workspace
 from csos.outbox import outbox_enqueue
@@ -16,11 +17,22 @@ def ladder_refresh_task(workspace_id: int, account_ids: list[int] | None = None)
     services.ladder_refresh(account_ids=account_ids)
 
 
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@workspace_task
+def evidence_expiries_announce_task(workspace_id: int) -> None:
+    """Announce the proven claims whose proof stopped counting as the days passed."""
+    services.evidence_expiries_announce(
+        workspace=Workspace.objects.get(pk=workspace_id), today=timezone.localdate()
+    )
+
+
 @shared_task
 def ladder_refresh_all_task() -> None:
-    """The daily refresh, one task per workspace: trailing usage windows move as days pass."""
+    """The daily refresh, one task per workspace: trailing usage windows move as days pass, and
+    proofs grow stale."""
     for workspace_id in Workspace.objects.values_list("pk", flat=True):
         ladder_refresh_task.delay(workspace_id)
+        evidence_expiries_announce_task.delay(workspace_id)
 
 
 def ladder_refresh_on_commit(*, workspace_id: int, account_ids: list[int]) -> None:

@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.event_bodies import account_ref
 from accounts.models import Account
 from accounts.signals import stakeholder_erased, stakeholders_changed
-from csos.models import AuditEvent
+from csos.events import publish_many
+from csos.models import AuditEvent, Workspace
 from csos.services import audit_record
 from stakeholders.models import (
     KEY_ROLES,
@@ -82,6 +84,31 @@ def _record_departure(stakeholder: Stakeholder, *, was_left: bool) -> None:
             role=stakeholder.role,
             left_on=stakeholder.left_on,
         )
+
+
+def stakeholder_changes_announce(
+    *, workspace: Workspace, changes: list[tuple[Stakeholder, str, bool]]
+) -> None:
+    """Publish stakeholder.departed for each person who has just left and
+    stakeholder.role_changed for each whose role changed; ``changes`` pairs a person with their
+    role before and whether they had left before."""
+    departed, moved = [], []
+    for person, role_before, was_left in changes:
+        body = {
+            "account": account_ref(person.account),
+            "stakeholder": {
+                "id": person.pk,
+                "name": person.name,
+                "role": person.role,
+                "status": person.status,
+            },
+        }
+        if person.has_left and not was_left:
+            departed.append(body)
+        if person.role != role_before:
+            moved.append({**body, "previous_role": role_before})
+    publish_many(workspace=workspace, event_type="stakeholder.departed", bodies=departed)
+    publish_many(workspace=workspace, event_type="stakeholder.role_changed", bodies=moved)
 
 
 def stakeholder_states_record(
@@ -163,6 +190,9 @@ def stakeholder_update(
     current.save()
     _record_departure(current, was_left=was_left)
     stakeholder_states_record(changes=[(current, state_before)], today=timezone.localdate())
+    stakeholder_changes_announce(
+        workspace=current.workspace, changes=[(current, before["role"], was_left)]
+    )
     after = {"role": current.role, "status": current.status}
     if after != before or current.left_on != left_on:
         stakeholders_changed.send(sender=Stakeholder, account_ids=[current.account_id])

@@ -23,6 +23,7 @@ from value.services.evidence import (
     evidence_update,
     evidence_validate,
 )
+from value.services.expiry import evidence_expiries_announce
 from value.services.framework import (
     USE_CASE_FIELDS,
     account_use_cases_set,
@@ -52,6 +53,7 @@ __all__ = [
     "event_mapping_save",
     "evidence_confirmation_respond",
     "evidence_confirmation_send",
+    "evidence_expiries_announce",
     "evidence_record",
     "evidence_update",
     "evidence_validate",

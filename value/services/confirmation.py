@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from csos.events import publish
 from csos.links import IssuedLink, link_issue, link_use, recipient_refusal
 from value.models import (
     ConfirmationOutcome,
@@ -21,7 +22,14 @@ from value.models import (
     EvidenceStatus,
 )
 from value.selectors import confirmation_asker
-from value.services.evidence import EVIDENCE_FIELDS, _history, _plain, _snapshot
+from value.services.evidence import (
+    EVIDENCE_FIELDS,
+    _history,
+    _plain,
+    _snapshot,
+    evidence_event_body,
+    evidence_status_announce,
+)
 from value.services.levels import ladder_refresh
 
 CONFIRMATION_PURPOSE = "value.evidence-confirmation"
@@ -181,6 +189,12 @@ def evidence_confirmation_respond(
         before={name: before[name] for name in changed},
         after={name: after[name] for name in changed} | ({"comment": comment} if comment else {}),
     )
+    publish(
+        workspace=evidence.workspace,
+        event_type="confirmation.answered",
+        body={**evidence_event_body(evidence), "confirmed": confirmed},
+    )
+    evidence_status_announce(evidence, before=before["status"])
     ladder_refresh(account_ids=[evidence.account_id])
     return confirmation
 

@@ -8,12 +8,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.event_bodies import account_ref
 from accounts.models import Account
+from csos.events import publish
 from csos.models import Workspace
 from csos.services import audit_record
 from value.models import (
@@ -164,8 +168,40 @@ def evidence_record(
         evidence, by=by, summary=_recorded_summary(evidence), before={}, after=_snapshot(evidence)
     )
     _audit_attestation(evidence, by=by, before="")
+    evidence_status_announce(evidence, before="")
     ladder_refresh(account_ids=[account.pk])
     return evidence
+
+
+# The statuses announced when a claim takes them, by event type.
+STATUS_EVENTS = {
+    EvidenceStatus.PROVEN: "evidence.proven",
+    EvidenceStatus.DISPUTED: "evidence.disputed",
+}
+
+
+def evidence_status_announce(evidence: Evidence, *, before: str) -> None:
+    """Publish evidence.proven or evidence.disputed when the claim has just taken that status."""
+    event_type = STATUS_EVENTS.get(evidence.status)
+    if event_type and evidence.status != before:
+        publish(
+            workspace=evidence.workspace, event_type=event_type, body=evidence_event_body(evidence)
+        )
+
+
+def evidence_event_body(evidence: Evidence) -> dict[str, Any]:
+    """The body of an evidence event: the claim and its account."""
+    return {
+        "account": account_ref(evidence.account),
+        "evidence": {
+            "id": evidence.pk,
+            "claim": evidence.claim,
+            "level": evidence.level,
+            "use_case": evidence.use_case.name,
+            "status": evidence.status,
+            "url": django_settings.SITE_URL + reverse("value_evidence", args=[evidence.pk]),
+        },
+    }
 
 
 def _recorded_summary(evidence: Evidence) -> str:
@@ -229,6 +265,7 @@ def evidence_update(
         after={name: after[name] for name in changed},
     )
     _audit_attestation(evidence, by=by, before=before["status"])
+    evidence_status_announce(evidence, before=before["status"])
     ladder_refresh(account_ids=[evidence.account_id])
     return evidence
 
