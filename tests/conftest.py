@@ -197,3 +197,9 @@ def login(client):
         return client
 
     return sign_in
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that point the app's broker at a throwaway Redis run last (the sort is stable):
+    a connection kombu keeps to that server, stopped afterwards, must meet no later test."""
+    items.sort(key=lambda item: item.get_closest_marker("broker_swap") is not None)
