@@ -76,7 +76,7 @@ def workspace_switch(request):
         raise Http404
     request.session[SESSION_WORKSPACE_KEY] = workspace_id
     messages.success(request, f"Switched to {chosen.workspace.name}.")
-    return redirect("portfolio")
+    return redirect("home")
 
 
 @admin_required
@@ -155,7 +155,7 @@ def _invitation_answer(request, invitation: Invitation):
         else:
             request.session[SESSION_WORKSPACE_KEY] = membership.workspace_id
             messages.success(request, f"Welcome to {membership.workspace.name}.")
-            return redirect("portfolio")
+            return redirect("home")
     return render(
         request,
         "csos/invitation_accept.html",
