@@ -41,9 +41,11 @@ serve:
 	$(BIN)/python manage.py runserver $(ADDR)
 
 ## test: install and run the whole suite on PostgreSQL (the embedded one when none answers
-## at TEST_DATABASE_URL, outside CI) and Redis
+## at TEST_DATABASE_URL, outside CI) and Redis, one process per core (TEST_PROCESSES=1: one)
+TEST_PROCESSES ?= auto
 test: install-dev
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -199,7 +199,15 @@ def login(client):
     return sign_in
 
 
+# Tests that start, join or stop the embedded server on the project's .pgdata/ share it, so a
+# parallel run (pytest-xdist's loadgroup) keeps them in one process, one after another.
+SHARED_EMBEDDED_SERVER = ("tests/test_run_command.py", "tests/csos/test_embedded_db.py")
+
+
 def pytest_collection_modifyitems(items):
     """Tests that point the app's broker at a throwaway Redis run last (the sort is stable):
     a connection kombu keeps to that server, stopped afterwards, must meet no later test."""
     items.sort(key=lambda item: item.get_closest_marker("broker_swap") is not None)
+    for item in items:
+        if item.nodeid.startswith(SHARED_EMBEDDED_SERVER):
+            item.add_marker(pytest.mark.xdist_group("embedded_server"))
