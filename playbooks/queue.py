@@ -9,16 +9,18 @@ from dataclasses import fields
 import pandas as pd
 from django.db.models import (
     Count,
-    DecimalField,
-    ExpressionWrapper,
+    DateField,
     F,
+    FloatField,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from accounts.models import Account, AccountStatus, Motion
 from csos.models import LEADER_ROLES, Membership, Role
@@ -36,6 +38,7 @@ from value.selectors import unproven_claims_subquery, unrealised_value_subquery
 
 QUEUE_SIZE = 25  # entries the page shows; the export holds the whole ranking
 PEOPLE_WINDOW_DAYS = 30
+CONVERTED_ARR = "arr_converted"
 
 WEIGHT_FIELDS = tuple(field.name for field in fields(AttentionWeights))
 
@@ -72,81 +75,50 @@ def _task_count(*, today: dt.date, overdue: bool) -> Coalesce:
     return Coalesce(Subquery(grouped), Value(0))
 
 
+class _DaysBetween(Func):
+    """``later - earlier`` in whole days: PostgreSQL subtracts two dates to an integer, so the
+    day counts arrive as numbers instead of dates to convert one by one."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
 def attention_inputs(*, accounts: QuerySet[Account], today: dt.date) -> pd.DataFrame:
-    """The ranking's input frame for ``accounts``, read in one query."""
+    """The ranking's input frame for ``accounts``, read in one query. Numbers arrive as floats
+    and integers (day counts computed by PostgreSQL), ready for the ranking's numpy arithmetic."""
     rate = rate_to_workspace_currency(currency_field="currency", on=today)
+    on_today = Value(today, output_field=DateField())
+    read = {
+        attention.BAND: latest_band_subquery(),
+        attention.CHANGE: Cast(latest_change_subquery(), FloatField()),
+        # Named apart from the model's own ``arr``, which holds the unconverted figure.
+        CONVERTED_ARR: Cast(F("arr") * rate, FloatField()),
+        attention.VALUE_DELTA: Cast(unrealised_value_subquery(), FloatField()),
+        "open_tasks": _task_count(today=today, overdue=False),
+        "overdue_tasks": _task_count(today=today, overdue=True),
+        "overdue_milestones": overdue_milestones_subquery(today=today),
+        attention.STAKEHOLDER_CHANGES: people_changes_subquery(
+            since=today - dt.timedelta(days=PEOPLE_WINDOW_DAYS), until=today
+        ),
+        attention.RENEWAL_DAYS: _DaysBetween(F("renewal_date"), on_today),
+        attention.SILENCE_DAYS: _DaysBetween(on_today, last_conversation_subquery(until=today)),
+        attention.UNPROVEN_CLAIMS: unproven_claims_subquery(),
+    }
     rows = (
         accounts.filter(status=AccountStatus.ACTIVE)
-        .annotate(
-            band=latest_band_subquery(),
-            change=latest_change_subquery(),
-            arr_converted=ExpressionWrapper(
-                F("arr") * rate, output_field=DecimalField(max_digits=24, decimal_places=2)
-            ),
-            value_delta=unrealised_value_subquery(),
-            open_tasks=_task_count(today=today, overdue=False),
-            overdue_tasks=_task_count(today=today, overdue=True),
-            overdue_milestones=overdue_milestones_subquery(today=today),
-            stakeholder_changes=people_changes_subquery(
-                since=today - dt.timedelta(days=PEOPLE_WINDOW_DAYS), until=today
-            ),
-            last_conversation=last_conversation_subquery(until=today),
-            unproven_claims=unproven_claims_subquery(),
-        )
+        .annotate(**read)
         .order_by()
-        .values_list(
-            "pk",
-            "name",
-            "owner_id",
-            "renewal_date",
-            "band",
-            "change",
-            "arr_converted",
-            "value_delta",
-            "open_tasks",
-            "overdue_tasks",
-            "overdue_milestones",
-            "stakeholder_changes",
-            "last_conversation",
-            "unproven_claims",
-        )
+        .values_list("pk", "name", *read)
     )
-    raw = pd.DataFrame(
-        list(rows),
-        columns=[
-            attention.ACCOUNT_ID,
-            "name",
-            "owner_id",
-            "renewal_date",
-            attention.BAND,
-            attention.CHANGE,
-            attention.ARR,
-            attention.VALUE_DELTA,
-            "open_tasks",
-            "overdue_tasks",
-            "overdue_milestones",
-            attention.STAKEHOLDER_CHANGES,
-            "last_conversation",
-            attention.UNPROVEN_CLAIMS,
-        ],
-    )
-    raw[attention.ARR] = pd.to_numeric(raw[attention.ARR], errors="coerce").astype(float)
-    raw[attention.VALUE_DELTA] = raw[attention.VALUE_DELTA].astype(float)
-    raw[attention.CHANGE] = raw[attention.CHANGE].astype(float)
-    raw[attention.RENEWAL_DAYS] = _days(raw["renewal_date"], today, after=True)
-    raw[attention.SILENCE_DAYS] = _days(raw["last_conversation"], today, after=False)
-    raw[attention.OPEN_ITEMS] = raw["open_tasks"] + raw["overdue_milestones"]
-    raw[attention.OVERDUE_ITEMS] = raw["overdue_tasks"]
-    return raw
-
-
-def _days(dates: pd.Series, today: dt.date, *, after: bool) -> pd.Series:
-    """Days from today to each date (``after``) or from each date to today; NaN for none."""
-    offsets = [
-        float((day - today).days if after else (today - day).days) if day else float("nan")
-        for day in dates
-    ]
-    return pd.Series(offsets, index=dates.index, dtype=float)
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=[attention.ACCOUNT_ID, "name", *read]
+    ).rename(columns={CONVERTED_ARR: attention.ARR})
+    for column in (attention.CHANGE, attention.RENEWAL_DAYS, attention.SILENCE_DAYS):
+        frame[column] = frame[column].astype(float)  # NaN where there is none
+    frame[attention.OPEN_ITEMS] = frame["open_tasks"] + frame["overdue_milestones"]
+    frame[attention.OVERDUE_ITEMS] = frame["overdue_tasks"]
+    return frame
 
 
 def _reason_text(key: str, row: pd.Series) -> str:

@@ -123,28 +123,34 @@ def rebalance(accounts: pd.DataFrame, csms: list[Csm]) -> Rebalancing:
 
 def _moves(frame, groups, csms, receivers, leaving, arriving) -> list[Move]:
     """The accounts that move: from each group its smallest by ARR, paired with the places
-    that receive their motion."""
-    members = {
-        key: rows.sort_values([ARR, ACCOUNT_ID])[ACCOUNT_ID].tolist()
-        for key, rows in frame.groupby([OWNER_ID, MOTION], sort=False)
-    }
-    going: dict[str, list[tuple[int, int]]] = {}
-    for g, amount in enumerate(leaving):
-        owner, motion = int(groups.at[g, OWNER_ID]), groups.at[g, MOTION]
-        going.setdefault(motion, []).extend(
-            (owner, account_id) for account_id in members[owner, motion][:amount]
-        )
+    that receive their motion. One sort of the accounts, whatever the number of groups."""
+    keys = [OWNER_ID, MOTION]
+    ordered = frame.sort_values([*keys, ARR, ACCOUNT_ID])
+    quota = pd.Series(leaving, index=pd.MultiIndex.from_frame(groups[keys]))
+    allowed = quota.reindex(pd.MultiIndex.from_frame(ordered[keys])).to_numpy()
+    going = ordered[ordered.groupby(keys, sort=False).cumcount().to_numpy() < allowed]
+    places = pd.DataFrame(
+        {
+            MOTION: [motion for _c, motion in receivers],
+            "to_id": [csms[c].user_id for c, _motion in receivers],
+            "amount": arriving,
+        }
+    )
     moves = []
-    for (c, motion), amount in zip(receivers, arriving, strict=True):
-        for _ in range(amount):
-            owner, account_id = going[motion].pop()
-            moves.append(
-                Move(
-                    account_id=int(account_id),
-                    from_id=None if owner == UNOWNED else owner,
-                    to_id=csms[c].user_id,
-                )
+    for motion, received in places.groupby(MOTION, sort=False):
+        # The last group's largest leaver goes to the first receiver, as a stack pops.
+        leavers = going[going[MOTION] == motion].iloc[::-1]
+        to_ids = np.repeat(received["to_id"].to_numpy(), received["amount"].to_numpy())
+        moves.extend(
+            Move(
+                account_id=int(account_id),
+                from_id=None if owner == UNOWNED else int(owner),
+                to_id=int(to_id),
             )
+            for account_id, owner, to_id in zip(
+                leavers[ACCOUNT_ID], leavers[OWNER_ID], to_ids, strict=True
+            )
+        )
     return sorted(moves, key=lambda move: move.account_id)
 
 
