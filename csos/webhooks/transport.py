@@ -152,8 +152,9 @@ class Poster:
         except BaseException:
             self.close()
             raise
-        if response.will_close or not response.isclosed():
-            # Closing is the only way past a response larger than what was read.
+        if response.will_close or (not response.isclosed() and response.length != 0):
+            # Closing is the only way past a response larger than what was read (a bodiless
+            # answer such as 204 has length 0 and stays open, though not marked closed).
             self.close()
         return PostResult(
             status=response.status,

@@ -86,13 +86,15 @@ def test_it_delivers_a_published_event_through_the_outbox_once_committed(
     assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
 
 
-def test_it_delivers_an_endpoints_batch_over_one_connection(alpha, hook, receiver):
+@pytest.mark.parametrize(("status", "answer"), [(200, b"ok"), (204, b"")])
+def test_it_delivers_an_endpoints_batch_over_one_connection(alpha, hook, receiver, status, answer):
     endpoint, _ = hook
+    receiver.status, receiver.answer = status, answer
     sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in (1, 2, 3)]
     attempted = deliveries.endpoint_deliver(endpoint_id=endpoint.pk)
     assert [delivery.pk for delivery in attempted] == [delivery.pk for delivery in sent]
     assert set(WebhookDelivery.objects.values_list("status", "attempts", "response_status")) == {
-        (DeliveryStatus.SUCCEEDED, 1, 200)
+        (DeliveryStatus.SUCCEEDED, 1, status)
     }
     assert [headers["webhook-id"] for headers, _ in receiver.received] == [
         delivery.webhook_id for delivery in sent
