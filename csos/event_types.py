@@ -62,11 +62,15 @@ EVENT_TYPES: dict[str, tuple[int, str, dict]] = {
         "A customer's renewal date came within the workspace's renewal window.",
         _object(account=ACCOUNT, renewal_date=_DATE, window_days=_ID),
     ),
+    # Version 2 names the kind of import; a batch upload (stakeholders, usage, support tickets,
+    # survey responses) keeps no import record, so its id is null.
     "import.finished": (
-        1,
-        "An accounts CSV import finished writing.",
+        2,
+        "A CSV import (accounts, stakeholders, usage, support tickets, survey responses) "
+        "finished writing.",
         _object(
-            id=_ID,
+            kind=_TEXT,
+            id=_OPTIONAL_ID,
             filename=_TEXT,
             created=_ID,
             updated=_ID,

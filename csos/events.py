@@ -18,6 +18,8 @@ from csos.models import DomainEvent, WebhookEndpoint, Workspace
 from csos.outbox import outbox_enqueue
 
 DISPATCH_TASK = "csos.tasks.event_dispatch_task"
+# Events fanned out by one dispatch task: one look-up of endpoints and one insert for them all.
+DISPATCH_CHUNK = 500
 
 
 def publish(
@@ -60,9 +62,10 @@ def publish_many(
         for body in bodies
     )
     if events and _has_subscribers(workspace=workspace, event_type=event_type):
-        for event in events:
+        for start in range(0, len(events), DISPATCH_CHUNK):
+            chunk = [event.pk for event in events[start : start + DISPATCH_CHUNK]]
             outbox_enqueue(
-                workspace_id=workspace.pk, task=DISPATCH_TASK, args=[workspace.pk, event.pk]
+                workspace_id=workspace.pk, task=DISPATCH_TASK, args=[workspace.pk, chunk]
             )
     return events
 

@@ -154,7 +154,13 @@ class WebhookDelivery(TenantModel):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="webhook_delivery_due",
-            )
+            ),
+            # A batch claims one endpoint's due deliveries, oldest first.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_endpoint_due",
+            ),
         ]
 
     def __str__(self) -> str:

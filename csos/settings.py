@@ -449,10 +449,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "playbooks.tasks.overdue_tasks_escalate_all_task",
         "schedule": crontab(minute=30, hour=5),
     },
-    # After the weekly recompute (02:00), so the band changes of the week are in.
+    # Hourly: each workspace's digests go out on Monday at 07:00 in its own time zone.
     "send-weekly-digests": {
         "task": "playbooks.tasks.digests_send_all_task",
-        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+        "schedule": crontab(minute=0),
     },
     "remind-unanswered-surveys-daily": {
         "task": "health.tasks.survey_reminders_send_all_task",

@@ -2,7 +2,7 @@
 the outbox sweep, and the delivery of events to webhooks and chat channels."""
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 
 from csos.api.idempotency import idempotency_key_purge
 from csos.models import DomainEvent, Workspace
@@ -37,21 +37,25 @@ def outbox_sweep_task() -> None:
     outbox_sweep()
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+@shared_task(autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=3)
 @workspace_task
-def event_dispatch_task(workspace_id: int, event_id: int) -> None:
-    delivery.event_dispatch(event=DomainEvent.objects.get(pk=event_id))
+def event_dispatch_task(workspace_id: int, event_ids: list[int]) -> None:
+    """Fan events out to their endpoints. A concurrent run of the same events may insert a
+    delivery first (IntegrityError): the retry finds it and adds only the rest."""
+    events = DomainEvent.objects.filter(pk__in=event_ids).select_related("workspace")
+    delivery.events_dispatch(events=list(events))
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 @workspace_task
-def webhook_deliver_task(workspace_id: int, delivery_id: int) -> None:
-    """One attempt; a failure is rescheduled on the row, and the sweep queues it when due."""
-    delivery.delivery_attempt(delivery_id=delivery_id)
+def endpoint_deliver_task(workspace_id: int, endpoint_id: int) -> None:
+    """One batch of the endpoint's due deliveries; failures are rescheduled on their rows, and
+    the sweep queues them when due."""
+    delivery.endpoint_deliver(endpoint_id=endpoint_id)
 
 
 @shared_task(ignore_result=True)
 def webhook_deliveries_sweep_task() -> None:
     """Queued by beat: the retries that are due, and deliveries a killed worker left pending."""
-    for workspace_id, delivery_id in delivery.deliveries_due():
-        webhook_deliver_task.delay(workspace_id, delivery_id)
+    for workspace_id, endpoint_id in delivery.endpoints_due():
+        endpoint_deliver_task.delay(workspace_id, endpoint_id)

@@ -26,7 +26,12 @@ def digest_settings(request):
     return render(
         request,
         "playbooks/digest_settings.html",
-        {"form": form, "kind": digests.digest_kind(request.membership)},
+        {
+            "form": form,
+            "kind": digests.digest_kind(request.membership),
+            "send_hour": f"{digests.DIGEST_HOUR:02d}:00",
+            "time_zone": request.workspace.time_zone,
+        },
     )
 
 

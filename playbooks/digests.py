@@ -7,6 +7,7 @@ one-click unsubscribe by a signed link.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import Counter
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from value.selectors import accounts_with_level
 
 _UNSUBSCRIBE_SALT = "playbooks.digest-unsubscribe"
 SHOWN = 10  # rows of each list the e-mail shows; the counts say how many there are
+# The week's digest goes out from Monday at this hour, in the workspace's own time zone.
+DIGEST_WEEKDAY, DIGEST_HOUR = 0, 7
 
 
 def digest_kind(membership: Membership) -> str | None:
@@ -198,7 +201,19 @@ def _digest_mail(
     return message
 
 
+def digest_due(*, time_zone: str, now: dt.datetime) -> bool:
+    """Whether the week's digest is due at ``now`` in ``time_zone``: from Monday DIGEST_HOUR:00
+    local time to the week's end, so an hourly run that missed the hour catches up."""
+    local = now.astimezone(zoneinfo.ZoneInfo(time_zone))
+    return not (local.weekday() == DIGEST_WEEKDAY and local.hour < DIGEST_HOUR)
+
+
 def digests_send(*, workspace: Workspace, today: dt.date) -> int:
-    """Send the week's digest to each member of ``workspace`` in scope; how many were sent."""
-    members = Membership.objects.filter(workspace=workspace).select_related("user", "workspace")
+    """Send the week's digest to each member of ``workspace`` in scope who has not had it; how
+    many were sent."""
+    members = (
+        Membership.objects.filter(workspace=workspace)
+        .exclude(user__in=DigestDelivery.objects.filter(week=iso_week(today)).values("user"))
+        .select_related("user", "workspace")
+    )
     return sum(digest_send(membership=membership, today=today) for membership in members)

@@ -6,13 +6,13 @@ import datetime as dt
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.event_bodies import account_ref
 from accounts.models import Account
 from csos.events import publish, publish_many
-from csos.models import Workspace
+from csos.models import DomainEvent, Workspace
 from csos.services import audit_record
 from playbooks import selectors, triggers
 from playbooks.models import PlaybookSettings, Task, TaskStatus
@@ -102,21 +102,52 @@ def daily_triggers_run(*, workspace: Workspace, today: dt.date) -> int:
     ]
     with transaction.atomic():
         written = _tasks_write(workspace=workspace, firings=firings, today=today)
-        # A renewal task is written once per renewal date and window (its occasion), so the
-        # window is announced once, however often the trigger runs.
-        renewals = [task for task in written if task.cause == "renewal"]
-        publish_many(
-            workspace=workspace,
-            event_type="account.renewal_window_entered",
-            bodies=[_renewal_body(task) for task in renewals],
+        renewal_windows_announce(
+            workspace=workspace, firings=[f for f in firings if f.cause == "renewal"]
         )
     return len(written)
 
 
-def _renewal_body(task: Task) -> dict:
-    renewal_date, window_days = task.occasion.split(":")
+def renewal_windows_announce(*, workspace: Workspace, firings: list[Firing]) -> int:
+    """Publish account.renewal_window_entered once per account, renewal date and window, whether
+    or not a task was written for it (a renewal task of an earlier window may still be open);
+    the events already stored say which windows were announced. Returns how many it published."""
+    with transaction.atomic():
+        # Runs of one workspace announce in turn, so two at once cannot both announce a window.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('renewal_window_entered'), %s)",
+                [workspace.pk],
+            )
+        announced = {
+            (account_id, f"{body['renewal_date']}:{body['window_days']}")
+            for account_id, body in DomainEvent.objects.filter(
+                event_type="account.renewal_window_entered",
+                account_id__in={firing.account_id for firing in firings},
+            ).values_list("account_id", "body")
+        }
+        entered = {
+            (firing.account_id, firing.occasion): firing
+            for firing in firings
+            if (firing.account_id, firing.occasion) not in announced
+        }
+        accounts = Account.objects.select_related("owner").in_bulk(
+            {account_id for account_id, _occasion in entered}
+        )
+        published = publish_many(
+            workspace=workspace,
+            event_type="account.renewal_window_entered",
+            bodies=[
+                _renewal_body(accounts[account_id], occasion) for account_id, occasion in entered
+            ],
+        )
+    return len(published)
+
+
+def _renewal_body(account: Account, occasion: str) -> dict:
+    renewal_date, window_days = occasion.split(":")
     return {
-        "account": account_ref(task.account),
+        "account": account_ref(account),
         "renewal_date": renewal_date,
         "window_days": int(window_days),
     }

@@ -68,6 +68,9 @@ def digests_send_task(workspace_id: int) -> None:
 
 @shared_task
 def digests_send_all_task() -> None:
-    """The weekly digests, one task per workspace."""
-    for workspace_id in Workspace.objects.values_list("pk", flat=True):
-        digests_send_task.delay(workspace_id)
+    """Hourly: the weekly digests of each workspace where they are due in its own time zone,
+    one task per workspace; a workspace already sent this week sends none again."""
+    now = timezone.now()
+    for workspace_id, time_zone in Workspace.objects.values_list("pk", "time_zone"):
+        if digests.digest_due(time_zone=time_zone, now=now):
+            digests_send_task.delay(workspace_id)

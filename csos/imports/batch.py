@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from csos.api.bulk import UpsertCounts
 from csos.api.problems import ProblemException
+from csos.events import publish
 from csos.imports.reading import ErrorSummary, Limits, summarize_errors
 from csos.imports.spec import FieldSpec, ImportSpec
 from csos.models import Workspace
@@ -102,15 +104,34 @@ def _summary(problem: ProblemException, rows: list[int]) -> ErrorSummary:
 
 
 def batch_run(
-    importer: CsvBatchImport, *, workspace: Workspace, frame: pd.DataFrame, commit: bool
+    importer: CsvBatchImport,
+    *,
+    workspace: Workspace,
+    frame: pd.DataFrame,
+    commit: bool,
+    filename: str = "",
 ) -> BatchPreview:
     """Run the import's bulk function on the file, all or nothing. Without ``commit`` it is
-    rolled back: the preview shows what a commit would write or refuse, and writes nothing."""
+    rolled back: the preview shows what a commit would write or refuse, and writes nothing. A
+    commit announces import.finished with its counts, in the write's transaction."""
     records, rows = frame_records(frame, numbers=importer.numbers)
     try:
         with transaction.atomic():
             counts = importer.upsert(workspace=workspace, records=records)
-            if not commit:
+            if commit:
+                publish(
+                    workspace=workspace,
+                    event_type="import.finished",
+                    body={
+                        "kind": importer.spec.kind,
+                        "id": None,
+                        "filename": filename,
+                        **counts.as_dict(),
+                        "skipped": 0,
+                        "url": settings.SITE_URL + reverse(importer.back_url_name),
+                    },
+                )
+            else:
                 transaction.set_rollback(True)
     except ProblemException as problem:
         return BatchPreview(records=len(records), counts=None, errors=_summary(problem, rows))

@@ -217,6 +217,7 @@ def _commit(request, importer, pending):
         workspace=request.workspace,
         frame=_frame(importer, pending, table),
         commit=True,
+        filename=pending["name"],
     )
     if outcome.counts is None:
         return _preview(request, importer, pending, table=table, outcome=outcome, status=400)

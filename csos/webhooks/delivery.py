@@ -1,22 +1,26 @@
 """Delivering events to endpoints: fan-out, attempts with backoff over about a day, disabling an
 endpoint that keeps failing, and manual redelivery.
 
-The delivery row is the truth. An attempt locks its row for the length of the post, so a worker
-killed mid-delivery leaves the row pending (its lock dies with its connection) and the sweep
-queues it again; an attempt that finds its row locked, finished or not yet due does nothing, so a
-task run twice posts once. Every attempt of a delivery carries the same ``webhook-id``.
+The delivery row is the truth. A worker delivers an endpoint's due deliveries in batches: it
+locks a batch of rows (``FOR UPDATE SKIP LOCKED``), posts them in turn over one kept-alive
+connection and writes their outcomes when the batch ends, in the same transaction. A worker
+killed mid-batch leaves its rows pending (their locks die with its connection) and the sweep
+queues them again; rows another worker holds are skipped, so a task run twice posts once. Every
+attempt of a delivery carries the same ``webhook-id``.
 """
 
 import datetime as dt
 import http.client
 import json
 import random
+import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from csos.event_types import TASK_EVENTS
@@ -34,13 +38,16 @@ from csos.outbox import outbox_enqueue
 from csos.services import audit_record
 from csos.webhooks import messages, signing, transport
 
-DELIVER_TASK = "csos.tasks.webhook_deliver_task"
+DELIVER_TASK = "csos.tasks.endpoint_deliver_task"
 ATTEMPTS = 10
 FIRST_RETRY = dt.timedelta(seconds=30)
 BACKOFF_FACTOR = 3
 MAX_RETRY_DELAY = dt.timedelta(hours=8)
 JITTER = 0.2
 SWEEP_BATCH = 1000
+# A batch holds its rows' locks until it ends: bounded in rows and in seconds of posting.
+BATCH_SIZE = 200
+BATCH_SECONDS = 20
 
 
 def retry_delay(failures: int, *, rng: random.Random | None = None) -> dt.timedelta:
@@ -68,31 +75,34 @@ def endpoint_receives(endpoint: WebhookEndpoint, event: DomainEvent) -> bool:
 
 
 @transaction.atomic
-def event_dispatch(*, event: DomainEvent) -> list[WebhookDelivery]:
-    """One delivery per enabled endpoint that takes the event, each queued on commit. Run twice,
-    it creates and queues nothing more."""
-    endpoints = WebhookEndpoint.objects.filter(
-        enabled=True, event_types__contains=[event.event_type]
+def events_dispatch(*, events: Sequence[DomainEvent]) -> list[WebhookDelivery]:
+    """One delivery per event and enabled endpoint that takes it, in one insert, and one batch
+    task queued on commit per endpoint that got deliveries. Run twice, it creates and queues
+    nothing more."""
+    if not events:
+        return []
+    types = {event.event_type for event in events}
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(enabled=True)
+        if types.intersection(endpoint.event_types)
+    ]
+    existing = set(
+        WebhookDelivery.objects.filter(event__in=events).values_list("endpoint_id", "event_id")
     )
-    created = []
-    for endpoint in endpoints:
-        if not endpoint_receives(endpoint, event):
-            continue
-        delivery, is_new = WebhookDelivery.objects.get_or_create(
-            workspace=event.workspace, endpoint=endpoint, event=event
-        )
-        if is_new:
-            _queue(delivery)
-            created.append(delivery)
+    created = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(workspace=event.workspace, endpoint=endpoint, event=event)
+        for event in events
+        for endpoint in endpoints
+        if (endpoint.pk, event.pk) not in existing and endpoint_receives(endpoint, event)
+    )
+    for endpoint_id in dict.fromkeys(delivery.endpoint_id for delivery in created):
+        _queue(workspace_id=events[0].workspace_id, endpoint_id=endpoint_id)
     return created
 
 
-def _queue(delivery: WebhookDelivery) -> None:
-    outbox_enqueue(
-        workspace_id=delivery.workspace_id,
-        task=DELIVER_TASK,
-        args=[delivery.workspace_id, delivery.pk],
-    )
+def _queue(*, workspace_id: int, endpoint_id: int) -> None:
+    outbox_enqueue(workspace_id=workspace_id, task=DELIVER_TASK, args=[workspace_id, endpoint_id])
 
 
 def secrets_in_use(endpoint: WebhookEndpoint, *, now: dt.datetime) -> list[str]:
@@ -122,53 +132,109 @@ def _json(value: dict) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> WebhookDelivery | None:
-    """Make the next attempt of a due delivery; None when there is nothing to do (finished, not
-    due, its endpoint disabled, or another worker holds it)."""
+def endpoint_deliver(
+    *, endpoint_id: int, now: dt.datetime | None = None, delivery_ids: Sequence[int] = ()
+) -> list[WebhookDelivery]:
+    """Attempt the endpoint's due deliveries (or only ``delivery_ids``), oldest first, one batch
+    of them over one connection; the deliveries attempted. A full batch queues the next one."""
     now = now or timezone.now()
     with transaction.atomic():
-        delivery = (
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).first()
+        if endpoint is None:
+            return []
+        due = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint", "event", "event__workspace")
-            .filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .first()
+            .select_related("event__workspace")
+            .filter(endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
         )
-        if delivery is None or not delivery.endpoint.enabled:
-            return None
-        body, headers = delivery_request(delivery, now=now)
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        try:
-            result = transport.post(
-                delivery.endpoint.url,
-                body=body,
-                headers=headers,
-                allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
-            )
-        except transport.UnsafeDestination as error:
-            _finish(delivery, status=None, error=str(error), latency_ms=None, excerpt="")
-            _failed(delivery, now=now, disable_now=f"Refused: {error}")
-        except (OSError, http.client.HTTPException) as error:
-            _finish(delivery, status=None, error=_describe(error), latency_ms=None, excerpt="")
-            _failed(delivery, now=now)
+        if delivery_ids:
+            due = due.filter(pk__in=delivery_ids)
+        batch = list(due[:BATCH_SIZE])
+        attempted = _batch_post(endpoint, batch, now=now)
+        _outcomes_write(workspace_id=endpoint.workspace_id, deliveries=attempted)
+        if len(batch) == BATCH_SIZE and endpoint.enabled:
+            _queue(workspace_id=endpoint.workspace_id, endpoint_id=endpoint.pk)
+    return attempted
+
+
+def _batch_post(
+    endpoint: WebhookEndpoint, batch: list[WebhookDelivery], *, now: dt.datetime
+) -> list[WebhookDelivery]:
+    """Post the batch in turn until it ends, its time is up, the endpoint is disabled, or the
+    receiver cannot be reached: the rest of the batch then waits as long as the failed one."""
+    started = time.monotonic()
+    attempted = []
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+    with transport.Poster(endpoint.url, allow_private=allow_private) as poster:
+        for delivery in batch:
+            if not endpoint.enabled or time.monotonic() - started > BATCH_SECONDS:
+                break
+            delivery.endpoint = endpoint
+            attempted.append(delivery)
+            if not _attempt(delivery, poster, now=now):
+                WebhookDelivery.objects.filter(
+                    pk__in=[d.pk for d in batch[len(attempted) :]]
+                ).update(next_attempt_at=delivery.next_attempt_at)
+                break
+    return attempted
+
+
+def _outcomes_write(*, workspace_id: int, deliveries: list[WebhookDelivery]) -> None:
+    """The batch's outcomes in one UPDATE from arrays: Django's ``bulk_update`` builds a CASE
+    per field and row, which costs more than the posts themselves."""
+    if not deliveries:
+        return
+    columns = {
+        "id": ("bigint", [d.pk for d in deliveries]),
+        "status": ("varchar", [d.status for d in deliveries]),
+        "attempts": ("smallint", [d.attempts for d in deliveries]),
+        "next_attempt_at": ("timestamptz", [d.next_attempt_at for d in deliveries]),
+        "last_attempt_at": ("timestamptz", [d.last_attempt_at for d in deliveries]),
+        "response_status": ("smallint", [d.response_status for d in deliveries]),
+        "latency_ms": ("integer", [d.latency_ms for d in deliveries]),
+        "response_excerpt": ("varchar", [d.response_excerpt for d in deliveries]),
+        "error": ("varchar", [d.error for d in deliveries]),
+    }
+    arrays = ", ".join(f"%s::{kind}[]" for kind, _values in columns.values())
+    assignments = ", ".join(f"{name} = outcome.{name}" for name in columns if name != "id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {WebhookDelivery._meta.db_table} AS delivery SET {assignments} "
+            f"FROM unnest({arrays}) AS outcome({', '.join(columns)}) "
+            "WHERE delivery.id = outcome.id AND delivery.workspace_id = %s",
+            [*(values for _kind, values in columns.values()), workspace_id],
+        )
+
+
+def _attempt(delivery: WebhookDelivery, poster: transport.Poster, *, now: dt.datetime) -> bool:
+    """One attempt, its outcome set on the row (not saved); False when the receiver could not
+    be reached."""
+    body, headers = delivery_request(delivery, now=now)
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    try:
+        result = poster.post(body=body, headers=headers)
+    except transport.UnsafeDestination as error:
+        _finish(delivery, status=None, error=str(error), latency_ms=None, excerpt="")
+        _failed(delivery, now=now, disable_now=f"Refused: {error}")
+    except (OSError, http.client.HTTPException) as error:
+        _finish(delivery, status=None, error=_describe(error), latency_ms=None, excerpt="")
+        _failed(delivery, now=now)
+        return False
+    else:
+        excerpt = result.body[:500].decode(errors="replace")
+        _finish(
+            delivery, status=result.status, error="", latency_ms=result.latency_ms, excerpt=excerpt
+        )
+        if 200 <= result.status < 300:
+            delivery.status = DeliveryStatus.SUCCEEDED
+        elif result.status == 410:
+            # 410 Gone is how Slack and webhook receivers say the endpoint was removed.
+            _failed(delivery, now=now, disable_now="The receiver answered 410 Gone.")
         else:
-            excerpt = result.body[:500].decode(errors="replace")
-            _finish(
-                delivery,
-                status=result.status,
-                error="",
-                latency_ms=result.latency_ms,
-                excerpt=excerpt,
-            )
-            if 200 <= result.status < 300:
-                delivery.status = DeliveryStatus.SUCCEEDED
-            elif result.status == 410:
-                # 410 Gone is how Slack and webhook receivers say the endpoint was removed.
-                _failed(delivery, now=now, disable_now="The receiver answered 410 Gone.")
-            else:
-                _failed(delivery, now=now)
-        delivery.save()
-    return delivery
+            _failed(delivery, now=now)
+    return True
 
 
 def _describe(error: Exception) -> str:
@@ -230,19 +296,20 @@ def delivery_redeliver(*, delivery: WebhookDelivery, by: AbstractBaseUser) -> We
     audit_record(
         workspace=delivery.workspace, actor=by, action="webhook_delivery.redelivered", obj=delivery
     )
-    _queue(delivery)
+    _queue(workspace_id=delivery.workspace_id, endpoint_id=delivery.endpoint_id)
     return delivery
 
 
-def deliveries_due(*, now: dt.datetime | None = None) -> list[tuple[int, int]]:
-    """(workspace id, delivery id) of the pending deliveries whose next attempt is due, of every
-    workspace: the sweep queues them."""
+def endpoints_due(*, now: dt.datetime | None = None) -> list[tuple[int, int]]:
+    """(workspace id, endpoint id) of the enabled endpoints with a pending delivery due, of
+    every workspace: the sweep queues a batch for each."""
     return list(
         WebhookDelivery.dangerously_unscoped.filter(
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=now or timezone.now(),
             endpoint__enabled=True,
         )
-        .order_by("next_attempt_at")
-        .values_list("workspace_id", "pk")[:SWEEP_BATCH]
+        .values_list("workspace_id", "endpoint_id")
+        .order_by()
+        .distinct()[:SWEEP_BATCH]
     )

@@ -7,7 +7,7 @@ _HEADLINES = {
     "account.created": "New account",
     "account.owner_changed": "Account has a new owner",
     "account.renewal_window_entered": "Renewal window entered",
-    "import.finished": "Accounts import finished",
+    "import.finished": "Import finished",
     "task.created": "Task created",
     "task.escalated": "Task escalated",
     "task.completed": "Task completed",

@@ -25,6 +25,7 @@ def test_it_publishes_import_finished_with_its_counts(in_alpha, alpha, lena):
         "external_id,name,arr\nN-1,One,10\nN-2,Two,20\n", workspace=alpha, by=lena
     )
     assert bodies()[1] == {
+        "kind": "accounts",
         "id": account_import.pk,
         "filename": account_import.filename,
         "created": 1,

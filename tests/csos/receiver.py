@@ -15,6 +15,7 @@ class Receiver:
     delay: float = 0.0
     answer: bytes = b"ok"
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    clients: set[tuple[str, int]] = field(default_factory=set)
 
 
 @contextlib.contextmanager
@@ -23,7 +24,10 @@ def loopback_receiver() -> Iterator[Receiver]:
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections alive
+
         def do_POST(self):
+            receiver.clients.add(self.client_address)
             body = self.rfile.read(int(self.headers["Content-Length"]))
             receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
             time.sleep(receiver.delay)

@@ -32,7 +32,8 @@ DATA = {
         "account": ACCOUNT, "renewal_date": "2027-03-01", "window_days": 90,
     },
     "import.finished": {
-        "id": 5, "filename": "crm.csv", "created": 1, "updated": 2, "unchanged": 3, "skipped": 0,
+        "kind": "accounts", "id": 5, "filename": "crm.csv", "created": 1, "updated": 2,
+        "unchanged": 3, "skipped": 0,
         "url": "https://csos.example.com/accounts/import/5/",
     },
     "task.created": {"account": ACCOUNT, "task": TASK},

@@ -9,7 +9,7 @@ from django.urls import reverse
 from csos.events import publish
 from csos.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from csos.tenancy import workspace_scope
-from csos.webhooks.delivery import event_dispatch
+from csos.webhooks.delivery import events_dispatch
 from csos.webhooks.services import endpoint_create
 from tests.csos.test_webhooks import BODY
 
@@ -76,7 +76,7 @@ def delivered(alpha, alice):
             url="https://hooks.slack.example/T1/B2/x", event_types=["account.created"],
         )  # fmt: skip
         event = publish(workspace=alpha, event_type="account.created", body=BODY)
-        (delivery,) = event_dispatch(event=event)
+        (delivery,) = events_dispatch(events=[event])
     WebhookDelivery.dangerously_unscoped.filter(pk=delivery.pk).update(
         status=DeliveryStatus.FAILED, attempts=10, response_status=500
     )

@@ -17,6 +17,7 @@ from csos.webhooks import delivery as deliveries
 from csos.webhooks import transport
 from csos.webhooks.services import endpoint_create, endpoint_secret_rotate
 from tests.csos.receiver import loopback_receiver
+from tests.worker import free_port
 
 BODY = {
     "account": {
@@ -51,12 +52,16 @@ def hook(in_alpha, alpha, alice, receiver):
 
 def send_event(alpha, **body) -> WebhookDelivery:
     event = publish(workspace=alpha, event_type="account.created", body={**BODY, **body})
-    (delivery,) = deliveries.event_dispatch(event=event)
+    (delivery,) = deliveries.events_dispatch(events=[event])
     return delivery
 
 
 def attempt(delivery, *, later=dt.timedelta(0)) -> WebhookDelivery:
-    deliveries.delivery_attempt(delivery_id=delivery.pk, now=timezone.now() + later)
+    deliveries.endpoint_deliver(
+        endpoint_id=delivery.endpoint_id,
+        now=timezone.now() + later,
+        delivery_ids=[delivery.pk],
+    )
     delivery.refresh_from_db()
     return delivery
 
@@ -79,6 +84,49 @@ def test_it_delivers_a_published_event_through_the_outbox_once_committed(
         publish(workspace=alpha, event_type="account.created", body=BODY)
     assert len(receiver.received) == 1
     assert WebhookDelivery.objects.get().status == DeliveryStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize(("status", "answer"), [(200, b"ok"), (204, b"")])
+def test_it_delivers_an_endpoints_batch_over_one_connection(alpha, hook, receiver, status, answer):
+    endpoint, _ = hook
+    receiver.status, receiver.answer = status, answer
+    sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in (1, 2, 3)]
+    attempted = deliveries.endpoint_deliver(endpoint_id=endpoint.pk)
+    assert [delivery.pk for delivery in attempted] == [delivery.pk for delivery in sent]
+    assert set(WebhookDelivery.objects.values_list("status", "attempts", "response_status")) == {
+        (DeliveryStatus.SUCCEEDED, 1, status)
+    }
+    assert [headers["webhook-id"] for headers, _ in receiver.received] == [
+        delivery.webhook_id for delivery in sent
+    ]
+    assert len(receiver.clients) == 1
+
+
+def test_it_defers_the_rest_of_a_batch_when_the_receiver_cannot_be_reached(alpha, hook, receiver):
+    endpoint, _ = hook
+    endpoint.url = f"http://127.0.0.1:{free_port()}/hook"
+    endpoint.save()
+    first, *rest = [send_event(alpha, account={**BODY["account"], "id": n}) for n in (1, 2, 3)]
+    (attempted,) = deliveries.endpoint_deliver(endpoint_id=endpoint.pk)
+    first.refresh_from_db()
+    assert (attempted.pk, first.attempts, first.status) == (first.pk, 1, DeliveryStatus.PENDING)
+    assert "Connection" in first.error
+    for delivery in rest:
+        delivery.refresh_from_db()
+        assert (delivery.attempts, delivery.next_attempt_at) == (0, first.next_attempt_at)
+
+
+def test_it_queues_the_next_batch_when_a_batch_is_full(
+    alpha, hook, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    endpoint, _ = hook
+    monkeypatch.setattr(deliveries, "BATCH_SIZE", 2)
+    for n in (1, 2, 3):
+        send_event(alpha, account={**BODY["account"], "id": n})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(deliveries.endpoint_deliver(endpoint_id=endpoint.pk)) == 2
+    assert len(receiver.received) == 3
+    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).exists()
 
 
 def test_it_retries_a_500_later_with_the_same_webhook_id(alpha, hook, receiver):

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csos.models import ImportMapping
+from csos.models import DomainEvent, ImportMapping
 from health.imports import SURVEY_SPEC, TICKET_SPEC
 from health.ingest import SURVEY_RECORD, TICKET_RECORD
 from health.models import SupportTicket, SurveyResponse
@@ -56,6 +56,30 @@ def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, acco
         ("ZD-1", "p1"),
         ("ZD-2", "p3"),
     ]
+    (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
+    assert (finished.body["kind"], finished.body["filename"], finished.body["created"]) == (
+        "support_tickets",
+        "export.csv",
+        2,
+    )
+
+
+def test_it_imports_survey_responses_and_announces_it(login, alice, account):
+    client = login(alice)
+    upload(
+        client,
+        "survey_import",
+        f"external_id,account_external_id,kind,score,answered_on\nS-1,CRM-1,nps,9,{YESTERDAY}\n",
+        name="nps.csv",
+    )
+    assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 302
+    assert SurveyResponse.dangerously_unscoped.count() == 1
+    (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
+    assert (finished.body["kind"], finished.body["filename"], finished.body["created"]) == (
+        "survey_responses",
+        "nps.csv",
+        1,
+    )
 
 
 def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, alice, account):
@@ -84,6 +108,7 @@ def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, ali
     assert "Commit 4 rows" not in page
     assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 400
     assert SurveyResponse.dangerously_unscoped.count() == 0
+    assert not DomainEvent.dangerously_unscoped.filter(event_type="import.finished").exists()
 
 
 def test_it_maps_a_helpdesk_export_and_remembers_the_mapping(login, alice, account):

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from csos.tenancy import workspace_scope
 from health.models import HealthSnapshot
@@ -98,15 +99,17 @@ def test_it_sends_a_leader_the_portfolio_with_risk_overdue_by_csm_and_coverage(
 
 @pytest.mark.django_db
 def test_it_sends_one_digest_per_member_and_week_however_often_it_runs(
-    alpha, alice, bob, vera, book, mailoutbox, django_capture_on_commit_callbacks
+    alpha, alice, bob, vera, book, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
 ):
     send_all(alpha, mailoutbox, django_capture_on_commit_callbacks)
     send_all(alpha, mailoutbox, django_capture_on_commit_callbacks, today=MONDAY + dt.timedelta(2))
+    wednesday_next_week = dt.datetime.combine(MONDAY + dt.timedelta(9), dt.time(12), dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: wednesday_next_week)
     with django_capture_on_commit_callbacks(execute=True):
-        digests_send_all_task()  # this week's run, whichever week today is
+        digests_send_all_task()
         digests_send_all_task()
     sent = sorted(mail.to[0] for mail in mailoutbox)
-    assert sent.count(bob.email) == 2  # the week of MONDAY, and the current week once
+    assert sent.count(bob.email) == 2  # the week of MONDAY, and the next week once
     assert vera.email not in sent  # viewers get none
     assert DigestDelivery.dangerously_unscoped.filter(user=bob).count() == 2
 
@@ -140,10 +143,46 @@ def test_it_lets_a_member_turn_their_own_digest_off_and_on(
     client = login(bob)
     page = client.get(reverse("digest_settings")).content.decode()
     assert "your book" in page and "checked" in page
+    assert "Mondays at 07:00, UTC time" in page
     client.post(reverse("digest_settings"), {})
     assert bob.email not in send_all(alpha, mailoutbox, django_capture_on_commit_callbacks)
     client.post(reverse("digest_settings"), {"weekly_digest": "on"})
     next_week = MONDAY + dt.timedelta(weeks=1)
     assert bob.email in send_all(
         alpha, mailoutbox, django_capture_on_commit_callbacks, today=next_week
+    )
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "utc", "due"),
+    [
+        ("UTC", dt.datetime(2026, 11, 30, 6, 59), False),
+        ("UTC", dt.datetime(2026, 11, 30, 7, 0), True),
+        ("Asia/Tokyo", dt.datetime(2026, 11, 29, 21, 59), False),  # Monday 06:59 in Tokyo
+        ("Asia/Tokyo", dt.datetime(2026, 11, 29, 22, 0), True),
+        ("America/New_York", dt.datetime(2026, 11, 30, 11, 59), False),  # 06:59 in New York
+        ("America/New_York", dt.datetime(2026, 12, 2, 3, 0), True),  # a missed Monday caught up
+    ],
+)
+def test_it_makes_the_digest_due_from_monday_seven_in_the_workspaces_time_zone(time_zone, utc, due):
+    assert digests.digest_due(time_zone=time_zone, now=utc.replace(tzinfo=dt.UTC)) is due
+
+
+@pytest.mark.django_db
+def test_it_sends_each_workspace_its_digests_at_its_own_local_hour(
+    alpha, beta, bob, book, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    alpha.time_zone = "Asia/Tokyo"
+    alpha.save()
+    DigestDelivery.dangerously_unscoped.create(
+        workspace=alpha, user=bob, week=MONDAY, kind="csm"
+    )  # last week's, already sent
+    for utc, expected in [((21, 30), []), ((22, 30), [bob.email])]:
+        moment = dt.datetime.combine(dt.date(2026, 11, 29), dt.time(*utc), dt.UTC)
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        with django_capture_on_commit_callbacks(execute=True):
+            digests_send_all_task()
+        assert [mail.to[0] for mail in mailoutbox if mail.to[0] == bob.email] == expected
+    assert DigestDelivery.dangerously_unscoped.filter(user=bob).latest("week").week == dt.date(
+        2026, 11, 30
     )

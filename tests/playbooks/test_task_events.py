@@ -77,6 +77,21 @@ def test_it_publishes_the_renewal_window_entered_once_per_window(in_alpha, bob):
     assert body["account"]["id"] == account.pk
 
 
+def test_it_announces_a_later_window_while_the_earlier_renewal_task_is_still_open(in_alpha, bob):
+    account = AccountFactory(
+        workspace=in_alpha, owner=bob, renewal_date=TODAY + dt.timedelta(days=100)
+    )
+    services.daily_triggers_run(workspace=in_alpha, today=TODAY)
+    services.daily_triggers_run(workspace=in_alpha, today=TODAY + dt.timedelta(days=20))
+    services.daily_triggers_run(workspace=in_alpha, today=TODAY + dt.timedelta(days=21))
+    assert Task.objects.get(cause="renewal").status == "open"  # the 120-day task, still open
+    windows = [body["window_days"] for body in bodies("account.renewal_window_entered")]
+    assert sorted(windows) == [90, 120]
+    assert {body["account"]["id"] for body in bodies("account.renewal_window_entered")} == {
+        account.pk
+    }
+
+
 def test_it_keeps_no_task_event_of_a_run_rolled_back(in_alpha, bob):
     account = AccountFactory(workspace=in_alpha, owner=bob)
     firing = Firing("save", account.pk, cause="save", occasion="2026-11-23", reason="Red")

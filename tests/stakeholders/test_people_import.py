@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from csos.models import DomainEvent
 from stakeholders.ingest import STAKEHOLDER_RECORD
 from stakeholders.models import Stakeholder
 from stakeholders.people_import import STAKEHOLDER_SPEC
@@ -63,6 +64,13 @@ def test_it_maps_a_crm_export_previews_it_and_commits_it(login, lena, account):
         5,
     )
     assert people["eli@acme.example"].role == "enabler"
+    (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
+    assert {key: finished.body[key] for key in ("kind", "filename", "created", "updated")} == {
+        "kind": "stakeholders",
+        "filename": "people.csv",
+        "created": 1,
+        "updated": 1,
+    }
 
 
 def test_it_lists_each_error_at_its_row_and_writes_nothing(login, lena, account):

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csos.models import ImportMapping
+from csos.models import DomainEvent, ImportMapping
 from tests.factories import AccountFactory, UsageMetricFactory
 from value.ingest import USAGE_RECORD
 from value.models import UsageRecord
@@ -50,6 +50,12 @@ def test_it_previews_a_file_without_writing_and_commits_it(login, lena, known):
     record = UsageRecord.dangerously_unscoped.get()
     assert record.value == 12
     assert ImportMapping.dangerously_unscoped.filter(kind="usage").exists()
+    (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
+    assert finished.body == {
+        "kind": "usage", "id": None, "filename": "usage.csv", "created": 1, "updated": 0,
+        "unchanged": 0, "skipped": 0, "url": finished.body["url"],
+    }  # fmt: skip
+    assert finished.body["url"].endswith(reverse("value_framework"))
 
 
 def test_it_lists_each_error_at_its_spreadsheet_row_and_writes_nothing(login, lena, known):
