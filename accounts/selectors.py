@@ -625,6 +625,20 @@ def retention_report(
     )
 
 
+def retention_sums_by_currency(
+    *, periods: list[Period], owner_id: int | None = None, segment: str | None = None
+) -> dict[str, dict[Period, BookSums]]:
+    """The ``BookSums`` of each period per account currency, for a report that converts them
+    into one currency; one query whatever the size of the ledger."""
+    periods = list(dict.fromkeys(periods))
+    totals: dict[str, dict[Period, BookSums]] = {}
+    for key, by_period in _book_sums(periods=periods, owner_id=owner_id, segment=segment):
+        sums = totals.setdefault(key[0], {period: BookSums() for period in periods})
+        for period in periods:
+            sums[period] = sums[period] + by_period[period]
+    return dict(sorted(totals.items()))
+
+
 def retention_book_accounts(*, start: date, book: Q | None = None) -> QuerySet[Account]:
     """The accounts whose ARR a retention figure over a period opening on ``start`` measures:
     those the counted ledger gave ARR on the day before ``start`` (see ``BookSums``)."""

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from accounts import selectors as account_selectors
 from dashboards.figures import BAND_LABELS
 from dashboards.forms import Filters
-from dashboards.risk import AT_RISK, renewals_in_window
+from dashboards.risk import AT_RISK, renewals_in_window, renewals_title
 from health import selectors as health_selectors
 from playbooks import selectors as playbook_selectors
 from stakeholders import selectors as stakeholder_selectors
@@ -104,7 +104,7 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
                 today=filters.today, book=filters.book()
             )
             return "Relationship theatre", active.filter(pk__in=flagged.values("pk"))
-        week = health_selectors.latest_week(today=filters.today)
+        week = health_selectors.latest_week(today=filters.end)
         if week is None:
             return "Measurement theatre", active.none()
         return "Measurement theatre", active.filter(
@@ -119,7 +119,7 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
 
 def _renewals(filters: Filters, cell: dict) -> tuple[str, QuerySet]:
     accounts = renewals_in_window(filters)
-    title = "Renewals in the next 120 days"
+    title = renewals_title(filters)
     if cell.get("quarter"):
         quarter = cell["quarter"]
         following = (quarter.replace(day=28) + timedelta(days=70)).replace(day=1)
