@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Greatest, Lower, Trim
 
 from accounts import ledger
@@ -395,6 +396,23 @@ def arr_history(*, account: Account, ledger: list[ArrMovement]) -> dict:
         unit=account.currency,
         stepped=True,
     )
+
+
+def descendants_filter(*, account: Account) -> Q:
+    """Every account below ``account`` in its hierarchy: its children, their children and so
+    on, in one recursive query of the account's workspace. UNION keeps each account once, so
+    the walk ends even on a loop the services would have refused."""
+    table = Account._meta.db_table
+    below = RawSQL(
+        f"""WITH RECURSIVE below(id) AS (
+                SELECT id FROM {table} WHERE parent_id = %s AND workspace_id = %s
+                UNION
+                SELECT child.id FROM {table} child JOIN below ON child.parent_id = below.id
+                WHERE child.workspace_id = %s
+            ) SELECT id FROM below""",
+        [account.pk, account.workspace_id, account.workspace_id],
+    )
+    return Q(pk__in=below)
 
 
 def retention_default_period(*, today: date) -> dict[str, date]:

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.retention import GAINS
-from accounts.selectors import counted_arr_movements
+from accounts.selectors import counted_arr_movements, descendants_filter
 from accounts.services import account_can_edit
 from csos.charts import line_chart
 from health import quality, rollup
@@ -402,17 +402,21 @@ def band_changes(*, week: dt.date, owner_id: int | None = None) -> list[dict]:
 
 
 def account_children(*, account: Account) -> list[rollup.ChildRow]:
-    """The account's child accounts with their ARR, renewal, highest ladder level and latest
-    health, the largest ARR first: one query."""
+    """Every account below ``account`` (children, grandchildren and further down) with its
+    ARR, renewal, highest ladder level, latest health and direct parent, the largest ARR
+    first: one query."""
     children = (
-        Account.objects.filter(parent=account)
+        Account.objects.filter(descendants_filter(account=account))
         .annotate(
             level=highest_level_subquery(),
             band=latest_band_subquery(),
             total=latest_total_subquery(),
+            parent_name=F("parent__name"),
         )
         .order_by("-arr", "name")
-        .values("pk", "name", "currency", "arr", "renewal_date", "level", "band", "total")
+        .values(
+            "pk", "name", "currency", "arr", "renewal_date", "level", "band", "total", "parent_name"
+        )
     )
     return [
         rollup.ChildRow(
@@ -420,6 +424,7 @@ def account_children(*, account: Account) -> list[rollup.ChildRow]:
             **{key: child[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
             band=child["band"],
             total=child["total"],
+            parent_name=child["parent_name"],
         )
         for child in children
     ]
