@@ -41,6 +41,7 @@ from csos.exports import started_rows
 from csos.models import Membership, Role
 from csos.panels import portfolio_columns
 from csos.search import forgiving_trigrams
+from csos.tenancy import current_workspace
 
 User = get_user_model()
 
@@ -413,6 +414,27 @@ def descendants_filter(*, account: Account) -> Q:
         [account.pk, account.workspace_id, account.workspace_id],
     )
     return Q(pk__in=below)
+
+
+def group_tops() -> dict[int, int]:
+    """Each account that sits below a top parent (an account with no parent of its own), at
+    any depth, mapped to that top parent's id: one recursive query of the workspace."""
+    table = Account._meta.db_table
+    workspace_id = current_workspace().pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE below(id, top_id) AS (
+                    SELECT child.id, top.id FROM {table} child
+                    JOIN {table} top ON top.id = child.parent_id
+                    WHERE top.parent_id IS NULL AND top.workspace_id = %s
+                      AND child.workspace_id = %s
+                    UNION
+                    SELECT child.id, below.top_id FROM {table} child
+                    JOIN below ON child.parent_id = below.id WHERE child.workspace_id = %s
+                ) SELECT id, top_id FROM below""",
+            [workspace_id, workspace_id, workspace_id],
+        )
+        return dict(cursor.fetchall())
 
 
 def retention_default_period(*, today: date) -> dict[str, date]:

@@ -26,6 +26,7 @@ from dashboards.figures import (
     unconverted_note,
 )
 from dashboards.forms import Filters
+from dashboards.groups import groups_table
 from dashboards.risk import (
     load_table,
     renewals_chart,
@@ -225,6 +226,7 @@ def cockpit(*, filters: Filters) -> dict:
         "retention": retention_table(filters=filters, rates=rates),
         "theatre": theatre_table(filters=filters, rates=rates, week=latest),
         "load": load_table(filters=filters),
+        "groups": groups_table(filters=filters),
     }
 
 
@@ -239,5 +241,6 @@ def cockpit_table(*, filters: Filters, key: str) -> Table | None:
         page["retention"],
         page["theatre"],
         page["load"],
+        page["groups"],
     ]
     return next((table for table in tables if table.key == key), None)

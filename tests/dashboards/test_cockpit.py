@@ -115,6 +115,7 @@ def table(response, key):
         response.context["retention"],
         response.context["theatre"],
         response.context["load"],
+        response.context["groups"],
     ]
     return next(t for t in tables if t.key == key)
 
@@ -287,6 +288,28 @@ def test_it_shows_csm_load_and_narrows_every_section_to_the_filters(login, lena,
     href = table(narrowed, "coverage-segment").rows[0][1].href
     assert parse_qs(urlparse(href).query)["csm"] == [str(bob.pk)]
     assert drilled(client, href) == {"Crane"}
+
+
+@pytest.mark.django_db
+def test_it_rolls_up_each_group_over_its_grandchildren(login, lena, alpha, book):
+    """Holding > Group > Acme (USD), and Holding > Bolt (EUR): one row per currency."""
+    holding = AccountFactory(workspace=alpha, name="Holding", arr=Decimal(0), renewal_date=None)
+    group = AccountFactory(
+        workspace=alpha, name="Group", parent=holding, arr=Decimal(0), renewal_date=None
+    )
+    for account, parent in ((book["usd"], group), (book["eur"], holding)):
+        account.parent = parent
+        account.save(update_fields=["parent"])
+    client = login(lena)
+    groups = {(row[0].value, row[1].value): row for row in table(client.get(URL), "groups").rows}
+    # USD: Group (no ARR, no score) and Acme (1000, level 3, Red at 30, renews in 30 days).
+    usd = [cell.value for cell in groups["Holding", "USD"][2:]]
+    assert usd == [2, Decimal(1000), 1, Decimal(1000), 100.0, 30.0]
+    # EUR: Bolt (2000, level 1, Green at 80, renews in 200 days).
+    eur = [cell.value for cell in groups["Holding", "EUR"][2:]]
+    assert eur == [1, Decimal(2000), 0, Decimal(0), 0.0, 80.0]
+    assert drilled(client, groups["Holding", "USD"][2].href) == {"Group", "Acme"}
+    assert drilled(client, groups["Holding", "EUR"][2].href) == {"Bolt"}
 
 
 @pytest.mark.django_db
