@@ -40,6 +40,17 @@ class BookSums:
             gross_loss=self.gross_loss + other.gross_loss,
         )
 
+    def converted(self, rate: Decimal) -> BookSums:
+        """The same sums in another currency, every amount at one ``rate``: the opening ARR
+        and the movements at the same rate, so a rate's change never reads as expansion."""
+        return BookSums(
+            starting_arr=self.starting_arr * rate,
+            expansion=self.expansion * rate,
+            contraction=self.contraction * rate,
+            churn=self.churn * rate,
+            gross_loss=self.gross_loss * rate,
+        )
+
 
 @dataclass(frozen=True)
 class RetentionRates:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Greatest, Lower, Trim
 
 from accounts import ledger
@@ -40,6 +41,7 @@ from csos.exports import started_rows
 from csos.models import Membership, Role
 from csos.panels import portfolio_columns
 from csos.search import forgiving_trigrams
+from csos.tenancy import current_workspace
 
 User = get_user_model()
 
@@ -397,6 +399,44 @@ def arr_history(*, account: Account, ledger: list[ArrMovement]) -> dict:
     )
 
 
+def descendants_filter(*, account: Account) -> Q:
+    """Every account below ``account`` in its hierarchy: its children, their children and so
+    on, in one recursive query of the account's workspace. UNION keeps each account once, so
+    the walk ends even on a loop the services would have refused."""
+    table = Account._meta.db_table
+    below = RawSQL(
+        f"""WITH RECURSIVE below(id) AS (
+                SELECT id FROM {table} WHERE parent_id = %s AND workspace_id = %s
+                UNION
+                SELECT child.id FROM {table} child JOIN below ON child.parent_id = below.id
+                WHERE child.workspace_id = %s
+            ) SELECT id FROM below""",
+        [account.pk, account.workspace_id, account.workspace_id],
+    )
+    return Q(pk__in=below)
+
+
+def group_tops() -> dict[int, int]:
+    """Each account that sits below a top parent (an account with no parent of its own), at
+    any depth, mapped to that top parent's id: one recursive query of the workspace."""
+    table = Account._meta.db_table
+    workspace_id = current_workspace().pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE below(id, top_id) AS (
+                    SELECT child.id, top.id FROM {table} child
+                    JOIN {table} top ON top.id = child.parent_id
+                    WHERE top.parent_id IS NULL AND top.workspace_id = %s
+                      AND child.workspace_id = %s
+                    UNION
+                    SELECT child.id, below.top_id FROM {table} child
+                    JOIN below ON child.parent_id = below.id WHERE child.workspace_id = %s
+                ) SELECT id, top_id FROM below""",
+            [workspace_id, workspace_id, workspace_id],
+        )
+        return dict(cursor.fetchall())
+
+
 def retention_default_period(*, today: date) -> dict[str, date]:
     """The trailing twelve months up to ``today``, the period the retention page opens on."""
     return {"start": trailing_year_start(today), "end": today}
@@ -623,6 +663,20 @@ def retention_report(
         ],
         trend=_trend(books, windows=windows),
     )
+
+
+def retention_sums_by_currency(
+    *, periods: list[Period], owner_id: int | None = None, segment: str | None = None
+) -> dict[str, dict[Period, BookSums]]:
+    """The ``BookSums`` of each period per account currency, for a report that converts them
+    into one currency; one query whatever the size of the ledger."""
+    periods = list(dict.fromkeys(periods))
+    totals: dict[str, dict[Period, BookSums]] = {}
+    for key, by_period in _book_sums(periods=periods, owner_id=owner_id, segment=segment):
+        sums = totals.setdefault(key[0], {period: BookSums() for period in periods})
+        for period in periods:
+            sums[period] = sums[period] + by_period[period]
+    return dict(sorted(totals.items()))
 
 
 def retention_book_accounts(*, start: date, book: Q | None = None) -> QuerySet[Account]:

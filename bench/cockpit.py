@@ -111,7 +111,8 @@ ANCHOR_TEMPLATE = """{% for name, rows in tables %}<section><h2>{{ name }}</h2><
 
 def anchor_queries(*, workspace_id: int, today: date, latest: date) -> list[tuple[str, str, list]]:
     """The bare SQL of what the cockpit shows: coverage, bands per week with the ledger's ARR
-    that week, renewals with band, level and risks, retention sums, theatre and load."""
+    that week, renewals with band, level and risks, retention sums, theatre, load and the
+    accounts below each top parent."""
     account = Account._meta.db_table
     movement = ArrMovement._meta.db_table
     snapshot = HealthSnapshot._meta.db_table
@@ -189,6 +190,18 @@ def anchor_queries(*, workspace_id: int, today: date, latest: date) -> list[tupl
                 FROM {account} WHERE workspace_id = %s AND status = 'active'
                 GROUP BY 1, 2""",
             [today, today + timedelta(days=90), workspace_id],
+        ),
+        (
+            "groups",
+            f"""WITH RECURSIVE below(id, top_id) AS (
+                    SELECT c.id, t.id FROM {account} c JOIN {account} t ON t.id = c.parent_id
+                    WHERE t.parent_id IS NULL AND t.workspace_id = %s
+                    UNION
+                    SELECT c.id, below.top_id FROM {account} c JOIN below ON c.parent_id = below.id
+                )
+                SELECT below.top_id, a.currency, COUNT(*), SUM(a.arr)
+                FROM below JOIN {account} a ON a.id = below.id GROUP BY 1, 2""",
+            [workspace_id],
         ),
     ]
 

@@ -25,7 +25,15 @@ from csos.forms import (
     invitation_send,
 )
 from csos.middleware import SESSION_WORKSPACE_KEY
-from csos.models import ApiToken, ExchangeRate, Invitation, Membership, Role, Workspace
+from csos.models import (
+    LEADER_ROLES,
+    ApiToken,
+    ExchangeRate,
+    Invitation,
+    Membership,
+    Role,
+    Workspace,
+)
 from csos.readiness import readiness_report
 from csos.tenancy import workspace_scope
 
@@ -57,10 +65,13 @@ def readyz(request):
 
 @login_required
 def home(request):
-    """A CSM starts the week from their attention queue; leaders from the whole portfolio."""
+    """A CSM starts the week from their attention queue, a leader or an admin from the
+    cockpit, a viewer from the portfolio."""
     membership = getattr(request, "membership", None)
     if membership is not None and membership.role == Role.CSM:
         return redirect("attention_queue")
+    if membership is not None and membership.role in LEADER_ROLES:
+        return redirect("cockpit")
     return redirect("portfolio")
 
 

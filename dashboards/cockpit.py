@@ -26,6 +26,7 @@ from dashboards.figures import (
     unconverted_note,
 )
 from dashboards.forms import Filters
+from dashboards.groups import groups_table
 from dashboards.risk import (
     load_table,
     renewals_chart,
@@ -113,17 +114,20 @@ def coverage_chart(table: Table) -> dict:
 # ----------------------------------------------------------------------------- health
 
 
-def trend_weeks(latest: date | None) -> list[date]:
+def trend_weeks(latest: date | None, *, filters: Filters) -> list[date]:
+    """The weeks up to ``latest``: at least ``TREND_WEEKS``, and the whole period when it is
+    longer (a trailing year shows 52)."""
     if latest is None:
         return []
-    return [latest - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
+    count = max(TREND_WEEKS, (filters.end - filters.start).days // 7)
+    return [latest - timedelta(weeks=back) for back in range(count - 1, -1, -1)]
 
 
 def health_tables(*, filters: Filters, rates: RateTable, latest: date | None) -> dict:
     """Band counts and ARR now (the latest scored week) and over the 26 weeks up to it, ARR
     as the ledger stood each week, converted at that week's rates."""
     home = current_workspace().default_currency
-    weeks = trend_weeks(latest)
+    weeks = trend_weeks(latest, filters=filters)
     counts = {(week, band): 0 for week in weeks for band in BAND_ORDER}
     money = {(week, band): Money(home) for week in weeks for band in BAND_ORDER}
     unconverted = set()
@@ -157,7 +161,8 @@ def health_tables(*, filters: Filters, rates: RateTable, latest: date | None) ->
     trend = Table(
         key="health-trend",
         title="Band counts and ARR per week",
-        caption=f"Accounts and ARR per health band in each of the last {TREND_WEEKS} weeks",
+        caption=f"Accounts and ARR per health band in each of the {len(weeks)} weeks up to "
+        f"{filters.end:%d %b %Y}",
         headers=["Week", *labels, *(f"{label} ARR {home}" for label in labels)],
         rows=[
             [
@@ -202,7 +207,7 @@ def health_tables(*, filters: Filters, rates: RateTable, latest: date | None) ->
 def cockpit(*, filters: Filters) -> dict:
     """Every section of the cockpit for ``filters``; a fixed number of queries."""
     rates = core_selectors.exchange_rate_table()
-    latest = health_selectors.latest_week(today=filters.today)
+    latest = health_selectors.latest_week(today=filters.end)
     health = health_tables(filters=filters, rates=rates, latest=latest)
     coverage = {
         (by, at_least): coverage_table(filters=filters, by=by, at_least=at_least)
@@ -216,10 +221,12 @@ def cockpit(*, filters: Filters) -> dict:
         "coverage_chart": coverage_chart(coverage["segment", True]),
         "health": health,
         "renewals": renewals,
+        "trend_weeks": len(health["trend"].rows),
         "renewals_chart": renewals_chart(renewals),
-        "retention": retention_table(filters=filters),
+        "retention": retention_table(filters=filters, rates=rates),
         "theatre": theatre_table(filters=filters, rates=rates, week=latest),
         "load": load_table(filters=filters),
+        "groups": groups_table(filters=filters),
     }
 
 
@@ -234,5 +241,6 @@ def cockpit_table(*, filters: Filters, key: str) -> Table | None:
         page["retention"],
         page["theatre"],
         page["load"],
+        page["groups"],
     ]
     return next((table for table in tables if table.key == key), None)

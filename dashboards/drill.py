@@ -11,13 +11,13 @@ from django.db.models import Q, QuerySet
 from accounts import selectors as account_selectors
 from dashboards.figures import BAND_LABELS
 from dashboards.forms import Filters
-from dashboards.risk import AT_RISK, renewals_in_window
+from dashboards.risk import AT_RISK, renewals_in_window, renewals_title
 from health import selectors as health_selectors
 from playbooks import selectors as playbook_selectors
 from stakeholders import selectors as stakeholder_selectors
 from value import selectors as value_selectors
 
-FIGURES = ("coverage", "band", "renewals", "retention", "theatre", "load")
+FIGURES = ("coverage", "band", "renewals", "retention", "theatre", "load", "group")
 LEVEL_NAMES = dict(value_selectors.LEVEL_CHOICES)
 
 
@@ -41,8 +41,15 @@ class DrillForm(forms.Form):
         choices=[("measurement", "measurement"), ("relationship", "relationship")], required=False
     )
     owner = forms.CharField(required=False, max_length=20)
+    top = forms.IntegerField(required=False, min_value=1)
+    currency = forms.CharField(required=False, max_length=3)
 
-    NEEDS = {"band": ("band", "week"), "retention": ("start",), "theatre": ("kind",)}
+    NEEDS = {
+        "band": ("band", "week"),
+        "retention": ("start",),
+        "theatre": ("kind",),
+        "group": ("top",),
+    }
 
     def clean(self):
         cleaned = super().clean()
@@ -104,12 +111,22 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
                 today=filters.today, book=filters.book()
             )
             return "Relationship theatre", active.filter(pk__in=flagged.values("pk"))
-        week = health_selectors.latest_week(today=filters.today)
+        week = health_selectors.latest_week(today=filters.end)
         if week is None:
             return "Measurement theatre", active.none()
         return "Measurement theatre", active.filter(
             health_selectors.measurement_theatre_accounts(week=week)
         )
+    if figure == "group":
+        top = account_selectors.account_list().filter(pk=cell["top"]).first()
+        if top is None:
+            return "Accounts of the group", account_selectors.account_list().none()
+        below = account_selectors.account_list().filter(
+            account_selectors.descendants_filter(account=top)
+        )
+        if cell.get("currency"):
+            below = below.filter(currency=cell["currency"])
+        return f"Accounts below {top.name}", below
     owner = cell["owner"]
     owned = Q(owner__isnull=True) if owner == value_selectors.UNASSIGNED else Q(owner_id=owner)
     return "Active accounts of the CSM", account_selectors.account_list().filter(
@@ -119,7 +136,7 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
 
 def _renewals(filters: Filters, cell: dict) -> tuple[str, QuerySet]:
     accounts = renewals_in_window(filters)
-    title = "Renewals in the next 120 days"
+    title = renewals_title(filters)
     if cell.get("quarter"):
         quarter = cell["quarter"]
         following = (quarter.replace(day=28) + timedelta(days=70)).replace(day=1)

@@ -27,7 +27,7 @@ BAND_LABELS = health_selectors.BAND_LABELS
 
 def filter_params(filters: Filters) -> dict[str, str]:
     """The filters as URL parameters, so every link and export keeps them."""
-    params = {"period": filters.quarter_end.isoformat()}
+    params = {"period": filters.period}
     if filters.segment:
         params["segment"] = filters.segment
     if filters.owner_id is not None:

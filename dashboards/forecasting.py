@@ -1,9 +1,8 @@
 """The renewal forecast page's reads: the workspace's past renewals and the accounts due,
-each described as it stood on the day the forecast is made, handed to ``dashboards.forecast``.
+each described as it stood on the day the forecast is made, handed to ``health.forecast``.
 
-Point in time. A forecast made on day ``s`` learns only from renewals whose outcome was settled
-by ``s`` (renewed at least RENEWAL_MOVEMENT_DAYS before it, the window in which the ledger
-records a renewal's outcome), describes each by the snapshot taken 90 days before it renewed,
+Point in time. A forecast made on day ``s`` learns only from the renewals settled by ``s``
+(``health.selectors.renewals``), each described by the snapshot taken 90 days before it renewed,
 and describes the accounts due by the latest snapshot scored by ``s`` and their ARR in the
 ledger on ``s``, converted at the rates valid on ``s``. The last quarters are forecast again
 that way from their first day and set beside what happened.
@@ -22,36 +21,18 @@ from csos import selectors as core_selectors
 from csos.charts import line_chart
 from csos.currencies import RateTable, rate_on
 from csos.tenancy import current_workspace
-from dashboards import forecast as fc
 from dashboards.forms import Filters, current_quarter_end
 from health import selectors as health_selectors
+from health.selectors import renewals as history_reads
+from health.selectors.renewals import model as fc
 
 COMING_QUARTERS = 4
 PAST_QUARTERS = 4
-SETTLED = dt.timedelta(days=health_selectors.quality.RENEWAL_MOVEMENT_DAYS)
-BEFORE_RENEWAL = dt.timedelta(days=health_selectors.quality.HORIZONS[0])
 DEFAULT_PARAMS = fc.ForecastParams()
 
 
 def _quarter_start(end: dt.date) -> dt.date:
     return end.replace(day=1, month=end.month - 2)
-
-
-def _states(frame: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (``account_id``, ``week``) with the band and level of that snapshot; an
-    account without one counts as insufficient data at level 0."""
-    # Either side may be empty, and an empty column has no dates to type it by.
-    merged = frame.astype({"week": object}).merge(
-        states.astype({"week": object}), on=["account_id", "week"], how="left"
-    )
-    merged["band"] = merged["band"].fillna(health_selectors.Band.INSUFFICIENT)
-    merged["level"] = fc.level_from_ladder_score(merged["ladder"])
-    return merged
-
-
-def _history(outcomes: pd.DataFrame, states: pd.DataFrame, *, on: dt.date) -> pd.DataFrame:
-    settled = outcomes[outcomes["renewal"] <= on - SETTLED]
-    return _states(settled, states)[[*fc.CELL, "renewed"]]
 
 
 def _converted(
@@ -78,12 +59,7 @@ def renewal_forecast(*, filters: Filters, params: fc.ForecastParams = DEFAULT_PA
     in_book = set(
         account_selectors.account_list().filter(filters.book()).values_list("pk", flat=True)
     )
-    outcomes = health_selectors.renewal_outcomes(today=today)
-    outcomes["renewed"] = outcomes["outcome"] != "churned"
-    outcomes["segment"] = outcomes["account_id"].map(accounts["segment"]).fillna("")
-    outcomes["week"] = [
-        health_selectors.iso_week(day - BEFORE_RENEWAL) for day in outcomes["renewal"]
-    ]
+    outcomes = history_reads.past_renewals(today=today, segments=accounts["segment"])
     past = account_selectors.quarter_ends(
         _quarter_start(current_quarter_end(today)) - dt.timedelta(days=1), count=PAST_QUARTERS
     )
@@ -95,9 +71,9 @@ def renewal_forecast(*, filters: Filters, params: fc.ForecastParams = DEFAULT_PA
     arr_then = account_selectors.ledger_arr_on(days=list(as_of.values()))
 
     def upcoming_of(population: pd.DataFrame, *, on: dt.date) -> pd.DataFrame:
-        return _states(population.assign(week=latest[on]), states)
+        return history_reads.described(population.assign(week=latest[on]), states)
 
-    history_now = _history(outcomes, states, on=today)
+    history_now = history_reads.settled_history(outcomes, states, on=today)
     result = {
         "currency": home,
         "params": params,
@@ -183,7 +159,7 @@ def _past_quarter(
 ) -> dict:
     """The forecast of the quarter ``start``-``end`` as it would have been made on ``start``,
     and what its renewals did: ARR on ``start`` of those that renewed."""
-    history = _history(all_outcomes, states, on=start)
+    history = history_reads.settled_history(all_outcomes, states, on=start)
     row = {"label": account_selectors.quarter_label(end), "start": start, "history": len(history)}
     renewing = outcomes[(outcomes["renewal"] >= start) & (outcomes["renewal"] <= end)]
     population = pd.DataFrame(

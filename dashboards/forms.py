@@ -13,26 +13,45 @@ from accounts.selectors import book_filter, csm_options
 QUARTERS_OFFERED = 8
 
 
+TRAILING_YEAR = "year"
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Whose accounts a leader page covers, and which quarter its retention figures close."""
+    """Whose accounts a leader page covers, and which period its retention, renewals and
+    trends close on: ``period`` is a quarter's last day or ``TRAILING_YEAR``."""
 
     segment: str | None
     owner_id: int | None
-    quarter_end: date
+    period: str
     today: date
 
     def book(self, *, via: str = "") -> Q:
         return book_filter(segment=self.segment, owner_id=self.owner_id, via=via)
 
     @property
-    def quarter_start(self) -> date:
-        return self.quarter_end.replace(day=1, month=self.quarter_end.month - 2)
+    def is_trailing_year(self) -> bool:
+        return self.period == TRAILING_YEAR
 
     @property
-    def period_end(self) -> date:
-        """The quarter's last day, or today while it runs."""
-        return min(self.quarter_end, self.today)
+    def end(self) -> date:
+        """The period's last day, or today while it runs: the day the page is seen as of."""
+        if self.is_trailing_year:
+            return self.today
+        return min(date.fromisoformat(self.period), self.today)
+
+    @property
+    def start(self) -> date:
+        if self.is_trailing_year:
+            return account_selectors.trailing_year_start(self.today)
+        quarter_end = date.fromisoformat(self.period)
+        return quarter_end.replace(day=1, month=quarter_end.month - 2)
+
+    @property
+    def label(self) -> str:
+        if self.is_trailing_year:
+            return "Trailing year"
+        return account_selectors.quarter_label(date.fromisoformat(self.period))
 
 
 def current_quarter_end(today: date) -> date:
@@ -47,7 +66,11 @@ class CockpitFilterForm(forms.Form):
         label="Segment",
     )
     csm = forms.TypedChoiceField(label="CSM", required=False, coerce=int, empty_value=None)
-    period = forms.ChoiceField(label="Retention quarter", required=False)
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        help_text="Retention, renewals and the health trend close on its last day.",
+    )
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,19 +81,20 @@ class CockpitFilterForm(forms.Form):
         current = current_quarter_end(today)
         ends = account_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
         self.fields["period"].choices = [
-            (end.isoformat(), account_selectors.quarter_label(end)) for end in ends
+            (current.isoformat(), f"{account_selectors.quarter_label(current)}, to date"),
+            (TRAILING_YEAR, "Trailing year"),
+            *((end.isoformat(), account_selectors.quarter_label(end)) for end in ends[1:]),
         ]
-        self.default_quarter_end = current
+        self.default_period = current.isoformat()
 
     def filters(self) -> Filters:
         """The cleaned filters; a field that did not validate falls back to its default (all
         segments, all CSMs, the current quarter) and the form keeps its error to show."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        period = data.get("period")
         return Filters(
             segment=data.get("segment") or None,
             owner_id=data.get("csm"),
-            quarter_end=date.fromisoformat(period) if period else self.default_quarter_end,
+            period=data.get("period") or self.default_period,
             today=self.today,
         )
 

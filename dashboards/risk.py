@@ -4,13 +4,14 @@ and CSM load, each a table whose figures link to the accounts behind them."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
 
 from accounts import selectors as account_selectors
 from csos.charts import bar_chart
-from csos.currencies import RateTable
+from csos.currencies import RateTable, rate_on
 from csos.tenancy import current_workspace
 from dashboards.figures import (
     BAND_LABELS,
@@ -33,15 +34,16 @@ from value import selectors as value_selectors
 
 
 def renewals_in_window(filters: Filters):
-    """The active accounts renewing in the next 120 days, with their band, highest proven
-    level and open risks (open risk-playbook tasks, disputed claims)."""
+    """The active accounts renewing in the 120 days from the period's last day (today while it
+    runs), with their band, highest proven level and open risks (open risk-playbook tasks,
+    disputed claims)."""
     return (
         account_selectors.account_list()
         .filter(
             filters.book(),
             status=account_selectors.AccountStatus.ACTIVE,
-            renewal_date__gte=filters.today,
-            renewal_date__lte=filters.today + timedelta(days=RENEWAL_DAYS),
+            renewal_date__gte=filters.end,
+            renewal_date__lte=filters.end + timedelta(days=RENEWAL_DAYS),
         )
         .annotate(
             band=health_selectors.latest_band_subquery(),
@@ -51,6 +53,12 @@ def renewals_in_window(filters: Filters):
         )
         .annotate(quarter=TruncQuarter("renewal_date"))
     )
+
+
+def renewals_title(filters: Filters) -> str:
+    if filters.end == filters.today:
+        return f"Renewals in the next {RENEWAL_DAYS} days"
+    return f"Renewals in the {RENEWAL_DAYS} days from {filters.end:%d %b %Y}"
 
 
 AT_RISK = Q(risk_tasks__gt=0) | Q(disputed__gt=0)
@@ -83,7 +91,7 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
         for name in ("accounts", "proven", "risky"):
             cell[name] += row[name]
         for name, column in (("arr", "booked"), ("risky_arr", "booked_at_risk")):
-            cell[name].add(row[column], row["currency"], rates=rates, on=filters.today)
+            cell[name].add(row[column], row["currency"], rates=rates, on=filters.end)
             unconverted |= set(cell[name].unconverted)
     table_rows = []
     for quarter, band in sorted(cells, key=lambda key: (key[0], BAND_ORDER.index(key[1]))):
@@ -103,8 +111,8 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
         )
     return Table(
         key="renewals",
-        title=f"Renewals in the next {RENEWAL_DAYS} days",
-        caption=f"Active accounts renewing in the next {RENEWAL_DAYS} days, per quarter and band",
+        title=renewals_title(filters),
+        caption=f"{renewals_title(filters)}: active accounts per quarter and band",
         headers=[
             "Quarter",
             "Band",
@@ -142,40 +150,70 @@ def renewals_chart(table: Table) -> dict:
 # ----------------------------------------------------------------------------- retention
 
 
-def retention_table(*, filters: Filters) -> Table:
-    """NRR and GRR per currency for the chosen quarter (to date while it runs) and for the
-    year closing on the same day, from the ARR ledger."""
-    periods = {
-        account_selectors.quarter_label(filters.quarter_end): filters.quarter_start,
-        "Trailing year": account_selectors.trailing_year_start(filters.period_end),
-    }
-    rows = []
-    for label, start in periods.items():
-        rates = account_selectors.retention_report(
-            start=start,
-            end=filters.period_end,
-            owner_id=filters.owner_id,
-            segment=filters.segment,
-            quarters=0,
-        ).rates
-        for currency, figures in rates.items():
-            book = drill_url(filters, "retention", start=start.isoformat())
+def retention_periods(filters: Filters) -> dict[str, tuple[date, date]]:
+    """The chosen period and, for a quarter, the year closing on the same day."""
+    periods = {filters.label: (filters.start, filters.end)}
+    if not filters.is_trailing_year:
+        periods["Trailing year"] = (
+            account_selectors.trailing_year_start(filters.end),
+            filters.end,
+        )
+    return periods
+
+
+def _retention_row(filters: Filters, *, label: str, start: date, currency: str, sums) -> list:
+    figures = account_selectors.retention_rates(sums)
+    return [
+        Cell(label),
+        Cell(currency),
+        Cell(
+            figures.starting_arr.quantize(Decimal("1")),
+            money_text(figures.starting_arr),
+            drill_url(filters, "retention", start=start.isoformat()),
+        ),
+        Cell(None if figures.nrr is None else account_selectors.percent(figures.nrr)),
+        Cell(None if figures.grr is None else account_selectors.percent(figures.grr)),
+        *(
+            Cell(amount.quantize(Decimal("1")), money_text(amount))
+            for amount in (figures.expansion, figures.contraction, figures.churn)
+        ),
+    ]
+
+
+def retention_table(*, filters: Filters, rates: RateTable) -> Table:
+    """NRR and GRR for the period and the trailing year closing with it, from the ARR ledger:
+    every currency with a rate converted into the workspace's at the rates of the period's
+    last day, and added up; a currency without a rate measured on its own."""
+    home = current_workspace().default_currency
+    periods = retention_periods(filters)
+    by_currency = account_selectors.retention_sums_by_currency(
+        periods=list(periods.values()), owner_id=filters.owner_id, segment=filters.segment
+    )
+    rows, unconverted = [], set()
+    for label, (start, end) in periods.items():
+        converted, apart = account_selectors.BookSums(), []
+        for currency, sums in by_currency.items():
+            rate = rate_on(rates, currency=currency, on=end, home=home)
+            if rate is None:
+                unconverted.add(currency)
+                apart.append((currency, sums[start, end]))
+            else:
+                converted = converted + sums[start, end].converted(rate)
+        if converted.starting_arr or not apart:
             rows.append(
-                [
-                    Cell(label),
-                    Cell(currency),
-                    Cell(figures.starting_arr, money_text(figures.starting_arr), book),
-                    Cell(None if figures.nrr is None else account_selectors.percent(figures.nrr)),
-                    Cell(None if figures.grr is None else account_selectors.percent(figures.grr)),
-                    Cell(figures.expansion, money_text(figures.expansion)),
-                    Cell(figures.contraction, money_text(figures.contraction)),
-                    Cell(figures.churn, money_text(figures.churn)),
-                ]
+                _retention_row(filters, label=label, start=start, currency=home, sums=converted)
             )
+        rows += [
+            _retention_row(filters, label=label, start=start, currency=currency, sums=sums)
+            for currency, sums in apart
+        ]
+    note = f"Through {filters.end:%d %b %Y}, in {home} at the exchange rates of that day."
+    if unconverted:
+        note += f" Without a rate, measured on their own: {', '.join(sorted(unconverted))}."
     return Table(
         key="retention",
         title="Net and gross revenue retention",
-        caption="NRR and GRR per currency for the quarter and the trailing year",
+        caption="NRR and GRR for the chosen period and the trailing year closing with it",
         headers=[
             "Period",
             "Currency",
@@ -188,7 +226,7 @@ def retention_table(*, filters: Filters) -> Table:
         ],
         rows=rows,
         numeric_from=2,
-        note=f"Through {filters.period_end:%d %b %Y}. Each currency is measured on its own.",
+        note=note,
     )
 
 

@@ -1,5 +1,5 @@
-"""A group account's figures rolled up over its child accounts: plain Python, no Django, so
-every figure is tested on hand-built rows.
+"""A group account's figures rolled up over every account below it (children, their children
+and further down): plain Python, no Django, so every figure is tested on hand-built rows.
 
 Amounts in different currencies are never added: a group whose children bill in two
 currencies gets one roll-up per currency.
@@ -30,6 +30,7 @@ class ChildRow:
     level: int
     band: str | None
     total: float | None
+    parent_name: str = ""  # its direct parent: the group itself, or a group below it
 
 
 @dataclass(frozen=True)

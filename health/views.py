@@ -313,6 +313,7 @@ def account_children_csv(request, account_id: int):
         headers=[
             "Account",
             "Page",
+            "Parent account",
             "ARR",
             "Currency",
             "Renewal date",
@@ -324,6 +325,7 @@ def account_children_csv(request, account_id: int):
             (
                 child.name,
                 request.build_absolute_uri(reverse("account_detail", args=[child.account_id])),
+                child.parent_name,
                 child.arr,
                 child.currency,
                 child.renewal_date,

@@ -122,6 +122,6 @@ class PlaybooksConfig(AppConfig):
                 template="playbooks/panels/brief.html",
                 context=account_brief_panel,
                 order=5,
-                query_budget=12,
+                query_budget=16,
             )
         )

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from health.forecast import RenewalOdds
 from playbooks.sentiment import WINDOW_DAYS, Shift
 
 RISK, FACT, STRENGTH = "risk", "fact", "strength"
@@ -25,6 +26,7 @@ USAGE_FALL = 0.2  # a fall of this share on the prior window is a risk
 SENTIMENT_MOVE = 0.1  # a change in mean VADER score smaller than this is no shift
 SILENCE_DAYS = 30  # this long without a conversation is silence
 RENEWAL_WINDOW_DAYS = 120  # renewal work starts this long before the date
+RENEWAL_ODDS_LOW = 0.8  # a chance to renew below this is a risk; a forecast is never a strength
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class BriefFacts:
     promises: tuple[Promise, ...]  # broken or disputed promises from the sales handoff
     renewal_date: dt.date | None
     renewal: Source
+    renewal_odds: RenewalOdds
+    forecast: Source
 
 
 Rule = Callable[[BriefFacts], list[Line]]
@@ -261,6 +265,22 @@ def renewal_rule(facts: BriefFacts) -> list[Line]:
     return [Line(FACT, "Renewal", text + ".", facts.renewal)]
 
 
+def forecast_rule(facts: BriefFacts) -> list[Line]:
+    odds = facts.renewal_odds
+    if odds.probability is None:
+        text = (
+            f"Renewal forecast: too little history, {odds.history} past renewals in the "
+            f"workspace where {odds.needed} are needed."
+        )
+        return [Line(FACT, "Renewal forecast", text, facts.forecast)]
+    text = (
+        f"Renewal forecast: {odds.probability:.0%} chance to renew, from {odds.cell_renewals} "
+        f"past renewals of accounts like it ({odds.history} in the workspace)."
+    )
+    tone = RISK if odds.probability < RENEWAL_ODDS_LOW else FACT
+    return [Line(tone, "Renewal forecast", text, facts.forecast)]
+
+
 RULES: tuple[Rule, ...] = (
     health_rule,
     stakeholder_rule,
@@ -272,6 +292,7 @@ RULES: tuple[Rule, ...] = (
     tasks_rule,
     ladder_rule,
     renewal_rule,
+    forecast_rule,
 )
 
 

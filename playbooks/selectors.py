@@ -29,6 +29,7 @@ from health.models import (
     SurveyResponse,
     TicketPriority,
 )
+from health.selectors.renewals import account_renewal_odds
 from playbooks import brief
 from playbooks.models import PlaybookSettings, Task, TaskStatus
 from playbooks.segments.load import (  # noqa: F401 (the CSM load page reads them from here)
@@ -149,7 +150,7 @@ def _account_url(account: Account, panel: str = "") -> str:
 def _snapshot(account: Account, today: dt.date) -> HealthSnapshot | None:
     return (
         HealthSnapshot.objects.filter(account=account, week__lte=today)
-        .only("week", "band", "total")
+        .only("week", "band", "total", "scores")
         .order_by("-week")
         .first()
     )
@@ -298,6 +299,13 @@ def account_brief_facts(*, account: Account, today: dt.date) -> brief.BriefFacts
         ),
         renewal_date=account.renewal_date,
         renewal=brief.Source("Account", _account_url(account)),
+        renewal_odds=account_renewal_odds(
+            account=account,
+            band=snapshot.band if snapshot else None,
+            ladder=snapshot.scores.get("ladder") if snapshot else None,
+            today=today,
+        ),
+        forecast=brief.Source("Renewal forecast", reverse("renewal_forecast")),
     )
 
 
@@ -305,7 +313,7 @@ def account_brief_panel(*, request, account: Account) -> dict:
     """The brief on the meeting prep sheet: the same lines as its own page. Its queries:
     the latest snapshot, active users, use cases, departures,
     the people on the map, tickets, notes, survey comments, the last conversation, tasks (2),
-    promises."""
+    promises, and the renewal odds (4)."""
     facts = account_brief_facts(account=account, today=timezone.localdate())
     return {"lines": brief.brief_lines(facts), "heading_suffix": "-prep"}
 

@@ -183,7 +183,7 @@ def _sign_in(tab) -> None:
     tab.get_by_label("E-mail address").fill(ADMIN)
     tab.get_by_label("Password").fill(DEMO_PASSWORD)
     tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_url("**/portfolio/")
+    tab.wait_for_url("**/leaders/")
 
 
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())

@@ -115,6 +115,7 @@ def table(response, key):
         response.context["retention"],
         response.context["theatre"],
         response.context["load"],
+        response.context["groups"],
     ]
     return next(t for t in tables if t.key == key)
 
@@ -200,16 +201,65 @@ def test_it_groups_renewals_in_the_next_120_days_by_quarter_and_band(login, lena
 
 
 @pytest.mark.django_db
-def test_it_measures_nrr_and_grr_for_the_quarter_and_the_trailing_year(login, lena, book):
+def test_it_measures_nrr_and_grr_in_the_workspace_currency(login, lena, book):
+    # Bolt gains 100 EUR the day before the quarter opens; Crane's 500 GBP has no rate.
+    ArrMovementFactory(
+        account=book["eur"],
+        kind=MovementKind.EXPANSION,
+        date=QUARTER_START - dt.timedelta(days=1),
+        amount=100,
+    )
+    ArrMovementFactory(
+        account=book["gbp"], kind=MovementKind.NEW, date=dt.date(2024, 6, 1), amount=500
+    )
     client = login(lena)
     response = client.get(URL)
     retention = {(row[0].value, row[1].value): row for row in table(response, "retention").rows}
     quarter = retention[f"{TODAY.year} Q{(TODAY.month - 1) // 3 + 1}", "USD"]
-    # 1200 at the quarter's start, 200 contracted: 1000 / 1200.
-    assert [cell.value for cell in quarter[2:5]] == [Decimal("1200.00"), 83.3, 83.3]
-    year = retention["Trailing year", "EUR"]
-    assert [cell.value for cell in year[2:5]] == [Decimal("2000.00"), 100.0, 100.0]
-    assert drilled(client, quarter[2].href) == {"Acme", "Bolt"}
+    # Quarter: Acme 1200 USD + Bolt 2100 EUR x 1.5 = 4350 at the start; Acme loses 200.
+    # NRR = GRR = 4150 / 4350.
+    assert [cell.value for cell in quarter[2:8]] == [4350, 95.4, 95.4, 0, 200, 0]
+    # Year: 1200 + 2000 x 1.5 = 4200 at the start, Bolt's 100 EUR (150 USD) an expansion.
+    # NRR = (4200 + 150 - 200) / 4200, GRR = (4200 - 200) / 4200.
+    year = retention["Trailing year", "USD"]
+    assert [cell.value for cell in year[2:8]] == [4200, 98.8, 95.2, 150, 200, 0]
+    assert [cell.value for cell in retention["Trailing year", "GBP"][2:5]] == [500, 100.0, 100.0]
+    assert ("Trailing year", "EUR") not in retention
+    assert "GBP" in table(response, "retention").note
+    assert drilled(client, quarter[2].href) == {"Acme", "Bolt", "Crane"}
+
+
+@pytest.mark.django_db
+def test_it_applies_the_period_to_retention_renewals_and_the_trend(login, lena, book):
+    previous_end = QUARTER_START - dt.timedelta(days=1)
+    # Left at last quarter's last day: its renewal was due then and is not recorded yet.
+    AccountFactory(
+        workspace=book["usd"].workspace,
+        name="Dune",
+        arr=Decimal(300),
+        currency="USD",
+        renewal_date=previous_end,
+    )
+    snapshot(book["usd"], iso_week(previous_end), "green", 80)
+    client = login(lena)
+    assert "Dune" not in {row[0].value for row in table(client.get(URL), "renewals").rows}
+
+    response = client.get(URL, {"period": previous_end.isoformat()})
+    assert response.status_code == 200
+    labels = {row[0].value for row in table(response, "retention").rows}
+    assert labels == {f"{previous_end.year} Q{(previous_end.month - 1) // 3 + 1}", "Trailing year"}
+    trend = table(response, "health-trend").rows
+    assert len(trend) == 26 and trend[-1][0].value == iso_week(previous_end).isoformat()
+    renewals = table(response, "renewals").rows
+    # The renewals of the 120 days from the quarter's last day hold Dune, due that day.
+    href = next(row[2].href for row in renewals if row[1].value == "Insufficient data")
+    assert parse_qs(urlparse(href).query)["period"] == [previous_end.isoformat()]
+    assert "Dune" in drilled(client, href)
+
+    year = client.get(URL, {"period": "year"})
+    assert {row[0].value for row in table(year, "retention").rows} == {"Trailing year"}
+    assert len(table(year, "health-trend").rows) == 52
+    assert client.get(URL, {"period": "1999-12-31"}).status_code == 400
 
 
 @pytest.mark.django_db
@@ -238,6 +288,28 @@ def test_it_shows_csm_load_and_narrows_every_section_to_the_filters(login, lena,
     href = table(narrowed, "coverage-segment").rows[0][1].href
     assert parse_qs(urlparse(href).query)["csm"] == [str(bob.pk)]
     assert drilled(client, href) == {"Crane"}
+
+
+@pytest.mark.django_db
+def test_it_rolls_up_each_group_over_its_grandchildren(login, lena, alpha, book):
+    """Holding > Group > Acme (USD), and Holding > Bolt (EUR): one row per currency."""
+    holding = AccountFactory(workspace=alpha, name="Holding", arr=Decimal(0), renewal_date=None)
+    group = AccountFactory(
+        workspace=alpha, name="Group", parent=holding, arr=Decimal(0), renewal_date=None
+    )
+    for account, parent in ((book["usd"], group), (book["eur"], holding)):
+        account.parent = parent
+        account.save(update_fields=["parent"])
+    client = login(lena)
+    groups = {(row[0].value, row[1].value): row for row in table(client.get(URL), "groups").rows}
+    # USD: Group (no ARR, no score) and Acme (1000, level 3, Red at 30, renews in 30 days).
+    usd = [cell.value for cell in groups["Holding", "USD"][2:]]
+    assert usd == [2, Decimal(1000), 1, Decimal(1000), 100.0, 30.0]
+    # EUR: Bolt (2000, level 1, Green at 80, renews in 200 days).
+    eur = [cell.value for cell in groups["Holding", "EUR"][2:]]
+    assert eur == [1, Decimal(2000), 0, Decimal(0), 0.0, 80.0]
+    assert drilled(client, groups["Holding", "USD"][2].href) == {"Group", "Acme"}
+    assert drilled(client, groups["Holding", "EUR"][2].href) == {"Bolt"}
 
 
 @pytest.mark.django_db

@@ -120,11 +120,58 @@ def test_it_exports_the_child_accounts_as_csv(login, lena, holding):
     response = login(lena).get(reverse("account_children_csv", args=[holding.pk]))
     assert response.status_code == 200
     rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert rows[0].startswith("Account,Page,ARR,Currency,Renewal date,Highest level")
+    assert rows[0].startswith("Account,Page,Parent account,ARR,Currency,Renewal date,Highest")
     assert [row.split(",")[0] for row in rows[1:]] == ["North Ltd", "South Ltd"]
-    assert rows[1].split(",")[5:8] == ["3", "Green", "80.0"]
+    assert rows[1].split(",")[2] == "Holding plc"
+    assert rows[1].split(",")[6:9] == ["3", "Green", "80.0"]
 
 
 @pytest.mark.django_db
 def test_it_answers_404_to_another_workspace_for_the_child_accounts_csv(login, charlie, holding):
     assert login(charlie).get(reverse("account_children_csv", args=[holding.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_rolls_up_the_grandchildren_on_the_top_parents_page(login, lena, holding, alpha):
+    """Holding plc > Europe (a group of no ARR of its own) > West GmbH, 60,000 at 20 of 100,
+    level 4, renewing in 30 days; North (30,000 at 80) and South (10,000 at 40) sit directly
+    under the holding and renew in 300 days."""
+    holding.children(manager="dangerously_unscoped").update(
+        renewal_date=timezone.localdate() + dt.timedelta(days=300)
+    )
+    europe = AccountFactory(
+        workspace=alpha, name="Europe", parent=holding, arr=Decimal(0), renewal_date=None
+    )
+    west = AccountFactory(
+        workspace=alpha,
+        name="West GmbH",
+        parent=europe,
+        arr=Decimal(60000),
+        renewal_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    HealthSnapshot.dangerously_unscoped.create(
+        workspace=alpha,
+        account=west,
+        week=iso_week(timezone.localdate()),
+        total=20.0,
+        band="red",
+        model_name="Default",
+        model_version=1,
+    )
+    AccountUseCaseFactory(account=west, level=4)
+    client = login(lena)
+    (total,) = client.get(reverse("account_detail", args=[holding.pk])).context["rollups"]
+    assert total.accounts == 4
+    assert total.arr == Decimal(100000)
+    assert (total.renewing, total.renewing_arr) == (1, Decimal(60000))
+    # (30,000 x 80 + 10,000 x 40 + 60,000 x 20) / 100,000; Europe has no score.
+    assert total.health == pytest.approx(40.0) and total.unscored == 1
+    # Level 3 or above: North 30,000 and West 60,000 of 100,000; level 4: West alone.
+    assert dict(total.coverage)[3] == pytest.approx(90.0)
+    assert dict(total.coverage)[4] == pytest.approx(60.0)
+    rows = b"".join(
+        client.get(reverse("account_children_csv", args=[holding.pk])).streaming_content
+    ).decode("utf-8-sig")
+    assert "West GmbH" in rows and ",Europe," in rows
+    (europe_total,) = client.get(reverse("account_detail", args=[europe.pk])).context["rollups"]
+    assert europe_total.accounts == 1 and europe_total.arr == Decimal(60000)

@@ -80,6 +80,17 @@ def test_it_mentions_the_red_band_and_the_owner_departure_before_anything_positi
 
 
 @pytest.mark.django_db
+def test_it_says_the_workspace_has_too_little_history_to_forecast_the_renewal(
+    login, bob, red_account
+):
+    response = login(bob).get(reverse("account_brief", args=[red_account.pk]))
+    (line,) = [line for line in response.context["lines"] if line.topic == "Renewal forecast"]
+    assert line.text.startswith("Renewal forecast: too little history, ")
+    assert line.text.endswith(" where 20 are needed.")
+    assert line.source.url == reverse("renewal_forecast")
+
+
+@pytest.mark.django_db
 def test_it_links_every_line_to_its_record(login, bob, red_account):
     response = login(bob).get(reverse("account_brief", args=[red_account.pk]))
     page = response.content.decode()

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from health.forecast import RenewalOdds
 from playbooks import brief
 from playbooks.brief import (
     FACT,
@@ -55,6 +56,8 @@ def facts(**changes) -> BriefFacts:
         promises=(),
         renewal_date=dt.date(2027, 3, 1),
         renewal=SRC,
+        renewal_odds=RenewalOdds(probability=0.9, cell_renewals=12, history=40, needed=20),
+        forecast=Source("Renewal forecast", "/leaders/forecast/"),
     )
     return replace(base, **changes)
 
@@ -184,6 +187,31 @@ def test_it_dates_the_renewal_and_flags_a_passed_one():
         (FACT, "Renews on Aug 1, 2026, in 61 days; the renewal window is open.")
     ]
     assert brief.renewal_rule(facts(renewal_date=dt.date(2026, 5, 1)))[0].tone == RISK
+
+
+def test_it_gives_the_renewal_forecast_with_the_renewals_behind_it_never_as_a_strength():
+    (likely,) = brief.forecast_rule(facts())
+    assert tones([likely]) == [
+        (
+            FACT,
+            "Renewal forecast: 90% chance to renew, from 12 past renewals of accounts like it "
+            "(40 in the workspace).",
+        )
+    ]
+    assert likely.source.url == "/leaders/forecast/"
+    doubtful = RenewalOdds(probability=0.55, cell_renewals=3, history=40, needed=20)
+    assert brief.forecast_rule(facts(renewal_odds=doubtful))[0].tone == RISK
+
+
+def test_it_says_too_little_history_instead_of_a_forecast():
+    thin = RenewalOdds(probability=None, cell_renewals=0, history=7, needed=20)
+    assert tones(brief.forecast_rule(facts(renewal_odds=thin))) == [
+        (
+            FACT,
+            "Renewal forecast: too little history, 7 past renewals in the workspace where 20 "
+            "are needed.",
+        )
+    ]
 
 
 def test_it_puts_every_risk_before_every_fact_and_strength():

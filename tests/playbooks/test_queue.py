@@ -101,9 +101,13 @@ def test_it_ranks_the_queue_and_shows_each_reason_with_its_points(login, alpha, 
     assert "Score = the sum, over the factors below, of weight \u00d7 factor" in page
 
 
-def test_it_lands_a_csm_on_the_queue_and_a_leader_on_the_portfolio(login, bob, lena):
+def test_it_lands_a_csm_on_the_queue_a_leader_and_an_admin_on_the_cockpit(
+    login, alice, bob, lena, vera
+):
     assert login(bob).get("/").url == reverse("attention_queue")
-    assert login(lena).get("/").url == reverse("portfolio")
+    assert login(lena).get("/").url == reverse("cockpit")
+    assert login(alice).get("/").url == reverse("cockpit")
+    assert login(vera).get("/").url == reverse("portfolio")
 
 
 def test_it_keeps_digital_accounts_out_of_a_named_queue_and_in_the_pooled_queue(

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboards import forecast as fc
+from health import forecast as fc
 
 EXACT = fc.ForecastParams(prior_weight=0)
 
@@ -109,3 +109,20 @@ def test_it_states_the_forecast_error_as_a_share_of_what_happened():
 def test_it_refuses_a_history_without_its_columns():
     with pytest.raises(ValueError, match="renewed"):
         fc.probabilities(HISTORY.drop(columns="renewed"), upcoming([]))
+
+
+def test_it_gives_one_accounts_odds_with_the_renewals_behind_them():
+    # 20 renewals: 16 green small accounts all renewed, 4 red ones of which 1 did.
+    history = renewals([("green", "small", 0, 16, 16), ("red", "small", 0, 4, 1)])
+    overall = 17 / 20
+    red = (1 + 5 * overall) / (4 + 5)
+    odds = fc.account_odds(history, band="red", segment="small", level=0)
+    assert odds.probability == pytest.approx((1 + 5 * red) / (4 + 5))
+    assert (odds.cell_renewals, odds.history, odds.needed) == (4, 20, 20)
+    unseen = fc.account_odds(history, band="red", segment="enterprise", level=2)
+    assert unseen.probability == pytest.approx(red) and unseen.cell_renewals == 0
+
+
+def test_it_gives_no_odds_on_too_little_history():
+    odds = fc.account_odds(HISTORY, band="green", segment="small", level=3)
+    assert odds == fc.RenewalOdds(probability=None, cell_renewals=0, history=10, needed=20)

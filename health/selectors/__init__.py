@@ -17,6 +17,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.retention import GAINS
-from accounts.selectors import counted_arr_movements
+from accounts.selectors import counted_arr_movements, descendants_filter, group_tops
 from accounts.services import account_can_edit
 from csos.charts import line_chart
 from health import quality, rollup
@@ -401,28 +402,63 @@ def band_changes(*, week: dt.date, owner_id: int | None = None) -> list[dict]:
     ]
 
 
-def account_children(*, account: Account) -> list[rollup.ChildRow]:
-    """The account's child accounts with their ARR, renewal, highest ladder level and latest
-    health, the largest ARR first: one query."""
-    children = (
-        Account.objects.filter(parent=account)
-        .annotate(
+def child_rows(accounts: QuerySet[Account]) -> list[rollup.ChildRow]:
+    """``accounts`` as the roll-up reads them: ARR, renewal, highest ladder level, latest
+    health and direct parent, the largest ARR first; one query."""
+    rows = (
+        accounts.annotate(
             level=highest_level_subquery(),
             band=latest_band_subquery(),
             total=latest_total_subquery(),
+            parent_name=F("parent__name"),
         )
         .order_by("-arr", "name")
-        .values("pk", "name", "currency", "arr", "renewal_date", "level", "band", "total")
+        .values(
+            "pk", "name", "currency", "arr", "renewal_date", "level", "band", "total", "parent_name"
+        )
     )
     return [
         rollup.ChildRow(
-            account_id=child["pk"],
-            **{key: child[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
-            band=child["band"],
-            total=child["total"],
+            account_id=row["pk"],
+            **{key: row[key] for key in ("name", "currency", "arr", "renewal_date", "level")},
+            band=row["band"],
+            total=row["total"],
+            parent_name=row["parent_name"] or "",
         )
-        for child in children
+        for row in rows
     ]
+
+
+def account_children(*, account: Account) -> list[rollup.ChildRow]:
+    """Every account below ``account`` (children, grandchildren and further down): one query."""
+    return child_rows(Account.objects.filter(descendants_filter(account=account)))
+
+
+@dataclass(frozen=True)
+class GroupRollup:
+    """A top parent and the roll-ups of every account below it, one per currency."""
+
+    top: Account
+    rollups: list[rollup.Rollup]
+
+
+def group_rollups(*, today: dt.date, book: Q | None = None) -> list[GroupRollup]:
+    """Every top parent in ``book`` with accounts below it, the figures of those accounts
+    rolled up, the largest group first; three queries whatever the depth or the size."""
+    tops = group_tops()
+    parents = {
+        top.pk: top
+        for top in Account.objects.filter(book or Q(), pk__in=set(tops.values())).only("pk", "name")
+    }
+    below: dict[int, list[rollup.ChildRow]] = {}
+    for row in child_rows(Account.objects.filter(pk__in=list(tops))):
+        if tops[row.account_id] in parents:
+            below.setdefault(tops[row.account_id], []).append(row)
+    groups = [
+        GroupRollup(top=parents[pk], rollups=rollup.rollup(rows, today=today))
+        for pk, rows in below.items()
+    ]
+    return sorted(groups, key=lambda group: (-group.rollups[0].arr, group.top.name))
 
 
 def account_group_panel(*, request, account: Account) -> dict:

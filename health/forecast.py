@@ -182,6 +182,36 @@ def _interval(
     return np.percentile(sums, tail, axis=0), np.percentile(sums, 100 - tail, axis=0)
 
 
+@dataclass(frozen=True)
+class RenewalOdds:
+    """One account's chance to renew by the workspace's past renewals: ``probability`` is
+    None when the workspace has fewer than ``needed`` past renewals (``history``);
+    ``cell_renewals`` are those of the account's band, segment and level."""
+
+    probability: float | None
+    cell_renewals: int
+    history: int
+    needed: int
+
+
+def account_odds(
+    history: pd.DataFrame,
+    *,
+    band: str,
+    segment: str,
+    level: int,
+    params: ForecastParams = ForecastParams(),
+) -> RenewalOdds:
+    """P(renew | band, segment, level) of one account, as the forecast computes it."""
+    if not has_enough_history(history, params):
+        return RenewalOdds(None, 0, len(history), params.min_renewals)
+    cell = pd.DataFrame([{"band": band, "segment": segment, "level": level}])
+    found = probabilities(history, cell, params).loc[(band, segment, level)]
+    return RenewalOdds(
+        float(found["probability"]), int(found["renewals"]), len(history), params.min_renewals
+    )
+
+
 def forecast_error(expected: float, actual: float) -> float | None:
     """How far a forecast missed, as a share of what happened: (forecast - actual) / actual."""
     return None if not actual else (expected - actual) / actual
