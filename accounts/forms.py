@@ -1,7 +1,9 @@
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.db import models
 
 from accounts import csv_import
 from accounts.models import SEGMENTATION_ATTRIBUTES, Account, MovementKind, Segment
@@ -105,13 +107,55 @@ class ImportUploadForm(forms.Form):
         return uploaded_csv(self.cleaned_data["file"], max_bytes=settings.ACCOUNT_IMPORT_MAX_BYTES)
 
 
+class DuplicateChoice(models.TextChoices):
+    CREATE = "create", "Create a new account"
+    LINK = "link", "Link to the existing account"
+    SKIP = "skip", "Skip this row"
+
+
 class ImportCommitForm(forms.Form):
-    """Which of the preview's likely duplicates to leave out of the commit."""
+    """What to do with each row the preview warns is a likely duplicate of an existing account:
+    create it anyway (the default), link it to that account, or leave it out of the commit."""
 
-    skip = forms.TypedMultipleChoiceField(
-        label="Skip these rows", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args, duplicate_rows: list[int], **kwargs):
+    def __init__(self, *args, duplicates: Mapping[int, str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["skip"].choices = [(row, f"Skip row {row}") for row in duplicate_rows]
+        self.duplicates = dict(duplicates)
+        for row, match in self.duplicates.items():
+            choices = DuplicateChoice.choices
+            if not match:  # a warning stored before links existed names no account
+                choices = [c for c in choices if c[0] != DuplicateChoice.LINK]
+            self.fields[f"row_{row}"] = forms.ChoiceField(
+                label=f"Row {row}",
+                choices=choices,
+                required=False,
+                initial=DuplicateChoice.CREATE,
+                widget=forms.RadioSelect,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        unknown = sorted(
+            name for name in self.data if name.startswith("row_") and name not in self.fields
+        )
+        if unknown:
+            raise forms.ValidationError(
+                f"{', '.join(unknown)}: only the rows warned of as likely duplicates can be "
+                "linked or skipped."
+            )
+        return cleaned
+
+    def choice_field(self, row: int) -> forms.BoundField | None:
+        """The choice for a warned row, to render beside its warning."""
+        name = f"row_{row}"
+        return self[name] if name in self.fields else None
+
+    def _chosen(self, choice: str) -> list[int]:
+        return [row for row in self.duplicates if self.cleaned_data.get(f"row_{row}") == choice]
+
+    @property
+    def skip_rows(self) -> list[int]:
+        return self._chosen(DuplicateChoice.SKIP)
+
+    @property
+    def link_rows(self) -> dict[int, str]:
+        return {row: self.duplicates[row] for row in self._chosen(DuplicateChoice.LINK)}

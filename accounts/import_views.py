@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import imports
-from accounts.csv_import import ACCOUNT_SPEC, OWNER_EMAIL
+from accounts.csv_import import ACCOUNT_SPEC, NAME, OWNER_EMAIL
 from accounts.forms import ImportCommitForm, ImportUploadForm
 from accounts.models import ImportStatus
 from accounts.tasks import account_import_check_enqueue, account_import_commit_enqueue
@@ -108,15 +108,21 @@ def import_detail(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
     if account_import.status == ImportStatus.MAPPING:
         return redirect("account_import_mapping", import_id=account_import.pk)
-    preview = None
+    preview, warnings = None, []
     if account_import.status == ImportStatus.READY:
         preview = imports.account_import_preview(account_import=account_import)
+        choices = ImportCommitForm(duplicates=preview.duplicates)
+        warnings = [
+            (warning, choices.choice_field(warning["row"]) if warning["field"] == NAME else None)
+            for warning in preview.warnings
+        ]
     return render(
         request,
         "accounts/import_detail.html",
         {
             "account_import": account_import,
             "preview": preview,
+            "warnings": warnings,
             "progress": imports.account_import_progress(account_import=account_import),
         },
     )
@@ -126,17 +132,20 @@ def import_detail(request, import_id: int):
 @require_POST
 def import_commit(request, import_id: int):
     account_import = get_object_or_404(imports.account_import_list(), pk=import_id)
-    duplicate_rows = []
+    duplicates = {}
     if account_import.status == ImportStatus.READY:
-        preview = imports.account_import_preview(account_import=account_import)
-        duplicate_rows = preview.duplicate_rows
-    form = ImportCommitForm(request.POST, duplicate_rows=duplicate_rows)
+        duplicates = imports.account_import_preview(account_import=account_import).duplicates
+    form = ImportCommitForm(request.POST, duplicates=duplicates)
     if not form.is_valid():
-        messages.error(request, f"Skip: {' '.join(form.errors.get('skip', []))}")
+        problems = [error for errors in form.errors.values() for error in errors]
+        messages.error(request, f"Likely duplicates: {' '.join(problems)}")
         return redirect("account_import_detail", import_id=account_import.pk)
     with transaction.atomic():
         queued = imports.account_import_queue(
-            account_import=account_import, by=request.user, skip_rows=form.cleaned_data["skip"]
+            account_import=account_import,
+            by=request.user,
+            skip_rows=form.skip_rows,
+            link_rows=form.link_rows,
         )
         if queued:
             account_import_commit_enqueue(account_import=account_import, user_id=request.user.pk)

@@ -306,6 +306,26 @@ class ValueCapture(TenantModel):
         return f"{self.get_outcome_display()} on {self.date}"
 
 
+class AccountAlias(TenantModel):
+    """Another system's key for an account: the same company exported by a second CRM under its
+    own ID, linked on import. A later file naming the alias updates the account it stands for."""
+
+    account = TenantForeignKey(Account, on_delete=models.CASCADE, related_name="aliases")
+    external_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="account_alias_unique_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class ImportStatus(models.TextChoices):
     CHECKING = "checking", "Checking"
     MAPPING = "mapping", "Needs its columns mapped"
@@ -350,6 +370,10 @@ class AccountImport(TenantModel):
     # Spreadsheet rows the committer chose to leave out: likely duplicates of existing accounts.
     skip_rows = models.JSONField(default=list, blank=True)
     skipped_count = models.PositiveIntegerField(default=0)
+    # Spreadsheet row (as text) -> the external ID of the existing account the committer chose
+    # to link it to: the row updates that account, and its own ID becomes an alias of it.
+    link_rows = models.JSONField(default=dict, blank=True)
+    linked_count = models.PositiveIntegerField(default=0)
     queued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

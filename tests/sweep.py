@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Account, AccountImport, ArrMovement, ValueCapture
+from accounts.models import Account, AccountAlias, AccountImport, ArrMovement, ValueCapture
 from csos.links import link_issue
 from csos.models import (
     ApiScope,
@@ -198,6 +198,9 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         **_make_alpha_value_objects(alpha, alice, account),
         **_make_alpha_segment_objects(alpha, alice, account, membership),
         Account: account,
+        AccountAlias: AccountAlias.dangerously_unscoped.create(
+            workspace=alpha, account=account, external_id="ALPHA-ALIAS-777"
+        ),
         ArrMovement: movement,
         ValueCapture: ValueCapture.dangerously_unscoped.create(
             workspace=alpha,

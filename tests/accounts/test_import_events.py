@@ -5,6 +5,7 @@ import pytest
 from django.db import DatabaseError
 
 from accounts import imports
+from accounts.imports import commit as import_commit
 from accounts.models import ImportStatus
 from csos.models import DomainEvent
 from tests.accounts.test_import_views import checked, commit, detail_url
@@ -38,14 +39,14 @@ def test_it_publishes_import_finished_with_its_counts(in_alpha, alpha, lena):
 
 
 def test_it_keeps_no_import_event_of_a_write_rolled_back(in_alpha, alpha, lena, monkeypatch):
-    finish = imports._finish
+    finish = import_commit.finish_import
 
     def fail_once(import_id, *, status, **fields):
         if status == ImportStatus.DONE:
             raise DatabaseError("the connection dropped")
         return finish(import_id, status=status, **fields)
 
-    monkeypatch.setattr(imports, "_finish", fail_once)
+    monkeypatch.setattr(import_commit, "finish_import", fail_once)
     account_import = checked("external_id,name,arr\nN-1,One,10\n", workspace=alpha, by=lena)
     imports.account_import_queue(account_import=account_import, by=lena)
     failed = imports.account_import_commit(import_id=account_import.pk, by=lena)

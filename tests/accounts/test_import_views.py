@@ -115,7 +115,7 @@ def test_it_imports_a_good_file_end_to_end(
     assert (acme.segment, acme.currency) == ("enterprise", alpha.default_currency)
     event = AuditEvent.dangerously_unscoped.get(workspace=alpha, action="account_import.commit")
     counts = {"created": 3, "updated": 0, "unchanged": 0, "skipped": 0}
-    assert (event.actor, event.after) == (lena, counts)
+    assert (event.actor, event.after) == (lena, {**counts, "linked": 0})
 
     page = client.get(detail_url(account_import)).content.decode()
     assert "Accounts created" in page

@@ -259,28 +259,6 @@ def test_it_warns_of_a_likely_duplicate_by_its_name_alone(login, alpha, lena):
     assert "'Stark Industries' (external ID 18234005)" in preview.warnings[0]["message"]
 
 
-def test_it_skips_the_likely_duplicates_the_committer_ticks(login, alpha, lena):
-    client = login(lena)
-    upload(client, HUBSPOT)
-    confirm_and_commit(client, last_import(alpha))
-    text = "External ID,Name,Domain\nSF-1,Stark Industries Inc,\nSF-2,Globex Inc.,globex.example\n"
-    upload(client, text)
-    account_import = last_import(alpha)
-    page = client.get(detail_url(account_import))
-    assert page.context["preview"].duplicate_rows == [2, 3]
-    assert 'name="skip" value="3"' in page.content.decode()
-
-    refused = submit(client, commit_url(account_import), {"skip": ["4"]})  # no duplicate there
-    assert "Skip: Select a valid choice" in str(list(refused.wsgi_request._messages))
-    account_import.refresh_from_db()
-    assert account_import.status == ImportStatus.READY  # nothing queued
-
-    submit(client, commit_url(account_import), {"skip": ["3"]})
-    account_import.refresh_from_db()
-    assert (account_import.created_count, account_import.skipped_count) == (1, 1)
-    assert "SF-1" in imported(alpha) and "SF-2" not in imported(alpha)
-
-
 def test_it_assigns_an_owner_left_unassigned_once_they_are_a_member(login, alpha, lena):
     client = login(lena)
     upload(client, HUBSPOT)
