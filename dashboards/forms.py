@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from accounts import selectors as account_selectors
 from accounts.selectors import book_filter, csm_options
+from accounts.selectors import retention as retention_selectors
 
 QUARTERS_OFFERED = 8
 
@@ -56,9 +57,9 @@ class CockpitFilterForm(forms.Form):
         self.fields["csm"].choices = [("", "All CSMs"), *owners.choices]
         self.owner_names = owners.names
         current = current_quarter_end(today)
-        ends = account_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
+        ends = retention_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
         self.fields["period"].choices = [
-            (end.isoformat(), account_selectors.quarter_label(end)) for end in ends
+            (end.isoformat(), retention_selectors.quarter_label(end)) for end in ends
         ]
         self.default_quarter_end = current
 

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
 
 from accounts import selectors as account_selectors
+from accounts.selectors import retention as retention_selectors
 from csos.charts import bar_chart
 from csos.currencies import RateTable
 from csos.tenancy import current_workspace
@@ -25,6 +26,7 @@ from dashboards.forms import Filters
 from dashboards.selectors import book_loads
 from dashboards.tables import Cell, Table
 from health import selectors as health_selectors
+from health.selectors import leaders as health_leaders
 from playbooks import selectors as playbook_selectors
 from stakeholders import selectors as stakeholder_selectors
 from value import selectors as value_selectors
@@ -87,19 +89,8 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
             unconverted |= set(cell[name].unconverted)
     table_rows = []
     for quarter, band in sorted(cells, key=lambda key: (key[0], BAND_ORDER.index(key[1]))):
-        cell = cells[quarter, band]
-        label = account_selectors.quarter_label(quarter)
-        where = {"quarter": quarter.isoformat(), "band": band}
         table_rows.append(
-            [
-                Cell(label),
-                Cell(BAND_LABELS[band]),
-                Cell(cell["accounts"], href=drill_url(filters, "renewals", **where)),
-                Cell(cell["arr"].rounded, money_text(cell["arr"].rounded)),
-                Cell(cell["proven"], href=drill_url(filters, "renewals", **where, proven="on")),
-                Cell(cell["risky"], href=drill_url(filters, "renewals", **where, risk="on")),
-                Cell(cell["risky_arr"].rounded, money_text(cell["risky_arr"].rounded)),
-            ]
+            _renewals_row(filters, quarter=quarter, band=band, cell=cells[quarter, band])
         )
     return Table(
         key="renewals",
@@ -118,6 +109,20 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
         numeric_from=2,
         note=unconverted_note(unconverted),
     )
+
+
+def _renewals_row(filters: Filters, *, quarter, band: str, cell: dict) -> list[Cell]:
+    """One quarter and band of the renewals table, its counts linking to their accounts."""
+    where = {"quarter": quarter.isoformat(), "band": band}
+    return [
+        Cell(retention_selectors.quarter_label(quarter)),
+        Cell(BAND_LABELS[band]),
+        Cell(cell["accounts"], href=drill_url(filters, "renewals", **where)),
+        Cell(cell["arr"].rounded, money_text(cell["arr"].rounded)),
+        Cell(cell["proven"], href=drill_url(filters, "renewals", **where, proven="on")),
+        Cell(cell["risky"], href=drill_url(filters, "renewals", **where, risk="on")),
+        Cell(cell["risky_arr"].rounded, money_text(cell["risky_arr"].rounded)),
+    ]
 
 
 def renewals_chart(table: Table) -> dict:
@@ -146,12 +151,12 @@ def retention_table(*, filters: Filters) -> Table:
     """NRR and GRR per currency for the chosen quarter (to date while it runs) and for the
     year closing on the same day, from the ARR ledger."""
     periods = {
-        account_selectors.quarter_label(filters.quarter_end): filters.quarter_start,
-        "Trailing year": account_selectors.trailing_year_start(filters.period_end),
+        retention_selectors.quarter_label(filters.quarter_end): filters.quarter_start,
+        "Trailing year": retention_selectors.trailing_year_start(filters.period_end),
     }
     rows = []
     for label, start in periods.items():
-        rates = account_selectors.retention_report(
+        rates = retention_selectors.retention_report(
             start=start,
             end=filters.period_end,
             owner_id=filters.owner_id,
@@ -165,8 +170,8 @@ def retention_table(*, filters: Filters) -> Table:
                     Cell(label),
                     Cell(currency),
                     Cell(figures.starting_arr, money_text(figures.starting_arr), book),
-                    Cell(None if figures.nrr is None else account_selectors.percent(figures.nrr)),
-                    Cell(None if figures.grr is None else account_selectors.percent(figures.grr)),
+                    Cell(None if figures.nrr is None else retention_selectors.percent(figures.nrr)),
+                    Cell(None if figures.grr is None else retention_selectors.percent(figures.grr)),
                     Cell(figures.expansion, money_text(figures.expansion)),
                     Cell(figures.contraction, money_text(figures.contraction)),
                     Cell(figures.churn, money_text(figures.churn)),
@@ -212,7 +217,7 @@ def theatre_table(*, filters: Filters, rates: RateTable, week: date | None) -> T
     }
     if week is not None:
         flagged["measurement"] = active.filter(
-            health_selectors.measurement_theatre_accounts(week=week)
+            health_leaders.measurement_theatre_accounts(week=week)
         )
     names = {
         "measurement": "Measurement theatre: the score rose, usage and proof did not",
