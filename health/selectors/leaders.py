@@ -69,7 +69,7 @@ def band_accounts(*, week: dt.date, band: str) -> Q:
 
 def measurement_theatre_accounts(*, week: dt.date) -> Q:
     """The accounts whose snapshot of ``week`` raised the measurement theatre flag: the score
-    rose while usage and proof stood (``scoring.theatre_flags``)."""
+    rose while usage and proof stood (``theatre.theatre_flags``)."""
     return Q(
         Exists(HealthSnapshot.objects.filter(account=OuterRef("pk"), week=week).exclude(theatre=""))
     )
