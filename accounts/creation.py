@@ -141,19 +141,7 @@ def accounts_create(
             created = Account.objects.bulk_create(accounts, batch_size=CREATE_CHUNK)
     except IntegrityError:
         # Another request committed one of these ids after the check passed.
-        taken = set(
-            Account.objects.filter(
-                workspace=workspace, external_id__in=[a.external_id for a in accounts]
-            ).values_list("external_id", flat=True)
-        )
-        if taken:
-            raise AccountsRefused(
-                {
-                    position: {"external_id": external_id_taken_message(account.external_id)}
-                    for position, account in enumerate(accounts)
-                    if account.external_id in taken
-                }
-            ) from None
+        _refuse_taken_external_ids(workspace=workspace, accounts=accounts)
         raise
     audit_record_many(
         workspace=workspace,
@@ -176,6 +164,23 @@ def accounts_create(
             sender=Account, workspace=workspace, account_ids=[account.pk for account in created]
         )
     return created
+
+
+def _refuse_taken_external_ids(*, workspace: Workspace, accounts: Sequence[Account]) -> None:
+    """Raise ``AccountsRefused`` naming the accounts whose external id is now taken, if any."""
+    taken = set(
+        Account.objects.filter(
+            workspace=workspace, external_id__in=[a.external_id for a in accounts]
+        ).values_list("external_id", flat=True)
+    )
+    if taken:
+        raise AccountsRefused(
+            {
+                position: {"external_id": external_id_taken_message(account.external_id)}
+                for position, account in enumerate(accounts)
+                if account.external_id in taken
+            }
+        ) from None
 
 
 def described(account: Account, fields: Sequence[str]) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 ``stakeholders_changed`` is sent by the stakeholders app inside the transaction that changed
 the role or standing (departure, removal, erasure) of people at some accounts, with
 ``account_ids``. The value app re-derives those accounts' stored ladders on it, in the same
-transaction: level 4 depends on whether the Owner who confirmed had left by then. Value and
-stakeholders sit on one layer and import neither; both may import this one.
+transaction: level 4 depends on whether the Owner who confirmed had left by then. Stakeholders
+sit below value and never import it; value subscribes here.
 """
 
 from django.dispatch import Signal

@@ -11,6 +11,8 @@ from accounts.filters import PortfolioFilter
 from accounts.forms import AccountCreateForm, AccountForm, ArrMovementForm, RetentionForm
 from accounts.models import Account, ArrMovement
 from accounts.retention import percent
+from accounts.selectors import ledger as ledger_selectors
+from accounts.selectors import retention as retention_selectors
 from csos.decorators import member_required
 from csos.exports import csv_download
 from csos.models import LEADER_ROLES, Role
@@ -129,10 +131,12 @@ def _editable_account(request, account_id: int) -> Account:
 def _account_page(request, account: Account, *, movement_form: ArrMovementForm | None, status=200):
     """The account page; ``movement_form`` is a posted ARR form to show again with its errors."""
     today = timezone.localdate()
-    ledger = selectors.arr_ledger(account=account)
+    ledger = ledger_selectors.arr_ledger(account=account)
     if movement_form is None:
         movement_form = ArrMovementForm(
-            initial=selectors.arr_movement_initial(account=account, movements=ledger, today=today)
+            initial=ledger_selectors.arr_movement_initial(
+                account=account, movements=ledger, today=today
+            )
         )
     return render(
         request,
@@ -140,7 +144,7 @@ def _account_page(request, account: Account, *, movement_form: ArrMovementForm |
         {
             "account": account,
             "ledger": ledger,
-            "arr_history": selectors.arr_history(account=account, ledger=ledger),
+            "arr_history": ledger_selectors.arr_history(account=account, ledger=ledger),
             "can_edit": services.account_can_edit(membership=request.membership, account=account),
             "movement_form": movement_form,
             "today": today,
@@ -232,7 +236,7 @@ def _retention_form(request) -> tuple[RetentionForm, dict]:
     stand in for the whole choice when it is invalid."""
     today = timezone.localdate()
     defaults = {
-        **selectors.retention_default_period(today=today),
+        **retention_selectors.retention_default_period(today=today),
         "owner": request.user.pk if request.membership.role == Role.CSM else None,
         "segment": None,
     }
@@ -243,8 +247,8 @@ def _retention_form(request) -> tuple[RetentionForm, dict]:
     return form, (form.cleaned_data if form.is_valid() else defaults)
 
 
-def _retention_report(choice: dict) -> selectors.RetentionReport:
-    return selectors.retention_report(
+def _retention_report(choice: dict) -> retention_selectors.RetentionReport:
+    return retention_selectors.retention_report(
         start=choice["start"],
         end=choice["end"],
         owner_id=choice["owner"],

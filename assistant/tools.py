@@ -23,6 +23,7 @@ from stakeholders import selectors as stakeholder_selectors
 from stakeholders.api.serializers import StakeholderOutputSerializer
 from value import selectors as value_selectors
 from value.api.serializers import EvidenceOutputSerializer, coverage_document
+from value.selectors import coverage as coverage_selectors
 
 SEARCH_LIMIT = 25  # an assistant narrows its question rather than paging through a portfolio
 TASK_LIMIT = 200
@@ -106,5 +107,5 @@ def list_csm_tasks(*, csm_email: str) -> dict:
 def value_coverage(*, by: str) -> dict:
     if by not in {"segment", "csm"}:
         raise ToolRefused('by: one of "segment" or "csm".')
-    coverage = value_selectors.value_coverage(by=by, as_of=timezone.localdate())
+    coverage = coverage_selectors.value_coverage(by=by, as_of=timezone.localdate())
     return rendered(coverage_document(coverage))

@@ -51,7 +51,7 @@ from accounts.demo import DEMO_STEPS, EXTERNAL_ID_PREFIX, DemoOptions, demo_work
 from accounts.models import Account
 from csos.celery import app as celery_app
 from csos.models import Workspace
-from health import loader, scoring
+from health import loader, weighting
 from health.loader import (
     ACTIVE_USERS_METRIC,
     DEPARTURE_WINDOW_DAYS,
@@ -144,7 +144,7 @@ def signals_load(*, workspace: Workspace, today: dt.date) -> dict[str, int]:
         Account.dangerously_unscoped.filter(workspace=workspace).values_list("pk", flat=True)
     )
     day = functools.partial(_days_ago, today, rng)
-    use_case_model = apps.get_model("value.UseCase")
+    use_case_model = apps.get_model("framework.UseCase")
     use_cases = [
         use_case_model.dangerously_unscoped.get_or_create(
             workspace=workspace, name=f"Bench use case {n}", defaults={"outcome": "Faster triage"}
@@ -376,7 +376,7 @@ def anchor_part(workspace_id: int, first_id: int, last_id: int, today: dt.date) 
     counts = [column for column in loader.COUNT_COLUMNS if column in frame]
     frame[counts] = frame[counts].fillna(0)
     frame = frame.astype(float)
-    scoring.score(frame, scoring.DEFAULT_MODEL)
+    weighting.score(frame, weighting.DEFAULT_MODEL)
     return len(frame)
 
 

@@ -32,15 +32,10 @@ from django.utils import timezone
 from accounts.demo import DEMO_STEPS, DemoOptions, demo_accounts, demo_workspace_build
 from csos.models import Workspace
 from csos.tenancy import workspace_scope
-from value.models import (
-    AccountUseCase,
-    Evidence,
-    Threshold,
-    UsageMetric,
-    UsageRecord,
-    UseCase,
-)
-from value.selectors import ladder_frame, value_settings
+from framework.models import UseCase
+from value.models import AccountUseCase, Evidence, Threshold, UsageMetric, UsageRecord
+from value.selectors import value_settings
+from value.selectors.ladder_inputs import ladder_frame
 from value.services import ladder_refresh
 
 SLUG = "bench-ladder"

@@ -38,7 +38,7 @@ from django.utils import timezone
 from accounts.demo import DemoOptions, demo_email
 from accounts.models import Account, ArrMovement
 from accounts.retention import quarter_ends, trailing_year_start
-from accounts.selectors import retention_default_period, retention_report
+from accounts.selectors.retention import retention_default_period, retention_report
 from csos.models import Workspace
 from csos.tenancy import workspace_scope
 

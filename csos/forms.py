@@ -12,7 +12,8 @@ from django.urls import reverse
 from csos.currencies import CURRENCY_CHOICES, currency_problem
 from csos.models import ApiScope, Invitation, Membership, Role, Workspace
 from csos.scoping import WorkspaceScopedFieldsMixin
-from csos.services import invitation_token, password_reset_email_claim
+from csos.services import password_reset_email_claim
+from csos.services.invitations import invitation_token
 from csos.widgets import DateInput
 from csos.zones import time_zone_names
 

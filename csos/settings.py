@@ -84,7 +84,8 @@ INSTALLED_APPS = [
     "csp",
     "csos",
     "accounts",
-    # Peers; stakeholders first, so the value demo's ROI claims find the Owners confirming them.
+    "framework",
+    # The value demo's ROI claims find the Owners confirming them: stakeholders come first.
     "stakeholders",
     "value",
     "health",

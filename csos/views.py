@@ -35,6 +35,7 @@ from csos.models import (
     Workspace,
 )
 from csos.readiness import readiness_report
+from csos.services import exchange_rates, invitations
 from csos.tenancy import workspace_scope
 
 
@@ -95,7 +96,7 @@ def member_list(request):
     form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_create(
+            invitation = invitations.invitation_create(
                 workspace=request.workspace, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -121,7 +122,7 @@ def member_list(request):
 @require_POST
 def invitation_revoke(request, invitation_id: int):
     invitation = get_object_or_404(Invitation, pk=invitation_id)
-    services.invitation_revoke(invitation=invitation, by=request.user)
+    invitations.invitation_revoke(invitation=invitation, by=request.user)
     messages.success(request, f"The invitation of {invitation.email} is revoked.")
     return redirect("member_list")
 
@@ -129,7 +130,7 @@ def invitation_revoke(request, invitation_id: int):
 def invitation_accept(request, token: str):
     """The page an invitation e-mail links to. The signed token names the workspace, which is
     held in scope for the rest of the request; anything but an open invitation is "not valid"."""
-    found = services.invitation_token_read(token)
+    found = invitations.invitation_token_read(token)
     workspace = Workspace.objects.filter(pk=found[0]).first() if found else None
     with workspace_scope(workspace):
         invitation = (
@@ -143,7 +144,7 @@ def invitation_accept(request, token: str):
 
 
 def _invitation_answer(request, invitation: Invitation):
-    known = services.user_with_email_exists(email=invitation.email)
+    known = invitations.user_with_email_exists(email=invitation.email)
     signed_in_as_invited = (
         request.user.is_authenticated and request.user.email.lower() == invitation.email
     )
@@ -153,9 +154,9 @@ def _invitation_answer(request, invitation: Invitation):
     if request.method == "POST" and (signed_in_as_invited or (form and form.is_valid())):
         try:
             if signed_in_as_invited:
-                membership = services.invitation_accept(invitation=invitation, user=request.user)
+                membership = invitations.invitation_accept(invitation=invitation, user=request.user)
             else:
-                membership = services.invitation_accept_as_new_user(
+                membership = invitations.invitation_accept_as_new_user(
                     invitation=invitation,
                     full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["new_password1"],
@@ -287,7 +288,7 @@ def exchange_rate_list(request):
     form = ExchangeRateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            added = services.exchange_rate_save(
+            added = exchange_rates.exchange_rate_save(
                 workspace=request.workspace,
                 by=request.user,
                 exchange_rate=None,
@@ -317,7 +318,7 @@ def exchange_rate_edit(request, rate_id: int):
     form = ExchangeRateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.exchange_rate_save(
+            exchange_rates.exchange_rate_save(
                 workspace=request.workspace,
                 by=request.user,
                 exchange_rate=exchange_rate,
@@ -340,6 +341,6 @@ def exchange_rate_edit(request, rate_id: int):
 @require_POST
 def exchange_rate_delete(request, rate_id: int):
     exchange_rate = get_object_or_404(ExchangeRate, pk=rate_id)
-    services.exchange_rate_delete(exchange_rate=exchange_rate, by=request.user)
+    exchange_rates.exchange_rate_delete(exchange_rate=exchange_rate, by=request.user)
     messages.success(request, f"Deleted the {exchange_rate.currency} rate.")
     return redirect("exchange_rate_list")

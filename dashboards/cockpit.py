@@ -35,8 +35,9 @@ from dashboards.risk import (
     theatre_table,
 )
 from dashboards.tables import Cell, Table
-from health import selectors as health_selectors
+from health.selectors import leaders as health_leaders
 from value import selectors as value_selectors
+from value.selectors import coverage as coverage_selectors
 
 __all__ = ["cockpit", "cockpit_table", "filter_params"]
 
@@ -47,7 +48,7 @@ __all__ = ["cockpit", "cockpit_table", "filter_params"]
 def coverage_table(*, filters: Filters, by: str, at_least: bool) -> Table:
     """Active accounts and converted ARR by the highest level proven (or, ``at_least``, that
     level or a higher one), per segment or CSM."""
-    coverage = value_selectors.value_coverage(by=by, as_of=filters.today, book=filters.book())
+    coverage = coverage_selectors.value_coverage(by=by, as_of=filters.today, book=filters.book())
     levels = coverage["proven_levels"] if at_least else coverage["levels"]
     prefix = "At least " if at_least else ""
     headers = [
@@ -131,7 +132,7 @@ def health_tables(*, filters: Filters, rates: RateTable, latest: date | None) ->
     counts = {(week, band): 0 for week in weeks for band in BAND_ORDER}
     money = {(week, band): Money(home) for week in weeks for band in BAND_ORDER}
     unconverted = set()
-    for row in health_selectors.band_weeks(weeks=weeks, book=filters.book(via="account__")):
+    for row in health_leaders.band_weeks(weeks=weeks, book=filters.book(via="account__")):
         key = (row["week"], row["band"])
         counts[key] += row["accounts"]
         money[key].add(row["arr"], row["account__currency"], rates=rates, on=row["week"])
@@ -207,7 +208,7 @@ def health_tables(*, filters: Filters, rates: RateTable, latest: date | None) ->
 def cockpit(*, filters: Filters) -> dict:
     """Every section of the cockpit for ``filters``; a fixed number of queries."""
     rates = core_selectors.exchange_rate_table()
-    latest = health_selectors.latest_week(today=filters.end)
+    latest = health_leaders.latest_week(today=filters.end)
     health = health_tables(filters=filters, rates=rates, latest=latest)
     coverage = {
         (by, at_least): coverage_table(filters=filters, by=by, at_least=at_least)

@@ -9,13 +9,17 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounts import selectors as account_selectors
+from accounts.selectors import hierarchy as hierarchy_selectors
+from accounts.selectors import retention as retention_selectors
 from dashboards.figures import BAND_LABELS
 from dashboards.forms import Filters
 from dashboards.risk import AT_RISK, renewals_in_window, renewals_title
 from health import selectors as health_selectors
+from health.selectors import leaders as health_leaders
 from playbooks import selectors as playbook_selectors
 from stakeholders import selectors as stakeholder_selectors
 from value import selectors as value_selectors
+from value.selectors import coverage as coverage_selectors
 
 FIGURES = ("coverage", "band", "renewals", "retention", "theatre", "load", "group")
 LEVEL_NAMES = dict(value_selectors.LEVEL_CHOICES)
@@ -77,7 +81,7 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
     figure = cell["figure"]
     if figure == "coverage":
         level = cell.get("level")
-        accounts = value_selectors.coverage_accounts(
+        accounts = coverage_selectors.coverage_accounts(
             level=level,
             at_least=bool(cell.get("at_least")),
             by=cell.get("by") or "segment",
@@ -93,13 +97,13 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
         week: date = cell["week"]
         title = f"Accounts {BAND_LABELS[cell['band']]} in the week of {week:%d %b %Y}"
         return title, account_selectors.account_list().filter(
-            filters.book(), health_selectors.band_accounts(week=week, band=cell["band"])
+            filters.book(), health_leaders.band_accounts(week=week, band=cell["band"])
         )
     if figure == "renewals":
         return _renewals(filters, cell)
     if figure == "retention":
         start = cell["start"]
-        accounts = account_selectors.retention_book_accounts(start=start, book=filters.book())
+        accounts = retention_selectors.retention_book_accounts(start=start, book=filters.book())
         title = f"Accounts with ARR when the period opened on {start:%d %b %Y}"
         return title, account_selectors.account_list().filter(pk__in=accounts.values("pk"))
     if figure == "theatre":
@@ -111,18 +115,18 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
                 today=filters.today, book=filters.book()
             )
             return "Relationship theatre", active.filter(pk__in=flagged.values("pk"))
-        week = health_selectors.latest_week(today=filters.end)
+        week = health_leaders.latest_week(today=filters.end)
         if week is None:
             return "Measurement theatre", active.none()
         return "Measurement theatre", active.filter(
-            health_selectors.measurement_theatre_accounts(week=week)
+            health_leaders.measurement_theatre_accounts(week=week)
         )
     if figure == "group":
         top = account_selectors.account_list().filter(pk=cell["top"]).first()
         if top is None:
             return "Accounts of the group", account_selectors.account_list().none()
         below = account_selectors.account_list().filter(
-            account_selectors.descendants_filter(account=top)
+            hierarchy_selectors.descendants_filter(account=top)
         )
         if cell.get("currency"):
             below = below.filter(currency=cell["currency"])

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from accounts import selectors as account_selectors
 from accounts.selectors import book_filter, csm_options
+from accounts.selectors import retention as retention_selectors
 
 QUARTERS_OFFERED = 8
 
@@ -43,7 +44,7 @@ class Filters:
     @property
     def start(self) -> date:
         if self.is_trailing_year:
-            return account_selectors.trailing_year_start(self.today)
+            return retention_selectors.trailing_year_start(self.today)
         quarter_end = date.fromisoformat(self.period)
         return quarter_end.replace(day=1, month=quarter_end.month - 2)
 
@@ -51,7 +52,7 @@ class Filters:
     def label(self) -> str:
         if self.is_trailing_year:
             return "Trailing year"
-        return account_selectors.quarter_label(date.fromisoformat(self.period))
+        return retention_selectors.quarter_label(date.fromisoformat(self.period))
 
 
 def current_quarter_end(today: date) -> date:
@@ -79,11 +80,11 @@ class CockpitFilterForm(forms.Form):
         self.fields["csm"].choices = [("", "All CSMs"), *owners.choices]
         self.owner_names = owners.names
         current = current_quarter_end(today)
-        ends = account_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
+        ends = retention_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
         self.fields["period"].choices = [
-            (current.isoformat(), f"{account_selectors.quarter_label(current)}, to date"),
+            (current.isoformat(), f"{retention_selectors.quarter_label(current)}, to date"),
             (TRAILING_YEAR, "Trailing year"),
-            *((end.isoformat(), account_selectors.quarter_label(end)) for end in ends[1:]),
+            *((end.isoformat(), retention_selectors.quarter_label(end)) for end in ends[1:]),
         ]
         self.default_period = current.isoformat()
 

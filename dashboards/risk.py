@@ -10,6 +10,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
 
 from accounts import selectors as account_selectors
+from accounts.selectors import retention as retention_selectors
 from csos.charts import bar_chart
 from csos.currencies import RateTable, rate_on
 from csos.tenancy import current_workspace
@@ -26,6 +27,7 @@ from dashboards.forms import Filters
 from dashboards.selectors import book_loads
 from dashboards.tables import Cell, Table
 from health import selectors as health_selectors
+from health.selectors import leaders as health_leaders
 from playbooks import selectors as playbook_selectors
 from stakeholders import selectors as stakeholder_selectors
 from value import selectors as value_selectors
@@ -95,19 +97,8 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
             unconverted |= set(cell[name].unconverted)
     table_rows = []
     for quarter, band in sorted(cells, key=lambda key: (key[0], BAND_ORDER.index(key[1]))):
-        cell = cells[quarter, band]
-        label = account_selectors.quarter_label(quarter)
-        where = {"quarter": quarter.isoformat(), "band": band}
         table_rows.append(
-            [
-                Cell(label),
-                Cell(BAND_LABELS[band]),
-                Cell(cell["accounts"], href=drill_url(filters, "renewals", **where)),
-                Cell(cell["arr"].rounded, money_text(cell["arr"].rounded)),
-                Cell(cell["proven"], href=drill_url(filters, "renewals", **where, proven="on")),
-                Cell(cell["risky"], href=drill_url(filters, "renewals", **where, risk="on")),
-                Cell(cell["risky_arr"].rounded, money_text(cell["risky_arr"].rounded)),
-            ]
+            _renewals_row(filters, quarter=quarter, band=band, cell=cells[quarter, band])
         )
     return Table(
         key="renewals",
@@ -126,6 +117,20 @@ def renewals_table(*, filters: Filters, rates: RateTable) -> Table:
         numeric_from=2,
         note=unconverted_note(unconverted),
     )
+
+
+def _renewals_row(filters: Filters, *, quarter, band: str, cell: dict) -> list[Cell]:
+    """One quarter and band of the renewals table, its counts linking to their accounts."""
+    where = {"quarter": quarter.isoformat(), "band": band}
+    return [
+        Cell(retention_selectors.quarter_label(quarter)),
+        Cell(BAND_LABELS[band]),
+        Cell(cell["accounts"], href=drill_url(filters, "renewals", **where)),
+        Cell(cell["arr"].rounded, money_text(cell["arr"].rounded)),
+        Cell(cell["proven"], href=drill_url(filters, "renewals", **where, proven="on")),
+        Cell(cell["risky"], href=drill_url(filters, "renewals", **where, risk="on")),
+        Cell(cell["risky_arr"].rounded, money_text(cell["risky_arr"].rounded)),
+    ]
 
 
 def renewals_chart(table: Table) -> dict:
@@ -155,14 +160,14 @@ def retention_periods(filters: Filters) -> dict[str, tuple[date, date]]:
     periods = {filters.label: (filters.start, filters.end)}
     if not filters.is_trailing_year:
         periods["Trailing year"] = (
-            account_selectors.trailing_year_start(filters.end),
+            retention_selectors.trailing_year_start(filters.end),
             filters.end,
         )
     return periods
 
 
 def _retention_row(filters: Filters, *, label: str, start: date, currency: str, sums) -> list:
-    figures = account_selectors.retention_rates(sums)
+    figures = retention_selectors.retention_rates(sums)
     return [
         Cell(label),
         Cell(currency),
@@ -171,8 +176,8 @@ def _retention_row(filters: Filters, *, label: str, start: date, currency: str, 
             money_text(figures.starting_arr),
             drill_url(filters, "retention", start=start.isoformat()),
         ),
-        Cell(None if figures.nrr is None else account_selectors.percent(figures.nrr)),
-        Cell(None if figures.grr is None else account_selectors.percent(figures.grr)),
+        Cell(None if figures.nrr is None else retention_selectors.percent(figures.nrr)),
+        Cell(None if figures.grr is None else retention_selectors.percent(figures.grr)),
         *(
             Cell(amount.quantize(Decimal("1")), money_text(amount))
             for amount in (figures.expansion, figures.contraction, figures.churn)
@@ -186,12 +191,12 @@ def retention_table(*, filters: Filters, rates: RateTable) -> Table:
     last day, and added up; a currency without a rate measured on its own."""
     home = current_workspace().default_currency
     periods = retention_periods(filters)
-    by_currency = account_selectors.retention_sums_by_currency(
+    by_currency = retention_selectors.retention_sums_by_currency(
         periods=list(periods.values()), owner_id=filters.owner_id, segment=filters.segment
     )
     rows, unconverted = [], set()
     for label, (start, end) in periods.items():
-        converted, apart = account_selectors.BookSums(), []
+        converted, apart = retention_selectors.BookSums(), []
         for currency, sums in by_currency.items():
             rate = rate_on(rates, currency=currency, on=end, home=home)
             if rate is None:
@@ -250,7 +255,7 @@ def theatre_table(*, filters: Filters, rates: RateTable, week: date | None) -> T
     }
     if week is not None:
         flagged["measurement"] = active.filter(
-            health_selectors.measurement_theatre_accounts(week=week)
+            health_leaders.measurement_theatre_accounts(week=week)
         )
     names = {
         "measurement": "Measurement theatre: the score rose, usage and proof did not",

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from csos.models import Workspace
-from health import quality, selectors
+from health import quality, selectors, weighting
 from health import scoring as s
 from health.models import HealthBacktest, HealthModel
 from health.services import health_model_default_ensure, scoring_model_of
@@ -38,7 +38,7 @@ def _model_of_account(account_ids: pd.Series, models: list[HealthModel]) -> pd.S
     segments = dict(
         Account.objects.filter(pk__in=account_ids.unique().tolist()).values_list("pk", "segment")
     )
-    return s.choose_models(
+    return weighting.choose_models(
         account_ids.map(segments),
         [None if model.is_default else frozenset(model.segments) for model in models],
     )
@@ -89,7 +89,7 @@ def backtest_compute(
 def health_model_preview(
     *,
     model: HealthModel,
-    draft: s.ScoringModel,
+    draft: weighting.ScoringModel,
     segments: list[str],
     today: dt.date,
     draws: int = quality.BOOTSTRAP_DRAWS,
@@ -109,7 +109,7 @@ def health_model_preview(
     outcomes = outcomes[_model_of_account(outcomes["account_id"], models) == position]
     seed = [model.pk or 0, s.iso_week(today).toordinal()]
 
-    def judged(scoring: s.ScoringModel) -> dict:
+    def judged(scoring: weighting.ScoringModel) -> dict:
         rng = np.random.default_rng(seed)
         return quality.backtest(outcomes, snapshots, scoring, rng=rng, draws=draws)[0]
 

@@ -215,19 +215,62 @@ def _drawn_history_write(
     _frame, scored = health_scores(
         first_id=ids[0], last_id=ids[-1], as_of=recompute_as_of(first_scored, today)
     )
+    anchor = _anchors(ids=ids, scored=scored["scores"], keys=keys, generator=generator)
+    weeks, scores, present = _drawn_scores(
+        accounts=accounts,
+        anchor=anchor,
+        keys=keys,
+        generator=generator,
+        today=today,
+        first_scored=first_scored,
+    )
+    _snapshots_write(
+        workspace=workspace,
+        published=published,
+        ids=ids,
+        weeks=weeks,
+        drawn=(keys, scores, present),
+        progress=progress,
+    )
+
+
+def _drawn_scores(
+    *,
+    accounts: list[tuple],
+    anchor: np.ndarray,
+    keys: list[str],
+    generator: np.random.Generator,
+    today: dt.date,
+    first_scored: dt.date,
+) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
+    """The history's weeks, the dimension scores (by week, account and dimension) drifting from
+    ``anchor`` and shifted around renewals, and which (week, account) cells exist."""
     weeks = [
         first_scored - dt.timedelta(weeks=n) for n in range(HISTORY_WEEKS - SCORED_WEEKS, 0, -1)
     ]
-    anchor = _anchors(ids=ids, scored=scored["scores"], keys=keys, generator=generator)
     shift, present = _outcome_shifts(accounts=accounts, weeks=weeks, today=today)
     active = np.array([status == AccountStatus.ACTIVE for _pk, status, _start in accounts])
     days_left = np.array([(first_scored - week).days for week in weeks])
     taper = np.where(active[None, :], np.clip(days_left[:, None] / SHIFT_FADE_DAYS, 0, 1), 1.0)
-    moved = _drift(len(weeks), len(ids), generator) + shift * taper
+    moved = _drift(len(weeks), len(accounts), generator) + shift * taper
     loading = np.array([DRIFT_LOADING.get(key, 1.0) for key in keys])
-    noise = generator.normal(0, WEEKLY_NOISE, (len(weeks), len(ids), len(keys)))
+    noise = generator.normal(0, WEEKLY_NOISE, (len(weeks), len(accounts), len(keys)))
     scores = np.clip(anchor[None, :, :] + moved[:, :, None] * loading + noise, 0, 10).round(2)
+    return weeks, scores, present
 
+
+def _snapshots_write(
+    *,
+    workspace: Workspace,
+    published,
+    ids: list[int],
+    weeks: list[dt.date],
+    drawn: tuple[list[str], np.ndarray, np.ndarray],
+    progress: Progress,
+) -> None:
+    """Rescore the drawn scores with the published model; write them as weekly snapshots."""
+    keys, scores, present = drawn
+    model = scoring_model_of(published)
     week_index, row_index = np.nonzero(present)
     order = np.lexsort((week_index, row_index))  # by account, then week: for the change
     week_index, row_index = week_index[order], row_index[order]

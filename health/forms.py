@@ -7,7 +7,8 @@ from csos.forms import ServiceErrorsMixin
 from csos.widgets import DateInput
 from health.models import Band, HealthModel, HealthOverride, SurveyKind, Verdict
 from health.quality import HORIZONS, OUTCOMES
-from health.scoring import CALCULATORS, DEFAULT_MODEL, calculator_params
+from health.scoring import CALCULATORS, calculator_params
+from health.weighting import DEFAULT_MODEL
 from stakeholders.models import Stakeholder
 
 

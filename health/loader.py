@@ -34,7 +34,7 @@ from stakeholders.models import KEY_ROLES, Interaction, Stakeholder, Stakeholder
 from stakeholders.selectors import stakeholders_as_of
 from value import ladder
 from value.models import Evidence, UsageRecord
-from value.selectors import evidence_as_of, ladder_frame
+from value.selectors.ladder_inputs import evidence_as_of, ladder_frame
 
 ACTIVE_USERS_METRIC = "active_users"  # the usage metric counting distinct active users per day
 USAGE_WINDOW_DAYS = 28

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from health import scoring as s
+from health import weighting
 
 HORIZONS = (90, 180)
 OUTCOMES = ("renewed", "expanded", "downgraded", "churned")
@@ -96,7 +97,7 @@ def _score_table(scores: pd.Series, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(list(scores), index=scores.index, columns=keys, dtype=float)
 
 
-def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:
+def rescore(scores: pd.Series, model: weighting.ScoringModel) -> pd.DataFrame:
     """Total and band of stored dimension scores under ``model``; a dimension the model has
     and the scores lack counts as insufficient data."""
     keys = [d.key for d in model.dimensions]
@@ -105,12 +106,12 @@ def rescore(scores: pd.Series, model: s.ScoringModel) -> pd.DataFrame:
     known = table.notna().mul(weights, axis=1).sum(axis=1)
     points = table.mul(weights, axis=1).sum(axis=1, min_count=1)
     total = (10 * points / known.where(known > 0)).round(1)
-    bands = s.band(total, green_above=model.green_above, red_below=model.red_below)
+    bands = weighting.band(total, green_above=model.green_above, red_below=model.red_below)
     return pd.DataFrame({"total": total, "band": bands})
 
 
 def scored_renewals(
-    outcomes: pd.DataFrame, snapshots: pd.DataFrame, model: s.ScoringModel, days: int
+    outcomes: pd.DataFrame, snapshots: pd.DataFrame, model: weighting.ScoringModel, days: int
 ) -> pd.DataFrame:
     """The renewals with a snapshot ``days`` before them: ``account_id``, ``renewal``,
     ``outcome``, and that snapshot's ``total`` and ``band`` under ``model`` and its ``scores``
@@ -218,7 +219,7 @@ def judge(
         raise ValueError("draws must be at least 1")
     churned = rows["outcome"] == "churned"
     churns = int(churned.sum())
-    by_band = s.churn_rate_by_band(rows["band"], churned)
+    by_band = churn_rate_by_band(rows["band"], churned)
     bands = list(by_band.index)
     aucs, rates = (
         _bootstrap(rows, bands, rng, draws) if len(rows) else (np.array([]), np.empty((0, 0)))
@@ -227,7 +228,7 @@ def judge(
         "renewals": len(rows),
         "churns": churns,
         "thin": churns < MIN_CHURNS,
-        "auc": _number(s.roc_auc(100 - rows["total"].astype(float), churned)),
+        "auc": _number(roc_auc(100 - rows["total"].astype(float), churned)),
         "auc_interval": _interval(aucs, confidence),
         "bands": [
             {
@@ -245,7 +246,7 @@ def judge(
 def backtest(
     outcomes: pd.DataFrame,
     snapshots: pd.DataFrame,
-    model: s.ScoringModel,
+    model: weighting.ScoringModel,
     *,
     rng: np.random.Generator,
     draws: int = BOOTSTRAP_DRAWS,
@@ -308,10 +309,32 @@ def compare(
                 "thin": churns < MIN_CHURNS,
                 "auc": {
                     label: _number(
-                        s.roc_auc(100 - rescore(scores[part], model)["total"], churned[part])
+                        roc_auc(100 - rescore(scores[part], model)["total"], churned[part])
                     )
                     for label, model in models.items()
                 },
             }
         results.append(result)
     return results
+
+
+def roc_auc(scores: pd.Series, positive: pd.Series) -> float:
+    """Area under the ROC curve of ``scores`` for predicting ``positive`` (True), by the rank
+    statistic (Mann-Whitney U), ties counted half. NaN when either class is empty."""
+    data = pd.DataFrame({"score": scores, "positive": positive.astype(bool)}).dropna()
+    n_pos = int(data["positive"].sum())
+    n_neg = len(data) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = data["score"].rank(method="average")
+    rank_sum = ranks[data["positive"]].sum()
+    return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def churn_rate_by_band(bands: pd.Series, churned: pd.Series) -> pd.DataFrame:
+    """Per band: renewals, churns and the churn rate (churns / renewals)."""
+    data = pd.DataFrame({"band": bands, "churned": churned.astype(bool)})
+    grouped = data.groupby("band")["churned"].agg(renewals="count", churns="sum")
+    grouped = grouped.reindex([b for b in (*s.BANDS, s.INSUFFICIENT) if b in grouped.index])
+    grouped["churn_rate"] = grouped["churns"] / grouped["renewals"]
+    return grouped

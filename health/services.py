@@ -15,6 +15,7 @@ from accounts.models import Account, AccountStatus
 from csos.models import Workspace
 from csos.services import audit_record
 from health import scoring as s
+from health import theatre, weighting
 from health.announcements import snapshots_announce
 from health.loader import scoring_frame
 from health.models import (
@@ -33,19 +34,21 @@ from health.signals import snapshots_recomputed
 # Accounts per chunk: a chunk's queries and write take about a second (bench/health.py), a few
 # under load; HEALTH_CHUNK_STALE_SECONDS in settings is set well above that.
 CHUNK_SIZE = 500
-THEATRE = s.TheatreParams()
+THEATRE = theatre.TheatreParams()
 
 
-def scoring_model_of(model: HealthModel) -> s.ScoringModel:
+def scoring_model_of(model: HealthModel) -> weighting.ScoringModel:
     return _scoring_model(
         dimensions=model.dimensions, green_above=model.green_above, red_below=model.red_below
     )
 
 
 def _scoring_model(*, dimensions: list[dict], green_above: float, red_below: float):
-    return s.ScoringModel(
+    return weighting.ScoringModel(
         dimensions=tuple(
-            s.Dimension(d["key"], d["calculator"], float(d["weight"]), d.get("params") or {})
+            weighting.Dimension(
+                d["key"], d["calculator"], float(d["weight"]), d.get("params") or {}
+            )
             for d in dimensions
         ),
         green_above=green_above,
@@ -54,7 +57,7 @@ def _scoring_model(*, dimensions: list[dict], green_above: float, red_below: flo
 
 
 def default_dimensions() -> list[dict]:
-    return [asdict(dimension) for dimension in s.DEFAULT_MODEL.dimensions]
+    return [asdict(dimension) for dimension in weighting.DEFAULT_MODEL.dimensions]
 
 
 @transaction.atomic
@@ -67,8 +70,8 @@ def health_model_default_ensure(*, workspace: Workspace) -> HealthModel:
             "name": "Default",
             "position": 0,
             "dimensions": default_dimensions(),
-            "green_above": s.DEFAULT_MODEL.green_above,
-            "red_below": s.DEFAULT_MODEL.red_below,
+            "green_above": weighting.DEFAULT_MODEL.green_above,
+            "red_below": weighting.DEFAULT_MODEL.red_below,
         },
     )
     return model
@@ -76,7 +79,7 @@ def health_model_default_ensure(*, workspace: Workspace) -> HealthModel:
 
 def health_model_errors(*, dimensions: list[dict], green_above: float, red_below: float):
     """Field errors of a model as entered: ``weights``, ``thresholds`` or a dimension key."""
-    return s.model_errors(
+    return weighting.model_errors(
         _scoring_model(dimensions=dimensions, green_above=green_above, red_below=red_below)
     )
 
@@ -163,7 +166,7 @@ def _models_in_order() -> list[HealthModel]:
 
 def _score_with_models(frame: pd.DataFrame, models: list[HealthModel]) -> pd.DataFrame:
     """Per account: total, band, scores and drivers (dicts), model name and version."""
-    chosen = s.choose_models(
+    chosen = weighting.choose_models(
         frame["segment"], [None if m.is_default else frozenset(m.segments) for m in models]
     )
     parts = []
@@ -171,7 +174,7 @@ def _score_with_models(frame: pd.DataFrame, models: list[HealthModel]) -> pd.Dat
         rows = frame[chosen == position]
         if rows.empty:
             continue
-        scored = s.score(rows, scoring_model_of(model))
+        scored = weighting.score(rows, scoring_model_of(model))
         scores = scored.scores.astype(object).where(scored.scores.notna(), None)
         parts.append(
             pd.DataFrame(
@@ -219,7 +222,7 @@ def _theatre(result: pd.DataFrame, frame: pd.DataFrame, before: pd.DataFrame) ->
 
     now = flat(result["total"], result["scores"], frame.loc[result.index, s.PROVEN_EVIDENCE])
     then = flat(before["total"], before["scores"], before[s.PROVEN_EVIDENCE])
-    return s.theatre_flags(now, then, THEATRE)
+    return theatre.theatre_flags(now, then, THEATRE)
 
 
 def health_scores(

@@ -32,6 +32,7 @@ from health.forms import (
 from health.imports import SURVEY_CSV, TICKET_CSV
 from health.models import Band, HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
+from health.selectors import backtests as backtest_selectors
 from health.tasks import backtest_enqueue, health_recompute_enqueue
 
 RECOMPUTE_ROLES = LEADER_ROLES
@@ -249,10 +250,10 @@ def health_quality(request):
     judged on the later renewals; proposed weights for the default model are compared on the
     earlier ones. A model without a backtest yet gets one requested."""
     today = timezone.localdate()
-    models = selectors.backtest_overview()
+    models = backtest_selectors.backtest_overview()
     if not models or any(m.backtest is None and m.computing_since is None for m in models):
         backtest_enqueue(workspace=request.workspace, today=today)
-        models = selectors.backtest_overview()
+        models = backtest_selectors.backtest_overview()
     default = next(model for model in models if model.is_default)
     form = ProposedWeightsForm(request.GET or None, dimensions=default.dimensions)
     comparison = None
@@ -265,7 +266,7 @@ def health_quality(request):
             ),
         )
         comparison = quality.compare(
-            selectors.backtest_renewals(backtest_id=default.backtest.pk),
+            backtest_selectors.backtest_renewals(backtest_id=default.backtest.pk),
             keys=default.backtest.figures["keys"],
             split=default.backtest.figures["split"],
             models={"published": published, "proposed": proposed},
@@ -293,7 +294,9 @@ def health_quality_renewals(request, backtest_id: int):
     )
     form = BacktestDrillForm(request.GET)
     renewals = (
-        selectors.backtest_drill(backtest=backtest, **form.cleaned_data) if form.is_valid() else []
+        backtest_selectors.backtest_drill(backtest=backtest, **form.cleaned_data)
+        if form.is_valid()
+        else []
     )
     return render(
         request,

@@ -278,35 +278,8 @@ def _plans(
     objectives, milestones, reviews = [], [], []
     for account_id, plan in active.items():
         owners = [p for p in by_account[account_id] if not p.has_left]
-        for use_case in rng.sample(USE_CASE_NAMES, rng.randint(1, 3)):
-            objectives.append(
-                Objective(
-                    workspace=workspace,
-                    plan=plan,
-                    title=f"{use_case} reaches proven value",
-                    use_case_name=use_case,
-                    target_level=rng.randint(2, 4),
-                    owner=rng.choice(owners) if owners and rng.random() < 0.85 else None,
-                )
-            )
-        for step in range(rng.randint(2, 4)):
-            due = plan.starts_on + timedelta(days=45 * (step + 1))
-            status = (
-                MilestoneStatus.DONE
-                if due < today - timedelta(days=30)
-                else (MilestoneStatus.IN_PROGRESS if due < today else MilestoneStatus.PLANNED)
-            )
-            if status == MilestoneStatus.DONE and rng.random() < 0.15:
-                status = MilestoneStatus.MISSED
-            milestones.append(
-                Milestone(
-                    workspace=workspace,
-                    plan=plan,
-                    title=f"Milestone {step + 1}",
-                    due_on=due,
-                    status=status,
-                )
-            )
+        objectives.extend(_objectives(workspace=workspace, plan=plan, owners=owners, rng=rng))
+        milestones.extend(_milestones(workspace=workspace, plan=plan, rng=rng, today=today))
         if plan.last_reviewed_on:
             reviews.append(
                 PlanReview(
@@ -320,6 +293,46 @@ def _plans(
     bulk_create_batched(Milestone.objects, milestones, progress=progress, desc="milestones")
     PlanReview.objects.bulk_create(reviews)
     return active
+
+
+def _objectives(*, workspace, plan: SuccessPlan, owners: list, rng) -> list[Objective]:
+    """One to three objectives, most owned by one of the account's people still in place."""
+    return [
+        Objective(
+            workspace=workspace,
+            plan=plan,
+            title=f"{use_case} reaches proven value",
+            use_case_name=use_case,
+            target_level=rng.randint(2, 4),
+            owner=rng.choice(owners) if owners and rng.random() < 0.85 else None,
+        )
+        for use_case in rng.sample(USE_CASE_NAMES, rng.randint(1, 3))
+    ]
+
+
+def _milestones(*, workspace, plan: SuccessPlan, rng, today) -> list[Milestone]:
+    """Two to four milestones every 45 days from the plan's start: done (a few missed) once a
+    month past, in progress when due, planned after."""
+    milestones = []
+    for step in range(rng.randint(2, 4)):
+        due = plan.starts_on + timedelta(days=45 * (step + 1))
+        status = (
+            MilestoneStatus.DONE
+            if due < today - timedelta(days=30)
+            else (MilestoneStatus.IN_PROGRESS if due < today else MilestoneStatus.PLANNED)
+        )
+        if status == MilestoneStatus.DONE and rng.random() < 0.15:
+            status = MilestoneStatus.MISSED
+        milestones.append(
+            Milestone(
+                workspace=workspace,
+                plan=plan,
+                title=f"Milestone {step + 1}",
+                due_on=due,
+                status=status,
+            )
+        )
+    return milestones
 
 
 def _next_action_due(today, days_ago: int, due_in: int):

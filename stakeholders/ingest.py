@@ -96,25 +96,11 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
         if "left_on" in row and "status" not in row:
             batch.fail(index, "status", "required", "Send the status with left_on.")
         if "status" in row:
-            left_on = row.get("left_on")
-            if row["status"] == StakeholderStatus.LEFT and left_on is None:
-                batch.fail(index, "left_on", "required", "A person who left needs left_on.")
-            elif row["status"] == StakeholderStatus.ACTIVE and left_on is not None:
-                batch.fail(
-                    index, "left_on", "active-has-left-on", "An active person has no left_on."
-                )
-            added_on = row.get("added_on") or (stored["added_on"] if stored else today)
-            if left_on is not None and left_on < added_on:
-                batch.fail(
-                    index,
-                    "left_on",
-                    "before-added",
-                    f"The person was added on {added_on:%Y-%m-%d}; they cannot have left before.",
-                )
+            _standing_check(batch, index, row=row, stored=stored, today=today)
             role = row.get("role") or (stored["role"] if stored else None)
             was_left = stored is not None and stored["status"] == StakeholderStatus.LEFT
             if row["status"] == StakeholderStatus.LEFT and not was_left and role in KEY_ROLES:
-                departures.append((account_id, row["email"], role, left_on))
+                departures.append((account_id, row["email"], role, row.get("left_on")))
         values = {name: value for name, value in row.items() if name != "account_external_id"}
         if "status" in row:
             values["left_on"] = row.get("left_on")
@@ -130,6 +116,24 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
     if standing:
         stakeholders_changed.send(sender=Stakeholder, account_ids=standing)
     return counts
+
+
+def _standing_check(batch, index: int, *, row: dict, stored: dict | None, today: dt.date) -> None:
+    """A left person has the date they left, no earlier than they were added; an active one
+    has none."""
+    left_on = row.get("left_on")
+    if row["status"] == StakeholderStatus.LEFT and left_on is None:
+        batch.fail(index, "left_on", "required", "A person who left needs left_on.")
+    elif row["status"] == StakeholderStatus.ACTIVE and left_on is not None:
+        batch.fail(index, "left_on", "active-has-left-on", "An active person has no left_on.")
+    added_on = row.get("added_on") or (stored["added_on"] if stored else today)
+    if left_on is not None and left_on < added_on:
+        batch.fail(
+            index,
+            "left_on",
+            "before-added",
+            f"The person was added on {added_on:%Y-%m-%d}; they cannot have left before.",
+        )
 
 
 def _record_states(

@@ -4,7 +4,6 @@ import csv
 import io
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     Case,
@@ -27,6 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import Account
 from csos.models import SharedLink
 from csos.search import forgiving_trigrams
+from stakeholders.change_logs import change_count, no_change_conditions
 from stakeholders.flags import AccountFacts, Departure, Flag, Thresholds, account_flags
 from stakeholders.models import (
     KEY_ROLES,
@@ -165,13 +165,8 @@ def account_facts(*, account: Account, thresholds: Thresholds, today: date) -> A
             distinct=True,
         ),
     )
-    # Value sits beside this app, so neither imports the other: its change log is looked up
-    # by label. A change counts on the day it was recorded.
-    evidence_changes = (
-        apps.get_model("value", "EvidenceChange")
-        .objects.filter(evidence__account=account, at__date__gt=after, at__date__lte=today)
-        .count()
-    )
+    # Evidence lives in value, above this app: its change log is registered with this one.
+    evidence_changes = change_count(account=account, after=after, today=today)
     return AccountFacts(
         contract_start=account.contract_start,
         has_plan=plan is not None,
@@ -201,9 +196,6 @@ def relationship_theatre_accounts(*, today: date, book: Q | None = None) -> Quer
         .annotate(count=Count("id"))
         .values("count")
     )
-    evidence_changes = apps.get_model("value", "EvidenceChange").objects.filter(
-        evidence__account=OuterRef("pk"), at__date__gt=after, at__date__lte=today
-    )
     plan_changes = SuccessPlan.objects.filter(account=OuterRef("pk")).filter(
         Q(starts_on__gt=after, starts_on__lte=today)
         | Q(reviews__reviewed_on__gt=after, reviews__reviewed_on__lte=today)
@@ -212,7 +204,7 @@ def relationship_theatre_accounts(*, today: date, book: Q | None = None) -> Quer
         Account.objects.filter(book or Q())
         .annotate(meetings_in_window=Coalesce(Subquery(meetings[:1]), 0))
         .filter(meetings_in_window__gte=thresholds.theatre_min_interactions)
-        .filter(~Exists(evidence_changes), ~Exists(plan_changes))
+        .filter(*no_change_conditions(after=after, today=today), ~Exists(plan_changes))
     )
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from accounts.models import Account, ArrMovement, MovementKind
 from csos.models import Membership, Role, Workspace
 from csos.tenancy import workspace_scope
+from framework.models import UseCase
 from value.models import (
     AccountUseCase,
     Aggregation,
@@ -16,7 +17,6 @@ from value.models import (
     EvidenceSource,
     EvidenceStatus,
     UsageMetric,
-    UseCase,
 )
 
 TEST_PASSWORD = "correct-horse-battery-staple"

@@ -42,6 +42,7 @@ from csos.models import (
 from csos.readiness import worker_heartbeat_record
 from csos.services import api_token_create, audit_record
 from csos.tenancy import workspace_scope
+from framework.models import UseCase
 from health.models import (
     HealthBacktest,
     HealthJudgement,
@@ -94,7 +95,6 @@ from value.models import (
     Threshold,
     UsageMetric,
     UsageRecord,
-    UseCase,
     ValueSettings,
 )
 

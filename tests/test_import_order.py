@@ -8,9 +8,10 @@ import textwrap
 from tests.test_layers import LAYER, ROOT
 
 # Run in a fresh interpreter: Django is set up once (so models, which may be loaded only once,
-# stay loaded), then before each module every other project module is dropped from
-# ``sys.modules`` and the admin site reset to the other apps' registrations, so each import starts
-# from the same state whatever was imported before it.
+# stay loaded, whether an app's ``models`` is a module or a package), then before each module
+# every other project module is dropped from ``sys.modules`` and the admin site reset to the
+# other apps' registrations, so each import starts from the same state whatever was imported
+# before it.
 SCRIPT = textwrap.dedent(
     """
     import importlib, json, sys, traceback
@@ -29,7 +30,7 @@ SCRIPT = textwrap.dedent(
     ]
 
     def ours(name):
-        return name.split(".")[0] in apps and not name.endswith(".models")
+        return name.split(".")[0] in apps and "models" not in name.split(".")
 
     failures = {}
     for name in names:
@@ -52,7 +53,7 @@ def _modules() -> list[str]:
     for app in LAYER:
         for path in sorted((ROOT / app).rglob("*.py")):
             relative = path.relative_to(ROOT).with_suffix("")
-            if "migrations" in relative.parts or relative.name == "models":
+            if "migrations" in relative.parts or "models" in relative.parts:
                 continue
             parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
             names.append(".".join(parts))

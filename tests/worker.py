@@ -33,7 +33,7 @@ from django.db import connection
 from csos.celery import app as celery_app
 from tests.conftest import redis_available
 
-READY_TIMEOUT = 180  # seconds for the worker to answer a ping; a loaded machine is slow to start one
+READY_TIMEOUT = 180  # seconds for the worker to answer a ping: a loaded machine starts slowly
 
 
 def worker_database_url() -> str:

@@ -1,5 +1,6 @@
 """The value app's registrations with the lower layers: account-page and prep panels,
-navigation, the proven level in the portfolio and the API, its subscribers and demo step.
+navigation, the proven level in the portfolio and the API, the evidence change log the
+relationship flags read, its subscribers and demo step.
 
 Each is a function called from ``ready()``; they import lazily, as the app registry is still
 loading when this module is imported.
@@ -96,6 +97,16 @@ def register_proven_level() -> None:
     )
 
 
+def register_evidence_change_log() -> None:
+    """A changed claim clears the relationship theatre flag stakeholders raise."""
+    from stakeholders.change_logs import ChangeLog, register_change_log
+    from value.models import EvidenceChange
+
+    register_change_log(
+        ChangeLog(model=EvidenceChange, account_path="evidence__account", day_path="at__date")
+    )
+
+
 def register_subscribers_and_demo_step() -> None:
     from accounts.demo import demo_step_register
     from accounts.signals import stakeholder_erased, stakeholders_changed
@@ -115,6 +126,7 @@ class ValueConfig(AppConfig):
         register_panels()
         register_navigation()
         register_proven_level()
+        register_evidence_change_log()
         register_subscribers_and_demo_step()
 
 

@@ -12,13 +12,14 @@ from csos.decorators import member_required
 from csos.models import LEADER_ROLES
 from value import selectors
 from value.forms import CoverageDrillDownForm
+from value.selectors import coverage as coverage_selectors
 
 COVERAGE_PAGE_SIZE = 50
 
 
 def _coverage_by(request) -> str:
     by = request.GET.get("by", "segment")
-    return by if by in selectors.COVERAGE_DIMENSIONS else "segment"
+    return by if by in coverage_selectors.COVERAGE_DIMENSIONS else "segment"
 
 
 @member_required(roles=LEADER_ROLES)
@@ -27,7 +28,7 @@ def coverage(request):
         request,
         "value/coverage.html",
         {
-            "coverage": selectors.value_coverage(
+            "coverage": coverage_selectors.value_coverage(
                 by=_coverage_by(request), as_of=timezone.localdate()
             )
         },
@@ -39,7 +40,9 @@ def _drill_down(request):
     form = CoverageDrillDownForm(request.GET)
     if not form.is_valid():
         return form, None
-    return form, selectors.coverage_accounts(**form.cleaned_data, as_of=timezone.localdate())
+    return form, coverage_selectors.coverage_accounts(
+        **form.cleaned_data, as_of=timezone.localdate()
+    )
 
 
 @member_required(roles=LEADER_ROLES)

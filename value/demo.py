@@ -16,8 +16,6 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-import numpy as np
-from django.db import connection
 from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import Cast
 
@@ -28,12 +26,13 @@ from accounts.demo import (
     bulk_create_batched,
     demo_accounts,
 )
-from accounts.models import Account, LifecycleStage
+from accounts.models import Account
 from csos.models import SharedLink, Workspace
+from framework.models import UseCase
 from value import ladder
+from value.demo_usage import METRICS, demo_usage_write
 from value.models import (
     AccountUseCase,
-    Aggregation,
     ConfirmationOutcome,
     ConfirmationRequest,
     EventMapping,
@@ -44,21 +43,8 @@ from value.models import (
     Threshold,
     UsageMetric,
     UsageRecord,
-    UseCase,
 )
 from value.services import CONFIRMATION_LIFETIME, CONFIRMATION_PURPOSE, ladder_refresh
-
-USAGE_DAYS = 182
-BATCH_ROWS = 20_000
-
-# key, name, unit, aggregation, daily amount per licensed seat
-METRICS = (
-    ("active_users", "Active users", "users", Aggregation.MAX, 0.7),
-    ("tickets_triaged", "Automated triages", "tickets", Aggregation.SUM, 1.2),
-    ("workflows_run", "Workflows run", "runs", Aggregation.SUM, 0.8),
-    ("reports_viewed", "Reports viewed", "views", Aggregation.SUM, 0.5),
-    ("integrations_live", "Live integrations", "integrations", Aggregation.LAST, 0.05),
-)
 
 # The events the demo product tracks, the metric each counts into, and how.
 EVENT_MAPPINGS = (
@@ -109,12 +95,6 @@ USE_CASES = (
     ),
 )  # fmt: skip
 
-# Share of usage accounts per trend: how their usage moves over the six months.
-TRENDS = (("growing", 0.3), ("flat", 0.35), ("decaying", 0.27), ("collapsing", 0.08))
-# Accounts realising value or expanding are in use: their usage never collapses, and someone
-# is active every day.
-IN_USE_STAGES = frozenset({LifecycleStage.VALUE, LifecycleStage.EXPANSION})
-
 
 def demo_value_build(
     *, workspace: Workspace, rng: random.Random, options: DemoOptions, progress: Progress
@@ -126,6 +106,27 @@ def demo_value_build(
     UseCase.dangerously_unscoped.filter(workspace=workspace).delete()
     UsageMetric.dangerously_unscoped.filter(workspace=workspace).delete()
 
+    metrics, use_cases = _framework_write(workspace=workspace)
+    rows = list(
+        accounts.order_by("external_id").values_list("id", "licensed_seats", "lifecycle_stage")
+    )
+    _pursuits_write(workspace=workspace, rows=rows, use_cases=use_cases, rng=rng, progress=progress)
+    demo_usage_write(
+        workspace=workspace,
+        accounts=rows[: options.usage_accounts],
+        metrics=metrics,
+        rng=rng,
+        today=options.today,
+        progress=progress,
+    )
+    ladder_refresh(as_of=options.today)
+    _evidence_write(workspace=workspace, rng=rng, today=options.today, progress=progress)
+    ladder_refresh(as_of=options.today)
+
+
+def _framework_write(*, workspace: Workspace) -> tuple[dict[str, UsageMetric], list[UseCase]]:
+    """The demo's metrics, event mappings, use cases and their presence and engagement
+    thresholds."""
     metrics = {
         key: UsageMetric.dangerously_unscoped.create(
             workspace=workspace, key=key, name=name, unit=unit, aggregation=aggregation
@@ -175,10 +176,18 @@ def demo_value_build(
             ]
         )
         use_cases.append(use_case)
+    return metrics, use_cases
 
-    rows = list(
-        accounts.order_by("external_id").values_list("id", "licensed_seats", "lifecycle_stage")
-    )
+
+def _pursuits_write(
+    *,
+    workspace: Workspace,
+    rows: list[tuple],
+    use_cases: list[UseCase],
+    rng: random.Random,
+    progress: Progress,
+) -> None:
+    """One to three use cases per account, pursued since the account's contract started."""
     pursuits = []
     for account_id, _seats, _stage in rows:
         for use_case in rng.sample(use_cases, rng.randint(1, 3)):
@@ -194,86 +203,6 @@ def demo_value_build(
     AccountUseCase.dangerously_unscoped.filter(workspace=workspace).update(
         created_at=Cast(Subquery(contract_start.values("contract_start")[:1]), DateTimeField())
     )
-    _usage_write(
-        workspace=workspace,
-        accounts=rows[: options.usage_accounts],
-        metrics=metrics,
-        rng=rng,
-        today=options.today,
-        progress=progress,
-    )
-    ladder_refresh(as_of=options.today)
-    _evidence_write(workspace=workspace, rng=rng, today=options.today, progress=progress)
-    ladder_refresh(as_of=options.today)
-
-
-def _trend(kind: str, days: int, rng: np.random.Generator) -> np.ndarray:
-    t = np.linspace(0.0, 1.0, days)
-    if kind == "growing":
-        return 0.45 + 0.75 * t
-    if kind == "decaying":
-        return 1.1 - 0.7 * t
-    if kind == "collapsing":
-        cliff = rng.uniform(0.5, 0.85)
-        return np.where(t < cliff, 1.0, 0.05)
-    return np.full(days, 0.95)
-
-
-def _usage_write(
-    *,
-    workspace: Workspace,
-    accounts: list[tuple[int, int, str]],
-    metrics: dict[str, UsageMetric],
-    rng: random.Random,
-    today: date,
-    progress: Progress,
-) -> None:
-    generator = np.random.default_rng(rng.getrandbits(32))
-    days = [today - timedelta(days=offset) for offset in range(USAGE_DAYS - 1, -1, -1)]
-    weekday_factor = np.array([0.35 if day.weekday() >= 5 else 1.0 for day in days])
-    kinds, weights = zip(*TRENDS, strict=True)
-    table = UsageRecord._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (workspace_id, account_id, metric_id, day, value) "
-        "VALUES (%s, %s, %s, %s, %s)"
-    )
-    per_seat = {key: amount for key, _n, _u, _a, amount in METRICS}
-    batch: list[tuple] = []
-    total = len(accounts) * len(metrics) * USAGE_DAYS
-    with progress(total=total, desc="usage records") as bar, connection.cursor() as cursor:
-        for account_id, seats, stage in accounts:
-            in_use = stage in IN_USE_STAGES
-            kind = rng.choices(kinds, weights)[0]
-            if in_use and kind == "collapsing":
-                kind = "flat"
-            shape = _trend(kind, USAGE_DAYS, generator)
-            # Customers adopt each capability to a different depth.
-            adoption = generator.uniform(0.3, 1.3, size=len(metrics))
-            for (key, metric), depth in zip(metrics.items(), adoption, strict=True):
-                noise = generator.normal(1.0, 0.12, size=USAGE_DAYS).clip(0.5, 1.5)
-                daily = max(seats, 1) * per_seat[key] * depth * shape * noise
-                if metric.aggregation != Aggregation.LAST:
-                    daily = daily * weekday_factor
-                values = np.round(daily, 0 if metric.aggregation != Aggregation.LAST else 2)
-                if in_use and key == "active_users":
-                    values = np.maximum(values, 1)
-                batch.extend(
-                    zip(
-                        [workspace.pk] * USAGE_DAYS,
-                        [account_id] * USAGE_DAYS,
-                        [metric.pk] * USAGE_DAYS,
-                        days,
-                        values.tolist(),
-                        strict=True,
-                    )
-                )
-                if len(batch) >= BATCH_ROWS:
-                    cursor.executemany(sql, batch)
-                    bar.update(len(batch))
-                    batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            bar.update(len(batch))
 
 
 def _active_owners(workspace: Workspace) -> dict[int, tuple[int, str, str]]:
@@ -312,33 +241,15 @@ def _evidence_write(
         draw = rng.random()
         if draw < 0.25:
             continue
-        baseline = rng.randint(20, 60)
-        current = round(baseline * rng.uniform(0.4, 0.85))
-        status, confirmed_on = EvidenceStatus.PROVEN, today - timedelta(days=rng.randint(5, 150))
-        if draw < 0.35:
-            confirmed_on = today - timedelta(days=rng.randint(200, 400))  # stale
-        elif draw < 0.45:
-            status, confirmed_on = EvidenceStatus.UNPROVEN, None
-        elif draw < 0.5:
-            status = EvidenceStatus.DISPUTED
-        claims.append(
-            Evidence(
-                workspace=workspace,
-                account_id=account_id,
-                use_case_id=use_case_id,
-                level=3,
-                claim=f"{name}: hours spent per week fell from {baseline} to {current}.",
-                metric_name="Hours per week",
-                baseline=Decimal(baseline),
-                current=Decimal(current),
-                unit="hours",
-                source=rng.choice([EvidenceSource.USAGE, EvidenceSource.CUSTOMER]),
-                confirmed_by_name="Customer team lead" if status == EvidenceStatus.PROVEN else "",
-                confirmed_on=confirmed_on,
-                status=status,
-            )
+        claim = _value_claim(
+            workspace=workspace,
+            pursuit=(account_id, use_case_id, name),
+            draw=draw,
+            rng=rng,
+            today=today,
         )
-        if status == EvidenceStatus.PROVEN and draw > 0.8 and account_id in owners:
+        claims.append(claim)
+        if claim.status == EvidenceStatus.PROVEN and draw > 0.8 and account_id in owners:
             saving = rng.randint(20, 200) * 1_000
             roi = Evidence(
                 workspace=workspace,
@@ -356,6 +267,43 @@ def _evidence_write(
             answers.append((roi, owners[account_id], today - timedelta(days=rng.randint(5, 90))))
     bulk_create_batched(Evidence.dangerously_unscoped, claims, progress=progress, desc="evidence")
     _owner_answers_write(workspace=workspace, answers=answers, progress=progress)
+
+
+def _value_claim(
+    *,
+    workspace: Workspace,
+    pursuit: tuple[int, int, str],
+    draw: float,
+    rng: random.Random,
+    today: date,
+) -> Evidence:
+    """A level-3 claim on one pursuit (account, use case, its name): proven, stale, unproven or
+    disputed as ``draw`` falls."""
+    account_id, use_case_id, name = pursuit
+    baseline = rng.randint(20, 60)
+    current = round(baseline * rng.uniform(0.4, 0.85))
+    status, confirmed_on = EvidenceStatus.PROVEN, today - timedelta(days=rng.randint(5, 150))
+    if draw < 0.35:
+        confirmed_on = today - timedelta(days=rng.randint(200, 400))  # stale
+    elif draw < 0.45:
+        status, confirmed_on = EvidenceStatus.UNPROVEN, None
+    elif draw < 0.5:
+        status = EvidenceStatus.DISPUTED
+    return Evidence(
+        workspace=workspace,
+        account_id=account_id,
+        use_case_id=use_case_id,
+        level=3,
+        claim=f"{name}: hours spent per week fell from {baseline} to {current}.",
+        metric_name="Hours per week",
+        baseline=Decimal(baseline),
+        current=Decimal(current),
+        unit="hours",
+        source=rng.choice([EvidenceSource.USAGE, EvidenceSource.CUSTOMER]),
+        confirmed_by_name="Customer team lead" if status == EvidenceStatus.PROVEN else "",
+        confirmed_on=confirmed_on,
+        status=status,
+    )
 
 
 def _owner_answers_write(

@@ -5,6 +5,7 @@ from accounts.selectors import csm_choices
 from csos.forms import ScopedModelForm
 from csos.scoping import WorkspaceScopedFieldsMixin
 from csos.widgets import DateInput
+from framework.models import UseCase
 from value.ladder import OWNER
 from value.models import (
     USAGE_LEVELS,
@@ -14,7 +15,6 @@ from value.models import (
     EvidenceStatus,
     RetentionArtifact,
     UsageMetric,
-    UseCase,
     ValueSettings,
 )
 from value.selectors import LEVEL_CHOICES, UNASSIGNED

@@ -10,6 +10,48 @@ from csos.api.bulk import UpsertCounts, workspace_lock
 from csos.models import Workspace
 from value.models import EventMapping, EventMeasure, ProductEvent, UsageRecord
 
+# The roll-up in one statement: the (account, metric, day) groups the selection touches, their
+# totals over every matching event, written where positive and removed where nothing is left.
+ROLLUP_SQL = """
+    WITH touched AS (
+        SELECT DISTINCT e.account_id, m.metric_id,
+            (e.timestamp AT TIME ZONE %(zone)s)::date AS day
+        FROM {events} e
+        JOIN {mappings} m ON m.workspace_id = e.workspace_id AND m.event = e.event
+        WHERE e.workspace_id = %(workspace)s AND {touching}
+    ), totals AS (
+        SELECT t.account_id, t.metric_id, t.day,
+            CASE WHEN bool_or(m.measure = %(distinct)s) THEN count(DISTINCT e.user_id)
+            ELSE count(e.id) END AS value
+        FROM touched t
+        JOIN {mappings} m
+            ON m.workspace_id = %(workspace)s AND m.metric_id = t.metric_id
+        LEFT JOIN {events} e
+            ON e.workspace_id = %(workspace)s AND e.account_id = t.account_id
+            AND e.event = m.event AND e.properties @> m.property_filter
+            AND e.timestamp >= t.day::timestamp AT TIME ZONE %(zone)s
+            AND e.timestamp < (t.day + 1)::timestamp AT TIME ZONE %(zone)s
+        GROUP BY t.account_id, t.metric_id, t.day
+    ), written AS (
+        INSERT INTO {records} AS r (workspace_id, account_id, metric_id, day, value)
+        SELECT %(workspace)s, account_id, metric_id, day, value FROM totals
+        WHERE value > 0
+        ON CONFLICT (workspace_id, account_id, metric_id, day)
+        DO UPDATE SET value = EXCLUDED.value WHERE r.value IS DISTINCT FROM EXCLUDED.value
+        RETURNING (xmax = 0) AS inserted
+    ), removed AS (
+        DELETE FROM {records} r USING totals z
+        WHERE z.value = 0 AND r.workspace_id = %(workspace)s
+            AND r.account_id = z.account_id AND r.metric_id = z.metric_id
+            AND r.day = z.day
+        RETURNING r.id
+    )
+    SELECT (SELECT count(*) FROM totals),
+        count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+        (SELECT count(*) FROM removed)
+    FROM written
+"""
+
 
 def usage_rollup(
     *, workspace: Workspace, message_ids: list[str] | None = None, metric_id: int | None = None
@@ -41,45 +83,7 @@ def usage_rollup(
     workspace_lock("usage-rollup")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH touched AS (
-                SELECT DISTINCT e.account_id, m.metric_id,
-                    (e.timestamp AT TIME ZONE %(zone)s)::date AS day
-                FROM {events} e
-                JOIN {mappings} m ON m.workspace_id = e.workspace_id AND m.event = e.event
-                WHERE e.workspace_id = %(workspace)s AND {touching}
-            ), totals AS (
-                SELECT t.account_id, t.metric_id, t.day,
-                    CASE WHEN bool_or(m.measure = %(distinct)s) THEN count(DISTINCT e.user_id)
-                    ELSE count(e.id) END AS value
-                FROM touched t
-                JOIN {mappings} m
-                    ON m.workspace_id = %(workspace)s AND m.metric_id = t.metric_id
-                LEFT JOIN {events} e
-                    ON e.workspace_id = %(workspace)s AND e.account_id = t.account_id
-                    AND e.event = m.event AND e.properties @> m.property_filter
-                    AND e.timestamp >= t.day::timestamp AT TIME ZONE %(zone)s
-                    AND e.timestamp < (t.day + 1)::timestamp AT TIME ZONE %(zone)s
-                GROUP BY t.account_id, t.metric_id, t.day
-            ), written AS (
-                INSERT INTO {records} AS r (workspace_id, account_id, metric_id, day, value)
-                SELECT %(workspace)s, account_id, metric_id, day, value FROM totals
-                WHERE value > 0
-                ON CONFLICT (workspace_id, account_id, metric_id, day)
-                DO UPDATE SET value = EXCLUDED.value WHERE r.value IS DISTINCT FROM EXCLUDED.value
-                RETURNING (xmax = 0) AS inserted
-            ), removed AS (
-                DELETE FROM {records} r USING totals z
-                WHERE z.value = 0 AND r.workspace_id = %(workspace)s
-                    AND r.account_id = z.account_id AND r.metric_id = z.metric_id
-                    AND r.day = z.day
-                RETURNING r.id
-            )
-            SELECT (SELECT count(*) FROM totals),
-                count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                (SELECT count(*) FROM removed)
-            FROM written
-            """,
+            ROLLUP_SQL.format(events=events, mappings=mappings, records=records, touching=touching),
             params,
         )
         total, created, updated, removed = cursor.fetchone()

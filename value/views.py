@@ -10,6 +10,7 @@ from csos.decorators import admin_required, member_required
 from csos.imports.views import csv_batch_import
 from csos.links import LinkRefused, client_ip, link_scope
 from csos.models import LEADER_ROLES, SharedLink
+from framework.models import UseCase
 from value import selectors, services
 from value.forms import (
     AccountUseCasesForm,
@@ -25,13 +26,7 @@ from value.forms import (
     threshold_rows,
 )
 from value.history import evidence_history
-from value.models import (
-    ConfirmationRequest,
-    EventMapping,
-    Evidence,
-    UsageMetric,
-    UseCase,
-)
+from value.models import ConfirmationRequest, EventMapping, Evidence, UsageMetric
 from value.panels import prep_value_panel as prep_value_panel
 from value.panels import retention_artifact_panel
 from value.panels import value_ladder_panel as value_ladder_panel

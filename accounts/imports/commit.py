@@ -144,6 +144,7 @@ def account_import_commit(
                 workspace=account_import.workspace,
                 event_type="import.finished",
                 body={
+                    "kind": "accounts",
                     "id": account_import.pk,
                     "filename": account_import.filename,
                     **counts,

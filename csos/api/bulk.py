@@ -304,19 +304,7 @@ def copy_upsert(
     for stamp in {target.created_column, target.updated_column} - {None}:
         insert_columns.append(stamp)
         select.append("now()")
-    if updates and not target.insert_only:
-        assignments = [f"{q(name)} = EXCLUDED.{q(name)}" for name in updates]
-        if target.updated_column:
-            assignments.append(f"{q(target.updated_column)} = now()")
-        stored = ", ".join(f"t.{q(name)}" for name in updates)
-        sent = ", ".join(f"EXCLUDED.{q(name)}" for name in updates)
-        conflict = (
-            f"DO UPDATE SET {', '.join(assignments)} "
-            f"WHERE ROW({stored}) IS DISTINCT FROM ROW({sent})"
-        )
-    else:
-        conflict = "DO NOTHING"
-    conflict_target = target.key_sql or f"({', '.join(q(c) for c in ('workspace_id', *key))})"
+    conflict = _on_conflict(target=target, key=key, updates=updates)
     with connection.cursor() as cursor:
         column_types = ", ".join(
             f"{q(name)} {field.db_type(connection)}" for name, field in db_fields.items()
@@ -334,7 +322,7 @@ def copy_upsert(
             f"WITH written AS ("
             f"INSERT INTO {table} AS t ({', '.join(q(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select)} FROM {stage} s "
-            f"ON CONFLICT {conflict_target} {conflict} "
+            f"ON CONFLICT {conflict} "
             f"RETURNING (xmax = 0) AS inserted) "
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
             f"FROM written",
@@ -343,6 +331,24 @@ def copy_upsert(
         created, updated = cursor.fetchone()
         cursor.execute(f"DROP TABLE {stage}")
     return UpsertCounts(created=created, updated=updated, unchanged=total - created - updated)
+
+
+def _on_conflict(*, target: UpsertTarget, key: list[str], updates: list[str]) -> str:
+    """The upsert's conflict target and action: update the sent columns of a row whose stored
+    values differ (stamping ``updated_column``), or leave it alone."""
+    q = connection.ops.quote_name
+    conflict_target = target.key_sql or f"({', '.join(q(c) for c in ('workspace_id', *key))})"
+    if not updates or target.insert_only:
+        return f"{conflict_target} DO NOTHING"
+    assignments = [f"{q(name)} = EXCLUDED.{q(name)}" for name in updates]
+    if target.updated_column:
+        assignments.append(f"{q(target.updated_column)} = now()")
+    stored = ", ".join(f"t.{q(name)}" for name in updates)
+    sent = ", ".join(f"EXCLUDED.{q(name)}" for name in updates)
+    return (
+        f"{conflict_target} DO UPDATE SET {', '.join(assignments)} "
+        f"WHERE ROW({stored}) IS DISTINCT FROM ROW({sent})"
+    )
 
 
 def copy_upsert_rows(*, target: UpsertTarget, rows: Iterable[dict[str, Any]]) -> UpsertCounts:

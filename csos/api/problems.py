@@ -173,29 +173,34 @@ def problem_exception_handler(exc, context):
             errors=_validation_errors(exc.detail),
         )
     if isinstance(exc, exceptions.APIException):
-        response = drf_exception_handler(exc, context)
-        code, title = next(
-            (pair for cls, pair in _TITLES.items() if isinstance(exc, cls)),
-            ("error", "Request failed"),
-        )
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return problem_response(
-            status_code=response.status_code,
-            code=code,
-            title=title,
-            detail=detail,
-            headers={
-                name: value
-                for name, value in response.headers.items()
-                if name in {"Retry-After", "WWW-Authenticate", "Allow"}
-            },
-        )
+        return _api_exception_problem(exc, context)
     logger.exception("Unhandled API error", exc_info=exc)
     return problem_response(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         code="server-error",
         title="Internal server error",
         detail="The request failed on the server; nothing of it was written.",
+    )
+
+
+def _api_exception_problem(exc: exceptions.APIException, context):
+    """DRF's own answer to one of its exceptions (status and headers), as a problem."""
+    response = drf_exception_handler(exc, context)
+    code, title = next(
+        (pair for cls, pair in _TITLES.items() if isinstance(exc, cls)),
+        ("error", "Request failed"),
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return problem_response(
+        status_code=response.status_code,
+        code=code,
+        title=title,
+        detail=detail,
+        headers={
+            name: value
+            for name, value in response.headers.items()
+            if name in {"Retry-After", "WWW-Authenticate", "Allow"}
+        },
     )
 
 

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pandas as pd
 from django.db.models import (
-    Case,
     Count,
-    Exists,
     F,
-    FloatField,
     JSONField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
-from accounts.retention import GAINS
-from accounts.selectors import counted_arr_movements, descendants_filter, group_tops
+from accounts.selectors.hierarchy import descendants_filter, group_tops
 from accounts.services import account_can_edit
 from csos.charts import line_chart
 from health import quality, rollup
@@ -37,7 +26,6 @@ from health.forms import JudgementForm, OverrideForm
 from health.models import (
     OPEN_TICKET_STATUSES,
     Band,
-    HealthBacktest,
     HealthJudgement,
     HealthModel,
     HealthOverride,
@@ -46,7 +34,8 @@ from health.models import (
     SupportTicket,
     SurveyResponse,
 )
-from health.scoring import CALCULATORS, DEFAULT_MODEL, iso_week
+from health.scoring import CALCULATORS, iso_week
+from health.weighting import DEFAULT_MODEL
 from value.selectors import highest_level_subquery
 
 TREND_WEEKS = 26
@@ -279,89 +268,6 @@ def latest_total_subquery() -> Subquery:
     return _latest_snapshot_subquery("total")
 
 
-@dataclass(frozen=True)
-class StoredBacktest:
-    """What the quality page shows of a stored backtest: its figures, not its renewals."""
-
-    pk: int
-    week: dt.date
-    computed_at: dt.datetime
-    figures: dict
-
-
-def backtest_overview() -> list[HealthModel]:
-    """Every model in order, each with ``backtest`` (the latest computed backtest of its current
-    version, a StoredBacktest, or None) and ``computing_since`` (when a newer one was requested
-    that is not computed yet, or None): one query."""
-    of_version = HealthBacktest.objects.filter(
-        model=OuterRef("pk"), model_version=OuterRef("version")
-    ).order_by("-week")
-    computed = of_version.filter(computed_at__isnull=False)
-    models = list(
-        HealthModel.objects.annotate(
-            **{
-                f"backtest_{field}": Subquery(computed.values(field)[:1])
-                for field in ("id", "week", "computed_at", "figures")
-            },
-            requested_at=Subquery(
-                of_version.filter(computed_at__isnull=True).values("requested_at")[:1]
-            ),
-        ).order_by("position", "pk")
-    )
-    for model in models:
-        model.backtest = (
-            StoredBacktest(
-                pk=model.backtest_id,
-                week=model.backtest_week,
-                computed_at=model.backtest_computed_at,
-                figures=model.backtest_figures,
-            )
-            if model.backtest_id
-            else None
-        )
-        newer = model.backtest is None or (
-            model.requested_at and model.requested_at > model.backtest.computed_at
-        )
-        model.computing_since = model.requested_at if newer else None
-    return models
-
-
-def backtest_renewals(*, backtest_id: int) -> pd.DataFrame:
-    """The scored renewals a backtest stored, columns ``quality.RENEWAL_FIELDS``: one query."""
-    renewals = HealthBacktest.objects.values_list("renewals", flat=True).get(pk=backtest_id)
-    return pd.DataFrame(renewals, columns=list(quality.RENEWAL_FIELDS))
-
-
-def backtest_drill(
-    *, backtest: HealthBacktest, days: int, part: str, band: str, outcome: str | None
-) -> list[dict]:
-    """Exactly the renewals behind one count of a backtest: those ``days`` before renewal in
-    the fit or report set (``part``), in ``band``, with ``outcome`` if given; latest first,
-    each with its account (None once deleted): one query besides the backtest's."""
-    split = backtest.figures.get("split")
-    renewals = pd.DataFrame(backtest.renewals, columns=list(quality.RENEWAL_FIELDS))
-    # ISO dates compare as their strings do.
-    earlier = renewals["renewal"] < split if split else pd.Series(False, index=renewals.index)
-    in_part = earlier if part == "fit" else ~earlier
-    chosen = renewals[in_part & (renewals["days"] == days) & (renewals["band"] == band)]
-    if outcome:
-        chosen = chosen[chosen["outcome"] == outcome]
-    chosen = chosen.sort_values(["renewal", "account_id"], ascending=[False, True])
-    accounts = Account.objects.in_bulk(chosen["account_id"].unique().tolist())
-    return [
-        {
-            "account": accounts.get(account_id),
-            "account_id": account_id,
-            "renewal": dt.date.fromisoformat(renewal),
-            "total": total,
-            "outcome": renewal_outcome,
-        }
-        for account_id, renewal, renewal_outcome, total in chosen[
-            ["account_id", "renewal", "outcome", "total"]
-        ].itertuples(index=False)
-    ]
-
-
 def latest_snapshot(*, account: Account) -> HealthSnapshot | None:
     """The account's most recent weekly health snapshot, None before its first."""
     return (
@@ -474,65 +380,3 @@ def account_group_panel(*, request, account: Account) -> dict:
         "band_names": dict(Band.choices),
         "renewal_window": rollup.RENEWAL_WINDOW_DAYS,
     }
-
-
-# ----------------------------------------------------------------------------- leaders' reads
-
-
-def latest_week(*, today: dt.date) -> dt.date | None:
-    """The latest week scored on or before ``today``; None before the first recompute."""
-    return HealthSnapshot.objects.filter(week__lte=today).aggregate(week=Max("week"))["week"]
-
-
-def band_weeks(*, weeks: list[dt.date], book: Q | None = None) -> list[dict]:
-    """Per week of ``weeks``, band and account currency: how many accounts had a snapshot in
-    that band and their ARR as the ledger stood at the end of that week (never later ARR): one
-    query, grouped in the database whatever the number of accounts."""
-    signed = Case(When(kind__in=GAINS, then=F("amount")), default=-F("amount"))
-    arr_then = (
-        counted_arr_movements(
-            ArrMovement.objects.filter(
-                account=OuterRef("account"), date__lt=OuterRef("week") + dt.timedelta(days=7)
-            )
-        )
-        .order_by()
-        .values("account")
-        .annotate(arr=Sum(signed))
-        .values("arr")
-    )
-    return list(
-        HealthSnapshot.objects.filter(week__in=weeks)
-        .filter(book or Q())
-        .order_by()
-        .values("week", "band", "account__currency")
-        .annotate(accounts=Count("id"), arr=Sum(Coalesce(Subquery(arr_then), Value(Decimal(0)))))
-    )
-
-
-def band_accounts(*, week: dt.date, band: str) -> Q:
-    """The accounts whose snapshot of ``week`` is in ``band``, as a condition on accounts."""
-    return Q(Exists(HealthSnapshot.objects.filter(account=OuterRef("pk"), week=week, band=band)))
-
-
-def measurement_theatre_accounts(*, week: dt.date) -> Q:
-    """The accounts whose snapshot of ``week`` raised the measurement theatre flag: the score
-    rose while usage and proof stood (``scoring.theatre_flags``)."""
-    return Q(
-        Exists(HealthSnapshot.objects.filter(account=OuterRef("pk"), week=week).exclude(theatre=""))
-    )
-
-
-def snapshot_states(*, weeks: set[dt.date], account_ids: list[int] | None = None) -> pd.DataFrame:
-    """The band and ladder dimension score (0-10, None without data) of the snapshots of
-    ``weeks``: columns ``account_id``, ``week``, ``band``, ``ladder``; one query."""
-    snapshots = HealthSnapshot.objects.filter(week__in=weeks)
-    if account_ids is not None:
-        snapshots = snapshots.filter(account_id__in=account_ids)
-    return pd.DataFrame(
-        list(
-            snapshots.annotate(ladder=Cast(KT("scores__ladder"), FloatField())).values_list(
-                "account_id", "week", "band", "ladder"
-            )
-        ),
-        columns=["account_id", "week", "band", "ladder"],
-    )

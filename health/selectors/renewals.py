@@ -18,7 +18,8 @@ from health import forecast as model
 from health import quality
 from health.models import Band
 from health.scoring import iso_week
-from health.selectors import renewal_outcomes, snapshot_states
+from health.selectors import renewal_outcomes
+from health.selectors.leaders import snapshot_states
 
 SETTLED = dt.timedelta(days=quality.RENEWAL_MOVEMENT_DAYS)
 BEFORE_RENEWAL = dt.timedelta(days=quality.HORIZONS[0])

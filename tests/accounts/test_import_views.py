@@ -21,7 +21,7 @@ from accounts.models import (
     ImportStatus,
     MovementKind,
 )
-from accounts.selectors import workspace_retention
+from accounts.selectors.retention import workspace_retention
 from accounts.services import arr_movement_record
 from accounts.tasks import account_import_commit_task, account_import_purge_all_task
 from csos.models import AuditEvent, Membership, Role

@@ -12,10 +12,8 @@ from django.urls import reverse as reverse_url
 from accounts import creation, imports, ledger, services
 from accounts.demo import DemoOptions, demo_workspace_build
 from accounts.models import Account, AccountStatus, ArrMovement, ImportStatus, MovementKind
-from accounts.selectors import (
-    counted_arr_movements,
-    retention_report,
-)
+from accounts.selectors import counted_arr_movements
+from accounts.selectors.retention import retention_report
 from csos.models import AuditEvent, Membership
 from csos.tenancy import workspace_scope
 from tests.factories import AccountFactory

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Segment
 from accounts.retention import BookSums, quarter_ends, retention_rates, trailing_year_start
-from accounts.selectors import (
+from accounts.selectors.retention import (
     retention_default_period,
     retention_report,
     workspace_retention,

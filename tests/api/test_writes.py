@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from csos.models import AuditEvent
-from csos.services import exchange_rate_save
+from csos.services.exchange_rates import exchange_rate_save
 from playbooks.models import Task
 from stakeholders.models import Objective, PlanStatus, SuccessPlan
 from tests.factories import (

@@ -11,7 +11,7 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import Account
 from csos.links import link_token
 from csos.models import Invitation, Workspace
-from csos.services import invitation_token
+from csos.services.invitations import invitation_token
 from csos.tenancy import workspace_scope
 from health.models import HealthBacktest
 from playbooks.models import Task

@@ -10,7 +10,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from csos import services
 from csos.models import ApiToken, ExchangeRate
 
 pytestmark = pytest.mark.django_db
@@ -25,31 +24,32 @@ def rate(alpha):
     )
 
 
-# (page, its service, valid input, each argument the service names in its ValidationError and
-# the form field that shows it). Each form also gets an error about an argument no field asks
-# for (the workspace), which lands above the form. The edit page edits the ``rate`` fixture.
+# (page, its service by import path, valid input, each argument the service names in its
+# ValidationError and the form field that shows it). Each form also gets an error about an
+# argument no field asks for (the workspace), which lands above the form. The edit page edits
+# the ``rate`` fixture.
 FORMS = [
     (
         "member_list",
-        "invitation_create",
+        "csos.services.invitations.invitation_create",
         {"email": "new@alpha.example", "role": "csm"},
         {"email": "email"},
     ),
     (
         "api_token_list",
-        "api_token_create",
+        "csos.services.api_token_create",
         {"name": "CRM sync", "scopes": ["ingest"]},
         {"scopes": "scopes", "expires_at": "expires_on"},
     ),
     (
         "exchange_rate_list",
-        "exchange_rate_save",
+        "csos.services.exchange_rates.exchange_rate_save",
         RATE,
         {"currency": "currency", "rate": "rate", "valid_from": "valid_from"},
     ),
     (
         "exchange_rate_edit",
-        "exchange_rate_save",
+        "csos.services.exchange_rates.exchange_rate_save",
         RATE,
         {"currency": "currency", "rate": "rate", "valid_from": "valid_from"},
     ),
@@ -70,7 +70,7 @@ def test_it_shows_each_service_error_on_the_settings_form(
     def refuse(**kwargs):
         raise ValidationError({argument: message})
 
-    monkeypatch.setattr(services, service, refuse)
+    monkeypatch.setattr(service, refuse)
     url = reverse(page, args=[rate.pk]) if page == "exchange_rate_edit" else reverse(page)
     response = login(alice).post(url, data)
     assert response.status_code == 400

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from csos import services
 from csos.models import AuditEvent, Membership, Role
+from csos.services import invitations
 from csos.tenancy import workspace_scope
 from tests.factories import MembershipFactory
 
@@ -101,36 +102,36 @@ def test_it_decides_the_last_admin_rule_from_the_stored_role_not_a_stale_copy(
 
 @pytest.mark.django_db
 def test_it_lets_only_the_invited_address_accept_and_only_once(alpha, alice, bob, charlie):
-    invitation = services.invitation_create(
+    invitation = invitations.invitation_create(
         workspace=alpha, by=alice, email=charlie.email, role=Role.VIEWER
     )
     with workspace_scope(alpha):
         with pytest.raises(ValidationError, match=r"is for charlie@beta\.example"):
-            services.invitation_accept(invitation=invitation, user=bob)
-        membership = services.invitation_accept(invitation=invitation, user=charlie)
+            invitations.invitation_accept(invitation=invitation, user=bob)
+        membership = invitations.invitation_accept(invitation=invitation, user=charlie)
         with pytest.raises(ValidationError, match="used or revoked"):
-            services.invitation_accept(invitation=invitation, user=charlie)
+            invitations.invitation_accept(invitation=invitation, user=charlie)
     assert (membership.workspace, membership.role) == (alpha, Role.VIEWER)
 
 
 @pytest.mark.django_db
 def test_it_reads_back_only_a_genuine_invitation_token(alpha, alice):
-    invitation = services.invitation_create(
+    invitation = invitations.invitation_create(
         workspace=alpha, by=alice, email="nina@example.com", role=Role.CSM
     )
-    token = services.invitation_token(invitation=invitation)
-    assert services.invitation_token_read(token) == (alpha.pk, invitation.pk)
-    assert services.invitation_token_read(token[:-1]) is None
-    assert services.invitation_token_read("not-a-token") is None
+    token = invitations.invitation_token(invitation=invitation)
+    assert invitations.invitation_token_read(token) == (alpha.pk, invitation.pk)
+    assert invitations.invitation_token_read(token[:-1]) is None
+    assert invitations.invitation_token_read("not-a-token") is None
 
 
 @pytest.mark.django_db
 def test_it_refuses_a_new_sign_in_for_an_address_that_has_one(alpha, alice, charlie):
-    invitation = services.invitation_create(
+    invitation = invitations.invitation_create(
         workspace=alpha, by=alice, email=charlie.email, role=Role.CSM
     )
     with workspace_scope(alpha), pytest.raises(ValidationError, match="sign in to accept"):
-        services.invitation_accept_as_new_user(
+        invitations.invitation_accept_as_new_user(
             invitation=invitation, full_name="Mallory", password="a-long-passphrase-9"
         )
     charlie.refresh_from_db()

@@ -6,15 +6,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from health import quality
+from health import quality, weighting
 from health import scoring as s
 
 RENEWAL = dt.date(2026, 6, 30)  # a Tuesday
 WEEK_90 = dt.date(2026, 3, 30)  # Monday of the week of April 1, 90 days before
-MODEL = s.ScoringModel(
+MODEL = weighting.ScoringModel(
     dimensions=(
-        s.Dimension("usage", "usage_vs_contract", 50),
-        s.Dimension("support", "support_burden", 50),
+        weighting.Dimension("usage", "usage_vs_contract", 50),
+        weighting.Dimension("support", "support_burden", 50),
     )
 )
 
@@ -55,7 +55,7 @@ def _drawn(renewals: int, seed: int = 7) -> pd.DataFrame:
             "renewal": [RENEWAL] * renewals,
             "outcome": np.where(churned, "churned", "renewed"),
             "total": total,
-            "band": s.band(pd.Series(total), green_above=75, red_below=50),
+            "band": weighting.band(pd.Series(total), green_above=75, red_below=50),
         }
     )
 
@@ -72,7 +72,7 @@ def test_it_computes_churn_by_band_and_auc_as_by_hand():
     # Shortfalls: churned 80, 40; kept 60, 10, 40. Pairs ranked right: (80 > all three) 3,
     # (40 > 10) 1, (40 = 40) a half, (40 < 60) 0: 4.5 of 6.
     assert figures["auc"] == 0.75
-    assert math.isnan(s.roc_auc(pd.Series([10.0]), pd.Series([True])))
+    assert math.isnan(quality.roc_auc(pd.Series([10.0]), pd.Series([True])))
 
 
 def test_it_bounds_auc_and_churn_per_band_by_intervals_that_contain_the_estimate():
@@ -155,10 +155,10 @@ def test_it_compares_weights_on_earlier_renewals_and_reports_them_on_later_ones(
         ],
         columns=quality.RENEWAL_FIELDS,
     )
-    support_only = s.ScoringModel(
+    support_only = weighting.ScoringModel(
         dimensions=(
-            s.Dimension("usage", "usage_vs_contract", 0),
-            s.Dimension("support", "support_burden", 100),
+            weighting.Dimension("usage", "usage_vs_contract", 0),
+            weighting.Dimension("support", "support_burden", 100),
         )
     )
     at_90, at_180 = quality.compare(
@@ -192,10 +192,10 @@ def test_it_backtests_an_empty_history():
 
 def test_it_judges_a_proposed_weighting_on_the_same_history():
     scores = pd.Series([{"usage": 10, "support": 0}])
-    usage_heavy = s.ScoringModel(
+    usage_heavy = weighting.ScoringModel(
         dimensions=(
-            s.Dimension("usage", "usage_vs_contract", 80),
-            s.Dimension("support", "support_burden", 20),
+            weighting.Dimension("usage", "usage_vs_contract", 80),
+            weighting.Dimension("support", "support_burden", 20),
         )
     )
     assert quality.rescore(scores, MODEL).loc[0, "total"] == 50.0

@@ -7,6 +7,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from health import quality, theatre, weighting
 from health import scoring as s
 
 
@@ -40,7 +41,7 @@ WORKED_EXAMPLE = {
 
 
 def test_it_scores_the_worked_example_28_red():
-    scored = s.score(frame(**WORKED_EXAMPLE), s.DEFAULT_MODEL)
+    scored = weighting.score(frame(**WORKED_EXAMPLE), weighting.DEFAULT_MODEL)
     # Points = weight x score / 10:
     # usage 25x2.0 = 5, ladder 10x5.0 = 5, value proof 15x0 = 0, stakeholders 15x2.0 = 3,
     # support 15x0 = 0, sentiment 10x5.0 = 5, engagement 10x10 = 10; total 28 < 50: Red.
@@ -67,13 +68,13 @@ def test_it_scores_the_worked_example_28_red():
 
 
 def test_it_scores_an_empty_frame_to_empty_results():
-    scored = s.score(frame(), s.DEFAULT_MODEL)
+    scored = weighting.score(frame(), weighting.DEFAULT_MODEL)
     assert scored.total.empty and scored.band.empty
-    assert list(scored.scores.columns) == [d.key for d in s.DEFAULT_MODEL.dimensions]
+    assert list(scored.scores.columns) == [d.key for d in weighting.DEFAULT_MODEL.dimensions]
 
 
 def test_it_marks_an_account_with_no_data_insufficient_not_zero():
-    scored = s.score(frame(**{s.OPEN_P1: [np.nan]}), s.DEFAULT_MODEL)
+    scored = weighting.score(frame(**{s.OPEN_P1: [np.nan]}), weighting.DEFAULT_MODEL)
     assert scored.scores.iloc[0].isna().all()
     assert math.isnan(scored.total.iloc[0])
     assert scored.band.iloc[0] == s.INSUFFICIENT
@@ -83,7 +84,7 @@ def test_it_marks_an_account_with_no_data_insufficient_not_zero():
 def test_it_gives_a_missing_dimension_weight_to_the_others():
     # Only support is known (10/10): the total is 100, not 15.
     columns = {c: [0] for c in (s.OPEN_P1, s.OPEN_P2, s.OPEN_P3, s.OPEN_P4)}
-    scored = s.score(frame(**columns), s.DEFAULT_MODEL)
+    scored = weighting.score(frame(**columns), weighting.DEFAULT_MODEL)
     assert scored.total.iloc[0] == 100.0
     assert scored.scores.loc[1, "usage"] != 0 and math.isnan(scored.scores.loc[1, "usage"])
 
@@ -179,35 +180,38 @@ def test_it_scores_coverage_support_and_sentiment_edges():
     [(75.1, s.GREEN), (75.0, s.YELLOW), (50.0, s.YELLOW), (49.9, s.RED), (np.nan, s.INSUFFICIENT)],
 )
 def test_it_bands_on_the_thresholds(total, expected):
-    assert s.band(pd.Series([total]), green_above=75, red_below=50).iloc[0] == expected
+    assert weighting.band(pd.Series([total]), green_above=75, red_below=50).iloc[0] == expected
 
 
 def test_it_honours_weights_and_thresholds_of_a_custom_model():
     data = frame(**WORKED_EXAMPLE)
-    model = s.ScoringModel(
+    model = weighting.ScoringModel(
         dimensions=(
-            s.Dimension("usage", "usage_vs_contract", 50),
-            s.Dimension("engagement", "engagement_cadence", 50),
+            weighting.Dimension("usage", "usage_vs_contract", 50),
+            weighting.Dimension("engagement", "engagement_cadence", 50),
         ),
         green_above=55,
         red_below=20,
     )
-    scored = s.score(data, model)
+    scored = weighting.score(data, model)
     assert scored.total.iloc[0] == 60.0  # 50 x 2 / 10 + 50 x 10 / 10
     assert scored.band.iloc[0] == s.GREEN
 
 
 def test_it_names_what_is_wrong_with_a_model():
-    model = s.ScoringModel(
-        dimensions=(s.Dimension("a", "usage_vs_contract", 60), s.Dimension("b", "astrology", 30)),
+    model = weighting.ScoringModel(
+        dimensions=(
+            weighting.Dimension("a", "usage_vs_contract", 60),
+            weighting.Dimension("b", "astrology", 30),
+        ),
         green_above=40,
         red_below=60,
     )
-    errors = s.model_errors(model)
+    errors = weighting.model_errors(model)
     assert errors["weights"] == "The weights sum to 90%, not 100%."
     assert "Thresholds" in errors["thresholds"]
     assert errors["b"] == "unknown calculator 'astrology'"
-    assert s.model_errors(s.DEFAULT_MODEL) == {}
+    assert weighting.model_errors(weighting.DEFAULT_MODEL) == {}
 
 
 def test_it_refuses_unknown_parameters():
@@ -234,7 +238,7 @@ def test_it_flags_theatre_on_both_sides_of_the_threshold():
         },
         index=[1, 2, 3],
     )
-    flags = s.theatre_flags(now, before)
+    flags = theatre.theatre_flags(now, before)
     # 1 rose 10 with usage and proof unchanged; 2 rose 9.9; 3 rose because usage rose.
     pdt.assert_series_equal(flags, pd.Series({1: "sentiment 2 → 8"}, name="moved", dtype=object))
 
@@ -244,17 +248,17 @@ def test_it_computes_auc_and_churn_rate_by_band_as_by_hand():
     risk = pd.Series([0.9, 0.4, 0.6, 0.1])
     churned = pd.Series([True, True, False, False])
     # Pairs (churned, kept): (0.9,0.6) (0.9,0.1) (0.4,0.6)x (0.4,0.1): 3 of 4 ordered right.
-    assert s.roc_auc(risk, churned) == 0.75
-    assert math.isnan(s.roc_auc(risk, pd.Series([False] * 4)))
-    table = s.churn_rate_by_band(pd.Series(["red", "green", "red", "yellow"]), churned)
+    assert quality.roc_auc(risk, churned) == 0.75
+    assert math.isnan(quality.roc_auc(risk, pd.Series([False] * 4)))
+    table = quality.churn_rate_by_band(pd.Series(["red", "green", "red", "yellow"]), churned)
     assert table["churn_rate"].to_dict() == {"green": 1.0, "yellow": 0.0, "red": 0.5}
     assert list(table.index) == ["green", "yellow", "red"]
 
 
 def test_it_chooses_the_first_model_whose_segments_match_else_the_default():
     segments = pd.Series(["small", "enterprise", "mid_market"], index=[1, 2, 3])
-    chosen = s.choose_models(
+    chosen = weighting.choose_models(
         segments, [frozenset({"enterprise"}), None, frozenset({"enterprise", "small"})]
     )
     pdt.assert_series_equal(chosen, pd.Series([2, 0, 1], index=[1, 2, 3]))
-    assert s.choose_models(segments, [frozenset({"small"})]).tolist() == [0, -1, -1]
+    assert weighting.choose_models(segments, [frozenset({"small"})]).tolist() == [0, -1, -1]

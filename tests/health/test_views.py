@@ -21,6 +21,7 @@ from health.models import (
     HealthSnapshot,
 )
 from health.selectors import account_health
+from health.selectors import backtests as backtest_selectors
 from health.tasks import backtest_enqueue
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
 from tests.health.factories import renewal_with_score
@@ -174,7 +175,7 @@ def test_it_reads_the_stored_backtest_in_the_same_queries_at_any_size(
         with workspace_scope(alpha), django_capture_on_commit_callbacks(execute=True):
             backtest_enqueue(workspace=alpha, today=timezone.localdate())
         with workspace_scope(alpha), CaptureQueriesContext(connection) as read:
-            assert selectors.backtest_overview()[0].backtest.figures["horizons"]
+            assert backtest_selectors.backtest_overview()[0].backtest.figures["horizons"]
         with CaptureQueriesContext(connection) as page:
             assert client.get(reverse("health_quality")).status_code == 200
         counts.append((len(read), len(page)))

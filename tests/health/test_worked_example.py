@@ -10,19 +10,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from framework.models import UseCase
 from health import services
 from health.models import HealthSnapshot
 from playbooks.models import Task
 from stakeholders.models import Interaction, Stakeholder
 from tests.factories import AccountFactory, SupportTicketFactory, SurveyResponseFactory
-from value.models import (
-    AccountUseCase,
-    Evidence,
-    Threshold,
-    UsageMetric,
-    UsageRecord,
-    UseCase,
-)
+from value.models import AccountUseCase, Evidence, Threshold, UsageMetric, UsageRecord
 
 
 def build_worked_example(alpha, bob):

@@ -9,11 +9,12 @@ from django.urls import reverse
 from accounts.models import Account
 from accounts.services import account_create
 from csos.models import AuditEvent, ExchangeRate
+from framework.models import UseCase
 from health.models import HealthSnapshot
 from playbooks.segments import selectors, services
 from playbooks.segments.models import SegmentChange, SegmentRule, SegmentSettings
 from tests.factories import AccountFactory
-from value.models import AccountUseCase, UseCase
+from value.models import AccountUseCase
 
 TODAY = dt.date.today()
 

@@ -8,8 +8,9 @@ from django.db.models import Max
 
 from accounts.demo import DemoOptions, demo_steps, demo_workspace_build
 from accounts.models import Account, LifecycleStage
+from framework.models import UseCase
 from stakeholders.models import Interaction, Objective, PlanStatus, SuccessPlan
-from value.models import Evidence, UsageRecord, UseCase
+from value.models import Evidence, UsageRecord
 
 TODAY = date(2026, 5, 15)
 

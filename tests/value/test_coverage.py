@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from csos.models import ExchangeRate
 from tests.factories import AccountFactory, AccountUseCaseFactory, UseCaseFactory
-from value.selectors import value_coverage
+from value.selectors.coverage import value_coverage
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 6, 30)

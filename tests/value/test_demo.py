@@ -8,7 +8,7 @@ from accounts.demo import DemoOptions, demo_workspace_build
 from csos.tenancy import workspace_scope
 from stakeholders.models import Stakeholder, StakeholderRole
 from value.models import AccountUseCase, Evidence
-from value.selectors import ladder_frame
+from value.selectors.ladder_inputs import ladder_frame
 
 TODAY = date(2026, 5, 15)
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from csos.tenancy import workspace_scope
+from framework.models import UseCase
 from tests.factories import (
     AccountFactory,
     AccountUseCaseFactory,
@@ -18,7 +19,7 @@ from tests.factories import (
     UseCaseFactory,
 )
 from tests.stakeholders.factories import StakeholderFactory
-from value.models import Evidence, RetentionArtifact, Threshold, UseCase
+from value.models import Evidence, RetentionArtifact, Threshold
 from value.services import ladder_refresh
 
 pytestmark = pytest.mark.django_db

@@ -30,6 +30,7 @@ from value import selectors, services
 from value.forms import ConfirmationSendForm
 from value.ingest import usage_bulk_upsert
 from value.models import AccountUseCase, Aggregation, Evidence, Threshold, UsageRecord
+from value.selectors import coverage as coverage_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -343,7 +344,7 @@ def surfaces(client, account) -> dict[str, object]:
     with workspace_scope(account.workspace):
         panel = selectors.account_ladder(account=account)[0].level
         artifact = selectors.retention_artifact(account=account)
-        coverage = selectors.value_coverage(by="segment", as_of=timezone.localdate())
+        coverage = coverage_selectors.value_coverage(by="segment", as_of=timezone.localdate())
         health = scoring_frame(
             first_id=account.pk, last_id=account.pk, as_of=timezone.localdate()
         ).loc[account.pk]

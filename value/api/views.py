@@ -23,7 +23,7 @@ from csos.api.base import (
 from csos.api.problems import FieldError, ProblemException
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from csos.models import LEADER_ROLES
-from value import selectors, services
+from value import services
 from value.api.serializers import (
     CoverageSchema,
     EvidenceCreateSerializer,
@@ -32,6 +32,7 @@ from value.api.serializers import (
     coverage_document,
 )
 from value.models import Evidence, EvidenceSource, EvidenceStatus, Level
+from value.selectors import coverage as coverage_selectors
 
 
 class EvidenceApiFilter(AccountRowFilter):
@@ -249,7 +250,7 @@ class ValueCoverageView(ScopedAPIView):
             self.permission_denied(request, message="Value coverage is for leaders and admins.")
         query = CoverageQuerySchema(data=request.query_params)
         query.is_valid(raise_exception=True)
-        coverage = selectors.value_coverage(
+        coverage = coverage_selectors.value_coverage(
             by=query.validated_data["by"],
             as_of=query.validated_data.get("as_of") or timezone.localdate(),
         )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from csos.events import publish
 from csos.links import IssuedLink, link_issue, link_use, recipient_refusal
+from stakeholders.models import Stakeholder
 from value.models import (
     ConfirmationOutcome,
     ConfirmationRequest,
@@ -70,12 +71,11 @@ def evidence_confirmation_send(
     *,
     evidence: Evidence,
     by: AbstractBaseUser | None,
-    stakeholder,
+    stakeholder: Stakeholder,
     url_for_token,
 ) -> tuple[ConfirmationRequest, str]:
     """Send the claim to one stakeholder of the account's map with a signed, expiring,
-    single-use link, to their recorded name and e-mail. (``stakeholder`` is a
-    ``stakeholders.Stakeholder``, untyped here as value does not import that app.)
+    single-use link, to their recorded name and e-mail.
 
     ``url_for_token`` turns the token into the absolute URL the e-mail carries. Returns the
     request and that URL, which the sender may also pass on by hand.
@@ -157,25 +157,7 @@ def evidence_confirmation_respond(
             "answered_active",
         ]
     )
-    if confirmed:
-        evidence.status = EvidenceStatus.PROVEN
-        evidence.confirmation = confirmation
-        evidence.confirmed_by_stakeholder = stakeholder
-        evidence.confirmed_by_name = confirmation.confirmer_name
-        evidence.confirmed_on = timezone.localdate(used.used_at)
-    else:
-        evidence.status = EvidenceStatus.DISPUTED
-        evidence.confirmation = None
-    evidence.save(
-        update_fields=[
-            "status",
-            "confirmation",
-            "confirmed_by_stakeholder",
-            "confirmed_by_name",
-            "confirmed_on",
-            "updated_at",
-        ]
-    )
+    _evidence_answer(evidence, confirmation=confirmation, confirmed=confirmed)
     after = _snapshot(evidence)
     changed = [name for name in EVIDENCE_FIELDS if before[name] != after[name]]
     verb = "Confirmed" if confirmed else "Disputed"
@@ -220,6 +202,31 @@ def confirmer_erase(*, stakeholder_id: int, needles: list[str], replacement: str
         }
         if any(getattr(change, name) != value for name, value in fields.items()):
             EvidenceChange.objects.filter(pk=change.pk).update(**fields)
+
+
+def _evidence_answer(
+    evidence: Evidence, *, confirmation: ConfirmationRequest, confirmed: bool
+) -> None:
+    """The claim after the answer: proven by it, naming who confirmed and when, or disputed."""
+    if confirmed:
+        evidence.status = EvidenceStatus.PROVEN
+        evidence.confirmation = confirmation
+        evidence.confirmed_by_stakeholder = confirmation.stakeholder
+        evidence.confirmed_by_name = confirmation.confirmer_name
+        evidence.confirmed_on = timezone.localdate(confirmation.responded_at)
+    else:
+        evidence.status = EvidenceStatus.DISPUTED
+        evidence.confirmation = None
+    evidence.save(
+        update_fields=[
+            "status",
+            "confirmation",
+            "confirmed_by_stakeholder",
+            "confirmed_by_name",
+            "confirmed_on",
+            "updated_at",
+        ]
+    )
 
 
 def _scrub(text: str, needles: list[str], replacement: str) -> str:

@@ -10,12 +10,12 @@ from django.db import transaction
 
 from accounts.models import Account
 from csos.models import Workspace
+from framework.models import UseCase
 from value.models import (
     AccountUseCase,
     EventMapping,
     Threshold,
     UsageMetric,
-    UseCase,
     ValueSettings,
     validate_property_filter,
 )

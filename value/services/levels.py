@@ -14,7 +14,7 @@ from value import ladder
 from value.models import (
     AccountUseCase,
 )
-from value.selectors import ladder_frame
+from value.selectors.ladder_inputs import ladder_frame
 
 # ----------------------------------------------------------------------------- the ladder
 

@@ -1,26 +1,21 @@
 """Writes of the tenancy core: memberships, roles and workspace configuration, all audited."""
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from csos.api.tokens import token_generate, token_hash
-from csos.currencies import currency_problem
 from csos.models import (
     ApiScope,
     ApiToken,
     AuditEvent,
-    ExchangeRate,
-    Invitation,
     Membership,
     Role,
     Workspace,
@@ -115,117 +110,6 @@ def membership_add(
         after={"user": email, "role": role},
     )
     return membership
-
-
-INVITATION_SALT = "csos.invitation"
-
-
-@transaction.atomic
-def invitation_create(
-    *, workspace: Workspace, by: AbstractBaseUser | None, email: str, role: str
-) -> Invitation:
-    """Invite an address to the workspace. The answer is the same whether or not the address
-    already uses CSOS elsewhere; only this workspace's own members and invitations refuse it."""
-    email = email.strip().lower()
-    members = Membership.dangerously_unscoped.filter(workspace=workspace)
-    if members.filter(user__email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} is already a member of this workspace."})
-    if Invitation.dangerously_unscoped.filter(
-        workspace=workspace, email=email, accepted_at=None, revoked_at=None
-    ).exists():
-        raise ValidationError(
-            {"email": f"{email} has a pending invitation; revoke it to send a new one."}
-        )
-    invitation = Invitation.dangerously_unscoped.create(
-        workspace=workspace, email=email, role=role, invited_by=by
-    )
-    audit_record(
-        workspace=workspace,
-        actor=by,
-        action="invitation.create",
-        obj=invitation,
-        after={"email": email, "role": role},
-    )
-    return invitation
-
-
-def user_with_email_exists(*, email: str) -> bool:
-    """Asked only on an invitation's own page, by the holder of the link sent to ``email``."""
-    return User.objects.filter(email__iexact=email).exists()
-
-
-def invitation_token(*, invitation: Invitation) -> str:
-    """The signed part of the e-mailed link: it names the workspace and the invitation."""
-    return signing.dumps([invitation.workspace_id, invitation.pk], salt=INVITATION_SALT)
-
-
-def invitation_token_read(token: str) -> tuple[int, int] | None:
-    """(workspace id, invitation id) of a genuine token younger than PASSWORD_RESET_TIMEOUT."""
-    try:
-        workspace_id, invitation_id = signing.loads(
-            token, salt=INVITATION_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT
-        )
-    except (signing.BadSignature, TypeError, ValueError):
-        return None
-    return int(workspace_id), int(invitation_id)
-
-
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
-    """``user``, signed in with the invited address, joins with the invited role."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.is_open:
-        raise ValidationError("This invitation has been used or revoked.")
-    if user.email.strip().lower() != invitation.email:
-        raise ValidationError(f"This invitation is for {invitation.email}.")
-    membership = membership_add(
-        workspace=invitation.workspace, by=user, email=invitation.email, role=invitation.role
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["accepted_at"])
-    audit_record(
-        workspace=invitation.workspace,
-        actor=user,
-        action="invitation.accept",
-        obj=invitation,
-        after={"email": invitation.email, "role": invitation.role},
-    )
-    return membership
-
-
-@transaction.atomic
-def invitation_accept_as_new_user(
-    *, invitation: Invitation, full_name: str, password: str
-) -> Membership:
-    """A person new to CSOS accepts by choosing their own name and password."""
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError(f"{invitation.email} already has a CSOS sign-in: sign in to accept.")
-    first, _, last = full_name.strip().partition(" ")
-    user = User(
-        username=invitation.email,
-        email=invitation.email,
-        first_name=first[:150],
-        last_name=last.strip()[:150],
-    )
-    user.set_password(password)
-    user.save()
-    return invitation_accept(invitation=invitation, user=user)
-
-
-@transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by: AbstractBaseUser | None) -> None:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not invitation.is_open:
-        return
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
-    audit_record(
-        workspace=invitation.workspace,
-        actor=by,
-        action="invitation.revoke",
-        obj=invitation,
-        before={"email": invitation.email, "role": invitation.role},
-    )
 
 
 def _ensure_an_admin_remains(membership: Membership) -> None:
@@ -422,75 +306,3 @@ def api_token_revoke(*, token: ApiToken, by: AbstractBaseUser) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_record(workspace=token.workspace, actor=by, action="api_token.revoke", obj=token)
     return token
-
-
-@transaction.atomic
-def exchange_rate_save(
-    *,
-    workspace: Workspace,
-    by: AbstractBaseUser | None,
-    exchange_rate: ExchangeRate | None,
-    currency: str,
-    rate: Decimal | None,
-    valid_from: date | None,
-) -> ExchangeRate:
-    """Add a dated rate, or change one; refused with field errors, audited when saved."""
-    exchange_rate = exchange_rate or ExchangeRate(workspace=workspace)
-    errors = {}
-    if problem := currency_problem(currency):
-        errors["currency"] = problem
-    elif (currency := currency.strip().upper()) == workspace.default_currency:
-        errors["currency"] = (
-            f"{currency} is the workspace's own currency: it needs no rate, one unit is one unit."
-        )
-    if rate is None or rate <= 0:
-        errors["rate"] = "A rate is a number above zero: what one unit is worth."
-    if valid_from is None:
-        errors["valid_from"] = "Say from which day the rate is valid."
-    elif (
-        ExchangeRate.objects.filter(currency=currency, valid_from=valid_from)
-        .exclude(pk=exchange_rate.pk)
-        .exists()
-    ):
-        errors["valid_from"] = f"{currency} already has a rate valid from {valid_from}; change it."
-    if errors:
-        raise ValidationError(errors)
-    before = {} if exchange_rate.pk is None else _exchange_rate_fields(exchange_rate)
-    exchange_rate.currency, exchange_rate.rate, exchange_rate.valid_from = (
-        currency,
-        rate,
-        valid_from,
-    )
-    exchange_rate.updated_by = by if by is not None and by.is_authenticated else None
-    exchange_rate.save()
-    after = _exchange_rate_fields(exchange_rate)
-    if before != after:
-        audit_record(
-            workspace=workspace,
-            actor=by,
-            action="exchange_rate.update" if before else "exchange_rate.add",
-            obj=exchange_rate,
-            before=before,
-            after=after,
-        )
-    return exchange_rate
-
-
-@transaction.atomic
-def exchange_rate_delete(*, exchange_rate: ExchangeRate, by: AbstractBaseUser | None) -> None:
-    audit_record(
-        workspace=exchange_rate.workspace,
-        actor=by,
-        action="exchange_rate.delete",
-        obj=exchange_rate,
-        before=_exchange_rate_fields(exchange_rate),
-    )
-    exchange_rate.delete()
-
-
-def _exchange_rate_fields(exchange_rate: ExchangeRate) -> dict[str, str]:
-    return {
-        "currency": exchange_rate.currency,
-        "rate": exchange_rate.rate_text,
-        "valid_from": exchange_rate.valid_from.isoformat(),
-    }
