@@ -246,6 +246,16 @@ def _texts(account: Account, today: dt.date) -> tuple[list[Text], dict, Interact
     return texts, sources, latest
 
 
+def _broken_promises(account: Account) -> tuple[brief.Promise, ...]:
+    source = brief.Source("Sales handoff", _account_url(account, "handoff-promises"))
+    return tuple(
+        brief.Promise(promise.outcome, promise.get_status_display(), source)
+        for promise in HandoffPromise.objects.filter(
+            handoff__account=account, status__in=BROKEN_PROMISES
+        )
+    )
+
+
 def account_brief_facts(*, account: Account, today: dt.date) -> brief.BriefFacts:
     """What the account brief's rules read of ``account``, each fact with the record it cites,
     as of ``today``: nothing dated later is read. A fixed number of queries."""
@@ -287,16 +297,7 @@ def account_brief_facts(*, account: Account, today: dt.date) -> brief.BriefFacts
         tasks=brief.Source(
             f"Task: {first_task.title}" if first_task else "My tasks", reverse("my_tasks")
         ),
-        promises=tuple(
-            brief.Promise(
-                promise.outcome,
-                promise.get_status_display(),
-                brief.Source("Sales handoff", _account_url(account, "handoff-promises")),
-            )
-            for promise in HandoffPromise.objects.filter(
-                handoff__account=account, status__in=BROKEN_PROMISES
-            )
-        ),
+        promises=_broken_promises(account),
         renewal_date=account.renewal_date,
         renewal=brief.Source("Account", _account_url(account)),
         renewal_odds=account_renewal_odds(

@@ -11,24 +11,21 @@ from tests.test_layers import LAYER, ROOT
 MODULE_LINES = 400
 FUNCTION_LINES = 60
 
-IMPORT_PIPELINE = "the account import pipeline, replaced as a whole by csos/imports"
+IMPORT_PIPELINE = "the accounts CSV import's parse, check and write, each one pass over the rows"
 LONG_MODULES = {
     "csos/settings.py": "the one settings module, every variable read from the environment",
-    "accounts/imports.py": IMPORT_PIPELINE,
-    "accounts/csv_import.py": IMPORT_PIPELINE,
 }
 BULK_INGEST = "every record checked against the stored rows, then one write: one transaction"
 LONG_FUNCTIONS = {
-    "accounts/imports.py::_write": IMPORT_PIPELINE,
-    "accounts/imports.py::account_import_commit": IMPORT_PIPELINE,
-    "accounts/imports.py::account_import_check": IMPORT_PIPELINE,
-    "accounts/csv_import.py::parse_accounts_csv": IMPORT_PIPELINE,
+    "accounts/imports/commit.py::_write": IMPORT_PIPELINE,
+    "accounts/imports/commit.py::account_import_commit": IMPORT_PIPELINE,
+    "accounts/imports/check.py::account_import_check": IMPORT_PIPELINE,
+    "accounts/csv_import/parsing.py::parse_accounts_csv": IMPORT_PIPELINE,
     "accounts/ingest.py::account_bulk_upsert": BULK_INGEST,
     "accounts/ingest.py::arr_movement_bulk_record": BULK_INGEST,
     "value/ingest.py::usage_bulk_upsert": BULK_INGEST,
     "playbooks/segments/allocation.py::rebalance": "one integer program: variables, costs and "
     "constraints read together",
-    "playbooks/queue.py::attention_inputs": "the ranking's input frame from one annotated query",
     "dashboards/cockpit.py::health_tables": "the band table now and over 26 weeks, one read",
 }
 
