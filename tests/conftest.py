@@ -205,9 +205,16 @@ SHARED_EMBEDDED_SERVER = ("tests/test_run_command.py", "tests/csos/test_embedded
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that point the app's broker at a throwaway Redis run last (the sort is stable):
-    a connection kombu keeps to that server, stopped afterwards, must meet no later test."""
-    items.sort(key=lambda item: item.get_closest_marker("broker_swap") is not None)
+    """The embedded server's tests come first, so that one process runs them while the others
+    share out the rest. Tests that point the app's broker at a throwaway Redis run last (the
+    sort is stable): a connection kombu keeps to that server, stopped afterwards, must meet no
+    later test."""
     for item in items:
         if item.nodeid.startswith(SHARED_EMBEDDED_SERVER):
             item.add_marker(pytest.mark.xdist_group("embedded_server"))
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("broker_swap") is not None,
+            not item.nodeid.startswith(SHARED_EMBEDDED_SERVER),
+        )
+    )

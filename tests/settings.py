@@ -30,10 +30,15 @@ def _redis_url_of_process(url: str, process: str) -> str:
     return urlunsplit(parts._replace(path=f"/{(first + int(process[2:])) % 16}"))
 
 
-if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("REDIS_URL"):
-    # Set in the environment so that workers and commands the tests start follow it; a pytest
-    # the tests start inherits both variables and keeps its parent's database.
-    run_url = os.environ.setdefault("CSOS_TEST_RUN_REDIS_URL", os.environ["REDIS_URL"])
-    os.environ["REDIS_URL"] = _redis_url_of_process(run_url, os.environ["PYTEST_XDIST_WORKER"])
+if (
+    os.environ.get("PYTEST_XDIST_WORKER")
+    and os.environ.get("REDIS_URL")
+    and "CSOS_TEST_PROCESS_REDIS_URL" not in os.environ
+):
+    # Set in the environment so that the workers and commands a test starts follow it. They see
+    # the marker and keep the REDIS_URL they are given: a test may point one at another server.
+    os.environ["REDIS_URL"] = os.environ["CSOS_TEST_PROCESS_REDIS_URL"] = _redis_url_of_process(
+        os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"]
+    )
 
 from csos.settings import *  # noqa: E402, F403

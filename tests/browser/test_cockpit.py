@@ -43,7 +43,7 @@ def test_it_passes_axe_without_overflow_on_the_leader_pages(browser, live_server
     tab = context.new_page()
     _sign_in(tab)
     tab.goto("/leaders/")
-    period = tab.get_by_label("Period").input_value()
+    period = tab.get_by_label("Period", exact=True).input_value()
     problems = []
     for path in PAGES:
         problems += _problems(tab, path.format(period=period), width)

@@ -96,7 +96,7 @@ def test_it_takes_a_leader_through_a_csv_import(demo, page, console_errors, tmp_
         "external_id,name,owner_email,arr,renewal_date\n"
         "NEW-1,Zephyr Robotics,csm2@demo.csos.example,45000,2027-06-30\n"
     )
-    _sign_in(page, "leader@demo.csos.example")
+    _sign_in(page, "leader@demo.csos.example", lands_on="Cockpit")
     page.get_by_role("link", name="Import accounts").click()
 
     page.get_by_label("Accounts CSV").set_input_files(bad)
