@@ -146,12 +146,16 @@ def endpoint_deliver(
     next one."""
     now = now or timezone.now()
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).first()
+        endpoint = (
+            WebhookEndpoint.objects.select_related("workspace")
+            .filter(pk=endpoint_id, enabled=True)
+            .first()
+        )
         if endpoint is None:
             return []
         due = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("event__workspace")
+            .select_related("event")
             .filter(endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "pk")
         )
@@ -172,7 +176,9 @@ def _batch_post(
     reach the receiver; the attempted deliveries, their outcomes set in batch order. The rest of
     the batch then waits as long as the first delivery that could not reach the receiver."""
     for delivery in batch:
-        delivery.endpoint = endpoint
+        # The batch's events are the endpoint's workspace's: one workspace object, not a copy
+        # built per row.
+        delivery.endpoint, delivery.event.workspace = endpoint, endpoint.workspace
     requests = [delivery_request(delivery, now=now) for delivery in batch]
     answers = _posts(endpoint.url, requests, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
     attempted = batch[: len(answers)]
