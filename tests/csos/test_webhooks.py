@@ -104,6 +104,18 @@ def test_it_delivers_an_endpoints_batch_over_a_few_kept_alive_connections(
     assert len(receiver.clients) <= deliveries.POST_CONNECTIONS
 
 
+def test_it_overlaps_a_slow_receivers_posts_on_a_bounded_number_of_connections(
+    alpha, hook, receiver
+):
+    endpoint, _ = hook
+    receiver.delay = 0.1
+    sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in range(12)]
+    assert len(deliveries.endpoint_deliver(endpoint_id=endpoint.pk)) == len(sent)
+    assert 1 < len(receiver.clients) <= deliveries.POST_CONNECTIONS
+    assert len(receiver.received) == len(sent)
+    assert not WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists()
+
+
 def test_it_defers_the_rest_of_a_batch_when_the_receiver_cannot_be_reached(alpha, hook, receiver):
     endpoint, _ = hook
     endpoint.url = f"http://127.0.0.1:{free_port()}/hook"
