@@ -2,8 +2,8 @@
 endpoint that keeps failing, and manual redelivery.
 
 The delivery row is the truth. A worker delivers an endpoint's due deliveries in batches: it
-locks a batch of rows (``FOR UPDATE SKIP LOCKED``), posts them in turn over one kept-alive
-connection and writes their outcomes when the batch ends, in the same transaction. A worker
+locks a batch of rows (``FOR UPDATE SKIP LOCKED``), posts them over a few kept-alive connections
+and writes their outcomes when the batch ends, in the same transaction. A worker
 killed mid-batch leaves its rows pending (their locks die with its connection) and the sweep
 queues them again; rows another worker holds are skipped, so a task run twice posts once. Every
 attempt of a delivery carries the same ``webhook-id``.
@@ -11,10 +11,13 @@ attempt of a delivery carries the same ``webhook-id``.
 
 import datetime as dt
 import http.client
+import itertools
 import json
 import random
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -48,6 +51,9 @@ SWEEP_BATCH = 1000
 # A batch holds its rows' locks until it ends: bounded in rows and in seconds of posting.
 BATCH_SIZE = 200
 BATCH_SECONDS = 20
+# A batch posts over a few kept-alive connections at once: the receiver's latency overlaps,
+# and a receiver is not flooded by one batch.
+POST_CONNECTIONS = 4
 
 
 def retry_delay(failures: int, *, rng: random.Random | None = None) -> dt.timedelta:
@@ -136,15 +142,20 @@ def endpoint_deliver(
     *, endpoint_id: int, now: dt.datetime | None = None, delivery_ids: Sequence[int] = ()
 ) -> list[WebhookDelivery]:
     """Attempt the endpoint's due deliveries (or only ``delivery_ids``), oldest first, one batch
-    of them over one connection; the deliveries attempted. A full batch queues the next one."""
+    of them over a few kept-alive connections; the deliveries attempted. A full batch queues the
+    next one."""
     now = now or timezone.now()
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).first()
+        endpoint = (
+            WebhookEndpoint.objects.select_related("workspace")
+            .filter(pk=endpoint_id, enabled=True)
+            .first()
+        )
         if endpoint is None:
             return []
         due = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("event__workspace")
+            .select_related("event")
             .filter(endpoint=endpoint, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "pk")
         )
@@ -161,23 +172,67 @@ def endpoint_deliver(
 def _batch_post(
     endpoint: WebhookEndpoint, batch: list[WebhookDelivery], *, now: dt.datetime
 ) -> list[WebhookDelivery]:
-    """Post the batch in turn until it ends, its time is up, the endpoint is disabled, or the
-    receiver cannot be reached: the rest of the batch then waits as long as the failed one."""
-    started = time.monotonic()
-    attempted = []
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
-    with transport.Poster(endpoint.url, allow_private=allow_private) as poster:
-        for delivery in batch:
-            if not endpoint.enabled or time.monotonic() - started > BATCH_SECONDS:
-                break
-            delivery.endpoint = endpoint
-            attempted.append(delivery)
-            if not _attempt(delivery, poster, now=now):
-                WebhookDelivery.objects.filter(
-                    pk__in=[d.pk for d in batch[len(attempted) :]]
-                ).update(next_attempt_at=delivery.next_attempt_at)
-                break
+    """Post the batch until it ends, its time is up, or a post disables the endpoint or cannot
+    reach the receiver; the attempted deliveries, their outcomes set in batch order. The rest of
+    the batch then waits as long as the first delivery that could not reach the receiver."""
+    for delivery in batch:
+        # The batch's events are the endpoint's workspace's: one workspace object, not a copy
+        # built per row.
+        delivery.endpoint, delivery.event.workspace = endpoint, endpoint.workspace
+    requests = [delivery_request(delivery, now=now) for delivery in batch]
+    answers = _posts(endpoint.url, requests, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    attempted = batch[: len(answers)]
+    unreached = None
+    for delivery, answer in zip(attempted, answers, strict=True):
+        if not _outcome_set(delivery, answer, now=now) and unreached is None:
+            unreached = delivery
+    if unreached is not None:
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in batch[len(attempted) :]]).update(
+            next_attempt_at=unreached.next_attempt_at
+        )
     return attempted
+
+
+def _posts(
+    url: str, requests: list[tuple[bytes, dict]], *, allow_private: bool
+) -> list[transport.PostResult | Exception]:
+    """Post the requests in order over up to POST_CONNECTIONS kept-alive connections, each
+    taking the next request when its previous answer is in; the answers of the requests posted,
+    which are always the first ones. The first post goes alone, so a receiver that cannot be
+    reached costs one attempt, not one per connection. A post that disables the endpoint or
+    cannot reach the receiver, or the batch's time running out, stops the taking of new
+    requests. The threads touch no database: the caller writes the outcomes in its transaction."""
+    answers: list[transport.PostResult | Exception | None] = [None] * len(requests)
+    taken = itertools.count()
+    take = threading.Lock()
+    answered, stop = threading.Event(), threading.Event()
+    started = time.monotonic()
+
+    def post_in_turn() -> None:
+        with transport.Poster(url, allow_private=allow_private) as poster:
+            try:
+                while not stop.is_set() and time.monotonic() - started <= BATCH_SECONDS:
+                    with take:
+                        index = next(taken)
+                    if index >= len(requests):
+                        return
+                    answers[index] = answer = _post(poster, *requests[index])
+                    if isinstance(answer, Exception) or answer.status == 410:
+                        stop.set()
+                    answered.set()
+            finally:
+                answered.set()
+
+    connections = min(POST_CONNECTIONS, len(requests))
+    if connections:
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            running = [pool.submit(post_in_turn)]
+            answered.wait()
+            if not stop.is_set():
+                running += [pool.submit(post_in_turn) for _ in range(connections - 1)]
+            for thread in running:
+                thread.result()
+    return list(itertools.takewhile(lambda answer: answer is not None, answers))
 
 
 def _outcomes_write(*, workspace_id: int, deliveries: list[WebhookDelivery]) -> None:
@@ -207,29 +262,36 @@ def _outcomes_write(*, workspace_id: int, deliveries: list[WebhookDelivery]) -> 
         )
 
 
-def _attempt(delivery: WebhookDelivery, poster: transport.Poster, *, now: dt.datetime) -> bool:
-    """One attempt, its outcome set on the row (not saved); False when the receiver could not
-    be reached."""
-    body, headers = delivery_request(delivery, now=now)
+def _post(poster: transport.Poster, body: bytes, headers: dict) -> transport.PostResult | Exception:
+    """The receiver's answer, or why there was none."""
+    try:
+        return poster.post(body=body, headers=headers)
+    except (transport.UnsafeDestination, OSError, http.client.HTTPException) as error:
+        return error
+
+
+def _outcome_set(
+    delivery: WebhookDelivery, answer: transport.PostResult | Exception, *, now: dt.datetime
+) -> bool:
+    """One attempt's outcome set on the row (not saved); False when the receiver could not be
+    reached."""
     delivery.attempts += 1
     delivery.last_attempt_at = now
-    try:
-        result = poster.post(body=body, headers=headers)
-    except transport.UnsafeDestination as error:
-        _finish(delivery, status=None, error=str(error), latency_ms=None, excerpt="")
-        _failed(delivery, now=now, disable_now=f"Refused: {error}")
-    except (OSError, http.client.HTTPException) as error:
-        _finish(delivery, status=None, error=_describe(error), latency_ms=None, excerpt="")
+    if isinstance(answer, transport.UnsafeDestination):
+        _finish(delivery, status=None, error=str(answer), latency_ms=None, excerpt="")
+        _failed(delivery, now=now, disable_now=f"Refused: {answer}")
+    elif isinstance(answer, Exception):
+        _finish(delivery, status=None, error=_describe(answer), latency_ms=None, excerpt="")
         _failed(delivery, now=now)
         return False
     else:
-        excerpt = result.body[:500].decode(errors="replace")
+        excerpt = answer.body[:500].decode(errors="replace")
         _finish(
-            delivery, status=result.status, error="", latency_ms=result.latency_ms, excerpt=excerpt
+            delivery, status=answer.status, error="", latency_ms=answer.latency_ms, excerpt=excerpt
         )
-        if 200 <= result.status < 300:
+        if 200 <= answer.status < 300:
             delivery.status = DeliveryStatus.SUCCEEDED
-        elif result.status == 410:
+        elif answer.status == 410:
             # 410 Gone is how Slack and webhook receivers say the endpoint was removed.
             _failed(delivery, now=now, disable_now="The receiver answered 410 Gone.")
         else:
@@ -252,7 +314,8 @@ def _failed(delivery: WebhookDelivery, *, now: dt.datetime, disable_now: str = "
     if disable_now or delivery.attempts >= ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
         reason = disable_now or f"{delivery.attempts} attempts over about a day failed."
-        endpoint_disable(endpoint=delivery.endpoint, reason=reason)
+        if delivery.endpoint.enabled:  # posts in flight together may fail together: once
+            endpoint_disable(endpoint=delivery.endpoint, reason=reason)
     else:
         delivery.next_attempt_at = now + retry_delay(delivery.attempts)
 

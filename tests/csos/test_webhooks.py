@@ -87,19 +87,33 @@ def test_it_delivers_a_published_event_through_the_outbox_once_committed(
 
 
 @pytest.mark.parametrize(("status", "answer"), [(200, b"ok"), (204, b"")])
-def test_it_delivers_an_endpoints_batch_over_one_connection(alpha, hook, receiver, status, answer):
+def test_it_delivers_an_endpoints_batch_over_a_few_kept_alive_connections(
+    alpha, hook, receiver, status, answer
+):
     endpoint, _ = hook
     receiver.status, receiver.answer = status, answer
-    sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in (1, 2, 3)]
+    sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in range(12)]
     attempted = deliveries.endpoint_deliver(endpoint_id=endpoint.pk)
     assert [delivery.pk for delivery in attempted] == [delivery.pk for delivery in sent]
     assert set(WebhookDelivery.objects.values_list("status", "attempts", "response_status")) == {
         (DeliveryStatus.SUCCEEDED, 1, status)
     }
-    assert [headers["webhook-id"] for headers, _ in receiver.received] == [
+    assert sorted(headers["webhook-id"] for headers, _ in receiver.received) == sorted(
         delivery.webhook_id for delivery in sent
-    ]
-    assert len(receiver.clients) == 1
+    )
+    assert len(receiver.clients) <= deliveries.POST_CONNECTIONS
+
+
+def test_it_overlaps_a_slow_receivers_posts_on_a_bounded_number_of_connections(
+    alpha, hook, receiver
+):
+    endpoint, _ = hook
+    receiver.delay = 0.1
+    sent = [send_event(alpha, account={**BODY["account"], "id": n}) for n in range(12)]
+    assert len(deliveries.endpoint_deliver(endpoint_id=endpoint.pk)) == len(sent)
+    assert 1 < len(receiver.clients) <= deliveries.POST_CONNECTIONS
+    assert len(receiver.received) == len(sent)
+    assert not WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists()
 
 
 def test_it_defers_the_rest_of_a_batch_when_the_receiver_cannot_be_reached(alpha, hook, receiver):
