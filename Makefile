@@ -7,6 +7,10 @@ ADDR ?= 127.0.0.1:8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/csos)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
+# Python keeps each module it compiles: `make run` and `make test` start several processes
+# (migrate, demo, server, workers) that would otherwise each compile every module again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install install-dev run serve test lint format lock
 
 $(BIN)/uv:
@@ -28,16 +32,17 @@ run: export DEBUG := true
 run: install
 	@$(BIN)/python -m csos.embedded_db $(MAKE) --no-print-directory serve
 
-## serve: migrate, load the demo and serve on DATABASE_URL (a worker too when REDIS_URL is set)
+## serve: migrate, then serve on DATABASE_URL while the demo workspace builds beside it (a worker
+## too when REDIS_URL is set)
 serve:
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo_workspace
-	@if [ -n "$$REDIS_URL" ]; then \
+	$(BIN)/python manage.py migrate --no-input --skip-checks
+	@$(BIN)/python manage.py demo_workspace & demo=$$!; worker=; \
+	if [ -n "$$REDIS_URL" ]; then \
 	  $(BIN)/celery -A csos worker --beat --loglevel=INFO & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  echo "Celery worker started against $$REDIS_URL"; \
 	else echo "No REDIS_URL: background tasks run eagerly inside the web process."; fi; \
-	echo "Starting the site on $(ADDR); sign in with a login above."; \
+	trap 'kill $$demo $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Starting the site on http://$(ADDR)/ while the demo workspace is built; its logins follow."; \
 	$(BIN)/python manage.py runserver $(ADDR)
 
 ## test: install and run the whole suite on PostgreSQL (the embedded one when none answers

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,8 +16,10 @@ from django.views.decorators.http import require_POST
 from csos import selectors, services
 from csos.api.problems import UNAVAILABLE_RETRY_AFTER_SECONDS
 from csos.decorators import admin_required
+from csos.demo_build import demo_build_running
 from csos.forms import (
     ApiTokenForm,
+    EmailAuthenticationForm,
     ExchangeRateForm,
     InvitationAcceptForm,
     MemberInviteForm,
@@ -37,6 +40,21 @@ from csos.models import (
 from csos.readiness import readiness_report
 from csos.services import exchange_rates, invitations
 from csos.tenancy import workspace_scope
+
+
+class SignInView(auth_views.LoginView):
+    """Sign-in by e-mail. While the demo workspace is first being built its logins do not work
+    yet, so the page says so and checks again until the build is done."""
+
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # A rebuild keeps the last demo's logins working until it commits: nothing to say then.
+        building = demo_build_running() and not Workspace.objects.filter(is_demo=True).exists()
+        # Only the page's own check (htmx) can have seen the build before it finished.
+        finished = not building and self.request.headers.get("HX-Request") == "true"
+        return super().get_context_data(**kwargs, demo_building=building, demo_finished=finished)
 
 
 @never_cache

@@ -145,6 +145,10 @@ def test_it_runs_the_readme_steps_on_the_embedded_server_unless_a_database_is_na
     assert "-m csos.embedded_db" in run_recipe and "serve" in run_recipe
     for step in ("migrate", "demo_workspace", "runserver", "celery -A csos worker"):
         assert step in serve_recipe
+    # The site does not wait for the demo: the build runs beside the server, stopped with it.
+    assert "demo_workspace & demo=$$!" in serve_recipe
+    assert serve_recipe.index("demo_workspace &") < serve_recipe.index("runserver")
+    assert "kill $$demo" in serve_recipe
     assert "ADDR=" in README
 
 

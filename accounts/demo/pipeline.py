@@ -13,6 +13,7 @@ from accounts.demo.people import DEMO_PASSWORD, DemoLogin, demo_logins, demo_peo
 from accounts.demo.portfolio import MAX_ACCOUNTS, demo_accounts, demo_accounts_upsert
 from accounts.demo.step import DemoOptions, DemoStep, Progress, no_progress
 from accounts.models import ArrMovement
+from csos.demo_build import demo_build_lock
 from csos.models import Workspace
 from csos.tenancy import workspace_scope
 
@@ -68,6 +69,7 @@ def demo_workspace_build(
         raise ValueError(f"accounts must be between 0 and {MAX_ACCOUNTS}")
     if options.csms < 1:
         raise ValueError("a demo workspace needs at least one CSM")
+    demo_build_lock()
     workspace, _ = Workspace.objects.update_or_create(
         slug=options.slug, defaults={"name": options.name, "is_demo": True}
     )
