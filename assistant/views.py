@@ -10,9 +10,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-
-from assistant.server import mcp_server
 
 
 @csrf_exempt  # no cookie authenticates it: each request carries its bearer token
@@ -26,6 +23,12 @@ async def mcp_endpoint(request: HttpRequest) -> HttpResponse:
         )
         refused.headers["WWW-Authenticate"] = 'Bearer realm="mcp"'
         return refused
+    # The SDK takes longer to import than the rest of the URL configuration together: only
+    # MCP calls load it, not every web process as it starts.
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    from assistant.server import mcp_server
+
     manager = StreamableHTTPSessionManager(
         app=mcp_server()._mcp_server, json_response=True, stateless=True
     )

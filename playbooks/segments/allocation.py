@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 ACCOUNT_ID, OWNER_ID, MOTION, WEIGHT, ARR = "account_id", "owner_id", "motion", "weight", "arr"
 ACCOUNT_COLUMNS = (ACCOUNT_ID, OWNER_ID, MOTION, WEIGHT, ARR)
@@ -99,6 +98,10 @@ def rebalance(accounts: pd.DataFrame, csms: list[Csm]) -> Rebalancing:
             room[owner_index[owner]] -= weight[motion] * counts[g]
     for r, (c, motion) in enumerate(receivers):
         books[c, shed + r] = weight[motion]
+    # scipy takes a third of a second to import, at every process start; only a rebalancing
+    # needs it.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     result = milp(
         c=costs,
         integrality=np.ones(n),
