@@ -1,4 +1,5 @@
 import django_filters
+from rest_framework import serializers
 
 from accounts.models import Account
 from accounts.services import account_can_edit
@@ -19,3 +20,14 @@ class AccountRowFilter(django_filters.FilterSet):
 
     account = django_filters.NumberFilter(field_name="account_id")
     account_external_id = django_filters.CharFilter(field_name="account__external_id")
+
+
+def account_reference_field() -> serializers.CharField:
+    """A batch record's account, named as every bulk endpoint accepts it (see
+    ``accounts.selectors.external_ids``)."""
+    return serializers.CharField(
+        max_length=100,
+        help_text="The account's external_id, or an alias of it (an ID a second CRM gave the "
+        "account, linked by a CSV import). An account's own external_id wins over another "
+        "account's alias.",
+    )
