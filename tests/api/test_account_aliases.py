@@ -13,7 +13,8 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import Account, AccountAlias, ArrMovement
 from health.models import SupportTicket, SurveyResponse
 from stakeholders.models import Stakeholder
-from tests.factories import AccountFactory, UsageMetricFactory
+from tests.factories import AccountFactory, EvidenceFactory, UsageMetricFactory
+from tests.stakeholders.factories import StakeholderFactory
 from value.models import ProductEvent, UsageRecord
 
 ACCOUNTS = reverse("api-account-bulk")
@@ -251,3 +252,26 @@ def test_the_schema_says_each_batch_field_naming_an_account_takes_an_alias():
     components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
     for component, field in ALIASED_FIELDS:
         assert "alias" in components[component]["properties"][field]["description"], field
+
+
+def listed(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+@pytest.mark.django_db
+def test_the_lists_find_an_account_and_its_rows_by_an_alias_of_this_workspace_only(
+    api, alpha, beta, acme
+):
+    evidence = EvidenceFactory(account=acme)
+    person = StakeholderFactory(account=acme)
+    alias(AccountFactory(workspace=beta, external_id="B-1"), "HS-9")
+    accounts, evidence_list = reverse("api-account-list"), reverse("api-evidence-list")
+    people = reverse("api-stakeholder-list")
+
+    assert listed(api.get(accounts, external_id="HS-1")) == [acme.pk]
+    assert listed(api.get(evidence_list, account_external_id="HS-1")) == [evidence.pk]
+    assert listed(api.get(people, account_external_id="HS-1")) == [person.pk]
+    assert listed(api.get(accounts, external_id="SF-1")) == [acme.pk]
+    assert listed(api.get(accounts, external_id="HS-9")) == []
+    assert listed(api.get(people, account_external_id="HS-9")) == []
