@@ -252,6 +252,7 @@ def test_the_schema_says_each_batch_field_naming_an_account_takes_an_alias():
     components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
     for component, field in ALIASED_FIELDS:
         assert "alias" in components[component]["properties"][field]["description"], field
+    assert "alias" in components["ProductEventSchema"]["properties"]["context"]["description"]
 
 
 def listed(response) -> list[int]:

@@ -80,7 +80,7 @@ class ProductEventSchema(serializers.Serializer):
         required=False, help_text="`account_id` names the account when the context does not."
     )
     context = serializers.DictField(
-        required=False, help_text="`groupId` is the account's external_id."
+        required=False, help_text="`groupId` is the account's external_id or an alias of it."
     )
 
 
