@@ -145,6 +145,18 @@ def test_it_stores_a_stakeholder_named_under_an_alias_with_the_aliased_account(a
     assert list(Stakeholder.dangerously_unscoped.values_list("account_id", flat=True)) == [acme.pk]
 
 
+@pytest.mark.django_db
+def test_it_refuses_one_person_sent_under_their_accounts_id_and_its_alias(api, acme):
+    person = {"email": "dana@acme.example", "name": "Dana", "role": "champion"}
+    records = [{**person, "account_external_id": name} for name in ("SF-1", "HS-1")]
+
+    response = api.post(reverse("api-stakeholder-bulk"), {"records": records})
+
+    assert response.status_code == 400
+    assert error_codes(response) == [(1, "account_external_id", "duplicate-key")]
+    assert not Stakeholder.dangerously_unscoped.exists()
+
+
 TICKET = {
     "external_id": "ZD-1",
     "subject": "SSO",
