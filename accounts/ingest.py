@@ -7,7 +7,6 @@ ARR. A field a batch does not send keeps its stored value; a new account gets it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +23,7 @@ from accounts.models import (
     MovementKind,
     Segment,
 )
+from accounts.selectors.external_ids import account_ids_by_external_id, accounts_by_external_id
 from accounts.services import ParentLinkRefused, account_parents_link, arr_movement_record
 from csos.api import fields as f
 from csos.api.bulk import (
@@ -67,13 +67,6 @@ ACCOUNT_RECORD = RecordSpec(
 )
 
 
-def account_ids_by_external_id(external_ids: Iterable[str]) -> dict[str, int]:
-    """The ids of the workspace's accounts among ``external_ids``, by external_id."""
-    return dict(
-        Account.objects.filter(external_id__in=set(external_ids)).values_list("external_id", "pk")
-    )
-
-
 def fail_unknown_account(
     batch: ValidatedBatch,
     index: int,
@@ -89,6 +82,33 @@ def fail_unknown_account(
         "unknown-account",
         f"No account has the external_id {external_id!r}; {advice}.",
     )
+
+
+def fail_same_account_twice(
+    batch: ValidatedBatch,
+    account_ids: dict[str, int],
+    *,
+    key: tuple[str, ...],
+    field: str = "account_external_id",
+) -> None:
+    """Fails each record whose ``key`` repeats an earlier record's once ``field`` is read as
+    the account it names: an account's own id and its alias would otherwise write one row
+    twice. The records' own keys were already checked; only an alias makes these."""
+    seen: dict[tuple, int] = {}
+    for index, row in zip(batch.indexes, batch.rows, strict=True):
+        if row[field] not in account_ids:
+            continue
+        resolved = tuple(account_ids[row[name]] if name == field else row[name] for name in key)
+        if resolved in seen:
+            batch.fail(
+                index,
+                field,
+                "duplicate-key",
+                f"Record {seen[resolved]} of this batch names the same account (by its "
+                f"external_id or an alias of it) with the same key.",
+            )
+        else:
+            seen[resolved] = index
 
 
 # Record field -> model field, where they differ; owners are resolved to their user id.
@@ -131,11 +151,7 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     # Batches of a workspace run one at a time, so an id new to one is not created by another.
     workspace_lock("accounts")
     owners = owner_ids_by_email(emails=(row.get("owner_email") or "" for row in batch.rows))
-    stored = dict(
-        Account.objects.filter(
-            external_id__in=[row["external_id"] for row in batch.rows]
-        ).values_list("external_id", "pk")
-    )
+    stored = _named_accounts(batch)
     ledger_currency = dict(
         Account.objects.filter(
             external_id__in=[row["external_id"] for row in batch.rows if "currency" in row],
@@ -192,6 +208,29 @@ def account_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> UpsertCo
     counts.created = len(new)
     _link_parents(workspace, batch)
     return counts
+
+
+def _named_accounts(batch: ValidatedBatch) -> set[str]:
+    """The own external ids of the stored accounts the batch names. A record or a parent named
+    by an alias is rewritten to its account's own id, so that it updates the account rather
+    than create a second one; two records naming one account are refused."""
+    named = accounts_by_external_id(
+        external_id
+        for row in batch.rows
+        for external_id in (row["external_id"], row.get("parent_external_id"))
+        if external_id
+    )
+    fail_same_account_twice(
+        batch,
+        {external_id: account.pk for external_id, account in named.items()},
+        key=("external_id",),
+        field="external_id",
+    )
+    for row in batch.rows:
+        for field in ("external_id", "parent_external_id"):
+            if row.get(field) in named:
+                row[field] = named[row[field]].external_id
+    return {account.external_id for account in named.values()}
 
 
 def _model_values(row: dict[str, Any]) -> dict[str, Any]:
@@ -252,23 +291,19 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
     # Batches of a workspace book one at a time: a movement id sent by two concurrent requests
     # is found booked by the second, instead of inserted twice.
     workspace_lock("arr-movements")
-    accounts = {
-        account.external_id: account
-        for account in Account.objects.filter(
-            external_id__in={row["account_external_id"] for row in batch.rows}
-        )
-    }
+    account_ids = account_ids_by_external_id(row["account_external_id"] for row in batch.rows)
+    accounts = Account.objects.in_bulk(set(account_ids.values()))
     booked = {
         movement.external_id: movement
         for movement in ArrMovement.objects.filter(
             external_id__in=[row["external_id"] for row in batch.rows]
-        ).select_related("account")
+        )
     }
     counts = UpsertCounts()
     to_book: list[tuple[int, dict]] = []
     for index, row in zip(batch.indexes, batch.rows, strict=True):
-        account = accounts.get(row["account_external_id"])
-        if account is None:
+        account_id = account_ids.get(row["account_external_id"])
+        if account_id is None:
             batch.fail(
                 index,
                 "account_external_id",
@@ -279,7 +314,7 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
         existing = booked.get(row["external_id"])
         if existing is None:
             to_book.append((index, row))
-        elif _same_movement(existing, row):
+        elif _same_movement(existing, row, account_id=account_id):
             counts.unchanged += 1
         else:
             batch.fail(
@@ -290,11 +325,14 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
                 "Book a correcting movement under a new id.",
             )
     batch.raise_if_invalid()
-    to_book.sort(key=lambda item: (item[1]["account_external_id"], item[1]["date"], item[0]))
+    # Sorted by account, not by the id naming it: an alias books in its account's date order.
+    to_book.sort(
+        key=lambda item: (account_ids[item[1]["account_external_id"]], item[1]["date"], item[0])
+    )
     for index, row in to_book:
         try:
             arr_movement_record(
-                account=accounts[row["account_external_id"]],
+                account=accounts[account_ids[row["account_external_id"]]],
                 by=None,
                 kind=row["kind"],
                 on=row["date"],
@@ -312,9 +350,9 @@ def arr_movement_bulk_record(*, workspace: Workspace, records: list[Any]) -> Ups
     return counts
 
 
-def _same_movement(movement: ArrMovement, row: dict) -> bool:
+def _same_movement(movement: ArrMovement, row: dict, *, account_id: int) -> bool:
     return (
-        movement.account.external_id == row["account_external_id"]
+        movement.account_id == account_id
         and movement.kind == row["kind"]
         and movement.date == row["date"]
         and movement.amount == row["amount"]

@@ -227,7 +227,7 @@ def cockpit(*, filters: Filters) -> dict:
         "retention": retention_table(filters=filters, rates=rates),
         "theatre": theatre_table(filters=filters, rates=rates, week=latest),
         "load": load_table(filters=filters),
-        "groups": groups_table(filters=filters),
+        "groups": groups_table(filters=filters, rates=rates),
     }
 
 

@@ -46,7 +46,9 @@ class DrillForm(forms.Form):
     )
     owner = forms.CharField(required=False, max_length=20)
     top = forms.IntegerField(required=False, min_value=1)
-    currency = forms.CharField(required=False, max_length=3)
+    currency = forms.CharField(
+        required=False, max_length=200, help_text="One currency code, or several with commas."
+    )
 
     NEEDS = {
         "band": ("band", "week"),
@@ -129,7 +131,7 @@ def drill(*, filters: Filters, cell: dict) -> tuple[str, QuerySet]:
             hierarchy_selectors.descendants_filter(account=top)
         )
         if cell.get("currency"):
-            below = below.filter(currency=cell["currency"])
+            below = below.filter(currency__in=cell["currency"].split(","))
         return f"Accounts below {top.name}", below
     owner = cell["owner"]
     owned = Q(owner__isnull=True) if owner == value_selectors.UNASSIGNED else Q(owner_id=owner)

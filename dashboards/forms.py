@@ -60,18 +60,16 @@ def current_quarter_end(today: date) -> date:
     return date(today.year, month, calendar.monthrange(today.year, month)[1])
 
 
-class CockpitFilterForm(forms.Form):
+class BookFilterForm(forms.Form):
+    """Whose accounts a leader page covers; its period is the current quarter. The filters of a
+    page that looks ahead from today (the renewal forecast), where a past period means nothing."""
+
     segment = forms.ChoiceField(
         choices=[("", "All segments"), *account_selectors.Segment.choices],
         required=False,
         label="Segment",
     )
     csm = forms.TypedChoiceField(label="CSM", required=False, coerce=int, empty_value=None)
-    period = forms.ChoiceField(
-        label="Period",
-        required=False,
-        help_text="Retention, renewals and the health trend close on its last day.",
-    )
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,14 +77,7 @@ class CockpitFilterForm(forms.Form):
         owners = csm_options()
         self.fields["csm"].choices = [("", "All CSMs"), *owners.choices]
         self.owner_names = owners.names
-        current = current_quarter_end(today)
-        ends = retention_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
-        self.fields["period"].choices = [
-            (current.isoformat(), f"{retention_selectors.quarter_label(current)}, to date"),
-            (TRAILING_YEAR, "Trailing year"),
-            *((end.isoformat(), retention_selectors.quarter_label(end)) for end in ends[1:]),
-        ]
-        self.default_period = current.isoformat()
+        self.default_period = current_quarter_end(today).isoformat()
 
     def filters(self) -> Filters:
         """The cleaned filters; a field that did not validate falls back to its default (all
@@ -107,3 +98,23 @@ class CockpitFilterForm(forms.Form):
         if filters.segment:
             parts.append(dict(account_selectors.Segment.choices)[filters.segment])
         return " ".join([*parts, "accounts"]) if parts else "All accounts"
+
+
+class CockpitFilterForm(BookFilterForm):
+    """Whose accounts, and the period the cockpit's retention, renewals and trends close on."""
+
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        help_text="Retention, renewals and the health trend close on its last day.",
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, today=today, **kwargs)
+        current = current_quarter_end(today)
+        ends = retention_selectors.quarter_ends(current, count=QUARTERS_OFFERED)[::-1]
+        self.fields["period"].choices = [
+            (current.isoformat(), f"{retention_selectors.quarter_label(current)}, to date"),
+            (TRAILING_YEAR, "Trailing year"),
+            *((end.isoformat(), retention_selectors.quarter_label(end)) for end in ends[1:]),
+        ]

@@ -11,7 +11,7 @@ from csos.models import LEADER_ROLES
 from dashboards import cockpit as cockpit_selectors
 from dashboards import drill as drill_selectors
 from dashboards import forecasting, selectors
-from dashboards.forms import CockpitFilterForm
+from dashboards.forms import BookFilterForm, CockpitFilterForm
 
 DRILL_PAGE_SIZE = 50
 
@@ -65,8 +65,8 @@ def csm_load(request):
     )
 
 
-def _filter_form(request) -> CockpitFilterForm:
-    form = CockpitFilterForm(request.GET, today=timezone.localdate())
+def _filter_form(request, form_class: type[BookFilterForm] = CockpitFilterForm) -> BookFilterForm:
+    form = form_class(request.GET, today=timezone.localdate())
     form.is_valid()
     return form
 
@@ -192,7 +192,7 @@ def cockpit_accounts_export(request):
 @member_required(roles=LEADER_ROLES)
 def renewal_forecast(request):
     """Expected renewing ARR per coming quarter, with its interval and its past errors."""
-    form = _filter_form(request)
+    form = _filter_form(request, BookFilterForm)
     return render(
         request,
         "dashboards/renewal_forecast.html",

@@ -14,8 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from accounts.ingest import account_ids_by_external_id, fail_unknown_account
+from accounts.ingest import fail_unknown_account
 from accounts.models import Account
+from accounts.selectors.external_ids import account_ids_by_external_id
 from csos.api import fields as f
 from csos.api.bulk import (
     RecordSpec,

@@ -2,14 +2,14 @@
 and further down): plain Python, no Django, so every figure is tested on hand-built rows.
 
 Amounts in different currencies are never added: a group whose children bill in two
-currencies gets one roll-up per currency.
+currencies gets one roll-up per currency, unless ``in_home_currency`` first converts them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 LEVELS = (1, 2, 3, 4)
@@ -83,3 +83,17 @@ def rollup(children: Sequence[ChildRow], *, today: dt.date) -> list[Rollup]:
         by_currency.setdefault(row.currency, []).append(row)
     rollups = [_one(currency, rows, today) for currency, rows in by_currency.items()]
     return sorted(rollups, key=lambda r: (-r.arr, r.currency))
+
+
+def in_home_currency(
+    children: Sequence[ChildRow], *, rates: Mapping[str, Decimal], home: str
+) -> list[ChildRow]:
+    """``children`` with the ARR of each currency in ``rates`` (what one unit of it is worth
+    in ``home``) converted into ``home``; a child in a currency without a rate keeps its own,
+    so it rolls up on its own."""
+    return [
+        replace(row, currency=home, arr=row.arr * rates[row.currency])
+        if row.currency in rates
+        else row
+        for row in children
+    ]

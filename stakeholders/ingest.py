@@ -13,8 +13,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.ingest import account_ids_by_external_id, fail_unknown_account
+from accounts.ingest import fail_same_account_twice, fail_unknown_account
 from accounts.models import Account
+from accounts.selectors.external_ids import account_ids_by_external_id
 from accounts.signals import stakeholders_changed
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert_rows, validate_records
@@ -106,6 +107,7 @@ def stakeholder_bulk_upsert(*, workspace: Workspace, records: list[Any]) -> Upse
             values["left_on"] = row.get("left_on")
         rows.append({"account": account_id, **values})
         keys.append((account_id, row["email"]))
+    fail_same_account_twice(batch, account_ids, key=STAKEHOLDER_RECORD.key)
     batch.raise_if_invalid()
     counts = copy_upsert_rows(target=STAKEHOLDER_UPSERT, rows=rows)
     if departures:

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from accounts.ingest import account_ids_by_external_id, fail_unknown_account
+from accounts.ingest import fail_unknown_account
+from accounts.selectors.external_ids import account_ids_by_external_id
 from csos.api import fields as f
 from csos.api.bulk import (
     Batch,

@@ -14,8 +14,9 @@ from typing import Any
 from django.db import transaction
 
 from accounts.creation import accounts_create
-from accounts.ingest import account_ids_by_external_id, fail_unknown_account
+from accounts.ingest import fail_same_account_twice, fail_unknown_account
 from accounts.models import Account
+from accounts.selectors.external_ids import account_ids_by_external_id
 from csos.api import fields as f
 from csos.api.bulk import RecordSpec, UpsertCounts, UpsertTarget, copy_upsert, validate_records
 from csos.models import Workspace
@@ -96,6 +97,7 @@ def usage_bulk_upsert(
                     f"No usage metric has the key {key!r}; define it under Value > Framework, "
                     "or set create_missing_metrics.",
                 )
+    fail_same_account_twice(batch, account_ids, key=USAGE_RECORD.key)
     batch.raise_if_invalid()
     if missing_accounts:
         created = accounts_create(

@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.api.base import account_reference_field
 from accounts.ingest import account_bulk_upsert, arr_movement_bulk_record
 from accounts.models import LifecycleStage, MovementKind, Segment
 from csos.api.bulk import Batch
@@ -11,7 +12,11 @@ from csos.api.schema import batch_schema, bulk_schema
 
 
 class AccountRecordSchema(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100)
+    external_id = serializers.CharField(
+        max_length=100,
+        help_text="Your CRM's id of the account. An alias of a stored account (an ID a second "
+        "CRM gave it, linked by a CSV import) updates that account.",
+    )
     name = serializers.CharField(max_length=200)
     owner_email = serializers.EmailField(required=False, allow_null=True)
     currency = serializers.CharField(required=False, min_length=3, max_length=3)
@@ -26,8 +31,8 @@ class AccountRecordSchema(serializers.Serializer):
         allow_null=True,
         max_length=100,
         help_text="The external_id of the group or holding it belongs to (HubSpot parent "
-        "company, Salesforce ParentId): an account of the workspace or of this batch; null "
-        "makes it a top account.",
+        "company, Salesforce ParentId), or an alias of it: an account of the workspace or of "
+        "this batch; null makes it a top account.",
     )
     complexity = serializers.IntegerField(required=False, min_value=1, max_value=5)
     strategic_potential = serializers.IntegerField(required=False, min_value=1, max_value=5)
@@ -83,7 +88,7 @@ class ArrMovementRecordSchema(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100, help_text="Your id of this change (a deal or invoice id)."
     )
-    account_external_id = serializers.CharField(max_length=100)
+    account_external_id = account_reference_field()
     kind = serializers.ChoiceField(MovementKind.choices)
     date = serializers.DateField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))

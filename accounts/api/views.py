@@ -1,6 +1,7 @@
 import django_filters
 from drf_spectacular.utils import extend_schema_view
 
+from accounts.api.base import AccountExternalIdFilter
 from accounts.api.serializers import AccountOutputSerializer
 from accounts.models import Account, AccountStatus, LifecycleStage, Segment
 from accounts.selectors import account_api_rows
@@ -9,7 +10,7 @@ from csos.api.schema import read_schemas
 
 
 class AccountApiFilter(django_filters.FilterSet):
-    external_id = django_filters.CharFilter()
+    external_id = AccountExternalIdFilter(account_field="pk")
     owner_email = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     lifecycle_stage = django_filters.ChoiceFilter(choices=LifecycleStage.choices)
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.api.base import account_reference_field
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
 from csos.api.schema import batch_schema, bulk_schema
@@ -14,7 +15,7 @@ from health.models import SurveyKind, TicketPriority, TicketStatus
 
 class SupportTicketRecordSchema(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, help_text="The helpdesk's ticket id.")
-    account_external_id = serializers.CharField(max_length=100)
+    account_external_id = account_reference_field()
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
     priority = serializers.ChoiceField(
         TicketPriority.choices, help_text="p1 (critical) to p4 (low), in any case."
@@ -73,7 +74,7 @@ class SupportTicketBulkView(BulkIngestView):
 
 class SurveyResponseRecordSchema(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, help_text="The survey tool's response id.")
-    account_external_id = serializers.CharField(max_length=100)
+    account_external_id = account_reference_field()
     kind = serializers.ChoiceField(SurveyKind.choices)
     score = serializers.IntegerField(min_value=0, max_value=10, help_text="NPS 0-10, CSAT 1-5.")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_COMMENT_LENGTH)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 from django.db.models import (
@@ -348,9 +350,13 @@ class GroupRollup:
     rollups: list[rollup.Rollup]
 
 
-def group_rollups(*, today: dt.date, book: Q | None = None) -> list[GroupRollup]:
+def group_rollups(
+    *, today: dt.date, rates: Mapping[str, Decimal], home: str, book: Q | None = None
+) -> list[GroupRollup]:
     """Every top parent in ``book`` with accounts below it, the figures of those accounts
-    rolled up, the largest group first; three queries whatever the depth or the size."""
+    rolled up, the largest group by ARR in ``home`` first; three queries whatever the depth or
+    the size. Accounts in a currency of ``rates`` (what one unit is worth in ``home``) roll up
+    together in ``home``; each other currency rolls up on its own."""
     tops = group_tops()
     parents = {
         top.pk: top
@@ -361,10 +367,19 @@ def group_rollups(*, today: dt.date, book: Q | None = None) -> list[GroupRollup]
         if tops[row.account_id] in parents:
             below.setdefault(tops[row.account_id], []).append(row)
     groups = [
-        GroupRollup(top=parents[pk], rollups=rollup.rollup(rows, today=today))
+        GroupRollup(
+            top=parents[pk],
+            rollups=rollup.rollup(
+                rollup.in_home_currency(rows, rates=rates, home=home), today=today
+            ),
+        )
         for pk, rows in below.items()
     ]
-    return sorted(groups, key=lambda group: (-group.rollups[0].arr, group.top.name))
+    return sorted(groups, key=lambda group: (-_arr_in(group, home), group.top.name))
+
+
+def _arr_in(group: GroupRollup, currency: str) -> Decimal:
+    return next((total.arr for total in group.rollups if total.currency == currency), Decimal(0))
 
 
 def account_group_panel(*, request, account: Account) -> dict:

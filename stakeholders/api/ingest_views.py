@@ -1,6 +1,7 @@
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.api.base import account_reference_field
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
 from csos.api.schema import batch_schema, bulk_schema
@@ -9,7 +10,7 @@ from stakeholders.models import Sentiment, StakeholderRole, StakeholderStatus
 
 
 class StakeholderRecordSchema(serializers.Serializer):
-    account_external_id = serializers.CharField(max_length=100)
+    account_external_id = account_reference_field()
     email = serializers.EmailField(help_text="With the account, names the person; any case.")
     name = serializers.CharField(max_length=150, required=False, help_text="Needed for a new one.")
     title = serializers.CharField(max_length=150, required=False, allow_blank=True)

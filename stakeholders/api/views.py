@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_view
 
-from accounts.api.base import AccountRowFilter, AccountWorkViewSet
+from accounts.api.base import AccountExternalIdFilter, AccountRowFilter, AccountWorkViewSet
 from csos.api.base import ScopedReadOnlyViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from csos.api.schema import invalid_fields_example, read_schemas, write_schema
 from stakeholders import services
@@ -23,7 +23,7 @@ from stakeholders.models import (
 
 
 class StakeholderApiFilter(django_filters.FilterSet):
-    account_external_id = django_filters.CharFilter(field_name="account__external_id")
+    account_external_id = AccountExternalIdFilter()
     role = django_filters.ChoiceFilter(choices=StakeholderRole.choices)
     status = django_filters.ChoiceFilter(choices=StakeholderStatus.choices)
 

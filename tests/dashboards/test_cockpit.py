@@ -291,25 +291,32 @@ def test_it_shows_csm_load_and_narrows_every_section_to_the_filters(login, lena,
 
 
 @pytest.mark.django_db
-def test_it_rolls_up_each_group_over_its_grandchildren(login, lena, alpha, book):
-    """Holding > Group > Acme (USD), and Holding > Bolt (EUR): one row per currency."""
+def test_it_rolls_up_each_group_over_its_grandchildren_converted_into_the_workspace_currency(
+    login, lena, alpha, book
+):
+    """Holding > Group > Acme (USD), Holding > Bolt (EUR at 1.5) and Holding > Crane (GBP, no
+    rate): USD and EUR roll up together in USD, GBP on its own line."""
     holding = AccountFactory(workspace=alpha, name="Holding", arr=Decimal(0), renewal_date=None)
     group = AccountFactory(
         workspace=alpha, name="Group", parent=holding, arr=Decimal(0), renewal_date=None
     )
-    for account, parent in ((book["usd"], group), (book["eur"], holding)):
+    for account, parent in ((book["usd"], group), (book["eur"], holding), (book["gbp"], holding)):
         account.parent = parent
         account.save(update_fields=["parent"])
     client = login(lena)
-    groups = {(row[0].value, row[1].value): row for row in table(client.get(URL), "groups").rows}
-    # USD: Group (no ARR, no score) and Acme (1000, level 3, Red at 30, renews in 30 days).
+    groups_table = table(client.get(URL), "groups")
+    groups = {(row[0].value, row[1].value): row for row in groups_table.rows}
+    assert set(groups) == {("Holding", "USD"), ("Holding", "GBP")}
+    # Group (no ARR, no score), Acme (1000, level 3, Red at 30, renews in 30 days) and Bolt
+    # (2000 EUR = 3000 USD, level 1, Green at 80, renews in 200 days).
     usd = [cell.value for cell in groups["Holding", "USD"][2:]]
-    assert usd == [2, Decimal(1000), 1, Decimal(1000), 100.0, 30.0]
-    # EUR: Bolt (2000, level 1, Green at 80, renews in 200 days).
-    eur = [cell.value for cell in groups["Holding", "EUR"][2:]]
-    assert eur == [1, Decimal(2000), 0, Decimal(0), 0.0, 80.0]
-    assert drilled(client, groups["Holding", "USD"][2].href) == {"Group", "Acme"}
-    assert drilled(client, groups["Holding", "EUR"][2].href) == {"Bolt"}
+    assert usd == [3, Decimal(4000), 1, Decimal(1000), 25.0, 67.5]
+    # Crane (500 GBP, no use case, no score, renews in 10 days).
+    gbp = [cell.value for cell in groups["Holding", "GBP"][2:]]
+    assert gbp == [1, Decimal(500), 1, Decimal(500), 0.0, None]
+    assert "Without a rate, rolled up on their own: GBP." in groups_table.note
+    assert drilled(client, groups["Holding", "USD"][2].href) == {"Group", "Acme", "Bolt"}
+    assert drilled(client, groups["Holding", "GBP"][2].href) == {"Crane"}
 
 
 @pytest.mark.django_db

@@ -105,3 +105,15 @@ def test_it_counts_renewals_without_a_snapshot_as_insufficient_data(login, alpha
         HealthSnapshot.dangerously_unscoped.filter(account=account).delete()
     cells = login(lena).get(URL).context["cells"]
     assert [(c["band"], c["renewals"]) for c in cells] == [("insufficient", 20)]
+
+
+@pytest.mark.django_db
+def test_it_offers_the_book_filters_but_not_the_period_it_ignores(login, lena):
+    response = login(lena).get(URL, {"segment": "small", "period": "year"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert list(response.context["form"].fields) == ["segment", "csm"]
+    assert 'name="segment"' in page
+    assert 'name="period"' not in page
+    assert 'aria-label="Accounts"' in page

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from health.models import HealthSnapshot
-from health.rollup import ChildRow, rollup
+from health.rollup import ChildRow, in_home_currency, rollup
 from health.scoring import iso_week
 from tests.factories import AccountFactory, AccountUseCaseFactory
 
@@ -47,6 +47,24 @@ def test_it_rolls_up_arr_renewals_coverage_and_arr_weighted_health():
     # (30000 * 80 + 10000 * 40 + 0 * 10) / 40000 = 70; child 3 has no score.
     assert figures.health == pytest.approx(70.0)
     assert (figures.scored_arr, figures.unscored) == (Decimal("40000"), 1)
+
+
+def test_it_rolls_up_converted_currencies_together_and_one_without_a_rate_apart():
+    children = [
+        child(1, "1000", level=3, total=30),
+        child(2, "2000", currency="EUR", level=1, total=80),
+        child(3, "500", currency="GBP"),
+    ]
+
+    usd, gbp = rollup(
+        in_home_currency(children, rates={"USD": Decimal(1), "EUR": Decimal("1.5")}, home="USD"),
+        today=TODAY,
+    )
+
+    assert (usd.currency, usd.accounts, usd.arr) == ("USD", 2, Decimal(4000))
+    assert dict(usd.coverage)[3] == 25.0
+    assert usd.health == 67.5  # (30 * 1000 + 80 * 3000) / 4000
+    assert (gbp.currency, gbp.accounts, gbp.arr) == ("GBP", 1, Decimal(500))
 
 
 def test_it_never_adds_amounts_in_different_currencies():

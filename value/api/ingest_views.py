@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.api.base import account_reference_field
 from csos.api.bulk import Batch
 from csos.api.ingest import BulkIngestView
 from csos.api.schema import UpsertCountsSchema, bulk_schema
@@ -10,7 +11,7 @@ from value.ingest import USAGE_OPTIONS, usage_bulk_upsert
 
 
 class UsageRecordSchema(serializers.Serializer):
-    account_external_id = serializers.CharField(max_length=100)
+    account_external_id = account_reference_field()
     metric = serializers.SlugField(max_length=60, help_text="The usage metric's key.")
     day = serializers.DateField(help_text="Today or earlier.")
     value = serializers.FloatField(min_value=0)
@@ -79,7 +80,7 @@ class ProductEventSchema(serializers.Serializer):
         required=False, help_text="`account_id` names the account when the context does not."
     )
     context = serializers.DictField(
-        required=False, help_text="`groupId` is the account's external_id."
+        required=False, help_text="`groupId` is the account's external_id or an alias of it."
     )
 
 
