@@ -6,8 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import OperationalError
 
 from accounts import imports
-from accounts.models import AccountImport, ImportStatus
-from csos.models import Workspace
+from csos.models import ImportJob, ImportStatus, Workspace
 from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 
@@ -41,7 +40,7 @@ def account_import_recover_task(workspace_id: int) -> None:
 @shared_task
 def account_import_recover_all_task() -> None:
     """The frequent sweep, sent only to the workspaces with an import under way."""
-    under_way = AccountImport.dangerously_unscoped.filter(
+    under_way = ImportJob.dangerously_unscoped.filter(
         status__in=[ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING]
     )
     for workspace_id in under_way.order_by().values_list("workspace_id", flat=True).distinct():
@@ -61,7 +60,7 @@ def account_import_purge_all_task() -> None:
         account_import_purge_task.delay(workspace_id)
 
 
-def account_import_check_enqueue(*, account_import: AccountImport) -> None:
+def account_import_check_enqueue(*, account_import: ImportJob) -> None:
     """Queue the check of an uploaded or re-mapped import once its transaction commits."""
     outbox_enqueue(
         workspace_id=account_import.workspace_id,
@@ -70,7 +69,7 @@ def account_import_check_enqueue(*, account_import: AccountImport) -> None:
     )
 
 
-def account_import_commit_enqueue(*, account_import: AccountImport, user_id: int | None) -> None:
+def account_import_commit_enqueue(*, account_import: ImportJob, user_id: int | None) -> None:
     """Queue the commit of a previewed import once its transaction commits."""
     outbox_enqueue(
         workspace_id=account_import.workspace_id,

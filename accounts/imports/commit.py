@@ -25,16 +25,11 @@ from accounts.imports.jobs import (
     in_chunks,
 )
 from accounts.imports.links import link_parents, record_aliases, rows_to_write
-from accounts.models import (
-    Account,
-    AccountImport,
-    ArrMovement,
-    ImportStatus,
-)
+from accounts.models import Account, ArrMovement
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.signals import accounts_created
 from csos.events import publish
-from csos.models import Membership
+from csos.models import ImportJob, ImportStatus, Membership
 from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
@@ -50,7 +45,7 @@ LEFT_EMPTY = {csv.LIFECYCLE_STAGE: "", csv.SEGMENT: ""}
 
 def account_import_queue(
     *,
-    account_import: AccountImport,
+    account_import: ImportJob,
     by: AbstractBaseUser | None,
     skip_rows: Sequence[int] = (),
     link_rows: Mapping[int, str] | None = None,
@@ -58,7 +53,7 @@ def account_import_queue(
     """Move a ready import to the queue, to be committed without the spreadsheet rows
     ``skip_rows`` and with each row of ``link_rows`` written to the existing account of that
     external ID; False when it was not ready (already committed)."""
-    queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
+    queued = ImportJob.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
         status=ImportStatus.QUEUED,
         queued_at=timezone.now(),
         queued_by=by,
@@ -76,7 +71,7 @@ def account_import_commit(
     by: AbstractBaseUser | None,
     on_progress: ProgressCallback | None = None,
     chunk_size: int = WRITE_CHUNK,
-) -> AccountImport | None:
+) -> ImportJob | None:
     """Write a queued import's rows as accounts, all or nothing, reporting progress as it goes.
 
     The import is claimed first (QUEUED -> RUNNING), so a second delivery of the task finds
@@ -86,7 +81,7 @@ def account_import_commit(
     to ``on_progress(done, total)``, by default the cache, which the web process reads while
     this transaction is still open.
     """
-    claimed = AccountImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
+    claimed = ImportJob.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -97,7 +92,7 @@ def account_import_commit(
     try:
         with transaction.atomic():
             account_import = (
-                AccountImport.objects.select_for_update()
+                ImportJob.objects.select_for_update()
                 .select_related("workspace")
                 .filter(pk=import_id, status=ImportStatus.RUNNING)
                 .first()
@@ -167,7 +162,7 @@ def account_import_commit(
 
 def _write(
     *,
-    account_import: AccountImport,
+    account_import: ImportJob,
     rows: pd.DataFrame,
     by: AbstractBaseUser | None,
     report: ProgressCallback,

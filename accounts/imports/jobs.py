@@ -11,11 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import csv_import as csv
-from accounts.models import (
-    AccountImport,
-    ImportStatus,
-)
 from csos.imports.reading import Limits
+from csos.models import ImportJob, ImportStatus
 
 FILE_RETENTION = timedelta(days=30)
 RESUME_AFTER = timedelta(minutes=10)
@@ -49,9 +46,14 @@ class ImportProgress:
     total: int
 
 
-def account_import_list() -> QuerySet[AccountImport]:
-    """The scope's imports, newest first, without their (possibly large) files and samples."""
-    return AccountImport.objects.select_related("created_by").defer("content", "samples")
+def account_import_list() -> QuerySet[ImportJob]:
+    """The scope's accounts imports, newest first, without their (possibly large) files and
+    samples."""
+    return (
+        ImportJob.objects.filter(kind=csv.ACCOUNT_SPEC.kind)
+        .select_related("created_by")
+        .defer("content", "samples")
+    )
 
 
 def import_limits() -> Limits:
@@ -68,7 +70,7 @@ def account_import_progress_record(*, import_id: int, done: int) -> None:
     cache.set(_progress_key(import_id), done, PROGRESS_TTL)
 
 
-def account_import_progress(*, account_import: AccountImport) -> ImportProgress:
+def account_import_progress(*, account_import: ImportJob) -> ImportProgress:
     """How far the check or write has got: the worker's count while it runs, then the result."""
     if account_import.status == ImportStatus.DONE:
         read = (
@@ -82,7 +84,7 @@ def account_import_progress(*, account_import: AccountImport) -> ImportProgress:
 
 
 @transaction.atomic
-def account_import_recover(*, now: datetime | None = None) -> list[AccountImport]:
+def account_import_recover(*, now: datetime | None = None) -> list[ImportJob]:
     """The scope's imports to send to the workers again: their worker died, or their task was lost.
 
     A running import whose row lock is free has no live writer, so its write rolled back: it
@@ -92,24 +94,22 @@ def account_import_recover(*, now: datetime | None = None) -> list[AccountImport
     since only one delivery can claim it.
     """
     now = now or timezone.now()
-    queued = AccountImport.objects.filter(
-        status=ImportStatus.QUEUED, queued_at__lt=now - RESUME_AFTER
-    )
+    queued = ImportJob.objects.filter(status=ImportStatus.QUEUED, queued_at__lt=now - RESUME_AFTER)
     resend = {account_import.pk for account_import in queued.only("pk")}
     orphans = list(
-        AccountImport.objects.select_for_update(skip_locked=True)
+        ImportJob.objects.select_for_update(skip_locked=True)
         .filter(status=ImportStatus.RUNNING)
         .only("pk", "attempts")
     )
     exhausted = [orphan.pk for orphan in orphans if orphan.attempts >= MAX_ATTEMPTS]
-    AccountImport.objects.filter(pk__in=exhausted).update(
+    ImportJob.objects.filter(pk__in=exhausted).update(
         status=ImportStatus.FAILED, errors=[WORKER_LOST], finished_at=now
     )
     resend |= {orphan.pk for orphan in orphans if orphan.pk not in exhausted}
-    AccountImport.objects.filter(pk__in=resend).update(status=ImportStatus.QUEUED, queued_at=now)
+    ImportJob.objects.filter(pk__in=resend).update(status=ImportStatus.QUEUED, queued_at=now)
     for import_id in resend:
         account_import_progress_record(import_id=import_id, done=0)
-    return list(AccountImport.objects.filter(pk__in=resend).only("pk", "queued_by_id"))
+    return list(ImportJob.objects.filter(pk__in=resend).only("pk", "queued_by_id"))
 
 
 def account_import_lost_checks(*, now: datetime | None = None) -> list[int]:
@@ -119,9 +119,7 @@ def account_import_lost_checks(*, now: datetime | None = None) -> list[int]:
     twice is harmless: only the first check to finish records its outcome.
     """
     now = now or timezone.now()
-    lost = AccountImport.objects.filter(
-        status=ImportStatus.CHECKING, queued_at__lt=now - RESUME_AFTER
-    )
+    lost = ImportJob.objects.filter(status=ImportStatus.CHECKING, queued_at__lt=now - RESUME_AFTER)
     return list(lost.values_list("pk", flat=True))
 
 
@@ -132,9 +130,7 @@ def account_import_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
     Queued and running imports still need their file. A ready import that was never committed
     becomes invalid, since it no longer has rows to commit.
     """
-    old = AccountImport.objects.filter(created_at__lt=timezone.now() - older_than).exclude(
-        content=""
-    )
+    old = ImportJob.objects.filter(created_at__lt=timezone.now() - older_than).exclude(content="")
     expired = old.filter(status=ImportStatus.READY).update(
         content="", status=ImportStatus.INVALID, errors=[FILE_PURGED]
     )
@@ -162,10 +158,10 @@ def finish_import(
     skipped: int = 0,
     linked: int = 0,
     finished: bool = True,
-) -> AccountImport:
+) -> ImportJob:
     """Record how an import ended; ``finished`` is False for a file refused by its check."""
     errors = errors or []
-    AccountImport.objects.filter(pk=import_id).update(
+    ImportJob.objects.filter(pk=import_id).update(
         status=status,
         errors=errors,
         error_kinds=error_kinds
@@ -179,7 +175,7 @@ def finish_import(
         linked_count=linked,
         finished_at=timezone.now() if finished else None,
     )
-    return AccountImport.objects.get(pk=import_id)
+    return ImportJob.objects.get(pk=import_id)
 
 
 def _progress_key(import_id: int) -> str:

@@ -9,27 +9,28 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts import imports, tasks
-from accounts.models import Account, AccountImport, ArrMovement, ImportStatus
+from accounts.models import Account, ArrMovement
+from csos.models import ImportJob, ImportStatus
 from csos.tenancy import workspace_scope
 
 ONE_ROW = "external_id,name,arr\nN-1,One,10\n"
 
 
-def queued(text: str, *, workspace, by, minutes_ago: int = 0) -> AccountImport:
+def queued(text: str, *, workspace, by, minutes_ago: int = 0) -> ImportJob:
     account_import = imports.account_import_create(
         workspace=workspace, by=by, filename="accounts.csv", content=text
     )
     imports.account_import_check(import_id=account_import.pk)
     assert imports.account_import_queue(account_import=account_import, by=by)
-    AccountImport.objects.filter(pk=account_import.pk).update(
+    ImportJob.objects.filter(pk=account_import.pk).update(
         queued_at=timezone.now() - timedelta(minutes=minutes_ago)
     )
     return account_import
 
 
-def claimed_by_a_worker_that_died(account_import: AccountImport, *, attempts: int = 1) -> None:
+def claimed_by_a_worker_that_died(account_import: ImportJob, *, attempts: int = 1) -> None:
     """What a worker leaves behind when it dies after the claim: RUNNING, with no lock held."""
-    AccountImport.objects.filter(pk=account_import.pk).update(
+    ImportJob.objects.filter(pk=account_import.pk).update(
         status=ImportStatus.RUNNING, attempts=attempts
     )
 
@@ -92,14 +93,14 @@ def test_it_checks_again_a_file_whose_check_task_was_lost(in_alpha, alpha, lena)
     fresh = imports.account_import_create(
         workspace=alpha, by=lena, filename="fresh.csv", content=ONE_ROW
     )
-    AccountImport.objects.filter(pk=lost.pk).update(
+    ImportJob.objects.filter(pk=lost.pk).update(
         queued_at=timezone.now() - imports.RESUME_AFTER - timedelta(minutes=1)
     )
 
     tasks.account_import_recover_task.delay(alpha.pk)
 
-    assert AccountImport.objects.get(pk=lost.pk).status == ImportStatus.READY
-    assert AccountImport.objects.get(pk=fresh.pk).status == ImportStatus.CHECKING
+    assert ImportJob.objects.get(pk=lost.pk).status == ImportStatus.READY
+    assert ImportJob.objects.get(pk=fresh.pk).status == ImportStatus.CHECKING
 
 
 def test_it_fails_an_import_that_stopped_too_often_instead_of_trying_again(in_alpha, alpha, lena):
@@ -121,7 +122,7 @@ def test_it_never_recovers_another_workspace_s_import(in_alpha, alpha, beta, len
         claimed_by_a_worker_that_died(foreign)
 
     assert imports.account_import_recover() == []
-    assert AccountImport.dangerously_unscoped.get(pk=foreign.pk).status == ImportStatus.RUNNING
+    assert ImportJob.dangerously_unscoped.get(pk=foreign.pk).status == ImportStatus.RUNNING
 
 
 def test_it_sweeps_only_the_workspaces_with_an_import_under_way(alpha, beta, lena, charlie):
@@ -130,8 +131,8 @@ def test_it_sweeps_only_the_workspaces_with_an_import_under_way(alpha, beta, len
         (alpha, ImportStatus.QUEUED),
         (beta, ImportStatus.DONE),
     ):
-        AccountImport.dangerously_unscoped.create(
-            workspace=workspace, filename="a.csv", status=status
+        ImportJob.dangerously_unscoped.create(
+            kind="accounts", workspace=workspace, filename="a.csv", status=status
         )
 
     with mock.patch.object(tasks.account_import_recover_task, "delay") as delay:
