@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Account, ArrMovement, MovementKind
-from csos.models import Membership, Role, Workspace
+from csos.models import ImportJob, Membership, Role, Workspace
 from csos.tenancy import workspace_scope
 from framework.models import UseCase
 from value.models import (
@@ -160,3 +160,8 @@ class EvidenceFactory(TenantFactory):
     unit = "hours"
     source = EvidenceSource.CUSTOMER
     status = EvidenceStatus.UNPROVEN
+
+
+def latest_import_job_id() -> int:
+    """The job of the file uploaded last, which a batch import's map and commit steps name."""
+    return ImportJob.dangerously_unscoped.latest("pk").pk

@@ -11,9 +11,9 @@ from csos.models import DomainEvent, ImportMapping
 from health.imports import SURVEY_SPEC, TICKET_SPEC
 from health.ingest import SURVEY_RECORD, TICKET_RECORD
 from health.models import SupportTicket, SurveyResponse
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, latest_import_job_id
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = pytest.mark.django_db
 
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
@@ -37,6 +37,11 @@ def test_it_offers_exactly_the_fields_of_the_bulk_endpoint(spec, record):
     assert {field.key for field in spec.required_fields} == record.required
 
 
+def commit(client, url_name: str):
+    """Commit the file uploaded last."""
+    return client.post(reverse(url_name), {"step": "commit", "job": latest_import_job_id()})
+
+
 def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, account):
     client = login(alice)
     response = upload(
@@ -51,7 +56,12 @@ def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, acco
     page = response.content.decode()
     assert "SSO fails" in page and "Commit 2 rows" in page
     assert SupportTicket.dangerously_unscoped.count() == 0
-    assert client.post(reverse("ticket_import"), {"step": "commit"}).status_code == 302
+    assert (
+        client.post(
+            reverse("ticket_import"), {"step": "commit", "job": latest_import_job_id()}
+        ).status_code
+        == 302
+    )
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "priority")) == [
         ("ZD-1", "p1"),
         ("ZD-2", "p3"),
@@ -72,7 +82,12 @@ def test_it_imports_survey_responses_and_announces_it(login, alice, account):
         f"external_id,account_external_id,kind,score,answered_on\nS-1,CRM-1,nps,9,{YESTERDAY}\n",
         name="nps.csv",
     )
-    assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 302
+    assert (
+        client.post(
+            reverse("survey_import"), {"step": "commit", "job": latest_import_job_id()}
+        ).status_code
+        == 302
+    )
     assert SurveyResponse.dangerously_unscoped.count() == 1
     (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
     assert (finished.body["kind"], finished.body["filename"], finished.body["created"]) == (
@@ -106,7 +121,12 @@ def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, ali
     page = response.content.decode()
     assert "A NPS score is from 0 to 10." in page
     assert "Commit 4 rows" not in page
-    assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 400
+    assert (
+        client.post(
+            reverse("survey_import"), {"step": "commit", "job": latest_import_job_id()}
+        ).status_code
+        == 400
+    )
     assert SurveyResponse.dangerously_unscoped.count() == 0
     assert not DomainEvent.dangerously_unscoped.filter(event_type="import.finished").exists()
 
@@ -136,9 +156,16 @@ def test_it_maps_a_helpdesk_export_and_remembers_the_mapping(login, alice, accou
     for name, value in form.value_groups[0][2].items() | form.value_groups[1][2].items():
         data[name] = {"Urgent": "p1", "Low": "p4", "Open": "open", "Solved": "closed"}[value]
     data["values_shown"] = form.values_shown
-    response = client.post(reverse("ticket_import"), {"step": "map", **data})
+    response = client.post(
+        reverse("ticket_import"), {"step": "map", "job": latest_import_job_id(), **data}
+    )
     assert response.context["outcome"].errors.total == 0
-    assert client.post(reverse("ticket_import"), {"step": "commit"}).status_code == 302
+    assert (
+        client.post(
+            reverse("ticket_import"), {"step": "commit", "job": latest_import_job_id()}
+        ).status_code
+        == 302
+    )
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "status")) == [
         ("101", "open"),
         ("102", "closed"),
