@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts import csv_import as csv
 from accounts.imports.jobs import (
     ProgressCallback,
-    account_import_progress_record,
     finish_import,
     import_limits,
 )
@@ -30,6 +29,7 @@ from accounts.selectors import OWNER_ROLES
 from csos.imports.reading import FileRefused, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
+from csos.imports.sweeps import import_job_progress_record
 from csos.models import ImportJob, ImportStatus, Membership, Workspace
 
 PREVIEW_ROWS = 20
@@ -94,7 +94,7 @@ def account_import_check(
     if account_import is None:
         return None
     report = on_progress or (
-        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+        lambda done, _total: import_job_progress_record(job_id=import_id, done=done)
     )
     limits = import_limits()
     content = account_import.content
@@ -163,7 +163,7 @@ def account_import_map(
             mapping=mapping,
             by=by,
         )
-        account_import_progress_record(import_id=account_import.pk, done=0)
+        import_job_progress_record(job_id=account_import.pk, done=0)
     return bool(mapped)
 
 

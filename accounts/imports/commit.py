@@ -20,7 +20,6 @@ from accounts.imports.jobs import (
     WRITE_FAILED,
     ProgressCallback,
     RowRefused,
-    account_import_progress_record,
     finish_import,
     in_chunks,
 )
@@ -29,6 +28,7 @@ from accounts.models import Account, ArrMovement
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.signals import accounts_created
 from csos.events import publish
+from csos.imports.sweeps import import_job_progress_record
 from csos.models import ImportJob, ImportStatus, Membership
 from csos.services import audit_record, audit_record_many
 
@@ -61,7 +61,7 @@ def account_import_queue(
         link_rows={str(row): external_id for row, external_id in (link_rows or {}).items()},
     )
     if queued:
-        account_import_progress_record(import_id=account_import.pk, done=0)
+        import_job_progress_record(job_id=account_import.pk, done=0)
     return bool(queued)
 
 
@@ -76,7 +76,7 @@ def account_import_commit(
 
     The import is claimed first (QUEUED -> RUNNING), so a second delivery of the task finds
     nothing to do and returns None. The write then holds the import's row lock until it commits
-    or rolls back, which tells account_import_recover a live writer from a dead one. The file is
+    or rolls back, which tells import_job_recover a live writer from a dead one. The file is
     checked again because owners and accounts may have changed since the upload. Progress goes
     to ``on_progress(done, total)``, by default the cache, which the web process reads while
     this transaction is still open.
@@ -87,7 +87,7 @@ def account_import_commit(
     if not claimed:
         return None
     report = on_progress or (
-        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+        lambda done, _total: import_job_progress_record(job_id=import_id, done=done)
     )
     try:
         with transaction.atomic():

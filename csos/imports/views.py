@@ -1,13 +1,16 @@
 """The page of a CSV batch import: upload, check the columns and preview, then commit.
 
-An upload is stored as an import job (``csos.imports.jobs``); the mapping and commit steps name
-the job, and the page lists the kind's past imports.
+An upload is stored as an import job (``csos.imports.jobs``) that a worker checks and, once
+committed, writes; the job's page (``?job=``) polls while a worker has it, then shows its
+mapping and preview, errors or counts. The page lists the kind's past imports.
 """
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from csos.decorators import admin_required
@@ -17,7 +20,8 @@ from csos.imports.reading import FileRefused, column_samples, read_table
 from csos.imports.registry import registered_import
 from csos.imports.services import import_mapping_edit, import_mapping_forget
 from csos.imports.spec import ImportSpec, template_csv
-from csos.models import ImportJob, ImportMapping, ImportStatus
+from csos.models import ImportJob, ImportMapping
+from csos.tasks import batch_job_check_enqueue, batch_job_commit_enqueue
 
 
 @admin_required
@@ -84,9 +88,11 @@ def import_mapping_delete(request, import_mapping_id: int):
     return redirect("import_mapping_list")
 
 
+@never_cache
 def csv_batch_import(request, *, importer: batch.CsvBatchImport):
-    """GET: the upload form, or with ``job`` that import's page. POST ``step``: ``upload`` a
-    file, or ``map`` the columns of the ``job`` named, or ``commit`` it."""
+    """GET: the upload form, or with ``job`` that import's page (with ``progress``, the status
+    block it polls). POST ``step``: ``upload`` a file, or ``map`` the columns of the ``job``
+    named, or ``commit`` it."""
     step = request.POST.get("step") if request.method == "POST" else None
     if step == "upload":
         return _upload(request, importer)
@@ -100,6 +106,8 @@ def csv_batch_import(request, *, importer: batch.CsvBatchImport):
         return _map(request, importer, job)
     if step == "commit":
         return _commit(request, importer, job)
+    if "progress" in request.GET:
+        return _progress(request, job)
     return _preview(request, importer, job)
 
 
@@ -127,23 +135,29 @@ def _page(request, importer, *, status: int = 200, **context):
     )
 
 
+def _job_url(request, job: ImportJob) -> str:
+    return f"{request.path}?job={job.pk}"
+
+
 def _upload(request, importer):
     form = CsvUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, importer, upload_form=form, status=400)
     upload = form.cleaned_data["file"]
     try:
-        job = jobs.batch_job_create(
-            importer,
-            workspace=request.workspace,
-            by=request.user,
-            filename=upload.name,
-            content=upload.content,
-        )
+        with transaction.atomic():
+            job = jobs.batch_job_create(
+                importer,
+                workspace=request.workspace,
+                by=request.user,
+                filename=upload.name,
+                content=upload.content,
+            )
+            batch_job_check_enqueue(job=job)
     except FileRefused as refused:
         form.add_error("file", str(refused))
         return _page(request, importer, upload_form=form, status=400)
-    return _preview(request, importer, job)
+    return redirect(_job_url(request, job))
 
 
 def _mapping_form(importer, job: ImportJob, data=None) -> ColumnMappingForm:
@@ -160,8 +174,8 @@ def _mapping_form(importer, job: ImportJob, data=None) -> ColumnMappingForm:
 
 
 def _preview(request, importer, job: ImportJob, *, form=None, status=200):
-    """The job's mapping (as confirmed or guessed) and what committing its file would do, or
-    did; a finished job shows no mapping to change."""
+    """The job's status while a worker has it; then its mapping (as confirmed or guessed) and
+    what committing its file would do, or did."""
     missing = [spec.label for spec in importer.spec.required_fields if spec.key not in job.columns]
     if form is None and jobs.batch_job_is_open(job):
         form = _mapping_form(importer, job)
@@ -170,7 +184,6 @@ def _preview(request, importer, job: ImportJob, *, form=None, status=200):
         importer,
         upload_form=CsvUploadForm(),
         job=job,
-        filename=job.filename,
         mapping_form=form,
         missing=missing,
         outcome=jobs.batch_job_outcome(importer, job=job),
@@ -178,27 +191,33 @@ def _preview(request, importer, job: ImportJob, *, form=None, status=200):
     )
 
 
+def _progress(request, job: ImportJob):
+    """The status block a job's page polls; once no worker has the job, the page reloads."""
+    response = render(request, "csos/_batch_job_status.html", {"job": job})
+    if not job.is_under_way:
+        response["HX-Redirect"] = _job_url(request, job)
+    return response
+
+
 def _map(request, importer, job: ImportJob):
     if not jobs.batch_job_is_open(job):
-        messages.error(request, "This file is already imported; upload it again to change it.")
+        messages.error(request, "This file is being imported or is done; upload it again.")
         return _preview(request, importer, job, status=400)
     form = _mapping_form(importer, job, data=request.POST)
     if not form.is_valid():
         return _preview(request, importer, job, form=form)
-    job = jobs.batch_job_map(importer, job=job, mapping=form.mapping())
-    return _preview(request, importer, job)
+    with transaction.atomic():
+        if jobs.batch_job_map(job=job, mapping=form.mapping()):
+            batch_job_check_enqueue(job=job)
+    return redirect(_job_url(request, job))
 
 
 def _commit(request, importer, job: ImportJob):
-    if job.status != ImportStatus.READY:
+    with transaction.atomic():
+        queued = jobs.batch_job_queue(job=job, by=request.user)
+        if queued:
+            batch_job_commit_enqueue(job=job, user_id=request.user.pk)
+    if not queued:
         messages.error(request, "Only a checked file without errors can be committed.")
         return _preview(request, importer, job, status=400)
-    job = jobs.batch_job_commit(importer, job=job, by=request.user)
-    if job.status != ImportStatus.DONE:
-        return _preview(request, importer, job, status=400)
-    messages.success(
-        request,
-        f"{job.filename} imported: {job.created_count} created, {job.updated_count} updated, "
-        f"{job.unchanged_count} unchanged.",
-    )
-    return redirect(importer.back_url_name)
+    return redirect(_job_url(request, job))

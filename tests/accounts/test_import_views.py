@@ -16,8 +16,10 @@ from accounts import imports
 from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.selectors.retention import workspace_retention
 from accounts.services import arr_movement_record
-from accounts.tasks import account_import_commit_task, account_import_purge_all_task
+from accounts.tasks import account_import_commit_task
+from csos.imports.sweeps import FILE_PURGED, import_job_progress_record
 from csos.models import AuditEvent, ImportJob, ImportStatus, Membership, Role
+from csos.tasks import import_job_purge_all_task
 from tests.factories import AccountFactory
 
 GOOD = (
@@ -341,7 +343,7 @@ def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
         status=ImportStatus.RUNNING,
         row_count=10,
     )
-    imports.account_import_progress_record(import_id=account_import.pk, done=4)
+    import_job_progress_record(job_id=account_import.pk, done=4)
     client = login(lena)
     partial = client.get(progress_url(account_import)).content.decode()
     assert f'hx-get="{progress_url(account_import)}"' in partial
@@ -403,10 +405,10 @@ def test_it_reads_progress_from_the_cache_while_running(in_alpha, alpha):
     account_import = ImportJob.dangerously_unscoped.create(
         kind="accounts", workspace=alpha, filename="a.csv", status=ImportStatus.READY, row_count=8
     )
-    imports.account_import_progress_record(import_id=account_import.pk, done=99)
+    import_job_progress_record(job_id=account_import.pk, done=99)
     assert imports.account_import_queue(account_import=account_import, by=None)  # resets to 0
     assert imports.account_import_progress(account_import=account_import).done == 0
-    imports.account_import_progress_record(import_id=account_import.pk, done=5)
+    import_job_progress_record(job_id=account_import.pk, done=5)
     progress = imports.account_import_progress(account_import=account_import)
     assert (progress.done, progress.total) == (5, 8)
 
@@ -605,13 +607,13 @@ def test_it_purges_files_older_than_30_days_in_every_workspace(alpha, beta, lena
     done_old, ready_old, queued_old = (made(alpha, s, old) for s in ("done", "ready", "queued"))
     done_recent, beta_old = made(alpha, "done"), made(beta, "failed", old)
 
-    account_import_purge_all_task.delay()
+    import_job_purge_all_task.delay()
 
     for account_import in (done_old, ready_old, queued_old, done_recent, beta_old):
         account_import.refresh_from_db()
     assert done_old.content == beta_old.content == ""
     assert (ready_old.content, ready_old.status) == ("", ImportStatus.INVALID)
-    assert ready_old.errors == [imports.FILE_PURGED]
+    assert ready_old.errors == [FILE_PURGED]
     assert queued_old.content == done_recent.content == GOOD
 
 

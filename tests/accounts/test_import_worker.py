@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account
-from accounts.tasks import account_import_recover_all_task
 from csos.models import ImportJob, ImportStatus
+from csos.tasks import import_job_recover_all_task
 from tests.accounts.test_import_views import upload
 from tests.factories import AccountFactory
 from tests.worker import (  # noqa: F401  (fixtures)
@@ -95,7 +95,7 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     assert not Account.dangerously_unscoped.filter(external_id="W-00001").exists()
 
     with running_worker(celery_queue):
-        account_import_recover_all_task.delay()
+        import_job_recover_all_task.delay()
         wait_until(
             lambda: ImportJob.dangerously_unscoped.get(pk=account_import.pk).is_finished,
             "the import was not finished",

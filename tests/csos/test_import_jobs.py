@@ -6,9 +6,15 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from csos.imports import jobs, sweeps
 from csos.models import DomainEvent, ImportJob, ImportStatus
-from tests.factories import AccountFactory, UsageMetricFactory
+from csos.tasks import import_job_recover_all_task
+from csos.tenancy import workspace_scope
+from tests.factories import AccountFactory, UsageMetricFactory, import_step
+from value.models import UsageRecord
+from value.usage_import import USAGE_CSV
 
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 
@@ -41,7 +47,7 @@ def known(alpha):
 
 def _upload(client, url: str, text: str):
     upload = SimpleUploadedFile("export.csv", text.encode(), content_type="text/csv")
-    return client.post(url, {"step": "upload", "file": upload})
+    return import_step(client, url, {"step": "upload", "file": upload})
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -58,7 +64,7 @@ def test_it_takes_every_kind_through_the_same_job_pipeline(login, alice, known, 
         alice,
     )
     assert response.context["outcome"].counts.created == 1
-    assert client.post(url, {"step": "commit", "job": job.pk}).status_code == 302
+    assert import_step(client, url, {"step": "commit", "job": job.pk}).status_code == 200
     job.refresh_from_db()
     assert (job.status, job.created_count, job.updated_count) == (ImportStatus.DONE, 1, 0)
     assert job.finished_at is not None
@@ -75,8 +81,10 @@ def test_it_commits_a_job_once(login, alice, known):
     client = login(alice)
     _upload(client, reverse(url_name), text)
     job = ImportJob.dangerously_unscoped.get()
-    assert client.post(reverse(url_name), {"step": "commit", "job": job.pk}).status_code == 302
-    again = client.post(reverse(url_name), {"step": "commit", "job": job.pk})
+    assert (
+        import_step(client, reverse(url_name), {"step": "commit", "job": job.pk}).status_code == 200
+    )
+    again = import_step(client, reverse(url_name), {"step": "commit", "job": job.pk})
     assert again.status_code == 400
     assert DomainEvent.dangerously_unscoped.filter(event_type="import.finished").count() == 1
 
@@ -94,3 +102,58 @@ def test_it_answers_404_for_another_workspaces_job_or_another_kinds(
     ours = ImportJob.dangerously_unscoped.get(workspace__slug="alpha")
     assert client.get(reverse("ticket_import"), {"job": ours.pk}).status_code == 404
     assert client.get(reverse(url_name), {"job": ours.pk}).status_code == 200
+
+
+def _lost(job: ImportJob, **state) -> None:
+    """What a worker that died (or a lost task) leaves: the job as it was, long ago."""
+    ImportJob.dangerously_unscoped.filter(pk=job.pk).update(
+        queued_at=timezone.now() - sweeps.RESUME_AFTER - dt.timedelta(minutes=1), **state
+    )
+
+
+def test_it_checks_again_a_usage_file_whose_worker_died_mid_check(alpha, lena, known):
+    with workspace_scope(alpha):
+        job = jobs.batch_job_create(
+            USAGE_CSV, workspace=alpha, by=lena, filename="usage.csv", content=KINDS["usage"][1]
+        )
+    _lost(job)
+
+    import_job_recover_all_task.delay()
+
+    job.refresh_from_db()
+    assert (job.status, job.preview["counts"]["created"]) == (ImportStatus.READY, 1)
+
+
+def test_it_commits_again_a_usage_file_whose_worker_died_mid_write(alpha, lena, known):
+    with workspace_scope(alpha):
+        job = jobs.batch_job_create(
+            USAGE_CSV, workspace=alpha, by=lena, filename="usage.csv", content=KINDS["usage"][1]
+        )
+        jobs.batch_job_check(job_id=job.pk)
+        assert jobs.batch_job_queue(job=job, by=lena)
+    _lost(job, status=ImportStatus.RUNNING, attempts=1)
+
+    import_job_recover_all_task.delay()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.created_count) == (ImportStatus.DONE, 2, 1)
+    assert job.queued_by == lena
+    assert UsageRecord.dangerously_unscoped.get().value == 12
+
+
+def test_it_polls_a_job_a_worker_has_then_reloads_its_page(login, alice, known):
+    url_name, text = KINDS["usage"]
+    client = login(alice)
+    upload = SimpleUploadedFile("export.csv", text.encode(), content_type="text/csv")
+    response = client.post(reverse(url_name), {"step": "upload", "file": upload})  # not run
+    job = ImportJob.dangerously_unscoped.get()
+    assert response.url == f"{reverse(url_name)}?job={job.pk}"
+    page = client.get(response.url)
+    assert 'hx-trigger="every 1s"' in page.content.decode()
+    assert page.context["mapping_form"] is None
+    polled = client.get(reverse(url_name), {"job": job.pk, "progress": 1})
+    assert "HX-Redirect" not in polled
+    with workspace_scope(job.workspace):
+        jobs.batch_job_check(job_id=job.pk)
+    polled = client.get(reverse(url_name), {"job": job.pk, "progress": 1})
+    assert polled["HX-Redirect"] == f"{reverse(url_name)}?job={job.pk}"
