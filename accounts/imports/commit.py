@@ -8,7 +8,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +28,11 @@ from accounts.models import Account, ArrMovement
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.signals import accounts_created
 from csos.events import publish
-from csos.imports.sweeps import import_job_progress_record
+from csos.imports.sweeps import (
+    import_job_claim,
+    import_job_lock_claimed,
+    import_job_progress_record,
+)
 from csos.models import ImportJob, ImportStatus, Membership
 from csos.services import audit_record, audit_record_many
 
@@ -81,23 +85,15 @@ def account_import_commit(
     to ``on_progress(done, total)``, by default the cache, which the web process reads while
     this transaction is still open.
     """
-    claimed = ImportJob.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not import_job_claim(job_id=import_id):
         return None
     report = on_progress or (
         lambda done, _total: import_job_progress_record(job_id=import_id, done=done)
     )
     try:
         with transaction.atomic():
-            account_import = (
-                ImportJob.objects.select_for_update()
-                .select_related("workspace")
-                .filter(pk=import_id, status=ImportStatus.RUNNING)
-                .first()
-            )
-            if account_import is None:  # recovered and queued again meanwhile
+            account_import = import_job_lock_claimed(job_id=import_id)
+            if account_import is None:
                 return None
             parsed, known = check_file(
                 account_import.content, mapping=stored_mapping(account_import)

@@ -8,7 +8,7 @@ a task delivered twice does its work once.
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from csos.api.bulk import UpsertCounts
@@ -17,6 +17,7 @@ from csos.imports.reading import ErrorSummary, apply_mapping, read_table
 from csos.imports.registry import registered_batch_import
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns
+from csos.imports.sweeps import import_job_claim, import_job_lock_claimed
 from csos.models import ImportJob, ImportStatus, Workspace
 
 HISTORY_ROWS = 10
@@ -128,19 +129,11 @@ def batch_job_commit(*, job_id: int, by: AbstractBaseUser | None) -> ImportJob |
     returns None; the write holds the job's row lock until it ends, which tells the recovery
     sweep a live writer from a dead one.
     """
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not import_job_claim(job_id=job_id):
         return None
     with transaction.atomic():
-        job = (
-            ImportJob.objects.select_for_update()
-            .select_related("workspace")
-            .filter(pk=job_id, status=ImportStatus.RUNNING)
-            .first()
-        )
-        if job is None:  # recovered and queued again meanwhile
+        job = import_job_lock_claimed(job_id=job_id)
+        if job is None:
             return None
         importer = registered_batch_import(job.kind)
         outcome = batch.batch_run(importer, job=job, frame=_frame(importer, job), commit=True)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from csos.models import ImportJob, ImportStatus
@@ -94,6 +95,28 @@ def import_job_purge(*, older_than: timedelta = FILE_RETENTION) -> int:
         content=""
     )
     return expired + finished
+
+
+def import_job_claim(*, job_id: int) -> bool:
+    """Claim a queued job for one writer (QUEUED -> RUNNING, one more attempt); False when
+    another delivery of its task claimed it first."""
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.RUNNING, attempts=F("attempts") + 1
+        )
+    )
+
+
+def import_job_lock_claimed(*, job_id: int) -> ImportJob | None:
+    """The claimed job, its row locked until the caller's transaction ends: a free lock on a
+    running job tells import_job_recover its writer died. None when the job was recovered and
+    queued again meanwhile."""
+    return (
+        ImportJob.objects.select_for_update()
+        .select_related("workspace")
+        .filter(pk=job_id, status=ImportStatus.RUNNING)
+        .first()
+    )
 
 
 def _progress_key(job_id: int) -> str:

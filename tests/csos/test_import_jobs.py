@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from csos.imports import jobs, sweeps
-from csos.models import DomainEvent, ImportJob, ImportStatus
+from csos.models import DomainEvent, ImportJob, ImportMapping, ImportStatus
 from csos.tasks import import_job_recover_all_task
 from csos.tenancy import workspace_scope
 from tests.factories import AccountFactory, UsageMetricFactory, import_step
@@ -157,3 +157,16 @@ def test_it_polls_a_job_a_worker_has_then_reloads_its_page(login, alice, known):
         jobs.batch_job_check(job_id=job.pk)
     polled = client.get(reverse(url_name), {"job": job.pk, "progress": 1})
     assert polled["HX-Redirect"] == f"{reverse(url_name)}?job={job.pk}"
+
+
+def test_it_lets_an_admin_edit_a_batch_kinds_remembered_mapping(login, alice, known):
+    url_name, _ = KINDS["usage"]
+    client = login(alice)
+    text = f"Customer ID,Date,Event,Count\nCRM-1,{YESTERDAY},logins,7\n"
+    _upload(client, reverse(url_name), text)
+    job = ImportJob.dangerously_unscoped.get()
+    import_step(client, reverse(url_name), {"step": "commit", "job": job.pk})
+    remembered = ImportMapping.dangerously_unscoped.get(kind="usage")
+    page = client.get(reverse("import_mapping_change", args=[remembered.pk]))
+    assert page.status_code == 200
+    assert page.context["form"]["column_3"].initial == "value"
