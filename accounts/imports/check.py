@@ -26,6 +26,7 @@ from accounts.models import (
     Segment,
 )
 from accounts.selectors import OWNER_ROLES
+from csos.imports.jobs import import_job_create
 from csos.imports.reading import FileRefused, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
@@ -68,15 +69,13 @@ def account_import_create(
     Until the check has read the file, its line count stands in for its row count, so the
     progress of the check has a total to show.
     """
-    return ImportJob.objects.create(
+    return import_job_create(
         workspace=workspace,
         kind=csv.ACCOUNT_SPEC.kind,
-        created_by=by,
-        filename=filename[: ImportJob._meta.get_field("filename").max_length],
+        by=by,
+        filename=filename,
         content=content,
-        status=ImportStatus.CHECKING,
         row_count=content.count("\n"),
-        queued_at=timezone.now(),
     )
 
 

@@ -40,6 +40,29 @@ def job_mapping(job: ImportJob) -> ColumnMapping:
     return ColumnMapping(columns=tuple(job.columns), values=job.value_map)
 
 
+def import_job_create(
+    *,
+    workspace: Workspace,
+    kind: str,
+    by: AbstractBaseUser | None,
+    filename: str,
+    content: str,
+    **fields,
+) -> ImportJob:
+    """Store an uploaded file as a job of ``kind`` waiting for its check; ``fields`` are what
+    the kind knows of it before the check (its headers, its mapping, its row count)."""
+    return ImportJob.objects.create(
+        workspace=workspace,
+        kind=kind,
+        created_by=by,
+        filename=filename[: ImportJob._meta.get_field("filename").max_length],
+        content=content,
+        status=ImportStatus.CHECKING,
+        queued_at=timezone.now(),
+        **fields,
+    )
+
+
 def batch_job_create(
     importer: batch.CsvBatchImport,
     *,
@@ -56,18 +79,16 @@ def batch_job_create(
     if mapping is None:
         guesses = guess_columns(table.headers, importer.spec)
         mapping = ColumnMapping(columns=tuple(guess.key for guess in guesses))
-    return ImportJob.objects.create(
+    return import_job_create(
         workspace=workspace,
         kind=importer.spec.kind,
-        created_by=by,
-        filename=filename[: ImportJob._meta.get_field("filename").max_length],
+        by=by,
+        filename=filename,
         content=content,
-        status=ImportStatus.CHECKING,
         headers=list(table.headers),
         columns=list(mapping.columns),
         value_map={key: dict(values) for key, values in mapping.values.items()},
         row_count=len(table.frame) - 1,
-        queued_at=timezone.now(),
     )
 
 
