@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from csos.celery import app as celery_app
 from csos.imports import jobs, sweeps
 from csos.models import DomainEvent, ImportJob, ImportMapping, ImportStatus
 from csos.tasks import import_job_recover_all_task
@@ -170,3 +171,14 @@ def test_it_lets_an_admin_edit_a_batch_kinds_remembered_mapping(login, alice, kn
     page = client.get(reverse("import_mapping_change", args=[remembered.pk]))
     assert page.status_code == 200
     assert page.context["form"]["column_3"].initial == "value"
+
+
+def test_it_says_on_the_page_when_no_worker_runs_the_jobs(login, alice):
+    url = reverse(KINDS["usage"][0])
+    client = login(alice)
+    assert "No task worker is configured" in client.get(url).content.decode()
+    celery_app.conf.task_always_eager = False
+    try:
+        assert "No task worker is configured" not in client.get(url).content.decode()
+    finally:
+        celery_app.conf.task_always_eager = True
