@@ -17,7 +17,7 @@ BATCH_COMMIT_TASK = "csos.tasks.batch_job_commit_task"
 
 
 @dataclass(frozen=True)
-class EditableImport:
+class ImportKind:
     """A kind of import: its fields and value choices, and the Celery tasks (by name) that
     check and commit its jobs, which the recovery sweep sends again when a worker is lost."""
 
@@ -28,7 +28,7 @@ class EditableImport:
     batch: CsvBatchImport | None = None
 
 
-_imports: dict[str, EditableImport] = {}
+_imports: dict[str, ImportKind] = {}
 
 
 def register_import(
@@ -36,14 +36,14 @@ def register_import(
 ) -> None:
     """Register a kind whose app checks and commits its jobs with its own tasks, each taking
     (workspace_id, job_id) and the commit also the committer's user id."""
-    _imports[spec.kind] = EditableImport(
+    _imports[spec.kind] = ImportKind(
         spec=spec, choices=choices, check_task=check_task, commit_task=commit_task
     )
 
 
 def register_batch_import(importer: CsvBatchImport) -> None:
     """Register a kind written by a bulk function: the core's batch tasks check and commit it."""
-    _imports[importer.spec.kind] = EditableImport(
+    _imports[importer.spec.kind] = ImportKind(
         spec=importer.spec,
         choices=importer.choices,
         check_task=BATCH_CHECK_TASK,
@@ -52,7 +52,7 @@ def register_batch_import(importer: CsvBatchImport) -> None:
     )
 
 
-def registered_import(kind: str) -> EditableImport | None:
+def registered_import(kind: str) -> ImportKind | None:
     return _imports.get(kind)
 
 
