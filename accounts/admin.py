@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Account, AccountImport, ArrMovement
+from accounts.models import Account, ArrMovement
 from csos.admin import WorkspaceScopedAdmin
 
 # Read-only (WorkspaceScopedAdmin): ARR and status follow the ledger, and every change to an
@@ -18,10 +18,3 @@ class AccountAdmin(WorkspaceScopedAdmin):
 class ArrMovementAdmin(WorkspaceScopedAdmin):
     list_display = ("account", "kind", "date", "amount")
     list_filter = ("kind",)
-
-
-@admin.register(AccountImport)
-class AccountImportAdmin(WorkspaceScopedAdmin):
-    list_display = ("filename", "status", "row_count", "created_at")
-    list_filter = ("status",)
-    exclude = ("workspace", "content")

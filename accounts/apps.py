@@ -13,7 +13,12 @@ class AccountsConfig(AppConfig):
         from csos.panels import NavEntry, Panel, register_nav_entry, register_panel
         from csos.webhooks.forms import register_segment_choices
 
-        register_import(ACCOUNT_SPEC, choices=account_import_mapping_choices)
+        register_import(
+            ACCOUNT_SPEC,
+            choices=account_import_mapping_choices,
+            check_task="accounts.tasks.account_import_check_task",
+            commit_task="accounts.tasks.account_import_commit_task",
+        )
         register_segment_choices(Segment.choices)
         register_panel(
             Panel(

@@ -15,13 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import imports
 from accounts.csv_import import ACCOUNT_SPEC, NAME, OWNER_EMAIL
 from accounts.forms import ImportCommitForm, ImportUploadForm
-from accounts.models import ImportStatus
 from accounts.tasks import account_import_check_enqueue, account_import_commit_enqueue
 from csos.decorators import member_required
 from csos.imports.forms import ColumnMappingForm
 from csos.imports.services import import_mapping_known_values
 from csos.imports.views import csv_template
-from csos.models import LEADER_ROLES, Role
+from csos.models import LEADER_ROLES, ImportStatus, Role
 
 IMPORT_ROLES = LEADER_ROLES
 RECENT_IMPORTS = 10

@@ -14,7 +14,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 
 from csos.forms import password_reset_send
-from csos.models import AuditEvent, Membership, Workspace
+from csos.models import AuditEvent, ImportJob, Membership, Workspace
 from csos.scoping import scoped_choice_queryset
 from csos.services import audit_record
 from csos.tenancy import current_workspace
@@ -71,6 +71,13 @@ class MembershipAdmin(WorkspaceScopedAdmin):
 
     list_display = ("user", "role", "created_at")
     list_filter = ("role",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(WorkspaceScopedAdmin):
+    list_display = ("filename", "kind", "status", "row_count", "created_at")
+    list_filter = ("kind", "status")
+    exclude = ("workspace", "content")
 
 
 @admin.register(AuditEvent)

@@ -324,7 +324,9 @@ class ExchangeRate(TenantModel):
         return plain_decimal(self.rate)
 
 
-# What CSOS sends out lives in its own module; importing it here registers its models.
+# The CSV import job and what CSOS sends out live in modules of their own; importing them here
+# registers their models.
+from csos.import_models import ImportJob, ImportStatus  # noqa: E402, F401
 from csos.outbound_models import (  # noqa: E402, F401
     DeliveryStatus,
     DomainEvent,

@@ -71,7 +71,8 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _task(name: str):
+def task_named(name: str):
+    """The Celery task registered under ``name``."""
     if name not in app.tasks:
         # Outside a worker the apps' tasks modules are found lazily: load them all once.
         app.loader.import_default_modules()
@@ -80,7 +81,7 @@ def _task(name: str):
 
 def _send(message: OutboxMessage) -> int:
     try:
-        _task(message.task).apply_async(args=message.args)
+        task_named(message.task).apply_async(args=message.args)
     except BROKER_ERRORS as error:
         logger.warning("Outbox row %s stays pending: the broker refused it: %s", message.pk, error)
         OutboxMessage.dangerously_unscoped.filter(pk=message.pk).update(

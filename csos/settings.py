@@ -422,16 +422,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "csos.tasks.idempotency_key_purge_all_task",
         "schedule": 60 * 60,
     },
-    "recover-account-imports": {
-        "task": "accounts.tasks.account_import_recover_all_task",
+    "recover-import-jobs": {
+        "task": "csos.tasks.import_job_recover_all_task",
         "schedule": 60 * 5,
     },
     "recover-health-recomputes": {
         "task": "health.tasks.health_recompute_recover_all_task",
         "schedule": 60,
     },
-    "purge-account-import-files": {
-        "task": "accounts.tasks.account_import_purge_all_task",
+    "purge-import-job-files": {
+        "task": "csos.tasks.import_job_purge_all_task",
         "schedule": 60 * 60 * 24,
     },
     "recompute-health-weekly": {

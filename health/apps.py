@@ -149,6 +149,11 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self) -> None:
+        from csos.imports.registry import register_batch_import
+        from health.imports import SURVEY_CSV, TICKET_CSV
+
+        register_batch_import(TICKET_CSV)
+        register_batch_import(SURVEY_CSV)
         register_panels()
         register_portfolio_column()
         register_api_annotations()

@@ -128,7 +128,7 @@ def _member(workspace, role, first_name):
 
 @pytest.fixture
 def empty_cache():
-    """A CSV batch upload waits in the cache between its steps: each test starts without one."""
+    """Each test starts with an empty cache, and leaves one."""
     cache.clear()
     yield
     cache.clear()

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 
 from accounts.models import Account, ArrMovement, MovementKind
-from csos.models import Membership, Role, Workspace
+from csos.models import ImportJob, Membership, Role, Workspace
 from csos.tenancy import workspace_scope
 from framework.models import UseCase
 from value.models import (
@@ -160,3 +161,16 @@ class EvidenceFactory(TenantFactory):
     unit = "hours"
     source = EvidenceSource.CUSTOMER
     status = EvidenceStatus.UNPROVEN
+
+
+def import_step(client, url: str, data: dict):
+    """Post one step of a batch import, run the task it queues (eagerly), and follow the
+    redirect to the job's page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(url, data)
+    return client.get(response.url) if response.status_code == 302 else response
+
+
+def latest_import_job_id() -> int:
+    """The job of the file uploaded last, which a batch import's map and commit steps name."""
+    return ImportJob.dangerously_unscoped.latest("pk").pk

@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import Account, AccountAlias, AccountImport, ArrMovement, ValueCapture
+from accounts.models import Account, AccountAlias, ArrMovement, ValueCapture
 from csos.links import link_issue
 from csos.models import (
     ApiScope,
@@ -29,6 +29,7 @@ from csos.models import (
     DomainEvent,
     ExchangeRate,
     IdempotencyKey,
+    ImportJob,
     ImportMapping,
     Invitation,
     Membership,
@@ -139,7 +140,8 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
         workspace=alpha, name="ALPHA-SECRET-ACCOUNT", external_id="ALPHA-EXT-777", owner=bob
     )
     movement = ArrMovementFactory(account=account)
-    account_import = AccountImport.dangerously_unscoped.create(
+    account_import = ImportJob.dangerously_unscoped.create(
+        kind="accounts",
         workspace=alpha,
         created_by=alice,
         filename="alpha-secret.csv",
@@ -211,7 +213,7 @@ def make_alpha_objects(alpha, alice, bob) -> dict:
             note="ALPHA-SECRET-ACCOUNT case study",
             recorded_by=alice,
         ),
-        AccountImport: account_import,
+        ImportJob: account_import,
         ImportMapping: import_mapping,
         Membership: membership,
         AuditEvent: event,
@@ -450,7 +452,7 @@ OBJECT_IDS = {
     "backtest_id": HealthBacktest,
     "task_id": Task,
     "account_id": Account,
-    "import_id": AccountImport,
+    "import_id": ImportJob,
     "membership_id": Membership,
     "token_id": ApiToken,
     "rate_id": ExchangeRate,
@@ -517,7 +519,7 @@ def id_parameters() -> dict[str, type]:
                 names.setdefault(field.name, field.related_model)
                 names.setdefault(field.attname, field.related_model)
     # The short names the pages use for an import.
-    names.setdefault("import", AccountImport)
+    names.setdefault("import", ImportJob)
     return names
 
 

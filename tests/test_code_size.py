@@ -19,7 +19,6 @@ BULK_INGEST = "every record checked against the stored rows, then one write: one
 LONG_FUNCTIONS = {
     "accounts/imports/commit.py::_write": IMPORT_PIPELINE,
     "accounts/imports/commit.py::account_import_commit": IMPORT_PIPELINE,
-    "accounts/imports/check.py::account_import_check": IMPORT_PIPELINE,
     "accounts/csv_import/parsing.py::parse_accounts_csv": IMPORT_PIPELINE,
     "accounts/ingest.py::account_bulk_upsert": BULK_INGEST,
     "accounts/ingest.py::arr_movement_bulk_record": BULK_INGEST,

@@ -123,6 +123,10 @@ class ValueConfig(AppConfig):
     name = "value"
 
     def ready(self) -> None:
+        from csos.imports.registry import register_batch_import
+        from value.usage_import import USAGE_CSV
+
+        register_batch_import(USAGE_CSV)
         register_panels()
         register_navigation()
         register_proven_level()

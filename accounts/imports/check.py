@@ -14,25 +14,24 @@ from django.utils import timezone
 from accounts import csv_import as csv
 from accounts.imports.jobs import (
     ProgressCallback,
-    account_import_progress_record,
     finish_import,
     import_limits,
 )
 from accounts.models import (
     Account,
     AccountAlias,
-    AccountImport,
     AccountStatus,
     ArrMovement,
-    ImportStatus,
     LifecycleStage,
     Segment,
 )
 from accounts.selectors import OWNER_ROLES
+from csos.imports.jobs import import_job_create
 from csos.imports.reading import FileRefused, column_samples, read_header, read_table
 from csos.imports.services import import_mapping_find, import_mapping_remember
 from csos.imports.spec import ColumnMapping, guess_columns, is_own_format
-from csos.models import Membership, Workspace
+from csos.imports.sweeps import import_job_progress_record
+from csos.models import ImportJob, ImportStatus, Membership, Workspace
 
 PREVIEW_ROWS = 20
 
@@ -64,26 +63,25 @@ class ImportPreview:
 
 def account_import_create(
     *, workspace: Workspace, by: AbstractBaseUser, filename: str, content: str
-) -> AccountImport:
+) -> ImportJob:
     """Store an uploaded CSV to be checked by a worker (account_import_check).
 
     Until the check has read the file, its line count stands in for its row count, so the
     progress of the check has a total to show.
     """
-    return AccountImport.objects.create(
+    return import_job_create(
         workspace=workspace,
-        created_by=by,
-        filename=filename[: AccountImport._meta.get_field("filename").max_length],
+        kind=csv.ACCOUNT_SPEC.kind,
+        by=by,
+        filename=filename,
         content=content,
-        status=ImportStatus.CHECKING,
         row_count=content.count("\n"),
-        queued_at=timezone.now(),
     )
 
 
 def account_import_check(
     *, import_id: int, on_progress: ProgressCallback | None = None
-) -> AccountImport | None:
+) -> ImportJob | None:
     """Map and check a stored file, ending in MAPPING, READY or INVALID with its errors.
 
     A file already mapped is checked with its mapping. Otherwise a mapping confirmed before for
@@ -91,13 +89,11 @@ def account_import_check(
     failing both, the import stops at MAPPING with each column's guess and distinct values for
     the mapping step. Returns None when the import is not waiting for a check.
     """
-    account_import = AccountImport.objects.filter(
-        pk=import_id, status=ImportStatus.CHECKING
-    ).first()
+    account_import = ImportJob.objects.filter(pk=import_id, status=ImportStatus.CHECKING).first()
     if account_import is None:
         return None
     report = on_progress or (
-        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+        lambda done, _total: import_job_progress_record(job_id=import_id, done=done)
     )
     limits = import_limits()
     content = account_import.content
@@ -116,15 +112,15 @@ def account_import_check(
                 table = read_table(content, limits)
             except FileRefused as refused:
                 return _refuse(import_id, str(refused))
-            AccountImport.objects.filter(pk=import_id).update(
+            ImportJob.objects.filter(pk=import_id).update(
                 status=ImportStatus.MAPPING,
                 headers=headers,
                 columns=[guess.key for guess in guesses],
                 samples=column_samples(table),
                 row_count=int((table.frame.iloc[1:] != "").any(axis=1).sum()),
             )
-            return AccountImport.objects.get(pk=import_id)
-        AccountImport.objects.filter(pk=import_id).update(
+            return ImportJob.objects.get(pk=import_id)
+        ImportJob.objects.filter(pk=import_id).update(
             headers=headers, columns=list(mapping.columns), value_map=dict(mapping.values)
         )
 
@@ -134,7 +130,7 @@ def account_import_check(
         on_progress=lambda rows: report(rows, account_import.row_count),
     )
     preview = {} if parsed.errors else _preview(parsed, known)
-    AccountImport.objects.filter(pk=import_id, status=ImportStatus.CHECKING).update(
+    ImportJob.objects.filter(pk=import_id, status=ImportStatus.CHECKING).update(
         status=ImportStatus.INVALID if parsed.errors else ImportStatus.READY,
         row_count=parsed.row_count,
         errors=parsed.errors,
@@ -142,17 +138,17 @@ def account_import_check(
         error_count=parsed.error_count,
         preview=preview,
     )
-    return AccountImport.objects.get(pk=import_id)
+    return ImportJob.objects.get(pk=import_id)
 
 
 def account_import_map(
-    *, account_import: AccountImport, mapping: ColumnMapping, by: AbstractBaseUser
+    *, account_import: ImportJob, mapping: ColumnMapping, by: AbstractBaseUser
 ) -> bool:
     """Confirm an import's mapping, remember it for its header row, and send it to be checked.
 
     False when the import was not waiting for its mapping.
     """
-    mapped = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.MAPPING).update(
+    mapped = ImportJob.objects.filter(pk=account_import.pk, status=ImportStatus.MAPPING).update(
         status=ImportStatus.CHECKING,
         columns=list(mapping.columns),
         value_map={key: dict(values) for key, values in mapping.values.items()},
@@ -166,7 +162,7 @@ def account_import_map(
             mapping=mapping,
             by=by,
         )
-        account_import_progress_record(import_id=account_import.pk, done=0)
+        import_job_progress_record(job_id=account_import.pk, done=0)
     return bool(mapped)
 
 
@@ -175,7 +171,7 @@ def account_import_mapping_choices() -> dict[str, list[tuple[str, str]]]:
     return dict(_rules().value_choices)
 
 
-def account_import_preview(*, account_import: AccountImport) -> ImportPreview:
+def account_import_preview(*, account_import: ImportJob) -> ImportPreview:
     """The stored preview of a ready import: the pages never read its file again."""
     stored = account_import.preview
     return ImportPreview(
@@ -252,7 +248,7 @@ def check_file(
     return parsed, known
 
 
-def stored_mapping(account_import: AccountImport) -> ColumnMapping | None:
+def stored_mapping(account_import: ImportJob) -> ColumnMapping | None:
     if not account_import.columns:
         return None
     return ColumnMapping(columns=tuple(account_import.columns), values=account_import.value_map)
@@ -291,7 +287,7 @@ def _preview(parsed: csv.ParsedImport, known: KnownAccounts) -> dict:
     }
 
 
-def _refuse(import_id: int, message: str) -> AccountImport:
+def _refuse(import_id: int, message: str) -> ImportJob:
     """End a check on a file refused as a whole."""
     return finish_import(
         import_id,

@@ -8,7 +8,7 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,21 +20,20 @@ from accounts.imports.jobs import (
     WRITE_FAILED,
     ProgressCallback,
     RowRefused,
-    account_import_progress_record,
     finish_import,
     in_chunks,
 )
 from accounts.imports.links import link_parents, record_aliases, rows_to_write
-from accounts.models import (
-    Account,
-    AccountImport,
-    ArrMovement,
-    ImportStatus,
-)
+from accounts.models import Account, ArrMovement
 from accounts.selectors import OWNER_ROLES, counted_arr_movements
 from accounts.signals import accounts_created
 from csos.events import publish
-from csos.models import Membership
+from csos.imports.sweeps import (
+    import_job_claim,
+    import_job_lock_claimed,
+    import_job_progress_record,
+)
+from csos.models import ImportJob, ImportStatus, Membership
 from csos.services import audit_record, audit_record_many
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ LEFT_EMPTY = {csv.LIFECYCLE_STAGE: "", csv.SEGMENT: ""}
 
 def account_import_queue(
     *,
-    account_import: AccountImport,
+    account_import: ImportJob,
     by: AbstractBaseUser | None,
     skip_rows: Sequence[int] = (),
     link_rows: Mapping[int, str] | None = None,
@@ -58,7 +57,7 @@ def account_import_queue(
     """Move a ready import to the queue, to be committed without the spreadsheet rows
     ``skip_rows`` and with each row of ``link_rows`` written to the existing account of that
     external ID; False when it was not ready (already committed)."""
-    queued = AccountImport.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
+    queued = ImportJob.objects.filter(pk=account_import.pk, status=ImportStatus.READY).update(
         status=ImportStatus.QUEUED,
         queued_at=timezone.now(),
         queued_by=by,
@@ -66,7 +65,7 @@ def account_import_queue(
         link_rows={str(row): external_id for row, external_id in (link_rows or {}).items()},
     )
     if queued:
-        account_import_progress_record(import_id=account_import.pk, done=0)
+        import_job_progress_record(job_id=account_import.pk, done=0)
     return bool(queued)
 
 
@@ -76,33 +75,25 @@ def account_import_commit(
     by: AbstractBaseUser | None,
     on_progress: ProgressCallback | None = None,
     chunk_size: int = WRITE_CHUNK,
-) -> AccountImport | None:
+) -> ImportJob | None:
     """Write a queued import's rows as accounts, all or nothing, reporting progress as it goes.
 
     The import is claimed first (QUEUED -> RUNNING), so a second delivery of the task finds
     nothing to do and returns None. The write then holds the import's row lock until it commits
-    or rolls back, which tells account_import_recover a live writer from a dead one. The file is
+    or rolls back, which tells import_job_recover a live writer from a dead one. The file is
     checked again because owners and accounts may have changed since the upload. Progress goes
     to ``on_progress(done, total)``, by default the cache, which the web process reads while
     this transaction is still open.
     """
-    claimed = AccountImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not import_job_claim(job_id=import_id):
         return None
     report = on_progress or (
-        lambda done, _total: account_import_progress_record(import_id=import_id, done=done)
+        lambda done, _total: import_job_progress_record(job_id=import_id, done=done)
     )
     try:
         with transaction.atomic():
-            account_import = (
-                AccountImport.objects.select_for_update()
-                .select_related("workspace")
-                .filter(pk=import_id, status=ImportStatus.RUNNING)
-                .first()
-            )
-            if account_import is None:  # recovered and queued again meanwhile
+            account_import = import_job_lock_claimed(job_id=import_id)
+            if account_import is None:
                 return None
             parsed, known = check_file(
                 account_import.content, mapping=stored_mapping(account_import)
@@ -167,7 +158,7 @@ def account_import_commit(
 
 def _write(
     *,
-    account_import: AccountImport,
+    account_import: ImportJob,
     rows: pd.DataFrame,
     by: AbstractBaseUser | None,
     report: ProgressCallback,

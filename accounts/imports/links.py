@@ -9,16 +9,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from accounts import csv_import as csv
 from accounts.imports.check import KnownAccounts
 from accounts.imports.jobs import RowRefused
-from accounts.models import (
-    Account,
-    AccountAlias,
-    AccountImport,
-)
+from accounts.models import Account, AccountAlias
 from accounts.services import ParentLinkRefused, account_parents_link
+from csos.models import ImportJob
 from csos.services import audit_record_many
 
 
-def link_parents(account_import: AccountImport, rows: pd.DataFrame, by) -> None:
+def link_parents(account_import: ImportJob, rows: pd.DataFrame, by) -> None:
     """Place the file's accounts under the parents its parent column names, once every
     account of the file exists; a refused link stops the import with an error on its row."""
     if csv.PARENT_EXTERNAL_ID not in rows.columns:
@@ -54,7 +51,7 @@ def rows_to_write(
 
 
 def record_aliases(
-    account_import: AccountImport,
+    account_import: ImportJob,
     rows: pd.DataFrame,
     links: Mapping[int, str],
     by: AbstractBaseUser | None,

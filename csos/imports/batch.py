@@ -23,7 +23,7 @@ from csos.api.problems import ProblemException
 from csos.events import publish
 from csos.imports.reading import ErrorSummary, Limits, summarize_errors
 from csos.imports.spec import FieldSpec, ImportSpec
-from csos.models import Workspace
+from csos.models import ImportJob
 
 
 @dataclass(frozen=True)
@@ -104,28 +104,24 @@ def _summary(problem: ProblemException, rows: list[int]) -> ErrorSummary:
 
 
 def batch_run(
-    importer: CsvBatchImport,
-    *,
-    workspace: Workspace,
-    frame: pd.DataFrame,
-    commit: bool,
-    filename: str = "",
+    importer: CsvBatchImport, *, job: ImportJob, frame: pd.DataFrame, commit: bool
 ) -> BatchPreview:
-    """Run the import's bulk function on the file, all or nothing. Without ``commit`` it is
-    rolled back: the preview shows what a commit would write or refuse, and writes nothing. A
-    commit announces import.finished with its counts, in the write's transaction."""
+    """Run the import's bulk function on the job's mapped file, all or nothing. Without
+    ``commit`` it is rolled back: the preview shows what a commit would write or refuse, and
+    writes nothing. A commit announces import.finished with its counts, in the write's
+    transaction."""
     records, rows = frame_records(frame, numbers=importer.numbers)
     try:
         with transaction.atomic():
-            counts = importer.upsert(workspace=workspace, records=records)
+            counts = importer.upsert(workspace=job.workspace, records=records)
             if commit:
                 publish(
-                    workspace=workspace,
+                    workspace=job.workspace,
                     event_type="import.finished",
                     body={
                         "kind": importer.spec.kind,
-                        "id": None,
-                        "filename": filename,
+                        "id": job.pk,
+                        "filename": job.filename,
                         **counts.as_dict(),
                         "skipped": 0,
                         "url": settings.SITE_URL + reverse(importer.back_url_name),

@@ -5,8 +5,8 @@ import pandas as pd
 from django.urls import reverse
 
 from accounts import csv_import as csv
-from accounts.models import AccountAlias, ImportStatus
-from csos.models import AuditEvent
+from accounts.models import AccountAlias
+from csos.models import AuditEvent, ImportStatus
 from tests.accounts.test_import_mapping import (
     guessed,
     last_import,

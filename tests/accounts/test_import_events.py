@@ -6,8 +6,7 @@ from django.db import DatabaseError
 
 from accounts import imports
 from accounts.imports import commit as import_commit
-from accounts.models import ImportStatus
-from csos.models import DomainEvent
+from csos.models import DomainEvent, ImportStatus
 from tests.accounts.test_import_views import checked, commit, detail_url
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Account, AccountImport, ImportStatus
+from accounts.models import Account
 from csos.imports.spec import LEAVE_BLANK
-from csos.models import ImportMapping
+from csos.models import ImportJob, ImportMapping, ImportStatus
 from tests.accounts.test_import_views import commit_url, detail_url, upload
 
 # A HubSpot companies export, with HubSpot's column names. "Lifecycle Stage" is a sales stage
@@ -65,8 +65,8 @@ def owner_choices(form) -> dict[str, str]:
     return {form[name].label: name for name in form.fields if name.startswith("value_owner")}
 
 
-def last_import(alpha) -> AccountImport:
-    return AccountImport.dangerously_unscoped.filter(workspace=alpha).first()
+def last_import(alpha) -> ImportJob:
+    return ImportJob.dangerously_unscoped.filter(workspace=alpha).first()
 
 
 def test_it_imports_a_hubspot_export_confirming_only_the_owners(login, alpha, lena, bob):

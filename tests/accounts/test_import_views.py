@@ -13,18 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import imports
-from accounts.models import (
-    Account,
-    AccountImport,
-    AccountStatus,
-    ArrMovement,
-    ImportStatus,
-    MovementKind,
-)
+from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.selectors.retention import workspace_retention
 from accounts.services import arr_movement_record
-from accounts.tasks import account_import_commit_task, account_import_purge_all_task
-from csos.models import AuditEvent, Membership, Role
+from accounts.tasks import account_import_commit_task
+from csos.imports.sweeps import FILE_PURGED, import_job_progress_record
+from csos.models import AuditEvent, ImportJob, ImportStatus, Membership, Role
+from csos.tasks import import_job_purge_all_task
 from tests.factories import AccountFactory
 
 GOOD = (
@@ -55,7 +50,7 @@ def progress_url(account_import) -> str:
     return reverse("account_import_progress", args=[account_import.pk])
 
 
-def checked(text: str, *, workspace, by) -> AccountImport:
+def checked(text: str, *, workspace, by) -> ImportJob:
     """Upload and check a file as the upload page and its task would."""
     account_import = imports.account_import_create(
         workspace=workspace, by=by, filename="accounts.csv", content=text
@@ -65,7 +60,7 @@ def checked(text: str, *, workspace, by) -> AccountImport:
     return account_import
 
 
-def commit(text: str, *, workspace, by, **options) -> AccountImport:
+def commit(text: str, *, workspace, by, **options) -> ImportJob:
     """Check, queue and commit a file as the task would, inside the workspace in scope."""
     account_import = checked(text, workspace=workspace, by=by)
     assert imports.account_import_queue(account_import=account_import, by=by)
@@ -85,7 +80,7 @@ def test_it_imports_a_good_file_end_to_end(
 ):
     client = login(lena)
     response = upload(client, GOOD)
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    account_import = ImportJob.dangerously_unscoped.get(workspace=alpha)
     assert response.status_code == 302
     assert response.url == detail_url(account_import)
     assert account_import.status == ImportStatus.READY
@@ -136,7 +131,7 @@ def test_it_imports_eagerly_with_no_redis_at_all(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     client = login(lena)
     upload(client, GOOD)
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    account_import = ImportJob.dangerously_unscoped.get(workspace=alpha)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(commit_url(account_import))
     progress = client.get(progress_url(account_import)).content.decode()
@@ -152,7 +147,7 @@ def test_it_updates_and_never_duplicates_on_a_reimport(
     client = login(lena)
     for _ in range(2):
         upload(client, GOOD)
-        account_import = AccountImport.dangerously_unscoped.filter(workspace=alpha).first()
+        account_import = ImportJob.dangerously_unscoped.filter(workspace=alpha).first()
         with django_capture_on_commit_callbacks(execute=True):
             client.post(commit_url(account_import))
     account_import.refresh_from_db()
@@ -172,7 +167,7 @@ def test_it_reports_every_error_of_a_bad_file_and_writes_nothing(login, alpha, a
     )
     client = login(alice)
     upload(client, bad)
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    account_import = ImportJob.dangerously_unscoped.get(workspace=alpha)
     assert account_import.status == ImportStatus.INVALID
     located = {(error["row"], error["field"]) for error in account_import.errors}
     assert located == {
@@ -205,7 +200,7 @@ def test_it_previews_the_first_rows_and_counts_creates_and_updates(login, alpha,
     rows = "".join(f"N-{n},New {n}\n" for n in range(30))
     client = login(lena)
     upload(client, "external_id,name\nA-2,Globex\n" + rows)
-    response = client.get(detail_url(AccountImport.dangerously_unscoped.get(workspace=alpha)))
+    response = client.get(detail_url(ImportJob.dangerously_unscoped.get(workspace=alpha)))
     preview = response.context["preview"]
     assert (preview.create_count, preview.update_count) == (30, 1)
     assert len(preview.rows) == 20
@@ -217,7 +212,7 @@ def test_it_shows_the_stored_check_and_rechecks_only_when_committing(
 ):
     client = login(lena)
     upload(client, "external_id,name,owner_email\nN-1,One,bob@alpha.example\nN-2,Two,\n")
-    account_import = AccountImport.dangerously_unscoped.get(workspace=alpha)
+    account_import = ImportJob.dangerously_unscoped.get(workspace=alpha)
     Membership.dangerously_unscoped.filter(user=bob).update(role=Role.VIEWER)
 
     with CaptureQueriesContext(connection) as queries:
@@ -245,7 +240,7 @@ def test_it_warns_in_the_preview_of_the_accounts_it_will_churn_or_reactivate(log
         "external_id,name,status,arr\n"
         "A-1,Leaves,churned,\nA-2,Stays,active,\nC-1,Returns,active,900\nN-1,New,churned,0\n",
     )
-    response = client.get(detail_url(AccountImport.dangerously_unscoped.get(workspace=alpha)))
+    response = client.get(detail_url(ImportJob.dangerously_unscoped.get(workspace=alpha)))
     preview = response.context["preview"]
     assert (preview.churn_count, preview.reactivation_count) == (1, 1)
     assert preview.rows[0] == (2, ["A-1", "Leaves", None, "churned"])  # a blank stays blank
@@ -272,17 +267,21 @@ def test_it_refuses_a_file_that_is_not_a_small_utf8_csv(
     response = upload(login(lena), content, name=name)
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert not AccountImport.dangerously_unscoped.exists()
+    assert not ImportJob.dangerously_unscoped.exists()
 
 
 def test_it_accepts_a_spreadsheet_export_with_a_byte_order_mark(login, alpha, lena):
     upload(login(lena), "\ufeffexternal_id,name\nA-1,Acme\n".encode())
-    assert AccountImport.dangerously_unscoped.get(workspace=alpha).status == ImportStatus.READY
+    assert ImportJob.dangerously_unscoped.get(workspace=alpha).status == ImportStatus.READY
 
 
 def test_it_lists_only_the_workspace_s_own_recent_imports(login, alpha, beta, lena, charlie):
-    AccountImport.dangerously_unscoped.create(workspace=alpha, filename="ours.csv", status="done")
-    AccountImport.dangerously_unscoped.create(workspace=beta, filename="theirs.csv", status="done")
+    ImportJob.dangerously_unscoped.create(
+        kind="accounts", workspace=alpha, filename="ours.csv", status="done"
+    )
+    ImportJob.dangerously_unscoped.create(
+        kind="accounts", workspace=beta, filename="theirs.csv", status="done"
+    )
     page = login(lena).get(reverse("account_import")).content.decode()
     assert "ours.csv" in page
     assert "theirs.csv" not in page
@@ -294,8 +293,13 @@ def test_it_lists_only_the_workspace_s_own_recent_imports(login, alpha, beta, le
 
 @pytest.mark.parametrize("member", ["bob", "vera"])
 def test_it_forbids_csms_and_viewers_every_import_page(login, alpha, alice, member, request):
-    account_import = AccountImport.dangerously_unscoped.create(
-        workspace=alpha, created_by=alice, filename="a.csv", content=GOOD, status="ready"
+    account_import = ImportJob.dangerously_unscoped.create(
+        kind="accounts",
+        workspace=alpha,
+        created_by=alice,
+        filename="a.csv",
+        content=GOOD,
+        status="ready",
     )
     client = login(request.getfixturevalue(member))
     assert client.get(reverse("account_import")).status_code == 403
@@ -308,8 +312,13 @@ def test_it_forbids_csms_and_viewers_every_import_page(login, alpha, alice, memb
 
 
 def test_it_answers_404_for_another_workspace_s_import(login, alpha, alice, charlie):
-    account_import = AccountImport.dangerously_unscoped.create(
-        workspace=alpha, created_by=alice, filename="a.csv", content=GOOD, status="ready"
+    account_import = ImportJob.dangerously_unscoped.create(
+        kind="accounts",
+        workspace=alpha,
+        created_by=alice,
+        filename="a.csv",
+        content=GOOD,
+        status="ready",
     )
     client = login(charlie)
     assert client.get(detail_url(account_import)).status_code == 404
@@ -327,10 +336,14 @@ def test_it_lets_an_admin_import(login, alpha, alice):
 
 
 def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
-    account_import = AccountImport.dangerously_unscoped.create(
-        workspace=alpha, filename="a.csv", status=ImportStatus.RUNNING, row_count=10
+    account_import = ImportJob.dangerously_unscoped.create(
+        kind="accounts",
+        workspace=alpha,
+        filename="a.csv",
+        status=ImportStatus.RUNNING,
+        row_count=10,
     )
-    imports.account_import_progress_record(import_id=account_import.pk, done=4)
+    import_job_progress_record(job_id=account_import.pk, done=4)
     client = login(lena)
     partial = client.get(progress_url(account_import)).content.decode()
     assert f'hx-get="{progress_url(account_import)}"' in partial
@@ -346,9 +359,10 @@ def test_it_polls_the_progress_bar_while_the_import_runs(login, alpha, lena):
     assert '<p id="import-announcement" class="visually-hidden" role="status"' in page
 
 
-def done_import(workspace) -> AccountImport:
+def done_import(workspace) -> ImportJob:
     """An import finished with 7 accounts created and 3 updated."""
-    return AccountImport.dangerously_unscoped.create(
+    return ImportJob.dangerously_unscoped.create(
+        kind="accounts",
         workspace=workspace,
         filename="a.csv",
         status=ImportStatus.DONE,
@@ -388,13 +402,13 @@ def test_it_reports_progress_monotonically_up_to_the_total(in_alpha, alpha, lena
 
 
 def test_it_reads_progress_from_the_cache_while_running(in_alpha, alpha):
-    account_import = AccountImport.dangerously_unscoped.create(
-        workspace=alpha, filename="a.csv", status=ImportStatus.READY, row_count=8
+    account_import = ImportJob.dangerously_unscoped.create(
+        kind="accounts", workspace=alpha, filename="a.csv", status=ImportStatus.READY, row_count=8
     )
-    imports.account_import_progress_record(import_id=account_import.pk, done=99)
+    import_job_progress_record(job_id=account_import.pk, done=99)
     assert imports.account_import_queue(account_import=account_import, by=None)  # resets to 0
     assert imports.account_import_progress(account_import=account_import).done == 0
-    imports.account_import_progress_record(import_id=account_import.pk, done=5)
+    import_job_progress_record(job_id=account_import.pk, done=5)
     progress = imports.account_import_progress(account_import=account_import)
     assert (progress.done, progress.total) == (5, 8)
 
@@ -580,12 +594,12 @@ def test_it_writes_in_bulk_with_as_many_queries_for_60_rows_as_for_3(in_alpha, a
 def test_it_purges_files_older_than_30_days_in_every_workspace(alpha, beta, lena, charlie):
     old = timezone.now() - dt.timedelta(days=31)
 
-    def made(workspace, status, created_at=None) -> AccountImport:
-        account_import = AccountImport.dangerously_unscoped.create(
-            workspace=workspace, filename="a.csv", content=GOOD, status=status
+    def made(workspace, status, created_at=None) -> ImportJob:
+        account_import = ImportJob.dangerously_unscoped.create(
+            kind="accounts", workspace=workspace, filename="a.csv", content=GOOD, status=status
         )
         if created_at:
-            AccountImport.dangerously_unscoped.filter(pk=account_import.pk).update(
+            ImportJob.dangerously_unscoped.filter(pk=account_import.pk).update(
                 created_at=created_at
             )
         return account_import
@@ -593,13 +607,13 @@ def test_it_purges_files_older_than_30_days_in_every_workspace(alpha, beta, lena
     done_old, ready_old, queued_old = (made(alpha, s, old) for s in ("done", "ready", "queued"))
     done_recent, beta_old = made(alpha, "done"), made(beta, "failed", old)
 
-    account_import_purge_all_task.delay()
+    import_job_purge_all_task.delay()
 
     for account_import in (done_old, ready_old, queued_old, done_recent, beta_old):
         account_import.refresh_from_db()
     assert done_old.content == beta_old.content == ""
     assert (ready_old.content, ready_old.status) == ("", ImportStatus.INVALID)
-    assert ready_old.errors == [imports.FILE_PURGED]
+    assert ready_old.errors == [FILE_PURGED]
     assert queued_old.content == done_recent.content == GOOD
 
 

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from django.urls import reverse
 
-from accounts.models import Account, AccountImport, ImportStatus
-from accounts.tasks import account_import_recover_all_task
+from accounts.models import Account
+from csos.models import ImportJob, ImportStatus
+from csos.tasks import import_job_recover_all_task
 from tests.accounts.test_import_views import upload
 from tests.factories import AccountFactory
 from tests.worker import (  # noqa: F401  (fixtures)
@@ -94,9 +95,9 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     assert not Account.dangerously_unscoped.filter(external_id="W-00001").exists()
 
     with running_worker(celery_queue):
-        account_import_recover_all_task.delay()
+        import_job_recover_all_task.delay()
         wait_until(
-            lambda: AccountImport.dangerously_unscoped.get(pk=account_import.pk).is_finished,
+            lambda: ImportJob.dangerously_unscoped.get(pk=account_import.pk).is_finished,
             "the import was not finished",
         )
 
@@ -109,13 +110,12 @@ def test_it_finishes_an_import_whose_worker_was_killed_midway(
     )
 
 
-def checked_by_the_worker(workspace) -> AccountImport:
+def checked_by_the_worker(workspace) -> ImportJob:
     """The workspace's import once the worker has checked it."""
-    account_import = AccountImport.dangerously_unscoped.get(workspace=workspace)
+    account_import = ImportJob.dangerously_unscoped.get(workspace=workspace)
     wait_until(
         lambda: (
-            AccountImport.dangerously_unscoped.get(pk=account_import.pk).status
-            != ImportStatus.CHECKING
+            ImportJob.dangerously_unscoped.get(pk=account_import.pk).status != ImportStatus.CHECKING
         ),
         "the worker never checked the file",
     )
@@ -143,7 +143,7 @@ def import_locked(database: str, import_id: int) -> bool:
     """Whether some session still holds the import's row lock, as a live writer does."""
     with psycopg.connect(database) as probe:
         free = probe.execute(
-            "SELECT 1 FROM accounts_accountimport WHERE id = %s FOR UPDATE SKIP LOCKED",
+            "SELECT 1 FROM csos_importjob WHERE id = %s FOR UPDATE SKIP LOCKED",
             [import_id],
         ).fetchone()
         return free is None

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.urls import reverse
 
-from accounts.models import Account, ImportStatus
+from accounts.models import Account
 from csos.imports.spec import LEAVE_BLANK
-from csos.models import AuditEvent, ImportMapping, Role
+from csos.models import AuditEvent, ImportMapping, ImportStatus, Role
 from tests.accounts.test_import_mapping import (
     guessed,
     last_import,

@@ -11,10 +11,10 @@ from django.urls import reverse as reverse_url
 
 from accounts import creation, imports, ledger, services
 from accounts.demo import DemoOptions, demo_workspace_build
-from accounts.models import Account, AccountStatus, ArrMovement, ImportStatus, MovementKind
+from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.selectors import counted_arr_movements
 from accounts.selectors.retention import retention_report
-from csos.models import AuditEvent, Membership
+from csos.models import AuditEvent, ImportStatus, Membership
 from csos.tenancy import workspace_scope
 from tests.factories import AccountFactory
 

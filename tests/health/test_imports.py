@@ -11,9 +11,9 @@ from csos.models import DomainEvent, ImportMapping
 from health.imports import SURVEY_SPEC, TICKET_SPEC
 from health.ingest import SURVEY_RECORD, TICKET_RECORD
 from health.models import SupportTicket, SurveyResponse
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, import_step, latest_import_job_id
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
+pytestmark = pytest.mark.django_db
 
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
@@ -21,7 +21,7 @@ TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
 def upload(client, url_name, text, name="export.csv"):
     file = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-    return client.post(reverse(url_name), {"step": "upload", "file": file})
+    return import_step(client, reverse(url_name), {"step": "upload", "file": file})
 
 
 @pytest.fixture
@@ -35,6 +35,11 @@ def account(alpha):
 def test_it_offers_exactly_the_fields_of_the_bulk_endpoint(spec, record):
     assert set(spec.keys) == set(record.fields)
     assert {field.key for field in spec.required_fields} == record.required
+
+
+def commit(client, url_name: str):
+    """Commit the file uploaded last."""
+    return import_step(client, reverse(url_name), {"step": "commit", "job": latest_import_job_id()})
 
 
 def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, account):
@@ -51,7 +56,7 @@ def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, acco
     page = response.content.decode()
     assert "SSO fails" in page and "Commit 2 rows" in page
     assert SupportTicket.dangerously_unscoped.count() == 0
-    assert client.post(reverse("ticket_import"), {"step": "commit"}).status_code == 302
+    assert commit(client, "ticket_import").status_code == 200
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "priority")) == [
         ("ZD-1", "p1"),
         ("ZD-2", "p3"),
@@ -72,7 +77,7 @@ def test_it_imports_survey_responses_and_announces_it(login, alice, account):
         f"external_id,account_external_id,kind,score,answered_on\nS-1,CRM-1,nps,9,{YESTERDAY}\n",
         name="nps.csv",
     )
-    assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 302
+    assert commit(client, "survey_import").status_code == 200
     assert SurveyResponse.dangerously_unscoped.count() == 1
     (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
     assert (finished.body["kind"], finished.body["filename"], finished.body["created"]) == (
@@ -106,7 +111,7 @@ def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, ali
     page = response.content.decode()
     assert "A NPS score is from 0 to 10." in page
     assert "Commit 4 rows" not in page
-    assert client.post(reverse("survey_import"), {"step": "commit"}).status_code == 400
+    assert commit(client, "survey_import").status_code == 400
     assert SurveyResponse.dangerously_unscoped.count() == 0
     assert not DomainEvent.dangerously_unscoped.filter(event_type="import.finished").exists()
 
@@ -136,9 +141,11 @@ def test_it_maps_a_helpdesk_export_and_remembers_the_mapping(login, alice, accou
     for name, value in form.value_groups[0][2].items() | form.value_groups[1][2].items():
         data[name] = {"Urgent": "p1", "Low": "p4", "Open": "open", "Solved": "closed"}[value]
     data["values_shown"] = form.values_shown
-    response = client.post(reverse("ticket_import"), {"step": "map", **data})
+    response = import_step(
+        client, reverse("ticket_import"), {"step": "map", "job": latest_import_job_id(), **data}
+    )
     assert response.context["outcome"].errors.total == 0
-    assert client.post(reverse("ticket_import"), {"step": "commit"}).status_code == 302
+    assert commit(client, "ticket_import").status_code == 200
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "status")) == [
         ("101", "open"),
         ("102", "closed"),

@@ -9,11 +9,10 @@ from csos.models import DomainEvent
 from stakeholders.ingest import STAKEHOLDER_RECORD
 from stakeholders.models import Stakeholder
 from stakeholders.people_import import STAKEHOLDER_SPEC
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, import_step, latest_import_job_id
 from tests.stakeholders.factories import StakeholderFactory
 
 URL = reverse("stakeholder_import")
-pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ def account(alpha):
 
 def _upload(client, text: str):
     upload = SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
-    return client.post(URL, {"step": "upload", "file": upload})
+    return import_step(client, URL, {"step": "upload", "file": upload})
 
 
 def test_it_offers_exactly_the_fields_of_the_bulk_endpoint():
@@ -44,20 +43,23 @@ def test_it_maps_a_crm_export_previews_it_and_commits_it(login, lena, account):
     # Role and sentiment values the file spells its own way are asked for on the page.
     form = response.context["mapping_form"]
     assert {key for key, _label, _names in form.value_groups} == {"role", "sentiment"}
-    answer = {"step": "map", "values_shown": form.values_shown}
+    answer = {"step": "map", "job": latest_import_job_id(), "values_shown": form.values_shown}
     for position, (bound, _samples) in enumerate(form.column_rows()):
         answer[f"column_{position}"] = bound.initial
     meanings = {"Decision Maker": "owner", "Admin": "enabler", "Happy": "positive"}
     for _key, _label, names in form.value_groups:
         answer.update({name: meanings[value] for name, value in names.items()})
-    response = client.post(URL, answer)
+    response = import_step(client, URL, answer)
     assert response.context["outcome"].counts.as_dict() == {
         "created": 1,
         "updated": 1,
         "unchanged": 0,
     }
     assert Stakeholder.dangerously_unscoped.count() == 1
-    assert client.post(URL, {"step": "commit"}).status_code == 302
+    assert (
+        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
+        == 200
+    )
     people = {p.email: p for p in Stakeholder.dangerously_unscoped.all()}
     assert (people["dana@acme.example"].role, people["dana@acme.example"].influence) == (
         "owner",
@@ -86,7 +88,10 @@ def test_it_lists_each_error_at_its_row_and_writes_nothing(login, lena, account)
     assert outcome.counts is None
     listed = {(error["row"], error["field"]) for error in outcome.errors.errors}
     assert {(3, "account_external_id"), (4, "influence"), (5, "email")} <= listed
-    assert client.post(URL, {"step": "commit"}).status_code == 400
+    assert (
+        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
+        == 400
+    )
     assert not Stakeholder.dangerously_unscoped.exists()
 
 

@@ -8,13 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from csos.models import DomainEvent, ImportMapping
-from tests.factories import AccountFactory, UsageMetricFactory
+from tests.factories import AccountFactory, UsageMetricFactory, import_step, latest_import_job_id
 from value.ingest import USAGE_RECORD
 from value.models import UsageRecord
 from value.usage_import import USAGE_SPEC
 
 URL = reverse("value_usage_import")
-pytestmark = pytest.mark.usefixtures("empty_cache")
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 
 
@@ -26,7 +25,7 @@ def known(alpha):
 
 def _upload(client, text: str, name="usage.csv"):
     upload = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-    return client.post(URL, {"step": "upload", "file": upload})
+    return import_step(client, URL, {"step": "upload", "file": upload})
 
 
 def test_it_offers_exactly_the_fields_of_the_bulk_endpoint():
@@ -45,14 +44,15 @@ def test_it_previews_a_file_without_writing_and_commits_it(login, lena, known):
         "unchanged": 0,
     }
     assert not UsageRecord.dangerously_unscoped.exists()
-    response = client.post(URL, {"step": "commit"})
-    assert response.status_code == 302
+    response = import_step(client, URL, {"step": "commit", "job": latest_import_job_id()})
+    assert response.status_code == 200
     record = UsageRecord.dangerously_unscoped.get()
     assert record.value == 12
     assert ImportMapping.dangerously_unscoped.filter(kind="usage").exists()
     (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
     assert finished.body == {
-        "kind": "usage", "id": None, "filename": "usage.csv", "created": 1, "updated": 0,
+        "kind": "usage", "id": latest_import_job_id(), "filename": "usage.csv", "created": 1,
+        "updated": 0,
         "unchanged": 0, "skipped": 0, "url": finished.body["url"],
     }  # fmt: skip
     assert finished.body["url"].endswith(reverse("value_framework"))
@@ -80,7 +80,10 @@ def test_it_lists_each_error_at_its_spreadsheet_row_and_writes_nothing(login, le
         (6, "value"),
     }
     assert "CRM-404" in response.content.decode()
-    assert client.post(URL, {"step": "commit"}).status_code == 400
+    assert (
+        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
+        == 400
+    )
     assert not UsageRecord.dangerously_unscoped.exists()
 
 
@@ -92,6 +95,7 @@ def test_it_guesses_other_headers_and_takes_a_corrected_mapping(login, lena, kno
     # Map the notes column as the value instead: "x" is no number, and the error says so.
     answer = {
         "step": "map",
+        "job": latest_import_job_id(),
         "values_shown": "",
         "column_0": "account_external_id",
         "column_1": "day",
@@ -99,21 +103,24 @@ def test_it_guesses_other_headers_and_takes_a_corrected_mapping(login, lena, kno
         "column_3": "",
         "column_4": "value",
     }
-    response = client.post(URL, answer)
+    response = import_step(client, URL, answer)
     errors = response.context["outcome"].errors.errors
     assert [(e["row"], e["field"]) for e in errors] == [(2, "value")]
     answer.update(column_3="value", column_4="")
-    assert client.post(URL, answer).context["outcome"].counts.created == 1
-    assert client.post(URL, {"step": "commit"}).status_code == 302
+    assert import_step(client, URL, answer).context["outcome"].counts.created == 1
+    assert (
+        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
+        == 200
+    )
     assert UsageRecord.dangerously_unscoped.get().value == 7
 
 
-def test_it_refuses_a_file_that_is_no_csv_and_a_commit_without_a_file(login, lena):
+def test_it_refuses_a_file_that_is_no_csv_and_a_commit_of_no_such_import(login, lena):
     client = login(lena)
     response = _upload(client, "a,b\n1,2\n", name="usage.xlsx")
     assert response.status_code == 400
-    response = client.post(URL, {"step": "commit"})
-    assert response.status_code == 302
+    assert client.post(URL, {"step": "commit", "job": "404"}).status_code == 404
+    assert client.post(URL, {"step": "commit", "job": "x"}).status_code == 404
 
 
 @pytest.mark.parametrize("user", ["bob", "vera"])
