@@ -241,7 +241,7 @@ ESCAPE_HATCH_ALLOWED = {
     "csos/api/base.py": "an empty queryset for schema generation, outside any request",
     "csos/api/tokens.py": "a token is looked up by its prefix before its workspace is known",
     "csos/links.py": "a signed link is the visitor's authority, looked up before any workspace",
-    "accounts/tasks.py": "the import recovery sweep runs for every workspace",
+    "csos/tasks.py": "the import recovery sweep finds the workspaces with an import under way",
     "health/tasks.py": "the recompute recovery sweep finds the workspaces with a recompute running",
     "csos/outbox.py": "the outbox relay and sweep send every workspace's pending work",
     "csos/events.py": "an event is written in the workspace its publisher names",
