@@ -106,6 +106,37 @@ def test_it_announces_a_batch_kinds_import_once_committed(login, alice, known, k
     assert (finished.body["kind"], finished.body["id"]) == (kind, job.pk)
 
 
+def test_it_asks_for_the_columns_of_a_batch_file_missing_a_required_field(login, alice, known):
+    client = login(alice)
+    _upload(
+        client,
+        reverse("value_usage_import"),
+        f"account_external_id,day,value\nCRM-1,{YESTERDAY},1\n",
+    )
+    job = ImportJob.dangerously_unscoped.get()
+    assert job.status == ImportStatus.MAPPING
+    page = client.get(reverse("value_usage_import_detail", args=[job.pk]), follow=True)
+    assert page.resolver_match.url_name == "value_usage_import_mapping"
+    assert "No column fills Metric" in page.content.decode()
+
+
+def test_it_refuses_a_new_mapping_for_a_committed_job(login, alice, known):
+    url_name, text = KINDS["usage"]
+    client = login(alice)
+    _upload(client, reverse(url_name), text)
+    job = ImportJob.dangerously_unscoped.get()
+    _commit(client, url_name, job)
+    mapping_url = reverse(f"{url_name}_mapping", args=[job.pk])
+    answer = {"values_shown": "", "column_0": "", "column_1": "", "column_2": "", "column_3": ""}
+    refused = import_step(client, mapping_url, answer)
+    assert "This file is being imported or is done" in refused.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.columns) == (
+        ImportStatus.DONE,
+        ["account_external_id", "metric", "day", "value"],
+    )
+
+
 def test_it_commits_a_job_once(login, alice, known):
     url_name, text = KINDS["usage"]
     client = login(alice)
