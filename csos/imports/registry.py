@@ -2,7 +2,8 @@
 
 The core imports no app: an app registers its import from its ``AppConfig.ready()``, giving
 the spec and what its value fields may be mapped onto, and for a kind written by a bulk
-function its ``CsvBatchImport``, which the core's import jobs check and commit. A remembered
+function its ``CsvBatchImport``, which the core's import jobs check and commit. Each kind's
+``ImportPages`` tell the one set of import pages what differs for it. A remembered
 mapping of a kind nobody registered can still be seen and forgotten, only not edited.
 """
 
