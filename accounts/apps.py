@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.captures import captures_panel
         from accounts.csv_import import ACCOUNT_SPEC
+        from accounts.import_pages import ACCOUNT_PAGES
         from accounts.imports import account_import_mapping_choices
         from accounts.models import Segment
         from csos.imports.registry import register_import
@@ -18,6 +19,7 @@ class AccountsConfig(AppConfig):
             choices=account_import_mapping_choices,
             check_task="accounts.tasks.account_import_check_task",
             commit_task="accounts.tasks.account_import_commit_task",
+            pages=ACCOUNT_PAGES,
         )
         register_segment_choices(Segment.choices)
         register_panel(

@@ -5,8 +5,6 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from accounts import imports
-from csos.models import ImportJob
-from csos.outbox import outbox_enqueue
 from csos.tenancy import workspace_task
 
 User = get_user_model()
@@ -23,21 +21,3 @@ def account_import_check_task(workspace_id: int, import_id: int) -> None:
 def account_import_commit_task(workspace_id: int, import_id: int, user_id: int | None) -> None:
     # No retry: a failed write marks the import FAILED, and a retry would find it claimed.
     imports.account_import_commit(import_id=import_id, by=User.objects.filter(pk=user_id).first())
-
-
-def account_import_check_enqueue(*, account_import: ImportJob) -> None:
-    """Queue the check of an uploaded or re-mapped import once its transaction commits."""
-    outbox_enqueue(
-        workspace_id=account_import.workspace_id,
-        task=account_import_check_task.name,
-        args=[account_import.workspace_id, account_import.pk],
-    )
-
-
-def account_import_commit_enqueue(*, account_import: ImportJob, user_id: int | None) -> None:
-    """Queue the commit of a previewed import once its transaction commits."""
-    outbox_enqueue(
-        workspace_id=account_import.workspace_id,
-        task=account_import_commit_task.name,
-        args=[account_import.workspace_id, account_import.pk, user_id],
-    )

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from accounts import captures, import_views, views
+from accounts import captures, views
+from accounts.csv_import import ACCOUNT_SPEC
+from csos.imports.urls import import_urls
 
 urlpatterns = [
     path("portfolio/", views.portfolio, name="portfolio"),
@@ -29,28 +31,5 @@ urlpatterns = [
         captures.value_capture_add,
         name="value_capture_add",
     ),
-    path("accounts/import/", import_views.import_upload, name="account_import"),
-    path(
-        "accounts/import/template.csv",
-        import_views.import_template,
-        name="account_import_template",
-    ),
-    path(
-        "accounts/import/<int:import_id>/mapping/",
-        import_views.import_mapping,
-        name="account_import_mapping",
-    ),
-    path(
-        "accounts/import/<int:import_id>/", import_views.import_detail, name="account_import_detail"
-    ),
-    path(
-        "accounts/import/<int:import_id>/commit/",
-        import_views.import_commit,
-        name="account_import_commit",
-    ),
-    path(
-        "accounts/import/<int:import_id>/progress/",
-        import_views.import_progress,
-        name="account_import_progress",
-    ),
+    *import_urls("accounts/import/", kind=ACCOUNT_SPEC.kind, name="account_import"),
 ]

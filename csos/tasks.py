@@ -79,20 +79,21 @@ def batch_job_commit_task(workspace_id: int, job_id: int, user_id: int | None) -
     jobs.batch_job_commit(job_id=job_id, by=user)
 
 
-def batch_job_check_enqueue(*, job: ImportJob) -> None:
-    """Queue the check of an uploaded or re-mapped job once its transaction commits."""
+def import_job_check_enqueue(*, job: ImportJob) -> None:
+    """Queue the check of an uploaded or re-mapped job, by its kind's task, once its
+    transaction commits."""
     outbox_enqueue(
         workspace_id=job.workspace_id,
-        task=batch_job_check_task.name,
+        task=registered_import(job.kind).check_task,
         args=[job.workspace_id, job.pk],
     )
 
 
-def batch_job_commit_enqueue(*, job: ImportJob, user_id: int | None) -> None:
-    """Queue the commit of a previewed job once its transaction commits."""
+def import_job_commit_enqueue(*, job: ImportJob, user_id: int | None) -> None:
+    """Queue the commit of a previewed job, by its kind's task, once its transaction commits."""
     outbox_enqueue(
         workspace_id=job.workspace_id,
-        task=batch_job_commit_task.name,
+        task=registered_import(job.kind).commit_task,
         args=[job.workspace_id, job.pk, user_id],
     )
 

@@ -114,19 +114,22 @@ TICKET_CSV = CsvBatchImport(
     spec=TICKET_SPEC,
     title="Import support tickets",
     upsert=_in_scope(support_ticket_bulk_upsert),
+    url_name="ticket_import",
+    noun="Tickets",
     back_url_name="portfolio",
     choices=lambda: {"priority": TicketPriority.choices, "status": TicketStatus.choices},
     help_text=(
         "One row per ticket, matched on its id, such as a helpdesk export; its account is "
         "named by its external ID."
     ),
-    template_url_name="ticket_import_template",
 )
 
 SURVEY_CSV = CsvBatchImport(
     spec=SURVEY_SPEC,
     title="Import survey responses",
     upsert=_in_scope(survey_response_bulk_upsert),
+    url_name="survey_import",
+    noun="Survey responses",
     back_url_name="portfolio",
     numbers=frozenset({"score"}),
     choices=lambda: {"kind": SurveyKind.choices},
@@ -135,5 +138,4 @@ SURVEY_CSV = CsvBatchImport(
         "account is named by its external ID, and a respondent e-mail links it to the "
         "stakeholder with that address."
     ),
-    template_url_name="survey_import_template",
 )

@@ -1,6 +1,8 @@
 from django.urls import path
 
+from csos.imports.urls import import_urls
 from health import survey_views, views
+from health.imports import SURVEY_SPEC, TICKET_SPEC
 
 urlpatterns = [
     path("accounts/<int:account_id>/signals/", views.account_signals, name="account_signals"),
@@ -21,18 +23,8 @@ urlpatterns = [
         views.account_children_csv,
         name="account_children_csv",
     ),
-    path("health/imports/tickets/", views.ticket_import, name="ticket_import"),
-    path(
-        "health/imports/tickets/template.csv",
-        views.ticket_import_template,
-        name="ticket_import_template",
-    ),
-    path("health/imports/surveys/", views.survey_import, name="survey_import"),
-    path(
-        "health/imports/surveys/template.csv",
-        views.survey_import_template,
-        name="survey_import_template",
-    ),
+    *import_urls("health/imports/tickets/", kind=TICKET_SPEC.kind, name="ticket_import"),
+    *import_urls("health/imports/surveys/", kind=SURVEY_SPEC.kind, name="survey_import"),
     path("health/models/", views.health_models, name="health_models"),
     path("health/models/new/", views.health_model_edit, name="health_model_create"),
     path("health/models/<int:model_id>/", views.health_model_edit, name="health_model_edit"),

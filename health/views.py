@@ -16,7 +16,6 @@ from accounts.models import Account, Segment
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
 from csos.exports import csv_download
-from csos.imports.views import csv_batch_import, csv_template
 from csos.models import LEADER_ROLES
 from health import quality, selectors, services, surveys
 from health.backtests import health_model_preview
@@ -29,7 +28,6 @@ from health.forms import (
     RecomputeForm,
     SurveySendForm,
 )
-from health.imports import SURVEY_CSV, TICKET_CSV
 from health.models import Band, HealthBacktest, HealthModel
 from health.scoring import CALCULATORS
 from health.selectors import backtests as backtest_selectors
@@ -75,26 +73,6 @@ def _editable(request, account_id: int) -> Account:
     if not account_can_edit(membership=request.membership, account=account):
         raise PermissionDenied
     return account
-
-
-@member_required(roles=IMPORT_ROLES)
-def ticket_import(request):
-    return csv_batch_import(request, importer=TICKET_CSV)
-
-
-@member_required(roles=IMPORT_ROLES)
-def ticket_import_template(request):
-    return csv_template(TICKET_CSV.spec)
-
-
-@member_required(roles=IMPORT_ROLES)
-def survey_import(request):
-    return csv_batch_import(request, importer=SURVEY_CSV)
-
-
-@member_required(roles=IMPORT_ROLES)
-def survey_import_template(request):
-    return csv_template(SURVEY_CSV.spec)
 
 
 @member_required

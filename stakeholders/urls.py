@@ -1,5 +1,7 @@
 from django.urls import path
 
+from csos.imports.urls import import_urls
+from stakeholders.people_import import STAKEHOLDER_SPEC
 from stakeholders.views import conversations, people, plans
 
 urlpatterns = [
@@ -13,7 +15,7 @@ urlpatterns = [
         people.stakeholder_create,
         name="stakeholder_create",
     ),
-    path("stakeholders/import/", people.stakeholder_import, name="stakeholder_import"),
+    *import_urls("stakeholders/import/", kind=STAKEHOLDER_SPEC.kind, name="stakeholder_import"),
     path("stakeholders/<int:stakeholder_id>/", people.stakeholder_edit, name="stakeholder_edit"),
     path(
         "stakeholders/<int:stakeholder_id>/delete/",

@@ -164,8 +164,8 @@ class EvidenceFactory(TenantFactory):
 
 
 def import_step(client, url: str, data: dict):
-    """Post one step of a batch import, run the task it queues (eagerly), and follow the
-    redirect to the job's page."""
+    """Post one step of an import (upload, mapping or commit), run the task it queues (eagerly),
+    and follow the redirect to the job's page."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(url, data)
     return client.get(response.url) if response.status_code == 302 else response

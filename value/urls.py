@@ -1,6 +1,8 @@
 from django.urls import path
 
+from csos.imports.urls import import_urls
 from value import coverage_views, views
+from value.usage_import import USAGE_SPEC
 
 urlpatterns = [
     path("value/framework/", views.framework, name="value_framework"),
@@ -28,7 +30,7 @@ urlpatterns = [
         name="value_event_mapping_delete",
     ),
     path("value/framework/settings/", views.value_settings_edit, name="value_settings"),
-    path("value/usage/import/", views.usage_import, name="value_usage_import"),
+    *import_urls("value/usage/import/", kind=USAGE_SPEC.kind, name="value_usage_import"),
     path("value/coverage/", coverage_views.coverage, name="value_coverage"),
     path(
         "value/coverage/accounts/", coverage_views.coverage_accounts, name="value_coverage_accounts"

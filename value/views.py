@@ -7,9 +7,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import Account
 from accounts.services import account_can_edit
 from csos.decorators import admin_required, member_required
-from csos.imports.views import csv_batch_import
 from csos.links import LinkRefused, client_ip, link_scope
-from csos.models import LEADER_ROLES, SharedLink
+from csos.models import SharedLink
 from framework.models import UseCase
 from value import selectors, services
 from value.forms import (
@@ -30,7 +29,6 @@ from value.models import ConfirmationRequest, EventMapping, Evidence, UsageMetri
 from value.panels import prep_value_panel as prep_value_panel
 from value.panels import retention_artifact_panel
 from value.panels import value_ladder_panel as value_ladder_panel
-from value.usage_import import USAGE_CSV
 
 
 def _form_status(*forms) -> int:
@@ -164,12 +162,6 @@ def value_settings_edit(request):
         {"form": form, "title": "Value settings"},
         status=_form_status(form),
     )
-
-
-@member_required(roles=LEADER_ROLES)
-def usage_import(request):
-    """Daily usage as a CSV, for leaders and admins, as accounts are imported."""
-    return csv_batch_import(request, importer=USAGE_CSV)
 
 
 # ----------------------------------------------------------------------------- account side

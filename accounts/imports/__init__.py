@@ -20,16 +20,13 @@ from accounts.imports.check import (
 from accounts.imports.commit import account_import_commit, account_import_queue
 from accounts.imports.jobs import (
     WRITE_FAILED,
-    ImportProgress,
     account_import_list,
-    account_import_progress,
     import_limits,
 )
 
 __all__ = [
     "WRITE_FAILED",
     "ImportPreview",
-    "ImportProgress",
     "account_import_check",
     "account_import_commit",
     "account_import_create",
@@ -37,7 +34,6 @@ __all__ = [
     "account_import_map",
     "account_import_mapping_choices",
     "account_import_preview",
-    "account_import_progress",
     "account_import_queue",
     "import_limits",
 ]

@@ -2,7 +2,6 @@
 worker died, and purging old files, is the same for every kind (``csos.imports.sweeps``)."""
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -10,7 +9,6 @@ from django.utils import timezone
 
 from accounts import csv_import as csv
 from csos.imports.reading import Limits
-from csos.imports.sweeps import import_job_progress_done
 from csos.models import ImportJob, ImportStatus
 
 WRITE_FAILED = {
@@ -19,12 +17,6 @@ WRITE_FAILED = {
     "message": "The database refused the write, so nothing was imported. Try again later.",
 }
 ProgressCallback = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ImportProgress:
-    done: int
-    total: int
 
 
 def account_import_list() -> QuerySet[ImportJob]:
@@ -44,19 +36,6 @@ def import_limits() -> Limits:
         max_rows=settings.ACCOUNT_IMPORT_MAX_ROWS,
         max_listed_errors=csv.DEFAULT_LIMITS.max_listed_errors,
     )
-
-
-def account_import_progress(*, account_import: ImportJob) -> ImportProgress:
-    """How far the check or write has got: the worker's count while it runs, then the result."""
-    if account_import.status == ImportStatus.DONE:
-        read = (
-            account_import.created_count
-            + account_import.updated_count
-            + account_import.unchanged_count
-        )
-        return ImportProgress(done=read, total=read)
-    done = import_job_progress_done(job_id=account_import.pk)
-    return ImportProgress(done=min(done, account_import.row_count), total=account_import.row_count)
 
 
 def in_chunks(items: Sequence, size: int) -> Iterator[Sequence]:

@@ -34,11 +34,12 @@ class CsvBatchImport:
     spec: ImportSpec
     title: str
     upsert: Callable[..., UpsertCounts]
+    url_name: str
+    noun: str
     back_url_name: str
     numbers: frozenset[str] = frozenset()
     choices: Callable[[], Mapping[str, Sequence[tuple[str, str]]]] = dict
     help_text: str = ""
-    template_url_name: str = ""
 
 
 PREVIEW_ROWS = 10

@@ -1,6 +1,7 @@
 """Import jobs of every kind as work a worker may lose: their progress, the recovery of jobs
 whose worker died or whose task was lost, and the purge of old files."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -38,6 +39,21 @@ def import_job_progress_record(*, job_id: int, done: int) -> None:
 def import_job_progress_done(*, job_id: int) -> int:
     """The rows the worker last said it has read or written."""
     return cache.get(_progress_key(job_id), 0)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    done: int
+    total: int
+
+
+def import_job_progress(*, job: ImportJob) -> ImportProgress:
+    """How far the check or write has got: the worker's count while it runs, then the result."""
+    if job.status == ImportStatus.DONE:
+        read = job.created_count + job.updated_count + job.unchanged_count
+        return ImportProgress(done=read, total=read)
+    done = import_job_progress_done(job_id=job.pk)
+    return ImportProgress(done=min(done, job.row_count), total=job.row_count)
 
 
 @transaction.atomic

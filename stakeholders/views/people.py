@@ -9,8 +9,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csos.decorators import admin_required, member_required
-from csos.imports.views import csv_batch_import
-from csos.models import LEADER_ROLES
 from stakeholders import selectors, services
 from stakeholders.forms import (
     FlagThresholdsForm,
@@ -19,7 +17,6 @@ from stakeholders.forms import (
     StakeholderForm,
 )
 from stakeholders.models import FlagThresholds, RoleGuide, Stakeholder, StakeholderRole
-from stakeholders.people_import import STAKEHOLDER_CSV
 from stakeholders.views.access import (
     account_for_reading,
     account_for_work,
@@ -51,12 +48,6 @@ def stakeholder_map(request, account_id: int):
             "today": today,
         },
     )
-
-
-@member_required(roles=LEADER_ROLES)
-def stakeholder_import(request):
-    """Stakeholders of many accounts as a CSV, for leaders and admins, as accounts are imported."""
-    return csv_batch_import(request, importer=STAKEHOLDER_CSV)
 
 
 @member_required

@@ -96,6 +96,10 @@ def test_it_skips_creates_or_links_each_duplicate_as_the_committer_chooses(login
     assert "only the rows warned of" in str(list(refused.wsgi_request._messages))
     account_import.refresh_from_db()
     assert account_import.status == ImportStatus.READY  # nothing queued
+    refused = submit(client, commit_url(account_import), {"row_3": "merge"})
+    assert "Row 3: Select a valid choice." in str(list(refused.wsgi_request._messages))
+    account_import.refresh_from_db()
+    assert account_import.status == ImportStatus.READY
 
     submit(client, commit_url(account_import), {"row_3": "skip", "row_4": "link"})
     account_import.refresh_from_db()

@@ -17,7 +17,7 @@ from accounts.models import Account, AccountStatus, ArrMovement, MovementKind
 from accounts.selectors.retention import workspace_retention
 from accounts.services import arr_movement_record
 from accounts.tasks import account_import_commit_task
-from csos.imports.sweeps import FILE_PURGED, import_job_progress_record
+from csos.imports.sweeps import FILE_PURGED, import_job_progress, import_job_progress_record
 from csos.models import AuditEvent, ImportJob, ImportStatus, Membership, Role
 from csos.tasks import import_job_purge_all_task
 from tests.factories import AccountFactory
@@ -407,9 +407,9 @@ def test_it_reads_progress_from_the_cache_while_running(in_alpha, alpha):
     )
     import_job_progress_record(job_id=account_import.pk, done=99)
     assert imports.account_import_queue(account_import=account_import, by=None)  # resets to 0
-    assert imports.account_import_progress(account_import=account_import).done == 0
+    assert import_job_progress(job=account_import).done == 0
     import_job_progress_record(job_id=account_import.pk, done=5)
-    progress = imports.account_import_progress(account_import=account_import)
+    progress = import_job_progress(job=account_import)
     assert (progress.done, progress.total) == (5, 8)
 
 

@@ -1,5 +1,6 @@
-"""Every batch import kind goes through one job pipeline: upload stores a job, the check
-previews it, a commit writes it and records its counts, and the kind's history lists it."""
+"""Every import kind goes through one job pipeline and one set of pages: upload stores a job,
+the check previews it, a commit writes it and records its counts, and the kind's history lists
+it."""
 
 import datetime as dt
 
@@ -9,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from csos.celery import app as celery_app
-from csos.imports import jobs, sweeps
+from csos.imports import jobs, pages, sweeps
+from csos.imports.registry import registered_kinds, registered_pages
 from csos.models import DomainEvent, ImportJob, ImportMapping, ImportStatus
 from csos.tasks import import_job_recover_all_task
 from csos.tenancy import workspace_scope
@@ -20,6 +22,7 @@ from value.usage_import import USAGE_CSV
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 
 KINDS = {
+    "accounts": ("account_import", "external_id,name\nNEW-1,Newco\n"),
     "usage": (
         "value_usage_import",
         f"account_external_id,metric,day,value\nCRM-1,logins,{YESTERDAY},12\n",
@@ -48,33 +51,90 @@ def known(alpha):
 
 def _upload(client, url: str, text: str):
     upload = SimpleUploadedFile("export.csv", text.encode(), content_type="text/csv")
-    return import_step(client, url, {"step": "upload", "file": upload})
+    return import_step(client, url, {"file": upload})
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_it_takes_every_kind_through_the_same_job_pipeline(login, alice, known, kind):
+def _commit(client, url_name: str, job: ImportJob):
+    return import_step(client, reverse(f"{url_name}_commit", args=[job.pk]), {})
+
+
+def _job_page(client, url_name: str, job_id: int):
+    return client.get(reverse(f"{url_name}_detail", args=[job_id]))
+
+
+def test_it_has_a_test_file_for_every_registered_kind():
+    assert sorted(KINDS) == registered_kinds()
+
+
+@pytest.mark.parametrize("kind", registered_kinds())
+def test_it_serves_every_kind_through_the_same_pages(login, alice, known, kind):
     url_name, text = KINDS[kind]
     url = reverse(url_name)
     client = login(alice)
+    upload_page = client.get(url)
+    assert upload_page.resolver_match.func.__name__ == pages.import_upload.__name__
+    assert reverse(f"{url_name}_template") in upload_page.content.decode()
     response = _upload(client, url, text)
-    job = ImportJob.dangerously_unscoped.get()
-    assert (job.kind, job.status, job.row_count, job.created_by) == (
-        kind,
-        ImportStatus.READY,
-        1,
-        alice,
-    )
-    assert response.context["outcome"].counts.created == 1
-    assert import_step(client, url, {"step": "commit", "job": job.pk}).status_code == 200
+    job = ImportJob.dangerously_unscoped.get(kind=kind)
+    assert (job.status, job.row_count, job.created_by) == (ImportStatus.READY, 1, alice)
+    assert response.resolver_match.func.__name__ == pages.import_job.__name__
+    assert response.context["job"] == job
+    assert "Commit import" in response.content.decode()
+
+    done = _commit(client, url_name, job)
+
     job.refresh_from_db()
     assert (job.status, job.created_count, job.updated_count) == (ImportStatus.DONE, 1, 0)
     assert job.finished_at is not None
+    noun = registered_pages(kind).noun
+    assert f'<div class="label">{noun} created</div><div class="value">1</div>' in (
+        done.content.decode()
+    )
+    history = client.get(url)
+    assert list(history.context["history"]) == [job]
+    assert reverse(f"{url_name}_detail", args=[job.pk]) in history.content.decode()
+
+
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"accounts"}))
+def test_it_announces_a_batch_kinds_import_once_committed(login, alice, known, kind):
+    url_name, text = KINDS[kind]
+    client = login(alice)
+    _upload(client, reverse(url_name), text)
+    job = ImportJob.dangerously_unscoped.get()
+    _commit(client, url_name, job)
     (finished,) = DomainEvent.dangerously_unscoped.filter(event_type="import.finished")
     assert (finished.body["kind"], finished.body["id"]) == (kind, job.pk)
-    history = client.get(url).context["history"]
-    assert list(history) == [job]
-    page = client.get(url, {"job": job.pk})
-    assert page.context["job"] == job and page.context["mapping_form"] is None
+
+
+def test_it_asks_for_the_columns_of_a_batch_file_missing_a_required_field(login, alice, known):
+    client = login(alice)
+    _upload(
+        client,
+        reverse("value_usage_import"),
+        f"account_external_id,day,value\nCRM-1,{YESTERDAY},1\n",
+    )
+    job = ImportJob.dangerously_unscoped.get()
+    assert job.status == ImportStatus.MAPPING
+    page = client.get(reverse("value_usage_import_detail", args=[job.pk]), follow=True)
+    assert page.resolver_match.url_name == "value_usage_import_mapping"
+    assert "No column fills Metric" in page.content.decode()
+
+
+def test_it_refuses_a_new_mapping_for_a_committed_job(login, alice, known):
+    url_name, text = KINDS["usage"]
+    client = login(alice)
+    _upload(client, reverse(url_name), text)
+    job = ImportJob.dangerously_unscoped.get()
+    _commit(client, url_name, job)
+    mapping_url = reverse(f"{url_name}_mapping", args=[job.pk])
+    answer = {"values_shown": "", "column_0": "", "column_1": "", "column_2": "", "column_3": ""}
+    refused = import_step(client, mapping_url, answer)
+    assert "This file is being imported or is done" in refused.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.columns) == (
+        ImportStatus.DONE,
+        ["account_external_id", "metric", "day", "value"],
+    )
 
 
 def test_it_commits_a_job_once(login, alice, known):
@@ -82,11 +142,9 @@ def test_it_commits_a_job_once(login, alice, known):
     client = login(alice)
     _upload(client, reverse(url_name), text)
     job = ImportJob.dangerously_unscoped.get()
-    assert (
-        import_step(client, reverse(url_name), {"step": "commit", "job": job.pk}).status_code == 200
-    )
-    again = import_step(client, reverse(url_name), {"step": "commit", "job": job.pk})
-    assert again.status_code == 400
+    assert _commit(client, url_name, job).status_code == 200
+    again = _commit(client, url_name, job)
+    assert "Only an import that is ready to commit can be committed." in again.content.decode()
     assert DomainEvent.dangerously_unscoped.filter(event_type="import.finished").count() == 1
 
 
@@ -97,12 +155,14 @@ def test_it_answers_404_for_another_workspaces_job_or_another_kinds(
     _upload(login(charlie), reverse(url_name), text)
     theirs = ImportJob.dangerously_unscoped.get(workspace=beta)
     client = login(alice)
-    assert client.get(reverse(url_name), {"job": theirs.pk}).status_code == 404
-    assert client.post(reverse(url_name), {"step": "commit", "job": theirs.pk}).status_code == 404
+    assert _job_page(client, url_name, theirs.pk).status_code == 404
+    commit_url = reverse(f"{url_name}_commit", args=[theirs.pk])
+    assert client.post(commit_url).status_code == 404
     _upload(client, reverse(url_name), text)
     ours = ImportJob.dangerously_unscoped.get(workspace__slug="alpha")
-    assert client.get(reverse("ticket_import"), {"job": ours.pk}).status_code == 404
-    assert client.get(reverse(url_name), {"job": ours.pk}).status_code == 200
+    assert _job_page(client, "ticket_import", ours.pk).status_code == 404
+    assert _job_page(client, "account_import", ours.pk).status_code == 404
+    assert _job_page(client, url_name, ours.pk).status_code == 200
 
 
 def _lost(job: ImportJob, **state) -> None:
@@ -146,18 +206,19 @@ def test_it_polls_a_job_a_worker_has_then_reloads_its_page(login, alice, known):
     url_name, text = KINDS["usage"]
     client = login(alice)
     upload = SimpleUploadedFile("export.csv", text.encode(), content_type="text/csv")
-    response = client.post(reverse(url_name), {"step": "upload", "file": upload})  # not run
+    response = client.post(reverse(url_name), {"file": upload})  # its check is not run
     job = ImportJob.dangerously_unscoped.get()
-    assert response.url == f"{reverse(url_name)}?job={job.pk}"
+    assert response.url == reverse(f"{url_name}_detail", args=[job.pk])
     page = client.get(response.url)
     assert 'hx-trigger="every 1s"' in page.content.decode()
-    assert page.context["mapping_form"] is None
-    polled = client.get(reverse(url_name), {"job": job.pk, "progress": 1})
+    assert "commit_form" not in page.context
+    progress_url = reverse(f"{url_name}_progress", args=[job.pk])
+    polled = client.get(progress_url)
     assert "HX-Redirect" not in polled
     with workspace_scope(job.workspace):
         jobs.batch_job_check(job_id=job.pk)
-    polled = client.get(reverse(url_name), {"job": job.pk, "progress": 1})
-    assert polled["HX-Redirect"] == f"{reverse(url_name)}?job={job.pk}"
+    polled = client.get(progress_url)
+    assert polled["HX-Redirect"] == response.url
 
 
 def test_it_lets_an_admin_edit_a_batch_kinds_remembered_mapping(login, alice, known):
@@ -166,7 +227,7 @@ def test_it_lets_an_admin_edit_a_batch_kinds_remembered_mapping(login, alice, kn
     text = f"Customer ID,Date,Event,Count\nCRM-1,{YESTERDAY},logins,7\n"
     _upload(client, reverse(url_name), text)
     job = ImportJob.dangerously_unscoped.get()
-    import_step(client, reverse(url_name), {"step": "commit", "job": job.pk})
+    _commit(client, url_name, job)
     remembered = ImportMapping.dangerously_unscoped.get(kind="usage")
     page = client.get(reverse("import_mapping_change", args=[remembered.pk]))
     assert page.status_code == 200

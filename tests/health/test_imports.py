@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csos.models import DomainEvent, ImportMapping
+from csos.models import DomainEvent, ImportMapping, ImportStatus
 from health.imports import SURVEY_SPEC, TICKET_SPEC
 from health.ingest import SURVEY_RECORD, TICKET_RECORD
 from health.models import SupportTicket, SurveyResponse
@@ -21,7 +21,7 @@ TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
 def upload(client, url_name, text, name="export.csv"):
     file = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-    return import_step(client, reverse(url_name), {"step": "upload", "file": file})
+    return import_step(client, reverse(url_name), {"file": file})
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_it_offers_exactly_the_fields_of_the_bulk_endpoint(spec, record):
 
 def commit(client, url_name: str):
     """Commit the file uploaded last."""
-    return import_step(client, reverse(url_name), {"step": "commit", "job": latest_import_job_id()})
+    return import_step(client, reverse(f"{url_name}_commit", args=[latest_import_job_id()]), {})
 
 
 def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, account):
@@ -54,7 +54,7 @@ def test_it_imports_tickets_in_its_own_format_after_a_preview(login, alice, acco
     outcome = response.context["outcome"]
     assert (outcome.records, outcome.counts.created, outcome.errors.total) == (2, 2, 0)
     page = response.content.decode()
-    assert "SSO fails" in page and "Commit 2 rows" in page
+    assert "SSO fails" in page and "Commit import" in page
     assert SupportTicket.dangerously_unscoped.count() == 0
     assert commit(client, "ticket_import").status_code == 200
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "priority")) == [
@@ -99,9 +99,9 @@ def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, ali
         f"S-3,CRM-1,nps,nine,{TOMORROW}\n"
         f"S-1,CRM-1,nps,5,{YESTERDAY}\n",
     )
-    outcome = response.context["outcome"]
-    assert outcome.counts is None
-    assert sorted((e["row"], e["field"]) for e in outcome.errors.errors) == [
+    job = response.context["job"]
+    assert job.status == ImportStatus.INVALID
+    assert sorted((e["row"], e["field"]) for e in job.errors) == [
         (2, "score"),
         (4, "account_external_id"),
         (5, "answered_on"),
@@ -110,8 +110,9 @@ def test_it_lists_every_problem_by_spreadsheet_row_and_writes_nothing(login, ali
     ]
     page = response.content.decode()
     assert "A NPS score is from 0 to 10." in page
-    assert "Commit 4 rows" not in page
-    assert commit(client, "survey_import").status_code == 400
+    assert "Commit import" not in page
+    refused = commit(client, "survey_import").content.decode()
+    assert "Only an import that is ready to commit can be committed." in refused
     assert SurveyResponse.dangerously_unscoped.count() == 0
     assert not DomainEvent.dangerously_unscoped.filter(event_type="import.finished").exists()
 
@@ -125,8 +126,10 @@ def test_it_maps_a_helpdesk_export_and_remembers_the_mapping(login, alice, accou
     )
     response = upload(client, "ticket_import", export)
     # The helpdesk's own words for priority and status need a meaning before the file passes.
-    assert {e["field"] for e in response.context["outcome"].errors.errors} >= {"priority"}
-    form = response.context["mapping_form"]
+    assert {e["field"] for e in response.context["job"].errors} >= {"priority"}
+    mapping_url = reverse("ticket_import_mapping", args=[latest_import_job_id()])
+    assert mapping_url in response.content.decode()
+    form = client.get(mapping_url).context["form"]
     data = {name: field.initial or "" for name, field in form.fields.items()}
     assert [data[f"column_{n}"] for n in range(8)] == [
         "external_id",
@@ -141,9 +144,7 @@ def test_it_maps_a_helpdesk_export_and_remembers_the_mapping(login, alice, accou
     for name, value in form.value_groups[0][2].items() | form.value_groups[1][2].items():
         data[name] = {"Urgent": "p1", "Low": "p4", "Open": "open", "Solved": "closed"}[value]
     data["values_shown"] = form.values_shown
-    response = import_step(
-        client, reverse("ticket_import"), {"step": "map", "job": latest_import_job_id(), **data}
-    )
+    response = import_step(client, mapping_url, data)
     assert response.context["outcome"].errors.total == 0
     assert commit(client, "ticket_import").status_code == 200
     assert sorted(SupportTicket.dangerously_unscoped.values_list("external_id", "status")) == [

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csos.models import DomainEvent
+from csos.models import DomainEvent, ImportStatus
 from stakeholders.ingest import STAKEHOLDER_RECORD
 from stakeholders.models import Stakeholder
 from stakeholders.people_import import STAKEHOLDER_SPEC
@@ -22,7 +22,11 @@ def account(alpha):
 
 def _upload(client, text: str):
     upload = SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
-    return import_step(client, URL, {"step": "upload", "file": upload})
+    return import_step(client, URL, {"file": upload})
+
+
+def _step_url(step: str) -> str:
+    return reverse(f"stakeholder_import_{step}", args=[latest_import_job_id()])
 
 
 def test_it_offers_exactly_the_fields_of_the_bulk_endpoint():
@@ -41,25 +45,22 @@ def test_it_maps_a_crm_export_previews_it_and_commits_it(login, lena, account):
     response = _upload(client, text)
     assert response.status_code == 200
     # Role and sentiment values the file spells its own way are asked for on the page.
-    form = response.context["mapping_form"]
+    form = client.get(_step_url("mapping")).context["form"]
     assert {key for key, _label, _names in form.value_groups} == {"role", "sentiment"}
-    answer = {"step": "map", "job": latest_import_job_id(), "values_shown": form.values_shown}
+    answer = {"values_shown": form.values_shown}
     for position, (bound, _samples) in enumerate(form.column_rows()):
         answer[f"column_{position}"] = bound.initial
     meanings = {"Decision Maker": "owner", "Admin": "enabler", "Happy": "positive"}
     for _key, _label, names in form.value_groups:
         answer.update({name: meanings[value] for name, value in names.items()})
-    response = import_step(client, URL, answer)
+    response = import_step(client, _step_url("mapping"), answer)
     assert response.context["outcome"].counts.as_dict() == {
         "created": 1,
         "updated": 1,
         "unchanged": 0,
     }
     assert Stakeholder.dangerously_unscoped.count() == 1
-    assert (
-        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
-        == 200
-    )
+    assert import_step(client, _step_url("commit"), {}).status_code == 200
     people = {p.email: p for p in Stakeholder.dangerously_unscoped.all()}
     assert (people["dana@acme.example"].role, people["dana@acme.example"].influence) == (
         "owner",
@@ -84,14 +85,12 @@ def test_it_lists_each_error_at_its_row_and_writes_nothing(login, lena, account)
         "CRM-1,new@acme.example,,,9\n"
         "CRM-1,not-an-email,X,owner,3\n"
     )
-    outcome = _upload(client, text).context["outcome"]
-    assert outcome.counts is None
-    listed = {(error["row"], error["field"]) for error in outcome.errors.errors}
+    job = _upload(client, text).context["job"]
+    assert job.status == ImportStatus.INVALID
+    listed = {(error["row"], error["field"]) for error in job.errors}
     assert {(3, "account_external_id"), (4, "influence"), (5, "email")} <= listed
-    assert (
-        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
-        == 400
-    )
+    refused = import_step(client, _step_url("commit"), {}).content.decode()
+    assert "Only an import that is ready to commit can be committed." in refused
     assert not Stakeholder.dangerously_unscoped.exists()
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csos.models import DomainEvent, ImportMapping
+from csos.models import DomainEvent, ImportMapping, ImportStatus
 from tests.factories import AccountFactory, UsageMetricFactory, import_step, latest_import_job_id
 from value.ingest import USAGE_RECORD
 from value.models import UsageRecord
@@ -25,7 +25,15 @@ def known(alpha):
 
 def _upload(client, text: str, name="usage.csv"):
     upload = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-    return import_step(client, URL, {"step": "upload", "file": upload})
+    return import_step(client, URL, {"file": upload})
+
+
+def _step_url(step: str, job_id) -> str:
+    return reverse(f"value_usage_import_{step}", args=[job_id])
+
+
+def _commit(client):
+    return import_step(client, _step_url("commit", latest_import_job_id()), {})
 
 
 def test_it_offers_exactly_the_fields_of_the_bulk_endpoint():
@@ -44,7 +52,7 @@ def test_it_previews_a_file_without_writing_and_commits_it(login, lena, known):
         "unchanged": 0,
     }
     assert not UsageRecord.dangerously_unscoped.exists()
-    response = import_step(client, URL, {"step": "commit", "job": latest_import_job_id()})
+    response = _commit(client)
     assert response.status_code == 200
     record = UsageRecord.dangerously_unscoped.get()
     assert record.value == 12
@@ -70,9 +78,9 @@ def test_it_lists_each_error_at_its_spreadsheet_row_and_writes_nothing(login, le
         f"CRM-1,logins,{YESTERDAY[:4]}-02-30,-4\n"
     )
     response = _upload(client, text)
-    outcome = response.context["outcome"]
-    assert outcome.counts is None
-    listed = {(error["row"], error["field"]) for error in outcome.errors.errors}
+    job = response.context["job"]
+    assert job.status == ImportStatus.INVALID
+    listed = {(error["row"], error["field"]) for error in job.errors}
     assert listed == {
         (4, "account_external_id"),
         (5, "day"),
@@ -80,10 +88,8 @@ def test_it_lists_each_error_at_its_spreadsheet_row_and_writes_nothing(login, le
         (6, "value"),
     }
     assert "CRM-404" in response.content.decode()
-    assert (
-        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
-        == 400
-    )
+    refused = _commit(client).content.decode()
+    assert "Only an import that is ready to commit can be committed." in refused
     assert not UsageRecord.dangerously_unscoped.exists()
 
 
@@ -93,9 +99,8 @@ def test_it_guesses_other_headers_and_takes_a_corrected_mapping(login, lena, kno
     response = _upload(client, text)
     assert response.context["outcome"].counts.created == 1
     # Map the notes column as the value instead: "x" is no number, and the error says so.
+    mapping_url = _step_url("mapping", latest_import_job_id())
     answer = {
-        "step": "map",
-        "job": latest_import_job_id(),
         "values_shown": "",
         "column_0": "account_external_id",
         "column_1": "day",
@@ -103,15 +108,12 @@ def test_it_guesses_other_headers_and_takes_a_corrected_mapping(login, lena, kno
         "column_3": "",
         "column_4": "value",
     }
-    response = import_step(client, URL, answer)
-    errors = response.context["outcome"].errors.errors
+    response = import_step(client, mapping_url, answer)
+    errors = response.context["job"].errors
     assert [(e["row"], e["field"]) for e in errors] == [(2, "value")]
     answer.update(column_3="value", column_4="")
-    assert import_step(client, URL, answer).context["outcome"].counts.created == 1
-    assert (
-        import_step(client, URL, {"step": "commit", "job": latest_import_job_id()}).status_code
-        == 200
-    )
+    assert import_step(client, mapping_url, answer).context["outcome"].counts.created == 1
+    assert _commit(client).status_code == 200
     assert UsageRecord.dangerously_unscoped.get().value == 7
 
 
@@ -119,8 +121,8 @@ def test_it_refuses_a_file_that_is_no_csv_and_a_commit_of_no_such_import(login, 
     client = login(lena)
     response = _upload(client, "a,b\n1,2\n", name="usage.xlsx")
     assert response.status_code == 400
-    assert client.post(URL, {"step": "commit", "job": "404"}).status_code == 404
-    assert client.post(URL, {"step": "commit", "job": "x"}).status_code == 404
+    assert client.post(_step_url("commit", 404)).status_code == 404
+    assert client.post(f"{URL}x/commit/").status_code == 404
 
 
 @pytest.mark.parametrize("user", ["bob", "vera"])
