@@ -6,15 +6,17 @@ Vera (viewer). Charlie is the admin of Beta, an outsider to Alpha who must see n
 
 import os
 import shutil
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import environ
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from csos.celery import app as celery_app
+from csos.demo_build import DEMO_BUILD_LOCK
 from csos.embedded_db import database_answers, embedded_database
 from csos.models import Role
 from csos.tenancy import workspace_scope
@@ -218,3 +220,15 @@ def pytest_collection_modifyitems(items):
             not item.nodeid.startswith(SHARED_EMBEDDED_SERVER),
         )
     )
+
+
+@contextmanager
+def demo_build_elsewhere():
+    """Another process in the middle of a demo build: a session of its own on the test
+    database, connected as Django connects, holding the build's lock until it ends."""
+    other = connection.get_new_connection(connection.get_connection_params())
+    other.execute("SELECT pg_advisory_xact_lock(%s, %s)", DEMO_BUILD_LOCK)
+    try:
+        yield other
+    finally:
+        other.close()

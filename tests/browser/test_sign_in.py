@@ -1,31 +1,19 @@
 """The sign-in page while the first demo workspace is being built: it says so, accessibly, and
 tells the visitor by itself once the build is done."""
 
-import psycopg
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connection
 from playwright.sync_api import expect
 
-from csos.demo_build import DEMO_BUILD_LOCK
+from tests.conftest import demo_build_elsewhere
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def build_elsewhere(transactional_db):
-    """A demo build in another process: it holds the build's lock until it is released."""
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        host=settings["HOST"],
-        port=settings["PORT"],
-        password=settings["PASSWORD"],
-    )
-    other.execute("SELECT pg_advisory_xact_lock(%s, %s)", DEMO_BUILD_LOCK)
-    yield other
-    other.close()
+    with demo_build_elsewhere() as other:
+        yield other
 
 
 @pytest.mark.parametrize("width", [1440, 390])

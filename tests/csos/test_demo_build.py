@@ -1,30 +1,19 @@
 """While the demo workspace is first being built, the sign-in page says why no login works yet."""
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
 from accounts.demo import DemoOptions, demo_workspace_build
-from csos.demo_build import DEMO_BUILD_LOCK, demo_build_running
+from csos.demo_build import demo_build_running
 from csos.models import Workspace
+from tests.conftest import demo_build_elsewhere
 
 
 @pytest.fixture
 def build_elsewhere(db):
-    """Another process in the middle of a demo build: it holds the build's lock, uncommitted."""
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        host=settings["HOST"],
-        port=settings["PORT"],
-        password=settings["PASSWORD"],
-    )
-    other.execute("SELECT pg_advisory_xact_lock(%s, %s)", DEMO_BUILD_LOCK)
-    yield
-    other.rollback()
-    other.close()
+    with demo_build_elsewhere():
+        yield
 
 
 def test_it_sees_no_build_when_none_runs(db):
